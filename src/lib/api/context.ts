@@ -1,0 +1,58 @@
+import { VoiceStore as VS } from '../storage/voices';
+import { KeyStore as KS } from '../storage/keys';
+import { RateLimiter as RL } from '../auth/ratelimit';
+import { JobManager as JM } from '../engine/jobs';
+import { EventBus as EB } from '../engine/events';
+import type { TimbreDB } from '../storage/db';
+import type { VoiceStore } from '../storage/voices';
+import type { KeyStore } from '../storage/keys';
+import type { RateLimiter } from '../auth/ratelimit';
+import type { JobManager } from '../engine/jobs';
+import type { EventBus } from '../engine/events';
+import type { EngineGateway } from '../engine/remote';
+import type { SystemFacts } from '../system/info';
+
+/** Everything a handler may use. The Service Worker, the embed page and unit tests each build one. */
+export interface ApiContext {
+  db: TimbreDB;
+  voices: VoiceStore;
+  keys: KeyStore;
+  limiter: RateLimiter;
+  jobs: JobManager;
+  bus: EventBus;
+  engine: EngineGateway & { hostCount(): Promise<number> };
+  /** Facts only the environment knows (cores, memory, storage, WebGPU). */
+  system(): Promise<SystemFacts>;
+  now(): number;
+  version: string;
+  /** Where the call came from when it did not come through fetch (the embed iframe's parent). */
+  callerOrigin?: string;
+}
+
+
+/** Builds a context over one database; the environment supplies the engine and the system facts. */
+export function createApiContext(opts: {
+  db: TimbreDB;
+  engine: ApiContext['engine'];
+  system: ApiContext['system'];
+  version: string;
+  now?: () => number;
+  callerOrigin?: string;
+  bus?: EventBus;
+}): ApiContext {
+  const now = opts.now ?? Date.now;
+  const bus = opts.bus ?? new EB();
+  return {
+    db: opts.db,
+    voices: new VS(opts.db),
+    keys: new KS(opts.db),
+    limiter: new RL(opts.db),
+    jobs: new JM(opts.db, opts.engine, bus, now),
+    bus,
+    engine: opts.engine,
+    system: opts.system,
+    now,
+    version: opts.version,
+    callerOrigin: opts.callerOrigin,
+  };
+}

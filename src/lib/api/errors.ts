@@ -1,0 +1,80 @@
+/** Error codes of the documented shape `{"error": {"code", "message", …details}}` (see docs/api.md). */
+export type ErrorCode =
+  | 'bad_request'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'file_too_large'
+  | 'unsupported_media_type'
+  | 'rate_limited'
+  | 'internal_error'
+  | 'not_implemented'
+  | 'engine_unavailable'
+  | 'model_not_installed'
+  | 'model_loading'
+  | 'storage_full'
+  | 'cancelled';
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  method_not_allowed: 405,
+  file_too_large: 413,
+  unsupported_media_type: 415,
+  rate_limited: 429,
+  internal_error: 500,
+  not_implemented: 501,
+  engine_unavailable: 503,
+  model_not_installed: 503,
+  model_loading: 503,
+  storage_full: 507,
+  cancelled: 499,
+};
+
+/** An error that maps one-to-one onto an HTTP error response. Thrown anywhere below a handler. */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+    this.status = STATUS[code];
+  }
+}
+
+export const badRequest = (message: string, details: Record<string, unknown> = {}) =>
+  new ApiError('bad_request', message, details);
+export const notFound = (message: string) => new ApiError('not_found', message);
+
+export function errorBody(code: ErrorCode | string, message: string, details: Record<string, unknown> = {}) {
+  return { error: { ...details, code, message } };
+}
+
+export function errorResponse(err: ApiError): Response {
+  return new Response(JSON.stringify(errorBody(err.code, err.message, err.details)), {
+    status: err.status,
+    headers: { 'Content-Type': 'application/json', ...err.headers },
+  });
+}
+
+/** Turns anything thrown into an ApiError, never leaking a stack or exception text beyond the message. */
+export function toApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  if (e && typeof e === 'object' && 'name' in e) {
+    const name = String((e as { name: unknown }).name);
+    const message = String((e as { message?: unknown }).message ?? '');
+    if (name === 'AbortError' || name === 'CancelledError') return new ApiError('cancelled', 'The job was cancelled.');
+    if (name === 'QuotaExceededError' || name === 'StorageFullError')
+      return new ApiError('storage_full', `Browser storage is full: ${message || 'quota exceeded'}. Nothing was stored.`);
+    if (name === 'EngineUnavailableError') return new ApiError('engine_unavailable', message);
+    if (name === 'EngineCrashedError') return new ApiError('internal_error', message);
+  }
+  return new ApiError('internal_error', 'Internal error while handling the request.');
+}

@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import type { AnyRoute, Route, RouteScope, Method } from './router';
+import { Router } from './router';
+import * as S from './schemas';
+import * as sys from './handlers/system';
+import * as voices from './handlers/voices';
+import * as keys from './handlers/keys';
+import * as jobs from './handlers/jobs';
+import { ApiError } from './errors';
+import { buildOpenApi } from './openapi';
+import { json } from './http';
+import type { ApiKeyRecord } from '../auth/keys';
+
+function route<B = undefined, Q = Record<string, never>>(r: Route<B, Q>): AnyRoute {
+  return r;
+}
+
+/** The key is present on every route whose scope is not null (the router guarantees it). */
+function keyOf(k: ApiKeyRecord | null): ApiKeyRecord {
+  if (!k) throw new ApiError('unauthorized', 'An API key is required.');
+  return k;
+}
+
+function planned(method: Method, path: string, scope: RouteScope, tag: string, summary: string, issue: string): AnyRoute {
+  return route({ method, path, scope, tag, summary, planned: issue, handler: async () => json({}) });
+}
+
+const SPEECH = 'comes with speech generation (Kokoro TTS).';
+const CLONE = 'comes with voice cloning (the OpenVoice converter).';
+const ASR = 'comes with transcription (Whisper).';
+const TOOLS = 'comes with the audio tools.';
+const PROJECTS = 'comes with projects and the timeline.';
+const MODELS = 'comes with the model manager.';
+
+export const ROUTES: AnyRoute[] = [
+  // System
+  route({ method: 'GET', path: '/api/health', scope: null, tag: 'System', summary: 'Is the studio running (no key needed)', handler: async (_r, ctx) => sys.health(ctx) }),
+  route({ method: 'GET', path: '/api/info', scope: 'system:read', tag: 'System', summary: 'Tone-colour model facts (OpenVoice shape)', handler: async (_r, ctx) => sys.info(ctx) }),
+  route({ method: 'GET', path: '/api/openapi.json', scope: null, tag: 'System', summary: 'This API as OpenAPI 3.1', handler: async () => json(buildOpenApi(ROUTES)) }),
+  route({ method: 'GET', path: '/api/system/info', scope: 'system:read', tag: 'System', summary: 'Cores, memory, storage, WebGPU, threads, app version', handler: async (_r, ctx) => sys.systemInfo(ctx) }),
+  route({ method: 'GET', path: '/api/system/stats', scope: 'system:read', tag: 'System', summary: 'Jobs queued and running, engine memory, cache sizes', handler: async (_r, ctx) => sys.systemStats(ctx) }),
+  route({
+    method: 'POST', path: '/api/system/benchmark', scope: 'system:read', tag: 'System', body: S.benchmarkBody,
+    summary: 'Measure this device\'s compute (float32 matrix multiply, GFLOP/s) in the engine; a job',
+    handler: async (r, ctx) => {
+      const job = await ctx.jobs.start('system.compute', { seconds: r.body.seconds, size: r.body.size }, keyOf(r.key).id);
+      return jobs.runJob(job, ctx, r.body.async);
+    },
+  }),
+  // Jobs and events
+  route({ method: 'GET', path: '/api/jobs/{id}', scope: 'any', tag: 'Jobs', summary: 'Status, progress and result of a job you started', handler: async (r, ctx) => jobs.getJob(r.params.id!, keyOf(r.key), ctx) }),
+  route({ method: 'GET', path: '/api/events', scope: 'ws:connect', tag: 'Jobs', summary: 'Job progress as Server-Sent Events (text/event-stream)', handler: async (r, ctx) => jobs.events(r.request, keyOf(r.key), ctx) }),
+  route({ method: 'POST', path: '/api/generation/cancel', scope: 'tts:generate', tag: 'Jobs', body: S.cancelBody, summary: 'Cancel a job (job_id) or all your running jobs', handler: async (r, ctx) => jobs.cancel(r.body.job_id, keyOf(r.key), ctx) }),
+  // Text and audio
+  route({ method: 'POST', path: '/api/text/split', scope: 'audio:process', tag: 'Audio', body: S.textSplitBody, summary: 'Split text into sentences', handler: async (r) => sys.textSplit(r.body) }),
+  route({ method: 'POST', path: '/api/audio-duration', scope: 'audio:process', tag: 'Audio', summary: 'Duration of an audio file (wav, mp3, flac, ogg, m4a, webm…): JSON {audio: base64}, raw bytes or multipart file', handler: async (r) => sys.audioDuration(r.request) }),
+  // Keys
+  route({ method: 'GET', path: '/api/api-keys', scope: 'system:read', tag: 'Keys', summary: 'List API keys (prefix and name; never the key)', handler: async (_r, ctx) => keys.listKeys(ctx) }),
+  route({ method: 'POST', path: '/api/api-keys', scope: 'system:read', tag: 'Keys', body: S.keyCreateBody, summary: 'Create a key (shown once); scopes and limits at most the caller\'s own', handler: async (r, ctx) => keys.createKey(r.body, keyOf(r.key), ctx) }),
+  route({ method: 'PATCH', path: '/api/api-keys/{id}', scope: 'system:read', tag: 'Keys', body: S.keyUpdateBody, summary: 'Rename a key, change its scopes, limits or allowed origins', handler: async (r, ctx) => keys.updateKey(r.params.id!, r.body, keyOf(r.key), ctx) }),
+  route({ method: 'DELETE', path: '/api/api-keys/{id}', scope: 'system:read', tag: 'Keys', summary: 'Revoke a key', handler: async (r, ctx) => keys.revokeKey(r.params.id!, ctx) }),
+  // Voices
+  route({ method: 'GET', path: '/api/voices', scope: 'voices:read', tag: 'Voices', query: S.voiceListQuery, summary: 'List voices: search q, filters kind, language, gender, favorite; paging', handler: async (r, ctx) => voices.listVoices(r.query, ctx) }),
+  route({ method: 'GET', path: '/api/voices/export', scope: 'voices:read', tag: 'Voices', query: S.exportQuery, summary: 'Export voices (ids=a,b or all) as one JSON file', handler: async (r, ctx) => voices.exportVoices(r.query.ids, ctx) }),
+  route({ method: 'POST', path: '/api/voices/import', scope: 'voices:write', tag: 'Voices', body: z.unknown(), bodyLimit: 200 * 1024 * 1024, summary: 'Import an exported voice file: all voices or none', handler: async (r, ctx) => voices.importVoices(r.body, ctx) }),
+  route({ method: 'GET', path: '/api/voices/{id}', scope: 'voices:read', tag: 'Voices', summary: 'One voice', handler: async (r, ctx) => voices.getVoice(r.params.id!, ctx) }),
+  route({ method: 'PUT', path: '/api/voices/{id}', scope: 'voices:write', tag: 'Voices', body: S.voiceUpdateBody, summary: 'Update name, description, tags, language, gender, favorite', handler: async (r, ctx) => voices.updateVoice(r.params.id!, r.body, ctx) }),
+  route({ method: 'DELETE', path: '/api/voices/{id}', scope: 'voices:write', tag: 'Voices', summary: 'Delete a voice (presets cannot be deleted)', handler: async (r, ctx) => voices.deleteVoice(r.params.id!, ctx) }),
+  route({ method: 'GET', path: '/api/favorites', scope: 'voices:read', tag: 'Voices', summary: 'Favourite voices', handler: async (_r, ctx) => voices.favorites(ctx) }),
+  route({ method: 'POST', path: '/api/favorites/{id}', scope: 'voices:write', tag: 'Voices', summary: 'Toggle a voice\'s favourite flag', handler: async (r, ctx) => voices.toggleFavorite(r.params.id!, ctx) }),
+  route({ method: 'GET', path: '/v1/voices', scope: 'voices:read', tag: 'Voices', query: S.v1VoicesQuery, summary: 'OpenAI-style voice list {voices, total}; filters model, language, gender', handler: async (r, ctx) => voices.v1Voices(r.query, ctx) }),
+  route({ method: 'GET', path: '/api/v1/voices', scope: 'voices:read', tag: 'Voices', summary: 'Your own voices (streaming-TTS family shape)', handler: async (_r, ctx) => voices.privateVoices(ctx) }),
+  // Planned: each answers 501 with the reason until its issue lands.
+  planned('POST', '/api/generate/preset', 'tts:generate', 'Speech', 'Speak text in a preset voice', SPEECH),
+  planned('POST', '/api/generate/design', 'tts:generate', 'Speech', 'Speak text in a voice designed from a description', SPEECH),
+  planned('POST', '/api/generate/clone', 'tts:generate', 'Speech', 'Speak text in a cloned voice', CLONE),
+  planned('POST', '/v1/tts', 'tts:generate', 'Speech', 'Text to speech (OpenAI-style family)', SPEECH),
+  planned('POST', '/v1/audio/speech', 'tts:generate', 'Speech', 'OpenAI audio.speech', SPEECH),
+  planned('POST', '/api/v1/tts', 'tts:generate', 'Speech', 'Short text to speech (streaming-TTS family)', SPEECH),
+  planned('POST', '/api/v1/tts/stream', 'tts:generate', 'Speech', 'Streamed speech (chunked audio)', SPEECH),
+  planned('GET', '/api/v1/tts/history', 'tts:generate', 'Speech', 'Generation history', SPEECH),
+  planned('POST', '/api/design/create', 'clone:create', 'Voices', 'Create a voice from a description', SPEECH),
+  planned('POST', '/api/clone/create', 'clone:create', 'Cloning', 'Clone a voice from a recording', CLONE),
+  planned('POST', '/api/clone/create-multi', 'clone:create', 'Cloning', 'Clone a voice from several recordings', CLONE),
+  planned('POST', '/api/clone', 'clone:create', 'Cloning', 'Tone-colour conversion (OpenVoice shape)', CLONE),
+  planned('POST', '/v1/tts/clone', 'clone:create', 'Cloning', 'Speak text in a voice cloned from reference_audio', CLONE),
+  planned('POST', '/v1/voice-convert', 'clone:create', 'Cloning', 'Convert a recording into a voice', CLONE),
+  planned('POST', '/v1/speech-to-speech', 'clone:create', 'Cloning', 'Speech to speech in another voice', CLONE),
+  planned('POST', '/api/transcribe', 'audio:process', 'Transcription', 'Transcribe audio', ASR),
+  planned('POST', '/v1/stt', 'audio:process', 'Transcription', 'Speech to text (multipart)', ASR),
+  planned('POST', '/v1/audio/transcriptions', 'audio:process', 'Transcription', 'OpenAI audio.transcriptions', ASR),
+  planned('POST', '/v1/audio/translations', 'audio:process', 'Transcription', 'OpenAI audio.translations', ASR),
+  planned('POST', '/v1/speech-translate', 'audio:process', 'Transcription', 'Transcribe, translate to English and speak', ASR),
+  planned('POST', '/v1/audio/convert', 'audio:process', 'Audio', 'Convert between audio formats', TOOLS),
+  planned('POST', '/v1/audio/enhance', 'audio:process', 'Audio', 'Denoise and enhance speech', TOOLS),
+  planned('POST', '/v1/audio/analyze', 'audio:process', 'Audio', 'Key, scale, tempo', TOOLS),
+  planned('GET', '/v1/models', 'system:read', 'Models', 'Installed and available models', MODELS),
+  planned('GET', '/api/projects', 'projects:read', 'Projects', 'List projects', PROJECTS),
+  planned('POST', '/api/projects', 'projects:write', 'Projects', 'Create a project', PROJECTS),
+  planned('GET', '/api/projects/{id}', 'projects:read', 'Projects', 'One project', PROJECTS),
+  planned('PUT', '/api/projects/{id}', 'projects:write', 'Projects', 'Update a project', PROJECTS),
+  planned('DELETE', '/api/projects/{id}', 'projects:write', 'Projects', 'Delete a project', PROJECTS),
+  planned('POST', '/api/projects/{id}/render', 'tts:timeline', 'Projects', 'Render a project (a job)', PROJECTS),
+];
+
+export function createRouter(): Router {
+  return new Router(ROUTES);
+}

@@ -1,0 +1,60 @@
+/** Typed progress of any long operation. `total` 0 means "unknown". */
+export interface Progress {
+  stage: string;
+  done: number;
+  total: number;
+  message?: string;
+}
+
+export type ProgressFn = (p: Progress) => void;
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onProgress?: ProgressFn;
+}
+
+/** No engine host is open (no studio tab, no embed iframe). */
+export class EngineUnavailableError extends Error {
+  override name = 'EngineUnavailableError';
+}
+
+/** The engine worker died during a job (crash, out of memory); it restarts for the next job. */
+export class EngineCrashedError extends Error {
+  override name = 'EngineCrashedError';
+}
+
+export class CancelledError extends Error {
+  override name = 'CancelledError';
+  constructor(message = 'The job was cancelled.') {
+    super(message);
+  }
+}
+
+export class UnknownOperationError extends Error {
+  override name = 'UnknownOperationError';
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
+}
+
+/** Rebuilds a named error that crossed a worker or port boundary (only name and message survive). */
+export function reviveError(e: { name?: string; message?: string }): Error {
+  const message = e.message ?? 'Unknown engine error';
+  switch (e.name) {
+    case 'CancelledError':
+    case 'AbortError':
+      return new CancelledError(message);
+    case 'EngineUnavailableError':
+      return new EngineUnavailableError(message);
+    case 'EngineCrashedError':
+      return new EngineCrashedError(message);
+    case 'UnknownOperationError':
+      return new UnknownOperationError(message);
+    default: {
+      const err = new Error(message);
+      err.name = e.name ?? 'Error';
+      return err;
+    }
+  }
+}

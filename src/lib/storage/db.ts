@@ -1,0 +1,62 @@
+import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import type { Voice } from '../voices/types';
+import { PRESET_VOICES } from '../voices/presets';
+import type { ApiKeyRecord } from '../auth/keys';
+import type { JobRecord } from '../engine/jobs';
+
+export interface RateBucket {
+  /** `${keyId}|${scope}` */
+  bucket: string;
+  window_start: number;
+  count: number;
+}
+
+export interface TimbreSchema extends DBSchema {
+  voices: { key: string; value: Voice; indexes: { kind: string; updated_at: number } };
+  apiKeys: { key: string; value: ApiKeyRecord; indexes: { hash: string } };
+  rateLimits: { key: string; value: RateBucket };
+  jobs: { key: string; value: JobRecord; indexes: { created_at: number } };
+  meta: { key: string; value: unknown };
+}
+
+export type TimbreDB = IDBPDatabase<TimbreSchema>;
+
+export const DB_NAME = 'timbre';
+/** Bump with a new step in MIGRATIONS; steps run in order from the stored version. */
+export const DB_VERSION = 1;
+
+type Migration = (
+  db: IDBPDatabase<TimbreSchema>,
+  tx: IDBPTransaction<TimbreSchema, StoreNames<TimbreSchema>[], 'versionchange'>,
+) => void;
+
+const MIGRATIONS: Migration[] = [
+  // v1: the voice library with the Kokoro presets, keys, limits, jobs.
+  (db, tx) => {
+    const voices = db.createObjectStore('voices', { keyPath: 'id' });
+    voices.createIndex('kind', 'kind');
+    voices.createIndex('updated_at', 'updated_at');
+    const keys = db.createObjectStore('apiKeys', { keyPath: 'id' });
+    keys.createIndex('hash', 'hash', { unique: true });
+    db.createObjectStore('rateLimits', { keyPath: 'bucket' });
+    const jobs = db.createObjectStore('jobs', { keyPath: 'id' });
+    jobs.createIndex('created_at', 'created_at');
+    db.createObjectStore('meta');
+    const store = tx.objectStore('voices');
+    for (const v of PRESET_VOICES) void store.put(v);
+  },
+];
+
+/** Opens (and migrates) the studio database. Safe to call from the page, workers and the Service Worker. */
+export async function openTimbreDB(name = DB_NAME): Promise<TimbreDB> {
+  const db = await openDB<TimbreSchema>(name, DB_VERSION, {
+    upgrade(db, oldVersion, _newVersion, tx) {
+      for (let v = oldVersion; v < DB_VERSION; v++) MIGRATIONS[v]?.(db, tx);
+    },
+    blocking() {
+      // A newer version of the app wants to migrate: let it, this connection reopens on next use.
+      db.close();
+    },
+  });
+  return db;
+}

@@ -1,0 +1,62 @@
+import 'fake-indexeddb/auto';
+import { openTimbreDB } from '../../src/lib/storage/db';
+import { createApiContext, type ApiContext } from '../../src/lib/api/context';
+import { createRouter } from '../../src/lib/api/routes';
+import { ENGINE_OPS, isEngineOp } from '../../src/lib/engine/ops';
+import { EngineUnavailableError, UnknownOperationError, type RunOptions } from '../../src/lib/engine/types';
+import type { Scope } from '../../src/lib/api/scopes';
+import type { SystemFacts } from '../../src/lib/system/info';
+
+let n = 0;
+
+export const FACTS: SystemFacts = {
+  cores: 2,
+  device_memory_gb: 8,
+  storage: { usage: 1000, quota: 10_000_000 },
+  webgpu: { available: false, adapter: null },
+  cross_origin_isolated: true,
+  threads_available: true,
+  user_agent: 'vitest',
+  js_heap_bytes: null,
+  model_cache_bytes: 0,
+};
+
+/** A real engine that runs operations in-process (what the engine worker does), or none at all. */
+export function localEngine(available = true): ApiContext['engine'] {
+  return {
+    hostCount: async () => (available ? 1 : 0),
+    run: async (op: string, args: unknown, opts?: RunOptions) => {
+      if (!available) throw new EngineUnavailableError('No studio tab is open: open the studio to run this.');
+      if (!isEngineOp(op)) throw new UnknownOperationError(op);
+      return (ENGINE_OPS[op].run as (a: unknown, o: RunOptions) => Promise<unknown>)(args, opts ?? {});
+    },
+  } as ApiContext['engine'];
+}
+
+/** A fresh database, context and router; `clock` lets tests move time. */
+export async function setup(opts: { engine?: boolean; callerOrigin?: string } = {}) {
+  const db = await openTimbreDB(`test-${process.pid}-${++n}`);
+  const clock = { t: 1_700_000_000_000 };
+  const ctx = createApiContext({
+    db,
+    engine: localEngine(opts.engine ?? true),
+    system: async () => FACTS,
+    version: 'test',
+    now: () => clock.t,
+    callerOrigin: opts.callerOrigin,
+  });
+  const router = createRouter();
+  const call = (method: string, path: string, init: { key?: string; body?: unknown; raw?: BodyInit; headers?: Record<string, string>; bearer?: boolean } = {}) => {
+    const headers: Record<string, string> = { ...(init.headers ?? {}) };
+    if (init.key) headers[init.bearer ? 'Authorization' : 'X-API-Key'] = init.bearer ? `Bearer ${init.key}` : init.key;
+    let body: BodyInit | undefined = init.raw;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['Content-Type'] ??= 'application/json';
+    }
+    return router.handle(new Request(`http://127.0.0.1:4173${path}`, { method, headers, body }), ctx);
+  };
+  const makeKey = async (o: { scopes?: Scope[]; limits?: Partial<Record<Scope, number>>; allowed_origins?: string[] } = {}) =>
+    (await ctx.keys.create({ name: 'test', now: clock.t, ...o })).secret;
+  return { db, ctx, router, call, clock, makeKey };
+}
