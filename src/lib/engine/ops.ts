@@ -1,5 +1,6 @@
 import { measureCompute, type ComputeResult } from './compute';
 import type { RunOptions } from './types';
+import { gatherSystemFacts, type SystemFacts } from '../system/info';
 
 /**
  * Every operation the engine worker can run, with its argument and result types. Each engine issue adds
@@ -7,6 +8,7 @@ import type { RunOptions } from './types';
  */
 export interface EngineOps {
   'system.compute': { args: { seconds: number; size: number }; result: ComputeResult };
+  'system.facts': { args: Record<string, never>; result: SystemFacts };
 }
 
 export type EngineOpName = keyof EngineOps;
@@ -17,6 +19,8 @@ type Impl = { [K in EngineOpName]: { model: string; run: (args: OpArgs<K>, opts:
 
 export const ENGINE_OPS: Impl = {
   'system.compute': { model: 'cpu', run: measureCompute },
+  // Read in the engine worker, which shares the page's isolation and sees WebGPU.
+  'system.facts': { model: 'facts', run: async () => gatherSystemFacts() },
 };
 
 export function isEngineOp(op: string): op is EngineOpName {

@@ -21,7 +21,7 @@ interface NavigatorLike {
 }
 
 /** Reads what this global scope can tell. Works in window, worker and Service Worker scopes and in Node. */
-export async function gatherSystemFacts(g: typeof globalThis = globalThis): Promise<SystemFacts> {
+export async function gatherSystemFacts(g: object = globalThis): Promise<SystemFacts> {
   const nav = (g as { navigator?: NavigatorLike }).navigator;
   let usage: number | null = null;
   let quota: number | null = null;

@@ -1,0 +1,31 @@
+// Makes this page an engine host: the Service Worker forwards API compute here over a MessageChannel.
+import { serveOverPort, type RunRequest } from '../lib/engine/remote';
+import { isEngineOp } from '../lib/engine/ops';
+import { UnknownOperationError } from '../lib/engine/types';
+import type { EngineBridge } from './engine';
+
+export function becomeEngineHost(engine: EngineBridge): () => void {
+  const sw = navigator.serviceWorker;
+  if (!sw) return () => {};
+  const announce = () => sw.controller?.postMessage({ type: 'timbre:engine-host' });
+  const onMessage = (ev: MessageEvent) => {
+    const req = ev.data as RunRequest | null;
+    const port = ev.ports[0];
+    if (req?.type !== 'timbre:engine-run' || !port) return;
+    serveOverPort(port as never, req, (op, args, opts) => {
+      if (!isEngineOp(op)) return Promise.reject(new UnknownOperationError(`The engine has no operation "${op}".`));
+      return engine.run(op, args as never, opts);
+    });
+  };
+  sw.addEventListener('message', onMessage);
+  sw.addEventListener('controllerchange', announce);
+  announce();
+  const bye = () => sw.controller?.postMessage({ type: 'timbre:engine-host-gone' });
+  addEventListener('pagehide', bye);
+  return () => {
+    sw.removeEventListener('message', onMessage);
+    sw.removeEventListener('controllerchange', announce);
+    removeEventListener('pagehide', bye);
+    bye();
+  };
+}

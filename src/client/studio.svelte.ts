@@ -1,0 +1,63 @@
+// The studio's page-side state: database, stores, engine, update prompt and notices.
+import { openTimbreDB, type TimbreDB } from '../lib/storage/db';
+import { VoiceStore } from '../lib/storage/voices';
+import { KeyStore } from '../lib/storage/keys';
+import { EngineBridge } from './engine';
+
+export interface Toast {
+  id: number;
+  message: string;
+  kind: 'info' | 'error' | 'success';
+  action?: { label: string; run: () => void | Promise<void> };
+}
+
+export class Studio {
+  readonly engine = new EngineBridge();
+  db!: TimbreDB;
+  voices!: VoiceStore;
+  keys!: KeyStore;
+  ready = $state(false);
+  updateAvailable = $state(false);
+  offlineReady = $state(false);
+  toasts = $state<Toast[]>([]);
+  /** Bumped whenever library data changes, so views reload. */
+  revision = $state(0);
+  private applyUpdate: (() => Promise<void>) | null = null;
+  private nextToast = 1;
+
+  async init(): Promise<void> {
+    this.db = await openTimbreDB();
+    this.voices = new VoiceStore(this.db);
+    this.keys = new KeyStore(this.db);
+    this.ready = true;
+  }
+
+  setUpdater(apply: () => Promise<void>): void {
+    this.applyUpdate = apply;
+    this.updateAvailable = true;
+  }
+
+  async update(): Promise<void> {
+    await this.applyUpdate?.();
+  }
+
+  touch(): void {
+    this.revision++;
+  }
+
+  toast(message: string, opts: { kind?: Toast['kind']; action?: Toast['action']; ms?: number } = {}): void {
+    const id = this.nextToast++;
+    this.toasts = [...this.toasts, { id, message, kind: opts.kind ?? 'info', action: opts.action }];
+    setTimeout(() => this.dismiss(id), opts.ms ?? (opts.action ? 8000 : 4000));
+  }
+
+  dismiss(id: number): void {
+    this.toasts = this.toasts.filter((t) => t.id !== id);
+  }
+
+  /** Shows an error as a notice a person can read; never a stack. */
+  fail(e: unknown, what: string): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.toast(`${what}: ${msg}`, { kind: 'error', ms: 8000 });
+  }
+}

@@ -1,0 +1,27 @@
+import { mount } from 'svelte';
+import { registerSW } from 'virtual:pwa-register';
+import App from './App.svelte';
+import { Studio } from './client/studio.svelte';
+import { becomeEngineHost } from './client/host';
+import './app.css';
+
+const studio = new Studio();
+
+// "Update available" instead of a silent reload that could lose work.
+const updateSW = registerSW({
+  immediate: true,
+  onNeedRefresh() {
+    studio.setUpdater(() => updateSW(true));
+  },
+  onOfflineReady() {
+    studio.offlineReady = true;
+  },
+});
+
+await studio.init();
+becomeEngineHost(studio.engine);
+
+// Exposed for automation and the browser tests (engine crash recovery).
+(globalThis as { __timbre?: Studio }).__timbre = studio;
+
+mount(App, { target: document.getElementById('app')!, props: { studio } });

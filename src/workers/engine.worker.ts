@@ -1,0 +1,37 @@
+/// <reference lib="webworker" />
+// The engine worker: wires the operations in src/lib/engine/ops.ts to comlink. Nothing else lives here.
+import { expose } from 'comlink';
+import { ENGINE_OPS, isEngineOp } from '../lib/engine/ops';
+import { UnknownOperationError, type Progress, type RunOptions } from '../lib/engine/types';
+
+const running = new Map<string, AbortController>();
+
+const api = {
+  async run(jobId: string, op: string, args: unknown, onProgress?: (p: Progress) => void): Promise<unknown> {
+    if (!isEngineOp(op)) throw new UnknownOperationError(`The engine has no operation "${op}".`);
+    const ac = new AbortController();
+    running.set(jobId, ac);
+    try {
+      const impl = ENGINE_OPS[op].run as (a: unknown, o: RunOptions) => Promise<unknown>;
+      return await impl(args, { signal: ac.signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined });
+    } finally {
+      running.delete(jobId);
+    }
+  },
+  cancel(jobId: string): void {
+    running.get(jobId)?.abort();
+  },
+  /** Test hook: an uncaught error, as a real crash would raise. */
+  crash(): void {
+    setTimeout(() => {
+      throw new Error('Simulated engine crash');
+    }, 0);
+  },
+  ping(): string {
+    return 'pong';
+  },
+};
+
+export type EngineWorkerApi = typeof api;
+
+expose(api);

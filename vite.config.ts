@@ -1,0 +1,85 @@
+import { defineConfig } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { VitePWA } from 'vite-plugin-pwa';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** Cross-origin isolation: SharedArrayBuffer and so WASM threads need both headers. */
+export const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+const port = Number(process.env.PORT ?? 4173);
+
+export default defineConfig({
+  define: { __APP_VERSION__: JSON.stringify(pkg.version) },
+  plugins: [
+    svelte(),
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'src/sw',
+      filename: 'sw.ts',
+      registerType: 'prompt',
+      injectRegister: false,
+      injectManifest: {
+        globPatterns: ['**/*.{js,css,html,svg,png,ico,webmanifest,json}'],
+        // Models are large and cached by the model manager, not precached with the app shell.
+        globIgnores: ['models/**', 'examples/**'],
+        rollupFormat: 'iife',
+        maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+      },
+      devOptions: { enabled: true, type: 'module' },
+      includeAssets: ['icons/*.svg', 'icons/*.png'],
+      manifest: {
+        id: '/',
+        name: 'Timbre voice studio',
+        short_name: 'Timbre',
+        description: 'An offline voice studio: speech, cloning, conversion and transcription, all on this device.',
+        start_url: '/',
+        scope: '/',
+        display: 'standalone',
+        background_color: '#0f1115',
+        theme_color: '#6d5dfc',
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: '/icons/icon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+        // Chromium extensions to the manifest, not in vite-plugin-pwa's types.
+        ...({
+          file_handlers: [
+            {
+              action: '/?open-file',
+              accept: {
+                'audio/wav': ['.wav'],
+                'audio/mpeg': ['.mp3'],
+                'audio/flac': ['.flac'],
+                'audio/ogg': ['.ogg', '.opus'],
+                'audio/mp4': ['.m4a', '.aac'],
+                'audio/webm': ['.webm'],
+              },
+            },
+          ],
+          share_target: {
+            action: '/share-target',
+            method: 'POST',
+            enctype: 'multipart/form-data',
+            params: { title: 'title', text: 'text', files: [{ name: 'audio', accept: ['audio/*'] }] },
+          },
+        } as Record<string, unknown>),
+      },
+    }),
+  ],
+  build: {
+    target: 'es2022',
+    rollupOptions: {
+      input: { main: 'index.html', embed: 'embed.html' },
+    },
+  },
+  worker: { format: 'es' },
+  server: { host: '127.0.0.1', port, strictPort: true, headers: ISOLATION_HEADERS },
+  preview: { host: '127.0.0.1', port, strictPort: true, headers: ISOLATION_HEADERS },
+});
