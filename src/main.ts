@@ -11,7 +11,11 @@ const studio = new Studio();
 const updateSW = registerSW({
   immediate: true,
   onNeedRefresh() {
-    studio.setUpdater(() => updateSW(true));
+    studio.setUpdater(async () => {
+      // Reload once the new worker takes control; workbox-window only does so for updates it found itself.
+      navigator.serviceWorker.addEventListener('controllerchange', () => location.reload(), { once: true });
+      await updateSW(true);
+    });
   },
   onOfflineReady() {
     studio.offlineReady = true;

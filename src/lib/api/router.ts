@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { ApiContext } from './context';
 import { ApiError, errorResponse, toApiError } from './errors';
 import { parseJson, readBodyBytes } from './http';
@@ -72,7 +72,9 @@ export function compile(routes: AnyRoute[]): Compiled[] {
 /** Formats the first schema issue as a message that names the field. */
 export function describeZodError(e: z.ZodError, where: 'body' | 'query'): ApiError {
   const issue = e.issues[0];
-  const field = issue && issue.path.length ? issue.path.map(String).join('.') : where;
+  // An unknown key is named itself, not the object that holds it.
+  const path = issue ? [...issue.path.map(String), ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])] : [];
+  const field = path.length ? path.join('.') : where;
   const message = issue ? `${field}: ${issue.message}` : `Invalid ${where}.`;
   return new ApiError('bad_request', message, { field, issues: e.issues.slice(0, 5).map((i) => ({ path: i.path.map(String), message: i.message })) });
 }
@@ -142,14 +144,19 @@ export class Router {
         if (!secret)
           throw new ApiError('unauthorized', 'An API key is required: send it as X-API-Key or Authorization: Bearer. Create one in the studio under "API keys".');
         if (!key) throw new ApiError('unauthorized', 'The API key is not valid (unknown or revoked).');
+        // A refused call still carries limit headers; it counts against the key's "any" bucket.
+        const refuse = async (e: ApiError) => {
+          rate = await ctx.limiter.take(`${key.id}|any`, ANY_SCOPE_LIMIT, ctx.now());
+          return e;
+        };
         if (ctx.callerOrigin !== undefined && !key.allowed_origins.includes(ctx.callerOrigin))
-          throw new ApiError('forbidden', `This key does not allow calls from ${ctx.callerOrigin}; add the origin to the key's allowed origins.`);
+          throw await refuse(new ApiError('forbidden', `This key does not allow calls from ${ctx.callerOrigin}; add the origin to the key's allowed origins.`));
         if (r.scope === 'any') {
           rate = await ctx.limiter.take(`${key.id}|any`, ANY_SCOPE_LIMIT, ctx.now());
           if (!rate.allowed) throw this.limited(rate, 'any');
         } else {
           if (!key.scopes.includes(r.scope))
-            throw new ApiError('forbidden', `This key lacks the scope "${r.scope}" that ${r.method} ${r.path} needs.`, { scope: r.scope });
+            throw await refuse(new ApiError('forbidden', `This key lacks the scope "${r.scope}" that ${r.method} ${r.path} needs.`, { scope: r.scope }));
           rate = await ctx.limiter.take(`${key.id}|${r.scope}`, limitFor(key, r.scope), ctx.now());
           if (!rate.allowed) throw this.limited(rate, r.scope);
         }
