@@ -365,46 +365,21 @@ describe('export and import', () => {
     expect((await okJson<{ ids: string[] }>(await importFile(file), 201)).ids).toEqual(['v1', 'v2', 'v3']);
   });
 
-  it('is all-or-nothing when the write itself fails part-way (the transaction aborts)', async () => {
+  it('VoiceStore.import is all-or-nothing when a write fails part-way (the transaction is aborted)', async () => {
+    const before = await env.db.getAll('voices');
+    // The second voice passes the schema (checks are free-form) but cannot be stored (not cloneable).
     const file = {
       format: 'timbre-voices',
       version: 1,
       exported_at: 0,
       voices: [
         { ...userVoice('ok_1'), samples: [] },
-        // An embedding IndexedDB cannot store would fail at put(); the schema allows only finite numbers,
-        // so instead use a voice whose put fails: a key path value that is not a valid key is impossible
-        // here, so simulate the failure by making the store throw on the second put.
-        { ...userVoice('ok_2'), samples: [] },
+        { ...userVoice('ok_2'), samples: [], checks: { callback: () => 1 } },
       ],
     };
-    const store = env.db.transaction('voices', 'readwrite').objectStore('voices');
-    void store; // (transaction unused; closes by itself)
-    const origTransaction = env.db.transaction.bind(env.db);
-    let puts = 0;
-    (env.db as { transaction: unknown }).transaction = ((...args: Parameters<typeof origTransaction>) => {
-      const tx = origTransaction(...args);
-      const s = tx.objectStore('voices' as never) as { put: (v: unknown) => Promise<unknown> };
-      const put = s.put.bind(s);
-      s.put = (v: unknown) => {
-        puts++;
-        if (puts === 2) {
-          tx.abort();
-          return Promise.reject(Object.assign(new Error('simulated disk failure'), { name: 'UnknownError' }));
-        }
-        return put(v);
-      };
-      return tx;
-    }) as never;
-    try {
-      const res = await importFile(file);
-      await errorOf(res, 500, 'internal_error');
-    } finally {
-      (env.db as { transaction: unknown }).transaction = origTransaction;
-    }
-    expect(puts).toBe(2);
+    await expect(env.ctx.voices.import(file, env.clock.t)).rejects.toMatchObject({ name: 'DataCloneError' });
+    await new Promise((r) => setTimeout(r, 20));
     expect(await env.db.get('voices', 'ok_1')).toBeUndefined();
-    expect(await env.db.get('voices', 'ok_2')).toBeUndefined();
-    expect(await countVoices()).toBe(54);
+    expect(await env.db.getAll('voices')).toEqual(before);
   });
 });

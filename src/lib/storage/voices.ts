@@ -143,7 +143,8 @@ export class VoiceStore {
     const tx = this.db.transaction('voices', 'readwrite');
     const v = await tx.store.get(id);
     if (!v) throw new NotFoundError(`No voice with id "${id}".`);
-    if (v.kind === 'preset') throw new PresetProtectedError(`"${v.name}" is a preset voice; presets cannot be deleted.`);
+    if (v.kind === 'preset')
+      throw new PresetProtectedError(`"${v.name}" is a preset voice; presets cannot be deleted.`);
     await tx.store.delete(id);
     await tx.done;
     return v;
@@ -158,7 +159,10 @@ export class VoiceStore {
       exported_at: now,
       voices: voices.map((v) => ({
         ...v,
-        samples: v.samples.map(({ data, ...s }) => ({ ...s, data_base64: encodeBase64(new Uint8Array(data)) })),
+        samples: v.samples.map(({ data, ...s }) => ({
+          ...s,
+          data_base64: encodeBase64(new Uint8Array(data)),
+        })),
       })),
     };
   }
@@ -187,24 +191,34 @@ export class VoiceStore {
     return guardQuota('the imported voices', async () => {
       const tx = this.db.transaction('voices', 'readwrite');
       const written: Voice[] = [];
-      for (const v of incoming) {
-        const existing = await tx.store.get(v.id);
-        if (v.kind === 'preset') {
-          if (!existing || existing.kind !== 'preset') continue; // unknown preset: nothing to attach it to
-          const next = { ...existing, favorite: v.favorite, tags: v.tags, updated_at: now };
+      try {
+        for (const v of incoming) {
+          const existing = await tx.store.get(v.id);
+          if (v.kind === 'preset') {
+            if (!existing || existing.kind !== 'preset') continue; // unknown preset: nothing to attach it to
+            const next = { ...existing, favorite: v.favorite, tags: v.tags, updated_at: now };
+            await tx.store.put(next);
+            written.push(next);
+            continue;
+          }
+          let id = v.id;
+          for (let n = 2; existing && (await tx.store.get(id)); n++) id = `${v.id}-${n}`;
+          const next = { ...v, id, updated_at: now };
           await tx.store.put(next);
           written.push(next);
-          continue;
         }
-        let id = v.id;
-        for (let n = 2; existing && (await tx.store.get(id)); n++) id = `${v.id}-${n}`;
-        const next = { ...v, id, updated_at: now };
-        await tx.store.put(next);
-        written.push(next);
+      } catch (e) {
+        // A failed write must not let the earlier ones commit: abort so that none land.
+        void tx.done.catch(() => undefined);
+        try {
+          tx.abort();
+        } catch {
+          // already aborted
+        }
+        throw e;
       }
       await tx.done;
       return written;
     });
   }
 }
-

@@ -16,8 +16,24 @@ interface NavigatorLike {
   hardwareConcurrency?: number;
   deviceMemory?: number;
   userAgent?: string;
-  storage?: { estimate?: () => Promise<{ usage?: number; quota?: number }> };
+  storage?: {
+    estimate?: () => Promise<{ usage?: number; quota?: number }>;
+    getDirectory?: () => Promise<DirLike>;
+  };
   gpu?: { requestAdapter?: () => Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null> };
+}
+
+interface DirLike {
+  kind: 'directory';
+  getDirectoryHandle(name: string): Promise<DirLike>;
+  values(): AsyncIterable<DirLike | { kind: 'file'; getFile(): Promise<{ size: number }> }>;
+}
+
+/** Bytes of files below `dir` (the model cache lives in OPFS under `models/`). */
+async function dirBytes(dir: DirLike): Promise<number> {
+  let total = 0;
+  for await (const entry of dir.values()) total += entry.kind === 'file' ? (await entry.getFile()).size : await dirBytes(entry);
+  return total;
 }
 
 /** Reads what this global scope can tell. Works in window, worker and Service Worker scopes and in Node. */
@@ -44,6 +60,13 @@ export async function gatherSystemFacts(g: object = globalThis): Promise<SystemF
   } catch {
     gpu = false;
   }
+  let modelBytes: number | null = null;
+  try {
+    const root = await nav?.storage?.getDirectory?.();
+    if (root) modelBytes = await root.getDirectoryHandle('models').then(dirBytes, () => 0);
+  } catch {
+    // OPFS is missing or refused here.
+  }
   const isolated = Boolean((g as { crossOriginIsolated?: boolean }).crossOriginIsolated);
   const mem = (g as { performance?: { memory?: { usedJSHeapSize?: number } } }).performance?.memory;
   return {
@@ -55,6 +78,6 @@ export async function gatherSystemFacts(g: object = globalThis): Promise<SystemF
     threads_available: isolated && typeof SharedArrayBuffer !== 'undefined',
     user_agent: nav?.userAgent ?? null,
     js_heap_bytes: mem?.usedJSHeapSize ?? null,
-    model_cache_bytes: null,
+    model_cache_bytes: modelBytes,
   };
 }
