@@ -4,7 +4,7 @@ import { proxy, wrap, type Remote } from 'comlink';
 import type { EngineWorkerApi } from '../workers/engine.worker';
 import { ENGINE_OPS, type EngineOpName, type OpArgs, type OpResult } from '../lib/engine/ops';
 import { SerialQueues } from '../lib/engine/queue';
-import { CancelledError, EngineCrashedError, reviveError, type RunOptions } from '../lib/engine/types';
+import { CancelledError, EngineCrashedError, reviveError, type Progress, type RunOptions } from '../lib/engine/types';
 import type { EngineGateway } from '../lib/engine/remote';
 
 /** How long a cancelled job may take to stop before its worker is terminated. */
@@ -77,7 +77,7 @@ export class EngineBridge implements EngineGateway {
 
   run<K extends EngineOpName>(op: K, args: OpArgs<K>, opts: RunOptions = {}): Promise<OpResult<K>> {
     const model = ENGINE_OPS[op].model;
-    return this.queues.run(
+    const job = this.queues.run(
       model,
       async () => {
         const live = this.ensure();
@@ -102,7 +102,8 @@ export class EngineBridge implements EngineGateway {
         if (opts.signal?.aborted) throw new CancelledError();
         opts.signal?.addEventListener('abort', onAbort, { once: true });
         const progress = opts.onProgress;
-        const work = live.remote.run(jobId, op, args, progress ? proxy(progress) : undefined);
+        // The callback's return value would be sent back over comlink: never return one.
+        const work = live.remote.run(jobId, op, args, progress ? proxy((p: Progress) => void progress(p)) : undefined);
         work.catch(() => undefined);
         try {
           return (await Promise.race([work, live.crashed, aborted])) as OpResult<K>;
@@ -115,5 +116,11 @@ export class EngineBridge implements EngineGateway {
       },
       opts.signal,
     );
+    // Listeners hear of the end only once the queue has let go of the job, so counts are current.
+    void job.then(
+      () => this.changed(),
+      () => this.changed(),
+    );
+    return job;
   }
 }
