@@ -4,14 +4,19 @@ import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
 
 export default ts.config(
-  { ignores: ['dist/', 'node_modules/', 'dev-dist/', 'tests/fixtures/', 'public/'] },
+  { ignores: ['dist/', 'node_modules/', 'dev-dist/', 'tests/fixtures/', 'public/', '.cache/'] },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs.recommended,
   {
-    languageOptions: { globals: { ...globals.browser, ...globals.node, ...globals.serviceworker, __APP_VERSION__: 'readonly' } },
+    languageOptions: {
+      globals: { ...globals.browser, ...globals.node, ...globals.serviceworker, __APP_VERSION__: 'readonly' },
+    },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },

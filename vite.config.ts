@@ -2,8 +2,11 @@ import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
 import { readFileSync } from 'node:fs';
+import { modelsPlugin } from './scripts/vite-models';
 
-const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
+  version: string;
+};
 
 /** Cross-origin isolation: SharedArrayBuffer and so WASM threads need both headers. */
 export const ISOLATION_HEADERS = {
@@ -17,6 +20,7 @@ export default defineConfig({
   define: { __APP_VERSION__: JSON.stringify(pkg.version) },
   plugins: [
     svelte(),
+    modelsPlugin(),
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src/sw',
@@ -26,7 +30,7 @@ export default defineConfig({
       injectManifest: {
         globPatterns: ['**/*.{js,css,html,svg,png,ico,webmanifest,json}'],
         // Models are large and cached by the model manager, not precached with the app shell.
-        globIgnores: ['models/**', 'examples/**'],
+        globIgnores: ['models/**', 'examples/**', 'ort/**'],
         rollupFormat: 'iife',
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
       },
@@ -36,7 +40,8 @@ export default defineConfig({
         id: '/',
         name: 'Timbre voice studio',
         short_name: 'Timbre',
-        description: 'An offline voice studio: speech, cloning, conversion and transcription, all on this device.',
+        description:
+          'An offline voice studio: speech, cloning, conversion and transcription, all on this device.',
         start_url: '/',
         scope: '/',
         display: 'standalone',

@@ -16,7 +16,13 @@ export function createDemoServer() {
       res.end(readFileSync(new URL('examples/embed-demo.html', root)));
     } else if (url.pathname === '/embed-client.js') {
       const src = readFileSync(new URL('src/lib/embed/client.ts', root), 'utf8');
-      const out = ts.transpileModule(src, { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, verbatimModuleSyntax: true } });
+      const out = ts.transpileModule(src, {
+        compilerOptions: {
+          target: ts.ScriptTarget.ES2022,
+          module: ts.ModuleKind.ES2022,
+          verbatimModuleSyntax: true,
+        },
+      });
       res.writeHead(200, { 'Content-Type': 'text/javascript; charset=utf-8' });
       res.end(out.outputText);
     } else {

@@ -23,6 +23,9 @@ if (!existsSync(built) || statSync(built).mtimeMs < Math.max(...SOURCES.map(newe
 }
 const port = process.env.PORT ?? '4173';
 console.log(`Timbre: http://127.0.0.1:${port}`);
-const child = spawn('npx', ['vite', 'preview', '--port', port, '--strictPort'], { cwd: root, stdio: 'inherit' });
+const child = spawn('npx', ['vite', 'preview', '--port', port, '--strictPort'], {
+  cwd: root,
+  stdio: 'inherit',
+});
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code) => process.exit(code ?? 0));

@@ -23,7 +23,14 @@ if ('serviceWorker' in navigator) {
 }
 
 async function respond(req: RpcRequest, origin: string): Promise<RpcResponse> {
-  const ctx = createApiContext({ db, engine, bus, version: __APP_VERSION__, callerOrigin: origin, system: () => gatherSystemFacts() });
+  const ctx = createApiContext({
+    db,
+    engine,
+    bus,
+    version: __APP_VERSION__,
+    callerOrigin: origin,
+    system: () => gatherSystemFacts(),
+  });
   const headers = new Headers(req.headers ?? {});
   let body: BodyInit | undefined;
   if (req.body instanceof ArrayBuffer || ArrayBuffer.isView(req.body)) body = req.body as BodyInit;
@@ -31,11 +38,19 @@ async function respond(req: RpcRequest, origin: string): Promise<RpcResponse> {
     body = JSON.stringify(req.body);
     if (!headers.has('Content-Type')) headers.set('Content-Type', 'application/json');
   }
-  const res = await router.handle(new Request(new URL(req.path, location.origin), { method: req.method, headers, body }), ctx);
+  const res = await router.handle(
+    new Request(new URL(req.path, location.origin), { method: req.method, headers, body }),
+    ctx,
+  );
   const out: Record<string, string> = {};
   res.headers.forEach((v, k) => (out[k] = v));
   const isJson = (res.headers.get('Content-Type') ?? '').includes('json');
-  return { id: req.id, status: res.status, headers: out, body: isJson ? await res.json() : await res.arrayBuffer() };
+  return {
+    id: req.id,
+    status: res.status,
+    headers: out,
+    body: isJson ? await res.json() : await res.arrayBuffer(),
+  };
 }
 
 addEventListener('message', async (ev: MessageEvent) => {
@@ -50,7 +65,10 @@ addEventListener('message', async (ev: MessageEvent) => {
   };
   if (!key) return refuse('unauthorized', 'The API key is not valid (unknown or revoked).');
   if (!key.allowed_origins.includes(origin))
-    return refuse('forbidden', `This key does not allow embedding from ${origin}. Add the origin to the key in Timbre's "API keys" view.`);
+    return refuse(
+      'forbidden',
+      `This key does not allow embedding from ${origin}. Add the origin to the key in Timbre's "API keys" view.`,
+    );
   port.onmessage = async (e: MessageEvent<RpcRequest>) => {
     const req = e.data;
     // Every call carries the key, so the router checks scopes and limits exactly as for fetch.

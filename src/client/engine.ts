@@ -4,7 +4,13 @@ import { proxy, wrap, type Remote } from 'comlink';
 import type { EngineWorkerApi } from '../workers/engine.worker';
 import { ENGINE_OPS, type EngineOpName, type OpArgs, type OpResult } from '../lib/engine/ops';
 import { SerialQueues } from '../lib/engine/queue';
-import { CancelledError, EngineCrashedError, reviveError, type Progress, type RunOptions } from '../lib/engine/types';
+import {
+  CancelledError,
+  EngineCrashedError,
+  reviveError,
+  type Progress,
+  type RunOptions,
+} from '../lib/engine/types';
 import type { EngineGateway } from '../lib/engine/remote';
 
 /** How long a cancelled job may take to stop before its worker is terminated. */
@@ -43,7 +49,10 @@ export class EngineBridge implements EngineGateway {
 
   private ensure(): Live {
     if (this.live) return this.live;
-    const worker = new Worker(new URL('../workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'timbre-engine' });
+    const worker = new Worker(new URL('../workers/engine.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'timbre-engine',
+    });
     let reject!: (e: Error) => void;
     const crashed = new Promise<never>((_, rej) => (reject = rej));
     crashed.catch(() => undefined);
@@ -51,7 +60,11 @@ export class EngineBridge implements EngineGateway {
       if (this.live?.worker !== worker) return;
       this.stop();
       this.restarts++;
-      reject(new EngineCrashedError(`The engine stopped unexpectedly (${why}); it has restarted, so run the job again.`));
+      reject(
+        new EngineCrashedError(
+          `The engine stopped unexpectedly (${why}); it has restarted, so run the job again.`,
+        ),
+      );
       this.changed();
     };
     worker.addEventListener('error', (e) => {
@@ -103,7 +116,12 @@ export class EngineBridge implements EngineGateway {
         opts.signal?.addEventListener('abort', onAbort, { once: true });
         const progress = opts.onProgress;
         // The callback's return value would be sent back over comlink: never return one.
-        const work = live.remote.run(jobId, op, args, progress ? proxy((p: Progress) => void progress(p)) : undefined);
+        const work = live.remote.run(
+          jobId,
+          op,
+          args,
+          progress ? proxy((p: Progress) => void progress(p)) : undefined,
+        );
         work.catch(() => undefined);
         try {
           return (await Promise.race([work, live.crashed, aborted])) as OpResult<K>;

@@ -13,7 +13,8 @@ export function becomeEngineHost(engine: EngineBridge): () => void {
     const port = ev.ports[0];
     if (req?.type !== 'timbre:engine-run' || !port) return;
     serveOverPort(port as never, req, (op, args, opts) => {
-      if (!isEngineOp(op)) return Promise.reject(new UnknownOperationError(`The engine has no operation "${op}".`));
+      if (!isEngineOp(op))
+        return Promise.reject(new UnknownOperationError(`The engine has no operation "${op}".`));
       return engine.run(op, args as never, opts);
     });
   };

@@ -13,7 +13,10 @@ import { errorBody } from '../lib/api/errors';
 declare const self: ServiceWorkerGlobalScope;
 declare const __APP_VERSION__: string;
 
-const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+const ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
 
 const gateway = new ClientEngineGateway(self.clients as never, () => new MessageChannel());
 const router = createRouter();
@@ -28,7 +31,8 @@ function context(): Promise<ApiContext> {
       system: async () => {
         // The engine host knows more (WebGPU, isolation); fall back to what this worker sees.
         try {
-          if ((await gateway.hostCount()) > 0) return await gateway.run('system.facts', {}, { signal: AbortSignal.timeout(3000) });
+          if ((await gateway.hostCount()) > 0)
+            return await gateway.run('system.facts', {}, { signal: AbortSignal.timeout(3000) });
         } catch {
           // fall through
         }
@@ -51,7 +55,11 @@ self.addEventListener('fetch', (event) => {
     );
     return;
   }
-  if (event.request.mode === 'navigate' && url.pathname !== '/embed.html' && !url.pathname.startsWith('/examples/')) {
+  if (
+    event.request.mode === 'navigate' &&
+    url.pathname !== '/embed.html' &&
+    !url.pathname.startsWith('/examples/')
+  ) {
     event.respondWith(navigation(event.request));
   }
 });
@@ -73,7 +81,10 @@ async function navigation(request: Request): Promise<Response> {
 }
 
 function jsonError(status: number, code: string, message: string): Response {
-  return new Response(JSON.stringify(errorBody(code, message)), { status, headers: { 'Content-Type': 'application/json' } });
+  return new Response(JSON.stringify(errorBody(code, message)), {
+    status,
+    headers: { 'Content-Type': 'application/json' },
+  });
 }
 
 self.addEventListener('message', (event) => {

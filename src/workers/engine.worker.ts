@@ -13,7 +13,10 @@ const api = {
     running.set(jobId, ac);
     try {
       const impl = ENGINE_OPS[op].run as (a: unknown, o: RunOptions) => Promise<unknown>;
-      return await impl(args, { signal: ac.signal, onProgress: onProgress ? (p) => void onProgress(p) : undefined });
+      return await impl(args, {
+        signal: ac.signal,
+        onProgress: onProgress ? (p) => void onProgress(p) : undefined,
+      });
     } finally {
       running.delete(jobId);
     }

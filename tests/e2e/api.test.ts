@@ -23,7 +23,9 @@ describe('the local API through the Service Worker', () => {
     expect(none.status).toBe(401);
     expect((none.body as Err).error.code).toBe('unauthorized');
     expect(none.headers['x-ratelimit-limit']).toBeDefined();
-    const bad = await pageFetch(page, '/v1/voices', { headers: { Authorization: 'Bearer tmb_not_a_real_key' } });
+    const bad = await pageFetch(page, '/v1/voices', {
+      headers: { Authorization: 'Bearer tmb_not_a_real_key' },
+    });
     expect(bad.status).toBe(401);
     expect((bad.body as Err).error.message).toMatch(/not valid/);
     const health = await pageFetch(page, '/api/health');
@@ -89,10 +91,16 @@ describe('the local API through the Service Worker', () => {
     const british = await pageFetch(page, '/api/voices?language=en-gb&gender=male', { headers: h });
     const ids = (british.body as { voices: { id: string }[] }).voices.map((v) => v.id).sort();
     expect(ids).toEqual(['bm_daniel', 'bm_fable', 'bm_george', 'bm_lewis']);
-    const search = await pageFetch(page, '/v1/voices?language=fr', { headers: { Authorization: `Bearer ${key}` } });
+    const search = await pageFetch(page, '/v1/voices?language=fr', {
+      headers: { Authorization: `Bearer ${key}` },
+    });
     expect((search.body as { voices: { id: string }[] }).voices.map((v) => v.id)).toEqual(['ff_siwis']);
 
-    const put = await pageFetch(page, '/api/voices/bf_emma', { method: 'PUT', headers: h, body: { tags: ['narration', 'warm'] } });
+    const put = await pageFetch(page, '/api/voices/bf_emma', {
+      method: 'PUT',
+      headers: h,
+      body: { tags: ['narration', 'warm'] },
+    });
     expect(put.status).toBe(200);
     const fav = await pageFetch(page, '/api/favorites/bf_emma', { method: 'POST', headers: h });
     expect((fav.body as { favorite: boolean }).favorite).toBe(true);
@@ -103,7 +111,11 @@ describe('the local API through the Service Worker', () => {
     const del = await pageFetch(page, '/api/voices/bf_emma', { method: 'DELETE', headers: h });
     expect(del.status).toBe(403);
 
-    const bad = await pageFetch(page, '/api/voices/bf_emma', { method: 'PUT', headers: h, body: { tags: 'not-a-list' } });
+    const bad = await pageFetch(page, '/api/voices/bf_emma', {
+      method: 'PUT',
+      headers: h,
+      body: { tags: 'not-a-list' },
+    });
     expect(bad.status).toBe(400);
     expect((bad.body as Err & { error: { field: string } }).error.field).toBe('tags');
   });

@@ -17,7 +17,9 @@ export const FLAGS = [
 
 export async function launch(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium not found at ${CHROMIUM}: run "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH).`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: run "apt-get update && apt-get install -y chromium" (or set CHROMIUM_PATH).`,
+    );
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...FLAGS, ...extraArgs] });
 }
 
@@ -26,16 +28,30 @@ export async function openStudio(context: BrowserContext, hash = ''): Promise<Pa
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('[pageerror]', e.message));
   await page.goto(`${BASE}/${hash}`);
-  await page.waitForFunction(() => navigator.serviceWorker.controller !== null && '__timbre' in globalThis, null, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => navigator.serviceWorker.controller !== null && '__timbre' in globalThis,
+    null,
+    { timeout: 30_000 },
+  );
   // Announce again now that the page is controlled, then give the Service Worker a moment to record it.
   await page.evaluate(() => navigator.serviceWorker.controller?.postMessage({ type: 'timbre:engine-host' }));
   return page;
 }
 
 /** Creates a key straight in the studio's IndexedDB through the page's own stores; returns the secret. */
-export async function createKeyInPage(page: Page, opts: { scopes?: string[]; limits?: Record<string, number>; allowed_origins?: string[]; name?: string } = {}): Promise<string> {
+export async function createKeyInPage(
+  page: Page,
+  opts: {
+    scopes?: string[];
+    limits?: Record<string, number>;
+    allowed_origins?: string[];
+    name?: string;
+  } = {},
+): Promise<string> {
   return page.evaluate(async (o) => {
-    const studio = (globalThis as unknown as { __timbre: { keys: { create(x: unknown): Promise<{ secret: string }> } } }).__timbre;
+    const studio = (
+      globalThis as unknown as { __timbre: { keys: { create(x: unknown): Promise<{ secret: string }> } } }
+    ).__timbre;
     return (await studio.keys.create({ name: o.name ?? 'e2e', now: Date.now(), ...o })).secret;
   }, opts);
 }
@@ -47,7 +63,11 @@ export interface FetchResult {
 }
 
 /** A fetch made by the page itself, so it goes through the Service Worker. */
-export async function pageFetch(page: Page, path: string, init: { method?: string; headers?: Record<string, string>; body?: unknown } = {}): Promise<FetchResult> {
+export async function pageFetch(
+  page: Page,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: unknown } = {},
+): Promise<FetchResult> {
   return page.evaluate(
     async ({ path, init }) => {
       const headers: Record<string, string> = { ...(init.headers ?? {}) };

@@ -35,7 +35,19 @@ describe('embedding from another origin', () => {
 
     // Compute runs in the iframe's own engine worker.
     const r = await demo.evaluate(async () => {
-      const c = (window as unknown as { timbreDemo: { client: { request(m: string, p: string, b?: unknown): Promise<{ status: number; body: { result: { gflops: number } } }> } } }).timbreDemo.client;
+      const c = (
+        window as unknown as {
+          timbreDemo: {
+            client: {
+              request(
+                m: string,
+                p: string,
+                b?: unknown,
+              ): Promise<{ status: number; body: { result: { gflops: number } } }>;
+            };
+          };
+        }
+      ).timbreDemo.client;
       return c.request('POST', '/api/system/benchmark', { seconds: 0.3, size: 64 });
     });
     expect(r.status).toBe(200);
@@ -43,7 +55,11 @@ describe('embedding from another origin', () => {
 
     // Scopes still apply inside the iframe.
     const denied = await demo.evaluate(async () => {
-      const c = (window as unknown as { timbreDemo: { client: { request(m: string, p: string, b?: unknown): Promise<{ status: number }> } } }).timbreDemo.client;
+      const c = (
+        window as unknown as {
+          timbreDemo: { client: { request(m: string, p: string, b?: unknown): Promise<{ status: number }> } };
+        }
+      ).timbreDemo.client;
       return (await c.request('GET', '/api/nope')).status;
     });
     expect(denied).toBe(404);
@@ -69,7 +85,15 @@ describe('embedding from another origin', () => {
     const key = await createKeyInPage(studio, { allowed_origins: [OTHER], scopes: ['system:read'] });
     const demo = await openDemo(key);
     const status = await demo.evaluate(async () => {
-      const c = (window as unknown as { timbreDemo: { client: { request(m: string, p: string): Promise<{ status: number; body: { error: { code: string } } }> } } }).timbreDemo.client;
+      const c = (
+        window as unknown as {
+          timbreDemo: {
+            client: {
+              request(m: string, p: string): Promise<{ status: number; body: { error: { code: string } } }>;
+            };
+          };
+        }
+      ).timbreDemo.client;
       const r = await c.request('GET', '/api/voices');
       return [r.status, r.body.error.code];
     });

@@ -39,7 +39,11 @@ async function until(id: string, pred: (j: Job) => boolean, ms = 30_000): Promis
 }
 
 const start = async (seconds: number) => {
-  const r = await pageFetch(page, '/api/system/benchmark', { method: 'POST', headers: { 'X-API-Key': key }, body: { seconds, size: 128, async: true } });
+  const r = await pageFetch(page, '/api/system/benchmark', {
+    method: 'POST',
+    headers: { 'X-API-Key': key },
+    body: { seconds, size: 128, async: true },
+  });
   expect(r.status).toBe(202);
   return (r.body as { job_id: string }).job_id;
 };
@@ -81,7 +85,11 @@ describe('engine host', () => {
     const id = await start(30);
     await until(id, (j) => j.status === 'running' && (j.progress?.done ?? 0) > 0);
     const t0 = Date.now();
-    const r = await pageFetch(page, '/api/generation/cancel', { method: 'POST', headers: { 'X-API-Key': key }, body: { job_id: id } });
+    const r = await pageFetch(page, '/api/generation/cancel', {
+      method: 'POST',
+      headers: { 'X-API-Key': key },
+      body: { job_id: id },
+    });
     expect(r.status).toBe(200);
     expect((r.body as { cancelled: string[] }).cancelled).toEqual([id]);
     const j = await until(id, (x) => x.status !== 'running');
@@ -92,11 +100,18 @@ describe('engine host', () => {
   it('recovers when the engine worker crashes mid-job', async () => {
     const id = await start(30);
     await until(id, (j) => j.status === 'running' && (j.progress?.done ?? 0) > 0);
-    await page.evaluate(() => (globalThis as unknown as { __timbre: { engine: { simulateCrash(): Promise<void> } } }).__timbre.engine.simulateCrash());
+    await page.evaluate(() =>
+      (
+        globalThis as unknown as { __timbre: { engine: { simulateCrash(): Promise<void> } } }
+      ).__timbre.engine.simulateCrash(),
+    );
     const failed = await until(id, (j) => j.status !== 'running', 10_000);
     expect(failed.status).toBe('failed');
     expect(failed.error!.message).toMatch(/engine stopped unexpectedly/);
-    const restarts = await page.evaluate(() => (globalThis as unknown as { __timbre: { engine: { restarts: number } } }).__timbre.engine.restarts);
+    const restarts = await page.evaluate(
+      () =>
+        (globalThis as unknown as { __timbre: { engine: { restarts: number } } }).__timbre.engine.restarts,
+    );
     expect(restarts).toBe(1);
 
     const next = await start(0.5);
@@ -112,10 +127,16 @@ describe('engine host', () => {
     // Leave only a page that is not an engine host: the SW's plain JSON route still answers.
     const other = await context.newPage();
     await other.goto(new URL('/manifest.webmanifest', p.url()).href);
-    await p.evaluate(() => navigator.serviceWorker.controller?.postMessage({ type: 'timbre:engine-host-gone' }));
+    await p.evaluate(() =>
+      navigator.serviceWorker.controller?.postMessage({ type: 'timbre:engine-host-gone' }),
+    );
     await p.close();
     const r = await other.evaluate(async (k) => {
-      const res = await fetch('/api/system/benchmark', { method: 'POST', headers: { 'X-API-Key': k, 'Content-Type': 'application/json' }, body: '{"seconds":0.2}' });
+      const res = await fetch('/api/system/benchmark', {
+        method: 'POST',
+        headers: { 'X-API-Key': k, 'Content-Type': 'application/json' },
+        body: '{"seconds":0.2}',
+      });
       return { status: res.status, body: await res.json() };
     }, k);
     expect(r.status).toBe(503);

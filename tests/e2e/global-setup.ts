@@ -25,9 +25,14 @@ export async function setup() {
     if (r.status !== 0) throw new Error('vite build failed');
   }
   const port = new URL(BASE).port;
-  preview = spawn('npx', ['vite', 'preview', '--port', port, '--strictPort'], { stdio: 'ignore', detached: true });
+  preview = spawn('npx', ['vite', 'preview', '--port', port, '--strictPort'], {
+    stdio: 'ignore',
+    detached: true,
+  });
   // The embedding example on a second origin.
-  const { createDemoServer } = (await import('../../scripts/embed-demo.mjs')) as { createDemoServer: () => Server };
+  const { createDemoServer } = (await import('../../scripts/embed-demo.mjs')) as {
+    createDemoServer: () => Server;
+  };
   demo = createDemoServer();
   await new Promise<void>((r) => demo!.listen(Number(new URL(OTHER).port), '127.0.0.1', () => r()));
   await waitFor(`${BASE}/`);

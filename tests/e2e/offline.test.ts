@@ -16,7 +16,10 @@ describe('installable and offline', () => {
     const page = await openStudio(context);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     expect(await page.evaluate(() => typeof SharedArrayBuffer)).toBe('function');
-    const manifest = (await (await context.request.get(`${BASE}/manifest.webmanifest`)).json()) as Record<string, unknown>;
+    const manifest = (await (await context.request.get(`${BASE}/manifest.webmanifest`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(manifest.display).toBe('standalone');
     expect(manifest.name).toContain('Timbre');
     expect(Array.isArray(manifest.file_handlers)).toBe(true);
@@ -29,7 +32,9 @@ describe('installable and offline', () => {
     const context = await browser.newContext();
     const page = await openStudio(context);
     // The shell is precached once the Service Worker is active.
-    await page.waitForFunction(async () => (await caches.keys()).some((k) => k.includes('precache')), null, { timeout: 30_000 });
+    await page.waitForFunction(async () => (await caches.keys()).some((k) => k.includes('precache')), null, {
+      timeout: 30_000,
+    });
     await page.waitForFunction(async () => {
       const names = await caches.keys();
       const c = await caches.open(names.find((k) => k.includes('precache'))!);
@@ -38,7 +43,14 @@ describe('installable and offline', () => {
     const key = await createKeyInPage(page);
 
     await context.setOffline(true);
-    expect(await page.evaluate(() => fetch('http://127.0.0.1:1/').then(() => 'online', () => 'offline'))).toBe('offline');
+    expect(
+      await page.evaluate(() =>
+        fetch('http://127.0.0.1:1/').then(
+          () => 'online',
+          () => 'offline',
+        ),
+      ),
+    ).toBe('offline');
     await page.reload();
     await page.waitForFunction(() => '__timbre' in globalThis, null, { timeout: 30_000 });
     await expect(page.getByRole('heading', { name: 'Timbre voice studio' }).isVisible()).resolves.toBe(true);

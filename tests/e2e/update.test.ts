@@ -20,9 +20,13 @@ describe('new versions', () => {
   it('show an "update available" prompt instead of reloading by themselves', async () => {
     const context = await browser.newContext();
     const page = await openStudio(context);
-    await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.active?.state === 'activated');
+    await page.waitForFunction(
+      async () => (await navigator.serviceWorker.getRegistration())?.active?.state === 'activated',
+    );
     await page.evaluate(() => localStorage.setItem('unsaved', 'work'));
-    const marker = await page.evaluate(() => ((window as unknown as { marker: number }).marker = Math.random()));
+    const marker = await page.evaluate(
+      () => ((window as unknown as { marker: number }).marker = Math.random()),
+    );
 
     writeFileSync(SW, `${original}\n// next version ${Date.now()}\n`);
     await page.evaluate(async () => (await navigator.serviceWorker.getRegistration())!.update());
@@ -31,7 +35,10 @@ describe('new versions', () => {
     // No silent reload happened: the page's own state is still there.
     expect(await page.evaluate(() => (window as unknown as { marker: number }).marker)).toBe(marker);
 
-    await Promise.all([page.waitForEvent('load'), page.getByRole('button', { name: 'Reload to update' }).click()]);
+    await Promise.all([
+      page.waitForEvent('load'),
+      page.getByRole('button', { name: 'Reload to update' }).click(),
+    ]);
     await page.waitForFunction(() => '__timbre' in globalThis);
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBeUndefined();
     await context.close();

@@ -21,7 +21,8 @@ beforeAll(async () => {
   key = await env.makeKey({ limits: HIGH_LIMITS });
 });
 
-const post = (init: { body?: unknown; raw?: BodyInit; headers?: Record<string, string> }) => env.call('POST', '/api/audio-duration', { key, ...init });
+const post = (init: { body?: unknown; raw?: BodyInit; headers?: Record<string, string> }) =>
+  env.call('POST', '/api/audio-duration', { key, ...init });
 
 describe('the test WAV itself', () => {
   it('is a well-formed RIFF file of 1 s at 16 kHz, 16-bit mono', () => {
@@ -63,7 +64,11 @@ describe('POST /api/audio-duration', () => {
   });
 
   it('raw application/octet-stream body', async () => {
-    check(await okJson<Duration>(await post({ raw: wav, headers: { 'Content-Type': 'application/octet-stream' } })));
+    check(
+      await okJson<Duration>(
+        await post({ raw: wav, headers: { 'Content-Type': 'application/octet-stream' } }),
+      ),
+    );
   });
 
   it('multipart FormData with field "file"', async () => {
@@ -74,16 +79,30 @@ describe('POST /api/audio-duration', () => {
   });
 
   it('other lengths and layouts: 2.5 s stereo at 8 kHz, 0.25 s at 44.1 kHz', async () => {
-    const stereo = await okJson<Duration>(await post({ body: { audio: toBase64(makeWav({ seconds: 2.5, sampleRate: 8000, channels: 2 })) } }));
+    const stereo = await okJson<Duration>(
+      await post({ body: { audio: toBase64(makeWav({ seconds: 2.5, sampleRate: 8000, channels: 2 })) } }),
+    );
     expect(stereo.duration).toBeCloseTo(2.5, 2);
     expect(stereo.channels).toBe(2);
     expect(stereo.sample_rate).toBe(8000);
-    const short = await okJson<Duration>(await post({ raw: makeWav({ seconds: 0.25, sampleRate: 44_100 }), headers: { 'Content-Type': 'audio/x-wav' } }));
+    const short = await okJson<Duration>(
+      await post({
+        raw: makeWav({ seconds: 0.25, sampleRate: 44_100 }),
+        headers: { 'Content-Type': 'audio/x-wav' },
+      }),
+    );
     expect(short.duration).toBeCloseTo(0.25, 2);
   });
 
   it('bad base64 is 400 naming the audio field', async () => {
-    for (const audio of ['!!!not base64!!!', 'abcde', 'ab=c', 'data:audio/wav;base64,@@@@', 'data:audio/wav,UklGRg==', '   ']) {
+    for (const audio of [
+      '!!!not base64!!!',
+      'abcde',
+      'ab=c',
+      'data:audio/wav;base64,@@@@',
+      'data:audio/wav,UklGRg==',
+      '   ',
+    ]) {
       const err = await errorOf(await post({ body: { audio } }), 400, 'bad_request');
       expect(err.field, audio).toBe('audio');
       expect(err.message).toContain('audio');
@@ -105,7 +124,11 @@ describe('POST /api/audio-duration', () => {
 
   it('a truncated WAV header and a too-short file are 400', async () => {
     await errorOf(await post({ body: { audio: toBase64(wav.subarray(0, 10)) } }), 400, 'bad_request');
-    const err = await errorOf(await post({ body: { audio: toBase64(wav.subarray(0, 30)) } }), 400, 'bad_request');
+    const err = await errorOf(
+      await post({ body: { audio: toBase64(wav.subarray(0, 30)) } }),
+      400,
+      'bad_request',
+    );
     expect(err.field).toBe('audio');
   });
 
@@ -118,12 +141,20 @@ describe('POST /api/audio-duration', () => {
       const err = await errorOf(await post({ body }), 400, 'bad_request');
       expect(err.field).toBe('body');
     }
-    const nonJson = await errorOf(await post({ raw: '{audio:', headers: { 'Content-Type': 'application/json' } }), 400, 'bad_request');
+    const nonJson = await errorOf(
+      await post({ raw: '{audio:', headers: { 'Content-Type': 'application/json' } }),
+      400,
+      'bad_request',
+    );
     expect(nonJson.field).toBe('body');
   });
 
   it('an empty raw body is 400', async () => {
-    const err = await errorOf(await post({ raw: new Uint8Array(0), headers: { 'Content-Type': 'audio/wav' } }), 400, 'bad_request');
+    const err = await errorOf(
+      await post({ raw: new Uint8Array(0), headers: { 'Content-Type': 'audio/wav' } }),
+      400,
+      'bad_request',
+    );
     expect(err.field).toBe('body');
   });
 
@@ -137,19 +168,37 @@ describe('POST /api/audio-duration', () => {
     const empty = new FormData();
     empty.set('file', new Blob([]), 'empty.wav');
     expect((await errorOf(await post({ raw: empty }), 400, 'bad_request')).message).toMatch(/empty/);
-    const garbled = await errorOf(await post({ raw: 'this is not multipart at all', headers: { 'Content-Type': 'multipart/form-data; boundary=----xyz' } }), 400, 'bad_request');
+    const garbled = await errorOf(
+      await post({
+        raw: 'this is not multipart at all',
+        headers: { 'Content-Type': 'multipart/form-data; boundary=----xyz' },
+      }),
+      400,
+      'bad_request',
+    );
     expect(garbled.field).toBe('body');
   });
 
   it('a Content-Type that is not audio, JSON or multipart is 415', async () => {
     for (const ct of ['text/plain', 'image/png', 'application/xml']) {
-      const err = await errorOf(await post({ raw: wav, headers: { 'Content-Type': ct } }), 415, 'unsupported_media_type');
+      const err = await errorOf(
+        await post({ raw: wav, headers: { 'Content-Type': ct } }),
+        415,
+        'unsupported_media_type',
+      );
       expect(err.message).toContain(ct);
     }
   });
 
   it('a body over the limit is 413 file_too_large (declared, streamed, base64 and multipart)', async () => {
-    const declared = await errorOf(await post({ raw: wav, headers: { 'Content-Type': 'audio/wav', 'Content-Length': String(AUDIO_UPLOAD_LIMIT + 1) } }), 413, 'file_too_large');
+    const declared = await errorOf(
+      await post({
+        raw: wav,
+        headers: { 'Content-Type': 'audio/wav', 'Content-Length': String(AUDIO_UPLOAD_LIMIT + 1) },
+      }),
+      413,
+      'file_too_large',
+    );
     expect(declared.limit_bytes).toBe(AUDIO_UPLOAD_LIMIT);
 
     // A real stream past the limit; the same 1 MiB chunk is reused so the test stays light.
@@ -162,13 +211,22 @@ describe('POST /api/audio-duration', () => {
         c.enqueue(chunk);
       },
     });
-    const req = new Request('http://127.0.0.1:4173/api/audio-duration', { method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'audio/wav' }, body: stream, duplex: 'half' } as RequestInit);
+    const req = new Request('http://127.0.0.1:4173/api/audio-duration', {
+      method: 'POST',
+      headers: { 'X-API-Key': key, 'Content-Type': 'audio/wav' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
     await errorOf(await env.router.handle(req, env.ctx), 413, 'file_too_large');
     expect(sent).toBeLessThanOrEqual(AUDIO_UPLOAD_LIMIT + 2 * chunk.byteLength);
 
     const form = new FormData();
     form.set('file', new Blob([wav], { type: 'audio/wav' }), 'tone.wav');
-    const mp = await errorOf(await post({ raw: form, headers: { 'Content-Length': String(AUDIO_UPLOAD_LIMIT * 2) } }), 413, 'file_too_large');
+    const mp = await errorOf(
+      await post({ raw: form, headers: { 'Content-Length': String(AUDIO_UPLOAD_LIMIT * 2) } }),
+      413,
+      'file_too_large',
+    );
     expect(mp.field).toBe('file');
   });
 });
@@ -181,6 +239,8 @@ describe('audioInfo', () => {
 
   it('throws UndecodableAudioError for short or unknown input', async () => {
     await expect(audioInfo(new Uint8Array(8))).rejects.toBeInstanceOf(UndecodableAudioError);
-    await expect(audioInfo(new TextEncoder().encode('hello, this is plain text and not audio at all'))).rejects.toBeInstanceOf(UndecodableAudioError);
+    await expect(
+      audioInfo(new TextEncoder().encode('hello, this is plain text and not audio at all')),
+    ).rejects.toBeInstanceOf(UndecodableAudioError);
   });
 });

@@ -46,9 +46,20 @@ export async function setup(opts: { engine?: boolean; callerOrigin?: string } = 
     callerOrigin: opts.callerOrigin,
   });
   const router = createRouter();
-  const call = (method: string, path: string, init: { key?: string; body?: unknown; raw?: BodyInit; headers?: Record<string, string>; bearer?: boolean } = {}) => {
+  const call = (
+    method: string,
+    path: string,
+    init: {
+      key?: string;
+      body?: unknown;
+      raw?: BodyInit;
+      headers?: Record<string, string>;
+      bearer?: boolean;
+    } = {},
+  ) => {
     const headers: Record<string, string> = { ...(init.headers ?? {}) };
-    if (init.key) headers[init.bearer ? 'Authorization' : 'X-API-Key'] = init.bearer ? `Bearer ${init.key}` : init.key;
+    if (init.key)
+      headers[init.bearer ? 'Authorization' : 'X-API-Key'] = init.bearer ? `Bearer ${init.key}` : init.key;
     let body: BodyInit | undefined = init.raw;
     if (init.body !== undefined) {
       body = JSON.stringify(init.body);
@@ -56,7 +67,8 @@ export async function setup(opts: { engine?: boolean; callerOrigin?: string } = 
     }
     return router.handle(new Request(`http://127.0.0.1:4173${path}`, { method, headers, body }), ctx);
   };
-  const makeKey = async (o: { scopes?: Scope[]; limits?: Partial<Record<Scope, number>>; allowed_origins?: string[] } = {}) =>
-    (await ctx.keys.create({ name: 'test', now: clock.t, ...o })).secret;
+  const makeKey = async (
+    o: { scopes?: Scope[]; limits?: Partial<Record<Scope, number>>; allowed_origins?: string[] } = {},
+  ) => (await ctx.keys.create({ name: 'test', now: clock.t, ...o })).secret;
   return { db, ctx, router, call, clock, makeKey };
 }

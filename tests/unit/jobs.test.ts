@@ -3,8 +3,10 @@ import { JobManager, type JobRecord } from '../../src/lib/engine/jobs';
 import { EventBus, type StudioEvent } from '../../src/lib/engine/events';
 import { measureCompute } from '../../src/lib/engine/compute';
 import { CancelledError } from '../../src/lib/engine/types';
-import { localEngine, setup } from './helpers';
-import { errorOf, okJson, sleep, until } from './test-utils';
+import { createApiContext } from '../../src/lib/api/context';
+import { createRouter } from '../../src/lib/api/routes';
+import { FACTS, localEngine, setup } from './helpers';
+import { caller, errorOf, okJson, sleep, until, waitingEngine } from './test-utils';
 
 type Env = Awaited<ReturnType<typeof setup>>;
 interface JobJson {
@@ -25,7 +27,10 @@ interface Accepted {
 const JOB_SCOPES = ['system:read', 'tts:generate', 'ws:connect'] as const;
 
 async function keyPair(env: Env) {
-  return [await env.makeKey({ scopes: [...JOB_SCOPES] }), await env.makeKey({ scopes: [...JOB_SCOPES] })] as const;
+  return [
+    await env.makeKey({ scopes: [...JOB_SCOPES] }),
+    await env.makeKey({ scopes: [...JOB_SCOPES] }),
+  ] as const;
 }
 
 const jobOf = (env: Env, key: string, id: string) => env.call('GET', `/api/jobs/${id}`, { key });
@@ -34,7 +39,9 @@ describe('POST /api/system/benchmark', () => {
   it('runs synchronously: 200 with the result, and the job is recorded', async () => {
     const env = await setup();
     const [key] = await keyPair(env);
-    const body = await okJson<JobJson>(await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.2, size: 32 } }));
+    const body = await okJson<JobJson>(
+      await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.2, size: 32 } }),
+    );
     expect(body.status).toBe('succeeded');
     expect(body.op).toBe('system.compute');
     expect(body.result!.gflops).toBeGreaterThan(0);
@@ -50,7 +57,10 @@ describe('POST /api/system/benchmark', () => {
   it('with async: 202 with the job id, then it succeeds', async () => {
     const env = await setup();
     const [key] = await keyPair(env);
-    const res = await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.2, size: 32, async: true } });
+    const res = await env.call('POST', '/api/system/benchmark', {
+      key,
+      body: { seconds: 0.2, size: 32, async: true },
+    });
     const acc = await okJson<Accepted>(res, 202);
     expect(acc.job_id).toMatch(/^job_[0-9a-f]{16}$/);
     expect(acc).toMatchObject({ status: 'running', poll: `/api/jobs/${acc.job_id}`, events: '/api/events' });
@@ -62,24 +72,38 @@ describe('POST /api/system/benchmark', () => {
     expect(done.result!.gflops).toBeGreaterThan(0);
   });
 
-  it("another key gets 404 for the job (and cannot cancel it)", async () => {
+  it('another key gets 404 for the job (and cannot cancel it)', async () => {
     const env = await setup();
     const [key, other] = await keyPair(env);
-    const acc = await okJson<Accepted>(await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.2, size: 32, async: true } }), 202);
+    const acc = await okJson<Accepted>(
+      await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.2, size: 32, async: true } }),
+      202,
+    );
     const err = await errorOf(await jobOf(env, other, acc.job_id), 404, 'not_found');
     expect(err.message).toContain(acc.job_id);
-    await errorOf(await env.call('POST', '/api/generation/cancel', { key: other, body: { job_id: acc.job_id } }), 404, 'not_found');
+    await errorOf(
+      await env.call('POST', '/api/generation/cancel', { key: other, body: { job_id: acc.job_id } }),
+      404,
+      'not_found',
+    );
     await errorOf(await jobOf(env, key, 'job_doesnotexist'), 404, 'not_found');
-    await until(async () => (await okJson<JobJson>(await jobOf(env, key, acc.job_id))).status === 'succeeded');
+    await until(
+      async () => (await okJson<JobJson>(await jobOf(env, key, acc.job_id))).status === 'succeeded',
+    );
   });
 
   it('cancelling a long job stops it quickly; its status is cancelled', async () => {
     const env = await setup();
     const [key] = await keyPair(env);
-    const acc = await okJson<Accepted>(await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 30, size: 32, async: true } }), 202);
+    const acc = await okJson<Accepted>(
+      await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 30, size: 32, async: true } }),
+      202,
+    );
     await until(async () => (await env.ctx.jobs.get(acc.job_id))?.status === 'running');
     const t0 = Date.now();
-    const res = await okJson<{ cancelled: string[] }>(await env.call('POST', '/api/generation/cancel', { key, body: { job_id: acc.job_id } }));
+    const res = await okJson<{ cancelled: string[] }>(
+      await env.call('POST', '/api/generation/cancel', { key, body: { job_id: acc.job_id } }),
+    );
     expect(Date.now() - t0).toBeLessThan(2000);
     expect(res.cancelled).toEqual([acc.job_id]);
     const j = await okJson<JobJson>(await jobOf(env, key, acc.job_id));
@@ -88,45 +112,87 @@ describe('POST /api/system/benchmark', () => {
     expect(j.result).toBeNull();
     expect(env.ctx.jobs.stats().running).toBe(0);
     // Cancelling again finds nothing running.
-    expect(await okJson(await env.call('POST', '/api/generation/cancel', { key, body: { job_id: acc.job_id } }))).toEqual({ cancelled: [] });
+    expect(
+      await okJson(await env.call('POST', '/api/generation/cancel', { key, body: { job_id: acc.job_id } })),
+    ).toEqual({ cancelled: [] });
   });
 
   it('cancel without job_id stops all of the caller’s jobs and none of another key’s', async () => {
     const env = await setup();
     const [key, other] = await keyPair(env);
-    const start = async (k: string) => (await okJson<Accepted>(await env.call('POST', '/api/system/benchmark', { key: k, body: { seconds: 30, size: 16, async: true } }), 202)).job_id;
+    // Several long jobs at once: an engine whose jobs wait rather than compute (see waitingEngine).
+    const ctx = createApiContext({
+      db: env.db,
+      engine: waitingEngine(),
+      system: async () => FACTS,
+      version: 'test',
+      now: () => env.clock.t,
+    });
+    const call = caller(createRouter(), ctx);
+    const start = async (k: string) =>
+      (
+        await okJson<Accepted>(
+          await call('POST', '/api/system/benchmark', {
+            key: k,
+            body: { seconds: 30, size: 16, async: true },
+          }),
+          202,
+        )
+      ).job_id;
     const mine1 = await start(key);
     const mine2 = await start(key);
     const theirs = await start(other);
-    const res = await okJson<{ cancelled: string[] }>(await env.call('POST', '/api/generation/cancel', { key, body: {} }));
+    await until(async () =>
+      (await Promise.all([mine1, mine2, theirs].map((id) => ctx.jobs.get(id)))).every(
+        (j) => j?.status === 'running',
+      ),
+    );
+    const res = await okJson<{ cancelled: string[] }>(
+      await call('POST', '/api/generation/cancel', { key, body: {} }),
+    );
     expect(res.cancelled.sort()).toEqual([mine1, mine2].sort());
-    expect((await env.ctx.jobs.get(theirs))?.status).toBe('running');
-    expect(env.ctx.jobs.stats().running).toBe(1);
-    await okJson(await env.call('POST', '/api/generation/cancel', { key: other, body: { job_id: theirs } }));
-    expect((await env.ctx.jobs.get(theirs))?.status).toBe('cancelled');
+    for (const id of [mine1, mine2])
+      expect((await okJson<JobJson>(await call('GET', `/api/jobs/${id}`, { key }))).status).toBe('cancelled');
+    expect((await ctx.jobs.get(theirs))?.status).toBe('running');
+    expect(ctx.jobs.stats().running).toBe(1);
+    expect(
+      await okJson(await call('POST', '/api/generation/cancel', { key: other, body: { job_id: theirs } })),
+    ).toEqual({ cancelled: [theirs] });
+    expect((await ctx.jobs.get(theirs))?.status).toBe('cancelled');
+    expect(ctx.jobs.stats().running).toBe(0);
   });
 
   it('a sync request that is cancelled from elsewhere answers 499 cancelled', async () => {
     const env = await setup();
     const [key] = await keyPair(env);
     const pending = env.call('POST', '/api/system/benchmark', { key, body: { seconds: 30, size: 16 } });
-    const running = await until(async () => (await env.db.getAll('jobs')).find((j) => j.status === 'running'));
-    await env.ctx.jobs.cancel({ id: running.id });
+    const running = await until(async () =>
+      (await env.db.getAll('jobs')).find((j) => j.status === 'running'),
+    );
+    expect(await env.ctx.jobs.cancel({ id: running.id })).toEqual([running.id]);
     const err = await errorOf(await pending, 499, 'cancelled');
     expect(err.job_id).toBe(running.id);
+    expect((await env.ctx.jobs.get(running.id))?.status).toBe('cancelled');
   });
 
   it('with no engine available: 503 engine_unavailable; the job is recorded as failed', async () => {
     const env = await setup({ engine: false });
     const [key] = await keyPair(env);
-    const err = await errorOf(await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.2, size: 32 } }), 503, 'engine_unavailable');
+    const err = await errorOf(
+      await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.2, size: 32 } }),
+      503,
+      'engine_unavailable',
+    );
     expect(err.message).toMatch(/studio/);
     const jobs = await env.db.getAll('jobs');
     expect(jobs).toHaveLength(1);
     expect(jobs[0]).toMatchObject({ status: 'failed', error: { code: 'engine_unavailable' } });
     expect(err.job_id).toBe(jobs[0]!.id);
 
-    const acc = await okJson<Accepted>(await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.2, size: 32, async: true } }), 202);
+    const acc = await okJson<Accepted>(
+      await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.2, size: 32, async: true } }),
+      202,
+    );
     const j = await until(async () => {
       const x = await okJson<JobJson>(await jobOf(env, key, acc.job_id));
       return x.status === 'failed' ? x : null;
@@ -138,7 +204,10 @@ describe('POST /api/system/benchmark', () => {
     const env = await setup();
     const [key] = await keyPair(env);
     await okJson(await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.1, size: 16 } }));
-    const stats = await okJson<{ jobs: { running: number; queued: number; total: number }; engine: { hosts: number } }>(await env.call('GET', '/api/system/stats', { key }));
+    const stats = await okJson<{
+      jobs: { running: number; queued: number; total: number };
+      engine: { hosts: number };
+    }>(await env.call('GET', '/api/system/stats', { key }));
     expect(stats.jobs).toEqual({ running: 0, queued: 0, total: 1 });
     expect(stats.engine.hosts).toBe(1);
   });
@@ -156,10 +225,18 @@ describe('JobManager', () => {
     const jm = new JobManager(env.db, localEngine(), new EventBus(), () => env.clock.t);
     for (const id of ['job_running', 'job_queued']) {
       const j = await jm.get(id);
-      expect(j).toMatchObject({ status: 'failed', error: { code: 'internal_error' }, updated_at: env.clock.t });
+      expect(j).toMatchObject({
+        status: 'failed',
+        error: { code: 'internal_error' },
+        updated_at: env.clock.t,
+      });
       expect(j?.error?.message).toMatch(/interrupted/);
     }
-    expect(await jm.get('job_done')).toMatchObject({ status: 'succeeded', result: { gflops: 1 }, updated_at: 1 });
+    expect(await jm.get('job_done')).toMatchObject({
+      status: 'succeeded',
+      result: { gflops: 1 },
+      updated_at: 1,
+    });
     expect(await jm.get('job_cancelled')).toMatchObject({ status: 'cancelled', updated_at: 1 });
     expect(await jm.get('job_none')).toBeNull();
   });
@@ -192,7 +269,15 @@ describe('JobManager', () => {
     expect(await jm.wait(job.id, 30)).toBeNull();
     await jm.cancel({ id: job.id });
     expect((await jm.wait(job.id, 1000))?.status).toBe('cancelled');
-    await env.db.put('jobs', { id: 'job_old', op: 'x', status: 'succeeded', progress: null, owner: 'o', created_at: 1, updated_at: 1 });
+    await env.db.put('jobs', {
+      id: 'job_old',
+      op: 'x',
+      status: 'succeeded',
+      progress: null,
+      owner: 'o',
+      created_at: 1,
+      updated_at: 1,
+    });
     expect((await jm.wait('job_old', 10))?.status).toBe('succeeded');
   });
 
@@ -206,7 +291,11 @@ describe('JobManager', () => {
 
 describe('GET /api/events (Server-Sent Events)', () => {
   /** Reads SSE events from a body until `stop` says so. */
-  async function readEvents(body: ReadableStream<Uint8Array>, stop: (events: { event: string; data: unknown; id?: string }[]) => boolean, ms = 10_000) {
+  async function readEvents(
+    body: ReadableStream<Uint8Array>,
+    stop: (events: { event: string; data: unknown; id?: string }[]) => boolean,
+    ms = 10_000,
+  ) {
     const reader = body.getReader();
     const dec = new TextDecoder();
     const events: { event: string; data: unknown; id?: string }[] = [];
@@ -228,7 +317,8 @@ describe('GET /api/events (Server-Sent Events)', () => {
             const i = line.indexOf(':');
             fields[line.slice(0, i)] = line.slice(i + 1).trimStart();
           }
-          if (fields.event) events.push({ event: fields.event, data: JSON.parse(fields.data ?? 'null'), id: fields.id });
+          if (fields.event)
+            events.push({ event: fields.event, data: JSON.parse(fields.data ?? 'null'), id: fields.id });
         }
       }
     } finally {
@@ -248,10 +338,17 @@ describe('GET /api/events (Server-Sent Events)', () => {
     expect(env.ctx.bus.size).toBe(1);
 
     // Another key's job runs to the end first: none of its events may reach this stream.
-    const theirs = await okJson<JobJson>(await env.call('POST', '/api/system/benchmark', { key: other, body: { seconds: 0.1, size: 16 } }));
-    const mine = await okJson<Accepted>(await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.2, size: 16, async: true } }), 202);
+    const theirs = await okJson<JobJson>(
+      await env.call('POST', '/api/system/benchmark', { key: other, body: { seconds: 0.1, size: 16 } }),
+    );
+    const mine = await okJson<Accepted>(
+      await env.call('POST', '/api/system/benchmark', { key, body: { seconds: 0.2, size: 16, async: true } }),
+      202,
+    );
 
-    const events = await readEvents(res.body!, (ev) => ev.some((e) => e.event === 'job' && (e.data as JobRecord).status === 'succeeded'));
+    const events = await readEvents(res.body!, (ev) =>
+      ev.some((e) => e.event === 'job' && (e.data as JobRecord).status === 'succeeded'),
+    );
     expect(events[0]).toMatchObject({ event: 'ready', data: { key: key.slice(0, 10) } });
     const jobs = events.filter((e) => e.event === 'job').map((e) => e.data as JobRecord);
     expect(jobs.length).toBeGreaterThanOrEqual(3);
@@ -269,7 +366,10 @@ describe('GET /api/events (Server-Sent Events)', () => {
     const env = await setup();
     const [key] = await keyPair(env);
     const ac = new AbortController();
-    const req = new Request('http://127.0.0.1:4173/api/events', { headers: { 'X-API-Key': key }, signal: ac.signal });
+    const req = new Request('http://127.0.0.1:4173/api/events', {
+      headers: { 'X-API-Key': key },
+      signal: ac.signal,
+    });
     const res = await env.router.handle(req, env.ctx);
     expect(env.ctx.bus.size).toBe(1);
     ac.abort();

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { keyFromHeaders, limitFor, sha256Hex, KEY_PREFIX, makeKey as makeKeyRecord } from '../../src/lib/auth/keys';
+import {
+  keyFromHeaders,
+  limitFor,
+  sha256Hex,
+  KEY_PREFIX,
+  makeKey as makeKeyRecord,
+} from '../../src/lib/auth/keys';
 import { SCOPES } from '../../src/lib/api/scopes';
 import { setup } from './helpers';
 import { errorOf, okJson, until } from './test-utils';
@@ -19,7 +25,8 @@ interface Listed {
   keys: Record<string, unknown>[];
 }
 
-const keyIdOf = async (env: Awaited<ReturnType<typeof setup>>, secret: string) => (await env.ctx.keys.verify(secret))!.id;
+const keyIdOf = async (env: Awaited<ReturnType<typeof setup>>, secret: string) =>
+  (await env.ctx.keys.verify(secret))!.id;
 
 describe('presenting a key', () => {
   it('accepts X-API-Key and Authorization: Bearer (any case, surrounding spaces)', async () => {
@@ -27,14 +34,25 @@ describe('presenting a key', () => {
     const key = await env.makeKey({ scopes: ['voices:read'] });
     expect((await env.call('GET', '/api/favorites', { key })).status).toBe(200);
     expect((await env.call('GET', '/api/favorites', { key, bearer: true })).status).toBe(200);
-    expect((await env.call('GET', '/api/favorites', { headers: { Authorization: `bearer   ${key}  ` } })).status).toBe(200);
-    expect((await env.call('GET', '/api/favorites', { headers: { 'X-API-Key': `  ${key} ` } })).status).toBe(200);
+    expect(
+      (await env.call('GET', '/api/favorites', { headers: { Authorization: `bearer   ${key}  ` } })).status,
+    ).toBe(200);
+    expect((await env.call('GET', '/api/favorites', { headers: { 'X-API-Key': `  ${key} ` } })).status).toBe(
+      200,
+    );
   });
 
   it('refuses a wrong, truncated or differently-cased key and other auth schemes', async () => {
     const env = await setup();
     const key = await env.makeKey();
-    for (const headers of [{ 'X-API-Key': key.slice(0, -1) }, { 'X-API-Key': key.toUpperCase() }, { Authorization: `Basic ${key}` }, { Authorization: key }, { Authorization: 'Bearer' }]) {
+    const variants: Record<string, string>[] = [
+      { 'X-API-Key': key.slice(0, -1) },
+      { 'X-API-Key': key.toUpperCase() },
+      { Authorization: `Basic ${key}` },
+      { Authorization: key },
+      { Authorization: 'Bearer' },
+    ];
+    for (const headers of variants) {
       const err = await errorOf(await env.call('GET', '/api/favorites', { headers }), 401, 'unauthorized');
       expect(err.message).toMatch(/API key/);
     }
@@ -62,7 +80,15 @@ describe('creating keys', () => {
   it('returns the secret once with the record; the new key works with what it was given', async () => {
     const env = await setup();
     const admin = await env.makeKey();
-    const res = await env.call('POST', '/api/api-keys', { key: admin, body: { name: ' Reader ', scopes: ['voices:read', 'voices:read'], limits: { 'voices:read': 5 }, allowed_origins: ['https://a.example'] } });
+    const res = await env.call('POST', '/api/api-keys', {
+      key: admin,
+      body: {
+        name: ' Reader ',
+        scopes: ['voices:read', 'voices:read'],
+        limits: { 'voices:read': 5 },
+        allowed_origins: ['https://a.example'],
+      },
+    });
     const c = await okJson<Created>(res, 201);
     expect(c.key.startsWith(KEY_PREFIX)).toBe(true);
     expect(c.key).toMatch(/^tmb_[0-9a-f]{48}$/);
@@ -75,7 +101,11 @@ describe('creating keys', () => {
     expect(c).not.toHaveProperty('hash');
 
     expect((await env.call('GET', '/api/voices', { key: c.key })).status).toBe(200);
-    await errorOf(await env.call('PUT', '/api/voices/af_heart', { key: c.key, body: { tags: [] } }), 403, 'forbidden');
+    await errorOf(
+      await env.call('PUT', '/api/voices/af_heart', { key: c.key, body: { tags: [] } }),
+      403,
+      'forbidden',
+    );
     // Listing shows it, without the secret.
     const list = await okJson<Listed>(await env.call('GET', '/api/api-keys', { key: admin }));
     const listed = list.keys.find((k) => k.id === c.id)!;
@@ -86,33 +116,80 @@ describe('creating keys', () => {
   it('without scopes, a created key gets exactly the caller’s scopes', async () => {
     const env = await setup();
     const admin = await env.makeKey({ scopes: ['system:read', 'voices:read'] });
-    const c = await okJson<Created>(await env.call('POST', '/api/api-keys', { key: admin, body: { name: 'copy' } }), 201);
+    const c = await okJson<Created>(
+      await env.call('POST', '/api/api-keys', { key: admin, body: { name: 'copy' } }),
+      201,
+    );
     expect(c.scopes.sort()).toEqual(['system:read', 'voices:read']);
     expect(c.limits).toEqual({});
   });
 
   it('a key cannot grant scopes it lacks or limits above its own (403, nothing stored)', async () => {
     const env = await setup();
-    const admin = await env.makeKey({ scopes: ['system:read', 'voices:read'], limits: { 'voices:read': 10 } });
+    const admin = await env.makeKey({
+      scopes: ['system:read', 'voices:read'],
+      limits: { 'voices:read': 10 },
+    });
     const before = (await env.db.getAll('apiKeys')).length;
-    const a = await errorOf(await env.call('POST', '/api/api-keys', { key: admin, body: { name: 'x', scopes: ['voices:read', 'voices:write'] } }), 403, 'forbidden');
+    const a = await errorOf(
+      await env.call('POST', '/api/api-keys', {
+        key: admin,
+        body: { name: 'x', scopes: ['voices:read', 'voices:write'] },
+      }),
+      403,
+      'forbidden',
+    );
     expect(a.field).toBe('scopes');
     expect(a.message).toContain('voices:write');
-    const b = await errorOf(await env.call('POST', '/api/api-keys', { key: admin, body: { name: 'x', limits: { 'voices:read': 11 } } }), 403, 'forbidden');
+    const b = await errorOf(
+      await env.call('POST', '/api/api-keys', {
+        key: admin,
+        body: { name: 'x', limits: { 'voices:read': 11 } },
+      }),
+      403,
+      'forbidden',
+    );
     expect(b.field).toBe('limits.voices:read');
-    const c = await errorOf(await env.call('POST', '/api/api-keys', { key: admin, body: { name: 'x', limits: { 'system:read': 61 } } }), 403, 'forbidden');
+    const c = await errorOf(
+      await env.call('POST', '/api/api-keys', {
+        key: admin,
+        body: { name: 'x', limits: { 'system:read': 61 } },
+      }),
+      403,
+      'forbidden',
+    );
     expect(c.message).toContain('60/min');
     expect((await env.db.getAll('apiKeys')).length).toBe(before);
     // Equal is fine.
-    await okJson(await env.call('POST', '/api/api-keys', { key: admin, body: { name: 'x', limits: { 'voices:read': 10, 'system:read': 60 } } }), 201);
+    await okJson(
+      await env.call('POST', '/api/api-keys', {
+        key: admin,
+        body: { name: 'x', limits: { 'voices:read': 10, 'system:read': 60 } },
+      }),
+      201,
+    );
   });
 
   it('a key cannot raise another key (or itself) above what it holds via PATCH', async () => {
     const env = await setup();
     const admin = await env.makeKey({ scopes: ['system:read'] });
     const selfId = await keyIdOf(env, admin);
-    await errorOf(await env.call('PATCH', `/api/api-keys/${selfId}`, { key: admin, body: { scopes: ['system:read', 'voices:write'] } }), 403, 'forbidden');
-    await errorOf(await env.call('PATCH', `/api/api-keys/${selfId}`, { key: admin, body: { limits: { 'system:read': 1000 } } }), 403, 'forbidden');
+    await errorOf(
+      await env.call('PATCH', `/api/api-keys/${selfId}`, {
+        key: admin,
+        body: { scopes: ['system:read', 'voices:write'] },
+      }),
+      403,
+      'forbidden',
+    );
+    await errorOf(
+      await env.call('PATCH', `/api/api-keys/${selfId}`, {
+        key: admin,
+        body: { limits: { 'system:read': 1000 } },
+      }),
+      403,
+      'forbidden',
+    );
     expect((await env.db.get('apiKeys', selfId))?.scopes).toEqual(['system:read']);
     expect((await env.db.get('apiKeys', selfId))?.limits).toEqual({});
   });
@@ -122,7 +199,10 @@ describe('storage of keys', () => {
   it('stores only the SHA-256 of the key, never the key', async () => {
     const env = await setup();
     const admin = await env.makeKey();
-    const created = await okJson<Created>(await env.call('POST', '/api/api-keys', { key: admin, body: { name: 'another' } }), 201);
+    const created = await okJson<Created>(
+      await env.call('POST', '/api/api-keys', { key: admin, body: { name: 'another' } }),
+      201,
+    );
     const records = await env.db.getAll('apiKeys');
     expect(records).toHaveLength(2);
     const dump = JSON.stringify(records);
@@ -145,7 +225,16 @@ describe('storage of keys', () => {
     const list = JSON.parse(text) as Listed;
     expect(list.keys).toHaveLength(2);
     for (const k of list.keys) {
-      expect(Object.keys(k).sort()).toEqual(['allowed_origins', 'created_at', 'id', 'last_used_at', 'limits', 'name', 'prefix', 'scopes']);
+      expect(Object.keys(k).sort()).toEqual([
+        'allowed_origins',
+        'created_at',
+        'id',
+        'last_used_at',
+        'limits',
+        'name',
+        'prefix',
+        'scopes',
+      ]);
     }
     expect(text).not.toContain(admin);
     for (const r of await env.db.getAll('apiKeys')) expect(text).not.toContain(r.hash);
@@ -170,12 +259,25 @@ describe('updating and revoking keys', () => {
     const admin = await env.makeKey();
     const other = await env.makeKey({ scopes: ['voices:read', 'voices:write'] });
     const id = await keyIdOf(env, other);
-    const upd = await okJson<Record<string, unknown>>(await env.call('PATCH', `/api/api-keys/${id}`, { key: admin, body: { name: 'renamed', scopes: ['voices:read'] } }));
+    const upd = await okJson<Record<string, unknown>>(
+      await env.call('PATCH', `/api/api-keys/${id}`, {
+        key: admin,
+        body: { name: 'renamed', scopes: ['voices:read'] },
+      }),
+    );
     expect(upd).toMatchObject({ id, name: 'renamed', scopes: ['voices:read'] });
     expect(upd).not.toHaveProperty('hash');
-    await errorOf(await env.call('PUT', '/api/voices/af_heart', { key: other, body: { tags: [] } }), 403, 'forbidden');
+    await errorOf(
+      await env.call('PUT', '/api/voices/af_heart', { key: other, body: { tags: [] } }),
+      403,
+      'forbidden',
+    );
     expect((await env.call('GET', '/api/voices', { key: other })).status).toBe(200);
-    await errorOf(await env.call('PATCH', '/api/api-keys/key_missing', { key: admin, body: { name: 'x' } }), 404, 'not_found');
+    await errorOf(
+      await env.call('PATCH', '/api/api-keys/key_missing', { key: admin, body: { name: 'x' } }),
+      404,
+      'not_found',
+    );
   });
 
   it('a revoked key is 401; revoking again is 404; it leaves the list', async () => {
@@ -184,7 +286,10 @@ describe('updating and revoking keys', () => {
     const victim = await env.makeKey({ scopes: ['voices:read'] });
     const id = await keyIdOf(env, victim);
     expect((await env.call('GET', '/api/voices', { key: victim })).status).toBe(200);
-    expect(await okJson(await env.call('DELETE', `/api/api-keys/${id}`, { key: admin }))).toEqual({ revoked: true, id });
+    expect(await okJson(await env.call('DELETE', `/api/api-keys/${id}`, { key: admin }))).toEqual({
+      revoked: true,
+      id,
+    });
     const err = await errorOf(await env.call('GET', '/api/voices', { key: victim }), 401, 'unauthorized');
     expect(err.message).toMatch(/unknown or revoked/);
     await errorOf(await env.call('GET', '/api/voices', { key: victim, bearer: true }), 401, 'unauthorized');
@@ -218,5 +323,26 @@ describe('key records', () => {
     const { record } = await makeKeyRecord({ name: 'a', now: 1, limits: { 'voices:read': 3 } });
     expect(limitFor(record, 'voices:read')).toBe(3);
     expect(limitFor(record, 'clone:create')).toBe(2);
+  });
+});
+
+describe('managing other keys', () => {
+  it('a narrow key cannot rename or revoke a key with wider scopes, but can manage narrower ones', async () => {
+    const { setup } = await import('./helpers');
+    const env = await setup();
+    const narrow = await env.makeKey({ scopes: ['system:read', 'voices:read'] });
+    const wide = await env.ctx.keys.create({ name: 'wide', now: env.clock.t });
+    const small = await env.ctx.keys.create({ name: 'small', scopes: ['voices:read'], now: env.clock.t });
+    const r1 = await env.call('DELETE', `/api/api-keys/${wide.key.id}`, { key: narrow });
+    expect(r1.status).toBe(403);
+    const r2 = await env.call('PATCH', `/api/api-keys/${wide.key.id}`, {
+      key: narrow,
+      body: { name: 'taken over' },
+    });
+    expect(r2.status).toBe(403);
+    expect((await env.ctx.keys.get(wide.key.id))?.name).toBe('wide');
+    const r3 = await env.call('DELETE', `/api/api-keys/${small.key.id}`, { key: narrow });
+    expect(r3.status).toBe(200);
+    expect(await env.ctx.keys.get(small.key.id)).toBeUndefined();
   });
 });

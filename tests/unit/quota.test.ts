@@ -9,7 +9,8 @@ const realPut = IDBObjectStore.prototype.put;
 function quotaAfter(store: string, n: number) {
   let count = 0;
   IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
-    if (this.name === store && ++count >= n) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    if (this.name === store && ++count >= n)
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
     return realPut.apply(this, args);
   };
 }
@@ -41,7 +42,12 @@ describe('storage quota', () => {
     quotaAfter('voices', 3);
     const res = await call('POST', '/api/voices/import', {
       key,
-      body: { format: 'timbre-voices', version: 1, exported_at: 1, voices: [voice('a'), voice('b'), voice('c'), voice('d')] },
+      body: {
+        format: 'timbre-voices',
+        version: 1,
+        exported_at: 1,
+        voices: [voice('a'), voice('b'), voice('c'), voice('d')],
+      },
     });
     IDBObjectStore.prototype.put = realPut;
     expect(res.status).toBe(507);

@@ -11,7 +11,9 @@ type Env = Awaited<ReturnType<typeof setup>>;
 
 /** A route that needs `scope`, with a made-up id where the path has one. */
 function routeFor(scope: Scope) {
-  const r = ROUTES.find((x) => x.scope === scope && x.method === 'GET' && !x.path.includes('/events')) ?? ROUTES.find((x) => x.scope === scope);
+  const r =
+    ROUTES.find((x) => x.scope === scope && x.method === 'GET' && !x.path.includes('/events')) ??
+    ROUTES.find((x) => x.scope === scope);
   if (!r) throw new Error(`no route for ${scope}`);
   return { method: r.method, path: fillPath(r.path, 'zz_missing') };
 }
@@ -35,41 +37,52 @@ const rate = (res: Response) => ({
 
 describe('default per-scope limits', () => {
   it('the documented defaults', () => {
-    expect(DEFAULT_LIMITS).toMatchObject({ 'clone:create': 2, 'voices:read': 60, 'voices:write': 20, 'tts:generate': 10, 'audio:process': 5, 'ws:connect': 5, 'system:read': 60 });
+    expect(DEFAULT_LIMITS).toMatchObject({
+      'clone:create': 2,
+      'voices:read': 60,
+      'voices:write': 20,
+      'tts:generate': 10,
+      'audio:process': 5,
+      'ws:connect': 5,
+      'system:read': 60,
+    });
   });
 
-  it.each(SCOPES.map((s) => [s, DEFAULT_LIMITS[s]] as const))('%s: %i per minute, then 429 rate_limited until the next minute', async (scope, limit) => {
-    const env = await setup();
-    const key = await env.makeKey({ scopes: [scope] });
-    const end = windowEnd(env.clock.t);
-    for (let i = 0; i < limit; i++) {
-      const res = await hit(env, key, scope);
-      expect(res.status, `request ${i + 1}`).not.toBe(429);
-      expect(rate(res)).toEqual({ limit, remaining: limit - i - 1, reset: end / 1000 });
-      await res.text().catch(() => '');
-    }
-    const over = await hit(env, key, scope);
-    const err = await errorOf(over, 429, 'rate_limited');
-    const wait = Math.ceil((end - env.clock.t) / 1000);
-    expect(over.headers.get('Retry-After')).toBe(String(wait));
-    expect(err.retry_after).toBe(wait);
-    expect(err.message).toContain(scope);
-    expect(err.message).toContain(String(limit));
-    expect(rate(over)).toEqual({ limit, remaining: 0, reset: end / 1000 });
+  it.each(SCOPES.map((s) => [s, DEFAULT_LIMITS[s]] as const))(
+    '%s: %i per minute, then 429 rate_limited until the next minute',
+    async (scope, limit) => {
+      const env = await setup();
+      const key = await env.makeKey({ scopes: [scope] });
+      const end = windowEnd(env.clock.t);
+      for (let i = 0; i < limit; i++) {
+        const res = await hit(env, key, scope);
+        expect(res.status, `request ${i + 1}`).not.toBe(429);
+        expect(rate(res)).toEqual({ limit, remaining: limit - i - 1, reset: end / 1000 });
+        await res.text().catch(() => '');
+      }
+      const over = await hit(env, key, scope);
+      const err = await errorOf(over, 429, 'rate_limited');
+      const wait = Math.ceil((end - env.clock.t) / 1000);
+      expect(over.headers.get('Retry-After')).toBe(String(wait));
+      expect(err.retry_after).toBe(wait);
+      expect(err.message).toContain(scope);
+      expect(err.message).toContain(String(limit));
+      expect(rate(over)).toEqual({ limit, remaining: 0, reset: end / 1000 });
 
-    // Later in the same minute: still limited, with a shorter wait.
-    env.clock.t = end - 1500;
-    const later = await hit(env, key, scope);
-    await errorOf(later, 429, 'rate_limited');
-    expect(later.headers.get('Retry-After')).toBe('2');
+      // Later in the same minute: still limited, with a shorter wait.
+      env.clock.t = end - 1500;
+      const later = await hit(env, key, scope);
+      await errorOf(later, 429, 'rate_limited');
+      expect(later.headers.get('Retry-After')).toBe('2');
 
-    // A new minute resets the count.
-    env.clock.t += 60_000;
-    const fresh = await hit(env, key, scope);
-    expect(fresh.status).not.toBe(429);
-    expect(rate(fresh).remaining).toBe(limit - 1);
-    expect(rate(fresh).reset).toBe(windowEnd(env.clock.t) / 1000);
-  });
+      // A new minute resets the count.
+      env.clock.t += 60_000;
+      const fresh = await hit(env, key, scope);
+      expect(fresh.status).not.toBe(429);
+      expect(rate(fresh).remaining).toBe(limit - 1);
+      expect(rate(fresh).reset).toBe(windowEnd(env.clock.t) / 1000);
+    },
+  );
 });
 
 describe('rate headers', () => {
@@ -85,8 +98,22 @@ describe('rate headers', () => {
       [404, await env.call('GET', '/api/voices/nope', { key })],
       [404, await env.call('GET', '/api/nothing-here', { key })],
       [405, await env.call('DELETE', '/api/voices', { key })],
-      [413, await env.call('POST', '/api/text/split', { key, raw: 'x'.repeat(1024 * 1024 + 1), headers: { 'Content-Type': 'application/json' } })],
-      [415, await env.call('POST', '/api/text/split', { key, raw: 'x', headers: { 'Content-Type': 'image/png' } })],
+      [
+        413,
+        await env.call('POST', '/api/text/split', {
+          key,
+          raw: 'x'.repeat(1024 * 1024 + 1),
+          headers: { 'Content-Type': 'application/json' },
+        }),
+      ],
+      [
+        415,
+        await env.call('POST', '/api/text/split', {
+          key,
+          raw: 'x',
+          headers: { 'Content-Type': 'image/png' },
+        }),
+      ],
       [501, await env.call('POST', '/v1/audio/speech', { key })],
       [200, await env.call('GET', '/api/health')],
       [200, await env.call('GET', '/api/openapi.json')],
@@ -108,7 +135,8 @@ describe('rate headers', () => {
   it('a 403 for a missing scope does not use up the limit of any scope the key holds', async () => {
     const env = await setup();
     const key = await env.makeKey({ scopes: ['voices:read'] });
-    for (let i = 0; i < 5; i++) await errorOf(await env.call('PUT', '/api/voices/af_heart', { key, body: { tags: [] } }), 403);
+    for (let i = 0; i < 5; i++)
+      await errorOf(await env.call('PUT', '/api/voices/af_heart', { key, body: { tags: [] } }), 403);
     expect(rate(await env.call('GET', '/api/voices', { key })).remaining).toBe(59);
   });
 });
@@ -122,7 +150,8 @@ describe('custom and separate limits', () => {
     expect(err.message).toContain('3 per minute');
 
     const high = await env.makeKey({ scopes: ['clone:create'], limits: { 'clone:create': 7 } });
-    for (let i = 0; i < 7; i++) await errorOf(await env.call('POST', '/api/clone/create', { key: high }), 501, 'not_implemented');
+    for (let i = 0; i < 7; i++)
+      await errorOf(await env.call('POST', '/api/clone/create', { key: high }), 501, 'not_implemented');
     await errorOf(await env.call('POST', '/api/clone/create', { key: high }), 429, 'rate_limited');
   });
 
@@ -139,10 +168,15 @@ describe('custom and separate limits', () => {
   it('concurrent requests cannot both take the last slot', async () => {
     const env = await setup();
     const key = await env.makeKey({ limits: { 'voices:read': 10 } });
-    const all = await Promise.all(Array.from({ length: 25 }, () => env.call('GET', '/api/favorites', { key })));
+    const all = await Promise.all(
+      Array.from({ length: 25 }, () => env.call('GET', '/api/favorites', { key })),
+    );
     expect(all.filter((r) => r.status === 200)).toHaveLength(10);
     expect(all.filter((r) => r.status === 429)).toHaveLength(15);
-    const remaining = all.filter((r) => r.status === 200).map((r) => rate(r).remaining).sort((x, y) => x - y);
+    const remaining = all
+      .filter((r) => r.status === 200)
+      .map((r) => rate(r).remaining)
+      .sort((x, y) => x - y);
     expect(remaining).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
@@ -158,8 +192,10 @@ describe('custom and separate limits', () => {
 describe('the anonymous bucket', () => {
   it(`unidentified callers share ${ANONYMOUS_LIMIT}/min, public routes and failed authentication alike`, async () => {
     const env = await setup();
-    for (let i = 0; i < ANONYMOUS_LIMIT / 2; i++) expect((await env.call('GET', '/api/health')).status).toBe(200);
-    for (let i = 0; i < ANONYMOUS_LIMIT / 2; i++) await errorOf(await env.call('GET', '/api/voices', { key: `tmb_guess_${i}` }), 401);
+    for (let i = 0; i < ANONYMOUS_LIMIT / 2; i++)
+      expect((await env.call('GET', '/api/health')).status).toBe(200);
+    for (let i = 0; i < ANONYMOUS_LIMIT / 2; i++)
+      await errorOf(await env.call('GET', '/api/voices', { key: `tmb_guess_${i}` }), 401);
     const over = await env.call('GET', '/api/health');
     const err = await errorOf(over, 429, 'rate_limited');
     expect(err.message).toMatch(/without a valid key/);
@@ -180,9 +216,19 @@ describe('persistence', () => {
     await errorOf(await env.call('POST', '/api/clone/create', { key }), 501);
     await errorOf(await env.call('POST', '/api/clone/create', { key }), 501);
 
-    const ctx2 = createApiContext({ db: env.db, engine: localEngine(), system: async () => FACTS, version: 'test', now: () => env.clock.t });
+    const ctx2 = createApiContext({
+      db: env.db,
+      engine: localEngine(),
+      system: async () => FACTS,
+      version: 'test',
+      now: () => env.clock.t,
+    });
     const router2 = createRouter();
-    const req = () => new Request('http://127.0.0.1:4173/api/clone/create', { method: 'POST', headers: { 'X-API-Key': key } });
+    const req = () =>
+      new Request('http://127.0.0.1:4173/api/clone/create', {
+        method: 'POST',
+        headers: { 'X-API-Key': key },
+      });
     const res = await router2.handle(req(), ctx2);
     await errorOf(res, 429, 'rate_limited');
     expect(rate(res)).toMatchObject({ limit: 2, remaining: 0 });

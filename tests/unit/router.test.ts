@@ -27,7 +27,13 @@ describe('routing', () => {
   it('a known path with the wrong method is 405 method_not_allowed', async () => {
     const { call, makeKey } = await setup();
     const key = await makeKey();
-    for (const [m, p] of [['DELETE', '/api/health'], ['POST', '/api/voices'], ['PATCH', '/api/voices/af_heart'], ['GET', '/api/text/split'], ['PUT', '/api/api-keys']] as const) {
+    for (const [m, p] of [
+      ['DELETE', '/api/health'],
+      ['POST', '/api/voices'],
+      ['PATCH', '/api/voices/af_heart'],
+      ['GET', '/api/text/split'],
+      ['PUT', '/api/api-keys'],
+    ] as const) {
       const err = await errorOf(await call(m, p, { key }), 405, 'method_not_allowed');
       expect(err.message).toContain(m);
     }
@@ -46,8 +52,23 @@ describe('routing', () => {
   it('path parameters are URL-decoded; an invalid escape is kept literally', async () => {
     const { ctx, call, makeKey } = await setup();
     const key = await makeKey();
-    await ctx.voices.put({ id: 'my voice/ü', name: 'Mine', description: '', tags: [], language: 'en-us', gender: 'female', kind: 'cloned', model: 'openvoice', samples: [], favorite: false, created_at: 1, updated_at: 1 });
-    const v = await okJson<{ id: string }>(await call('GET', `/api/voices/${encodeURIComponent('my voice/ü')}`, { key }));
+    await ctx.voices.put({
+      id: 'my voice/ü',
+      name: 'Mine',
+      description: '',
+      tags: [],
+      language: 'en-us',
+      gender: 'female',
+      kind: 'cloned',
+      model: 'openvoice',
+      samples: [],
+      favorite: false,
+      created_at: 1,
+      updated_at: 1,
+    });
+    const v = await okJson<{ id: string }>(
+      await call('GET', `/api/voices/${encodeURIComponent('my voice/ü')}`, { key }),
+    );
     expect(v.id).toBe('my voice/ü');
     const err = await errorOf(await call('GET', '/api/voices/%E0%A4%A', { key }), 404, 'not_found');
     expect(err.message).toContain('%E0%A4%A');
@@ -58,7 +79,10 @@ describe('routing', () => {
     const exp = router.match('GET', '/api/voices/export');
     expect(exp !== null && exp !== 'method' && exp.route.path).toBe('/api/voices/export');
     const one = router.match('GET', '/api/voices/af_heart');
-    expect(one !== null && one !== 'method' && [one.route.path, one.params.id]).toEqual(['/api/voices/{id}', 'af_heart']);
+    expect(one !== null && one !== 'method' && [one.route.path, one.params.id]).toEqual([
+      '/api/voices/{id}',
+      'af_heart',
+    ]);
     const imp = router.match('POST', '/api/voices/import');
     expect(imp !== null && imp !== 'method' && imp.route.path).toBe('/api/voices/import');
     expect(router.match('POST', '/api/voices/af_heart')).toBe('method');
@@ -69,7 +93,9 @@ describe('routing', () => {
   it('/api/voices/export is routed to the export handler, not to GET /api/voices/{id}', async () => {
     const { call, makeKey } = await setup();
     const key = await makeKey();
-    const body = await okJson<{ format: string }>(await call('GET', '/api/voices/export?ids=af_heart', { key }));
+    const body = await okJson<{ format: string }>(
+      await call('GET', '/api/voices/export?ids=af_heart', { key }),
+    );
     expect(body.format).toBe('timbre-voices');
   });
 
@@ -89,7 +115,11 @@ describe('JSON bodies', () => {
     const { call, makeKey } = await setup();
     const key = await makeKey();
     for (const raw of ['{not json', '{"text": "a",}', 'undefined', "{'text':'a'}"]) {
-      const err = await errorOf(await call('POST', '/api/text/split', { key, raw, headers: { 'Content-Type': 'application/json' } }), 400, 'bad_request');
+      const err = await errorOf(
+        await call('POST', '/api/text/split', { key, raw, headers: { 'Content-Type': 'application/json' } }),
+        400,
+        'bad_request',
+      );
       expect(err.field).toBe('body');
       expect(err.message).toMatch(/not valid JSON/);
     }
@@ -99,7 +129,11 @@ describe('JSON bodies', () => {
     const { call, makeKey } = await setup();
     const key = await makeKey();
     for (const raw of [undefined, '', '   \n ']) {
-      const err = await errorOf(await call('POST', '/api/text/split', { key, raw, headers: { 'Content-Type': 'application/json' } }), 400, 'bad_request');
+      const err = await errorOf(
+        await call('POST', '/api/text/split', { key, raw, headers: { 'Content-Type': 'application/json' } }),
+        400,
+        'bad_request',
+      );
       expect(err.field).toBe('body');
       expect(err.message).toMatch(/empty/);
     }
@@ -117,8 +151,18 @@ describe('JSON bodies', () => {
   it('a wrong Content-Type is 415 unsupported_media_type', async () => {
     const { call, makeKey } = await setup();
     const key = await makeKey();
-    for (const ct of ['application/xml', 'multipart/form-data; boundary=x', 'application/x-www-form-urlencoded', 'image/png', 'text/html']) {
-      const err = await errorOf(await call('POST', '/api/text/split', { key, raw: '{"text":"a"}', headers: { 'Content-Type': ct } }), 415, 'unsupported_media_type');
+    for (const ct of [
+      'application/xml',
+      'multipart/form-data; boundary=x',
+      'application/x-www-form-urlencoded',
+      'image/png',
+      'text/html',
+    ]) {
+      const err = await errorOf(
+        await call('POST', '/api/text/split', { key, raw: '{"text":"a"}', headers: { 'Content-Type': ct } }),
+        415,
+        'unsupported_media_type',
+      );
       expect(err.message).toContain(ct.split(';')[0]);
     }
   });
@@ -126,8 +170,15 @@ describe('JSON bodies', () => {
   it('accepts application/json with a charset, +json types, text/plain and no Content-Type', async () => {
     const { call, makeKey } = await setup();
     const key = await makeKey({ limits: HIGH_LIMITS });
-    for (const headers of [{ 'Content-Type': 'application/json; charset=utf-8' }, { 'Content-Type': 'application/merge-patch+json' }, { 'Content-Type': 'text/plain;charset=UTF-8' }, {} as Record<string, string>]) {
-      const body = await okJson<{ count: number }>(await call('POST', '/api/text/split', { key, raw: '{"text":"One. Two."}', headers }));
+    for (const headers of [
+      { 'Content-Type': 'application/json; charset=utf-8' },
+      { 'Content-Type': 'application/merge-patch+json' },
+      { 'Content-Type': 'text/plain;charset=UTF-8' },
+      {} as Record<string, string>,
+    ]) {
+      const body = await okJson<{ count: number }>(
+        await call('POST', '/api/text/split', { key, raw: '{"text":"One. Two."}', headers }),
+      );
       expect(body.count).toBe(2);
     }
   });
@@ -136,7 +187,11 @@ describe('JSON bodies', () => {
     const { call, makeKey } = await setup();
     const key = await makeKey();
     const raw = JSON.stringify({ text: 'a'.repeat(1024 * 1024) });
-    const err = await errorOf(await call('POST', '/api/text/split', { key, raw, headers: { 'Content-Type': 'application/json' } }), 413, 'file_too_large');
+    const err = await errorOf(
+      await call('POST', '/api/text/split', { key, raw, headers: { 'Content-Type': 'application/json' } }),
+      413,
+      'file_too_large',
+    );
     expect(err.field).toBe('body');
     expect(err.limit_bytes).toBe(1024 * 1024);
     expect(err.message).toContain('1 MB');
@@ -146,7 +201,11 @@ describe('JSON bodies', () => {
     const { call, makeKey } = await setup();
     const key = await makeKey();
     const err = await errorOf(
-      await call('POST', '/api/text/split', { key, raw: '{"text":"a"}', headers: { 'Content-Type': 'application/json', 'Content-Length': String(5 * 1024 * 1024) } }),
+      await call('POST', '/api/text/split', {
+        key,
+        raw: '{"text":"a"}',
+        headers: { 'Content-Type': 'application/json', 'Content-Length': String(5 * 1024 * 1024) },
+      }),
       413,
       'file_too_large',
     );
@@ -165,7 +224,12 @@ describe('JSON bodies', () => {
         else c.enqueue(chunk);
       },
     });
-    const req = new Request('http://127.0.0.1:4173/api/text/split', { method: 'POST', headers: { 'X-API-Key': key, 'Content-Type': 'application/json' }, body: stream, duplex: 'half' } as RequestInit);
+    const req = new Request('http://127.0.0.1:4173/api/text/split', {
+      method: 'POST',
+      headers: { 'X-API-Key': key, 'Content-Type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    } as RequestInit);
     await errorOf(await router.handle(req, ctx), 413, 'file_too_large');
     expect(pulled).toBeLessThan(20);
   });

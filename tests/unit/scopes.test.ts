@@ -20,13 +20,20 @@ describe('route table', () => {
     for (const r of ROUTES) {
       expect(seen.has(label(r)), `duplicate ${label(r)}`).toBe(false);
       seen.add(label(r));
-      expect(r.scope === null || r.scope === 'any' || (SCOPES as readonly string[]).includes(r.scope), label(r)).toBe(true);
+      expect(
+        r.scope === null || r.scope === 'any' || (SCOPES as readonly string[]).includes(r.scope),
+        label(r),
+      ).toBe(true);
     }
     expect(ROUTES.length).toBeGreaterThan(40);
   });
 
   it('only the health check and the OpenAPI document are public', () => {
-    expect(ROUTES.filter((r) => r.scope === null).map(label).sort()).toEqual(['GET /api/health', 'GET /api/openapi.json']);
+    expect(
+      ROUTES.filter((r) => r.scope === null)
+        .map(label)
+        .sort(),
+    ).toEqual(['GET /api/health', 'GET /api/openapi.json']);
   });
 });
 

@@ -6,7 +6,8 @@ import { audioInfo } from '../../src/lib/audio/duration';
 
 const dir = new URL('../../../shared/audio/', import.meta.url);
 const present = existsSync(dir);
-if (!present) console.warn('tests/unit/shared-audio.test.ts: ../shared/audio is absent; skipping real-recording checks.');
+if (!present)
+  console.warn('tests/unit/shared-audio.test.ts: ../shared/audio is absent; skipping real-recording checks.');
 
 describe.skipIf(!present)('audio duration of real recordings', () => {
   it('reads mp3 durations (demo_speaker0 is about 19 s, example_reference about 59 s)', async () => {

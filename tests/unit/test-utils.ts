@@ -1,5 +1,8 @@
 import { expect } from 'vitest';
 import { SCOPES, type Scope } from '../../src/lib/api/scopes';
+import type { ApiContext } from '../../src/lib/api/context';
+import type { Router } from '../../src/lib/api/router';
+import { CancelledError, type RunOptions } from '../../src/lib/engine/types';
 
 /** The documented error body: `{"error": {"code", "message", …details}}`. */
 export interface ErrorBody {
@@ -44,7 +47,9 @@ export async function errorOf(res: Response, status?: number, code?: string): Pr
   expect(body).toMatchObject({ error: { code: expect.any(String), message: expect.any(String) } });
   const err = (body as { error: ErrorBody }).error;
   expect(ERROR_STATUS[err.code], `unknown error code ${err.code}`).toBeDefined();
-  expect(res.status, `status ${res.status} does not match code ${err.code}: ${err.message}`).toBe(ERROR_STATUS[err.code]);
+  expect(res.status, `status ${res.status} does not match code ${err.code}: ${err.message}`).toBe(
+    ERROR_STATUS[err.code],
+  );
   if (status !== undefined) expect(res.status, `${err.code}: ${err.message}`).toBe(status);
   if (code !== undefined) expect(err.code, err.message).toBe(code);
   return err;
@@ -58,7 +63,9 @@ export async function okJson<T = Record<string, unknown>>(res: Response, status 
 }
 
 /** A key with every scope and very high limits. */
-export const HIGH_LIMITS: Record<Scope, number> = Object.fromEntries(SCOPES.map((s) => [s, 100_000])) as Record<Scope, number>;
+export const HIGH_LIMITS: Record<Scope, number> = Object.fromEntries(
+  SCOPES.map((s) => [s, 100_000]),
+) as Record<Scope, number>;
 
 /** Replaces every `{param}` of a route path. */
 export function fillPath(path: string, id: string): string {
@@ -81,7 +88,12 @@ export function mulberry32(seed: number): () => number {
  * A real RIFF/WAVE file: 16-bit PCM, a sine of `freq` Hz. Written by hand so the duration is known exactly:
  * `seconds * sampleRate` frames.
  */
-export function makeWav(opts: { seconds: number; sampleRate: number; channels?: number; freq?: number }): Uint8Array {
+export function makeWav(opts: {
+  seconds: number;
+  sampleRate: number;
+  channels?: number;
+  freq?: number;
+}): Uint8Array<ArrayBuffer> {
   const channels = opts.channels ?? 1;
   const freq = opts.freq ?? 440;
   const frames = Math.round(opts.seconds * opts.sampleRate);
@@ -116,7 +128,11 @@ export function toBase64(bytes: Uint8Array): string {
 }
 
 /** Polls until `fn` returns a truthy value or the time runs out. */
-export async function until<T>(fn: () => Promise<T | null | undefined | false>, ms = 10_000, every = 20): Promise<T> {
+export async function until<T>(
+  fn: () => Promise<T | null | undefined | false>,
+  ms = 10_000,
+  every = 20,
+): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();
@@ -127,3 +143,63 @@ export async function until<T>(fn: () => Promise<T | null | undefined | false>, 
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * An engine whose jobs wait (without using the CPU) until cancelled or until `ms` pass. In-process compute
+ * jobs hold the event loop for a slice at a time, so two of them at once starve everything else in Node;
+ * the real engine runs them in a worker, one per model. This one lets tests run many long jobs at once.
+ */
+export function waitingEngine(ms = 30_000, calls: string[] = []): ApiContext['engine'] {
+  return {
+    hostCount: async () => 1,
+    run: ((op: string, args: unknown, opts?: RunOptions) =>
+      new Promise<unknown>((resolve, reject) => {
+        calls.push(op);
+        if (opts?.signal?.aborted) return reject(new CancelledError());
+        const t = setTimeout(
+          () =>
+            resolve({
+              gflops: 1,
+              size: (args as { size?: number }).size ?? 0,
+              repeats: 1,
+              seconds: ms / 1000,
+            }),
+          ms,
+        );
+        opts?.onProgress?.({ stage: 'waiting', done: 0, total: ms });
+        opts?.signal?.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(t);
+            reject(new CancelledError());
+          },
+          { once: true },
+        );
+      })) as unknown as ApiContext['engine']['run'],
+  };
+}
+
+/** The same request helper as setup().call, against any context (e.g. one with another engine). */
+export function caller(router: Router, ctx: ApiContext) {
+  return (
+    method: string,
+    path: string,
+    init: {
+      key?: string;
+      body?: unknown;
+      raw?: BodyInit;
+      headers?: Record<string, string>;
+      bearer?: boolean;
+    } = {},
+  ) => {
+    const headers: Record<string, string> = { ...(init.headers ?? {}) };
+    if (init.key)
+      headers[init.bearer ? 'Authorization' : 'X-API-Key'] = init.bearer ? `Bearer ${init.key}` : init.key;
+    let body: BodyInit | undefined = init.raw;
+    if (init.body !== undefined) {
+      body = JSON.stringify(init.body);
+      headers['Content-Type'] ??= 'application/json';
+    }
+    return router.handle(new Request(`http://127.0.0.1:4173${path}`, { method, headers, body }), ctx);
+  };
+}

@@ -90,7 +90,11 @@ function outOfRange(name: string, s: JsonSchema): [unknown, string][] {
   }
   if (s.type === 'array') {
     if (s.minItems) out.push([[], name]);
-    if (s.maxItems !== undefined) out.push([Array.from({ length: s.maxItems + 1 }, () => ITEM_SAMPLES[name] ?? sample(s.items ?? {})), name]);
+    if (s.maxItems !== undefined)
+      out.push([
+        Array.from({ length: s.maxItems + 1 }, () => ITEM_SAMPLES[name] ?? sample(s.items ?? {})),
+        name,
+      ]);
     if (s.items?.enum) out.push([['no-such-item'], `${name}.0`]);
     if (s.items?.type === 'string') out.push([[42], `${name}.0`]);
   }
@@ -102,9 +106,18 @@ const queryRoutes = ROUTES.filter((r) => r.query);
 
 it('the generated cases cover the known body and query routes', () => {
   expect(bodyRoutes.map(label).sort()).toEqual(
-    ['PATCH /api/api-keys/{id}', 'POST /api/api-keys', 'POST /api/generation/cancel', 'POST /api/system/benchmark', 'POST /api/text/split', 'PUT /api/voices/{id}'].sort(),
+    [
+      'PATCH /api/api-keys/{id}',
+      'POST /api/api-keys',
+      'POST /api/generation/cancel',
+      'POST /api/system/benchmark',
+      'POST /api/text/split',
+      'PUT /api/voices/{id}',
+    ].sort(),
   );
-  expect(queryRoutes.map(label).sort()).toEqual(['GET /api/voices', 'GET /api/voices/export', 'GET /v1/voices'].sort());
+  expect(queryRoutes.map(label).sort()).toEqual(
+    ['GET /api/voices', 'GET /api/voices/export', 'GET /v1/voices'].sort(),
+  );
 });
 
 describe.each(bodyRoutes.map((r) => [label(r), r] as const))('body of %s', (_n, r) => {
@@ -151,12 +164,15 @@ describe.each(bodyRoutes.map((r) => [label(r), r] as const))('body of %s', (_n, 
     }
   });
 
-  it.each(props.filter(([n, s]) => outOfRange(n, s).length > 0))('field %s out of range is 400 naming it', async (name, s) => {
-    for (const [v, field] of outOfRange(name, s)) {
-      const err = await errorOf(await send({ ...minimal, [name]: v }), 400, 'bad_request');
-      expect(err.field, JSON.stringify(v).slice(0, 80)).toBe(field);
-    }
-  });
+  it.each(props.filter(([n, s]) => outOfRange(n, s).length > 0))(
+    'field %s out of range is 400 naming it',
+    async (name, s) => {
+      for (const [v, field] of outOfRange(name, s)) {
+        const err = await errorOf(await send({ ...minimal, [name]: v }), 400, 'bad_request');
+        expect(err.field, JSON.stringify(v).slice(0, 80)).toBe(field);
+      }
+    },
+  );
 });
 
 describe.each(queryRoutes.map((r) => [label(r), r] as const))('query of %s', (_n, r) => {
@@ -205,7 +221,13 @@ describe('hand-written range checks', () => {
     ['POST', '/api/api-keys', { name: 'k', limits: { 'voices:read': 100_001 } }, 'limits.voices:read'],
     ['POST', '/api/api-keys', { name: 'k', limits: { 'voices:read': 1.5 } }, 'limits.voices:read'],
     ['POST', '/api/api-keys', { name: 'k', limits: { admin: 5 } }, 'limits.admin'],
-    ['POST', '/api/api-keys', { name: 'k', allowed_origins: ['https://example.com/path'] }, 'allowed_origins.0', /origin/],
+    [
+      'POST',
+      '/api/api-keys',
+      { name: 'k', allowed_origins: ['https://example.com/path'] },
+      'allowed_origins.0',
+      /origin/,
+    ],
     ['POST', '/api/api-keys', { name: 'k', allowed_origins: ['ftp://example.com'] }, 'allowed_origins.0'],
     ['POST', '/api/api-keys', { name: 'k', allowed_origins: ['example.com'] }, 'allowed_origins.0'],
     ['PATCH', '/api/api-keys/key_x', { scopes: ['voices:read', 'root'] }, 'scopes.1'],
@@ -250,12 +272,18 @@ describe('hand-written range checks', () => {
 
   it('validation happens before the handler: nothing is stored from a refused update', async () => {
     const before = await env.db.get('voices', 'af_heart');
-    await errorOf(await env.call('PUT', '/api/voices/af_heart', { key, body: { tags: ['fine'], favorite: 'yes' } }), 400);
+    await errorOf(
+      await env.call('PUT', '/api/voices/af_heart', { key, body: { tags: ['fine'], favorite: 'yes' } }),
+      400,
+    );
     expect(await env.db.get('voices', 'af_heart')).toEqual(before);
   });
 
   it('an empty update is 400 naming the body', async () => {
-    for (const [m, p] of [['PUT', '/api/voices/af_heart'], ['PATCH', '/api/api-keys/key_x']] as const) {
+    for (const [m, p] of [
+      ['PUT', '/api/voices/af_heart'],
+      ['PATCH', '/api/api-keys/key_x'],
+    ] as const) {
       const err = await errorOf(await env.call(m, p, { key, body: {} }), 400, 'bad_request');
       expect(err.field).toBe('body');
       expect(err.message).toMatch(/Nothing to update/);

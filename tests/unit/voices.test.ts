@@ -45,7 +45,15 @@ function userVoice(id: string, over: Partial<Voice> = {}): Voice {
     gender: 'neutral',
     kind: 'cloned',
     model: 'openvoice',
-    samples: [{ id: 's1', name: 'take1.wav', mime: 'audio/wav', duration: 1.5, data: new Uint8Array([1, 2, 3, 250, 251, 0, 7]).buffer }],
+    samples: [
+      {
+        id: 's1',
+        name: 'take1.wav',
+        mime: 'audio/wav',
+        duration: 1.5,
+        data: new Uint8Array([1, 2, 3, 250, 251, 0, 7]).buffer,
+      },
+    ],
     embedding: Array.from({ length: 256 }, (_, i) => Math.sin(i) / 10),
     recipe: { base_voice: 'af_heart', speed: 1.1 },
     favorite: false,
@@ -73,7 +81,12 @@ describe('presets', () => {
   });
 
   it('presetVoice derives name, language and gender from the id, and rejects others', () => {
-    expect(presetVoice('bm_george')).toMatchObject({ name: 'George', language: 'en-gb', gender: 'male', accent: 'British' });
+    expect(presetVoice('bm_george')).toMatchObject({
+      name: 'George',
+      language: 'en-gb',
+      gender: 'male',
+      accent: 'British',
+    });
     expect(presetVoice('jf_alpha').language).toBe('ja');
     expect(() => presetVoice('xx_nobody')).toThrow();
     expect(() => presetVoice('af-heart')).toThrow();
@@ -174,15 +187,41 @@ describe('one voice: get, update, delete', () => {
 
   it('PUT updates tags, description and favourite of a preset and stores them', async () => {
     env.clock.t += 1234;
-    const v = await okJson<VoiceOut>(await env.call('PUT', '/api/voices/af_heart', { key, body: { tags: [' warm ', 'calm'], description: 'Mine now', favorite: true } }));
-    expect(v).toMatchObject({ id: 'af_heart', tags: ['warm', 'calm'], description: 'Mine now', favorite: true, updated_at: env.clock.t, name: 'Heart' });
-    expect(await env.db.get('voices', 'af_heart')).toMatchObject({ tags: ['warm', 'calm'], description: 'Mine now', favorite: true, updated_at: env.clock.t });
+    const v = await okJson<VoiceOut>(
+      await env.call('PUT', '/api/voices/af_heart', {
+        key,
+        body: { tags: [' warm ', 'calm'], description: 'Mine now', favorite: true },
+      }),
+    );
+    expect(v).toMatchObject({
+      id: 'af_heart',
+      tags: ['warm', 'calm'],
+      description: 'Mine now',
+      favorite: true,
+      updated_at: env.clock.t,
+      name: 'Heart',
+    });
+    expect(await env.db.get('voices', 'af_heart')).toMatchObject({
+      tags: ['warm', 'calm'],
+      description: 'Mine now',
+      favorite: true,
+      updated_at: env.clock.t,
+    });
   });
 
   it('presets cannot be renamed or change language or gender (403, unchanged)', async () => {
     const before = await env.db.get('voices', 'af_heart');
-    for (const body of [{ name: 'Renamed' }, { language: 'fr-fr' }, { gender: 'male' }, { name: 'X', tags: ['t'] }]) {
-      const err = await errorOf(await env.call('PUT', '/api/voices/af_heart', { key, body }), 403, 'forbidden');
+    for (const body of [
+      { name: 'Renamed' },
+      { language: 'fr-fr' },
+      { gender: 'male' },
+      { name: 'X', tags: ['t'] },
+    ]) {
+      const err = await errorOf(
+        await env.call('PUT', '/api/voices/af_heart', { key, body }),
+        403,
+        'forbidden',
+      );
       expect(err.message).toMatch(/Preset/);
     }
     expect(await env.db.get('voices', 'af_heart')).toEqual(before);
@@ -190,7 +229,12 @@ describe('one voice: get, update, delete', () => {
 
   it('own voices can be renamed and re-described; the samples stay', async () => {
     await env.ctx.voices.put(userVoice('mine_1'));
-    const v = await okJson<VoiceOut>(await env.call('PUT', '/api/voices/mine_1', { key, body: { name: '  New name ', language: 'fr-fr', gender: 'female' } }));
+    const v = await okJson<VoiceOut>(
+      await env.call('PUT', '/api/voices/mine_1', {
+        key,
+        body: { name: '  New name ', language: 'fr-fr', gender: 'female' },
+      }),
+    );
     expect(v).toMatchObject({ name: 'New name', language: 'fr-fr', gender: 'female' });
     const stored = await env.db.get('voices', 'mine_1');
     expect(stored?.name).toBe('New name');
@@ -203,7 +247,10 @@ describe('one voice: get, update, delete', () => {
     expect(err.message).toMatch(/preset/);
     expect(await countVoices()).toBe(54);
     await env.ctx.voices.put(userVoice('mine_1'));
-    expect(await okJson(await env.call('DELETE', '/api/voices/mine_1', { key }))).toEqual({ deleted: true, id: 'mine_1' });
+    expect(await okJson(await env.call('DELETE', '/api/voices/mine_1', { key }))).toEqual({
+      deleted: true,
+      id: 'mine_1',
+    });
     expect(await env.db.get('voices', 'mine_1')).toBeUndefined();
     await errorOf(await env.call('DELETE', '/api/voices/mine_1', { key }), 404, 'not_found');
     expect(await countVoices()).toBe(54);
@@ -213,13 +260,22 @@ describe('one voice: get, update, delete', () => {
 describe('favourites', () => {
   it('POST /api/favorites/{id} toggles; GET /api/favorites lists them', async () => {
     expect(await get('/api/favorites')).toEqual({ voices: [], total: 0 });
-    expect(await okJson(await env.call('POST', '/api/favorites/af_heart', { key }))).toEqual({ id: 'af_heart', favorite: true });
-    expect(await okJson(await env.call('POST', '/api/favorites/bm_lewis', { key }))).toEqual({ id: 'bm_lewis', favorite: true });
+    expect(await okJson(await env.call('POST', '/api/favorites/af_heart', { key }))).toEqual({
+      id: 'af_heart',
+      favorite: true,
+    });
+    expect(await okJson(await env.call('POST', '/api/favorites/bm_lewis', { key }))).toEqual({
+      id: 'bm_lewis',
+      favorite: true,
+    });
     const favs = await get('/api/favorites');
     expect(favs.total).toBe(2);
     expect(ids(favs).sort()).toEqual(['af_heart', 'bm_lewis']);
     expect((await env.db.get('voices', 'af_heart'))?.favorite).toBe(true);
-    expect(await okJson(await env.call('POST', '/api/favorites/af_heart', { key }))).toEqual({ id: 'af_heart', favorite: false });
+    expect(await okJson(await env.call('POST', '/api/favorites/af_heart', { key }))).toEqual({
+      id: 'af_heart',
+      favorite: false,
+    });
     expect(ids(await get('/api/favorites'))).toEqual(['bm_lewis']);
     await errorOf(await env.call('POST', '/api/favorites/nope', { key }), 404, 'not_found');
   });
@@ -232,13 +288,23 @@ describe('other list shapes', () => {
     expect(res.total).toBe(54);
     expect(res.voices).toHaveLength(54);
     for (const v of res.voices) {
-      expect(v).toMatchObject({ id: expect.any(String), name: expect.any(String), model: 'kokoro', language: expect.any(String), gender: expect.stringMatching(/^(female|male)$/) });
+      expect(v).toMatchObject({
+        id: expect.any(String),
+        name: expect.any(String),
+        model: 'kokoro',
+        language: expect.any(String),
+        gender: expect.stringMatching(/^(female|male)$/),
+      });
       expect(v).not.toHaveProperty('samples');
     }
-    const gb = await get<{ voices: { id: string; language: string }[]; total: number }>('/v1/voices?language=en-gb&gender=female');
+    const gb = await get<{ voices: { id: string; language: string }[]; total: number }>(
+      '/v1/voices?language=en-gb&gender=female',
+    );
     expect(gb.total).toBe(KOKORO_VOICE_IDS.filter((id) => id.startsWith('bf')).length);
     expect(gb.voices.every((v) => v.language === 'en-gb' && v.id.startsWith('bf'))).toBe(true);
-    expect((await get('/v1/voices?language=en')).total).toBe(KOKORO_VOICE_IDS.filter((id) => /^[ab]/.test(id)).length);
+    expect((await get('/v1/voices?language=en')).total).toBe(
+      KOKORO_VOICE_IDS.filter((id) => /^[ab]/.test(id)).length,
+    );
     expect((await get('/v1/voices?model=openvoice')).total).toBe(0);
     await env.ctx.voices.put(userVoice('mine_1'));
     expect(ids(await get('/v1/voices?model=openvoice'))).toEqual(['mine_1']);
@@ -248,7 +314,19 @@ describe('other list shapes', () => {
     expect(await get('/api/v1/voices')).toEqual({ voices: [], total: 0 });
     await env.ctx.voices.put(userVoice('mine_1'));
     const l = await get<{ voices: Record<string, unknown>[]; total: number }>('/api/v1/voices');
-    expect(l).toEqual({ total: 1, voices: [{ id: 'mine_1', fish_audio_model_id: 'mine_1', title: 'Voice mine_1', kind: 'cloned', language: 'en-gb', created_at: 1000 }] });
+    expect(l).toEqual({
+      total: 1,
+      voices: [
+        {
+          id: 'mine_1',
+          fish_audio_model_id: 'mine_1',
+          title: 'Voice mine_1',
+          kind: 'cloned',
+          language: 'en-gb',
+          created_at: 1000,
+        },
+      ],
+    });
   });
 });
 
@@ -272,7 +350,9 @@ describe('export and import', () => {
     const file = await exportOf('?ids=mine_1');
     expect(file).toMatchObject({ format: 'timbre-voices', version: 1, exported_at: env.clock.t });
     expect(file.voices).toHaveLength(1);
-    expect(file.voices[0]!.samples[0]!.data_base64).toBe(Buffer.from([1, 2, 3, 250, 251, 0, 7]).toString('base64'));
+    expect(file.voices[0]!.samples[0]!.data_base64).toBe(
+      Buffer.from([1, 2, 3, 250, 251, 0, 7]).toString('base64'),
+    );
     expect(file.voices[0]).not.toHaveProperty('samples.0.data');
 
     await okJson(await env.call('DELETE', '/api/voices/mine_1', { key }));
@@ -299,7 +379,9 @@ describe('export and import', () => {
 
   it('a full export re-imports: presets only carry favourite and tags, user voices are added', async () => {
     await env.ctx.voices.put(userVoice('mine_1'));
-    await okJson(await env.call('PUT', '/api/voices/af_heart', { key, body: { favorite: true, tags: ['best'] } }));
+    await okJson(
+      await env.call('PUT', '/api/voices/af_heart', { key, body: { favorite: true, tags: ['best'] } }),
+    );
     const file = await exportOf();
     expect(file.voices).toHaveLength(55);
     // Reset the preset and pretend the file renamed it: the name must not change.
@@ -308,7 +390,12 @@ describe('export and import', () => {
     heart.name = 'Hijacked';
     const res = await okJson<{ imported: number; ids: string[] }>(await importFile(file), 201);
     expect(res.imported).toBe(55);
-    expect(await env.db.get('voices', 'af_heart')).toMatchObject({ name: 'Heart', favorite: true, tags: ['best'], kind: 'preset' });
+    expect(await env.db.get('voices', 'af_heart')).toMatchObject({
+      name: 'Heart',
+      favorite: true,
+      tags: ['best'],
+      kind: 'preset',
+    });
     expect(res.ids).toContain('mine_1-2');
     expect(await countVoices()).toBe(56);
   });
@@ -336,14 +423,33 @@ describe('export and import', () => {
       ['voice without name', { ...good, voices: [{ ...good.voices[0], name: undefined }] }],
       ['bad gender', { ...good, voices: [{ ...good.voices[0], gender: 'robot' }] }],
       ['embedding of the wrong length', { ...good, voices: [{ ...good.voices[0], embedding: [1, 2, 3] }] }],
-      ['sample not base64', { ...good, voices: [{ ...good.voices[0], samples: [{ ...good.voices[0]!.samples[0], data_base64: '%%%not base64%%%' }] }] }],
+      [
+        'sample not base64',
+        {
+          ...good,
+          voices: [
+            {
+              ...good.voices[0],
+              samples: [{ ...good.voices[0]!.samples[0], data_base64: '%%%not base64%%%' }],
+            },
+          ],
+        },
+      ],
     ];
     for (const [what, body] of bad) {
       const err = await errorOf(await importFile(body), 400, 'bad_request');
       expect(err.field, what).toBe('body');
       expect(err.message.length, what).toBeGreaterThan(10);
     }
-    const nonJson = await errorOf(await env.call('POST', '/api/voices/import', { key, raw: '{"format": "timbre-voi', headers: { 'Content-Type': 'application/json' } }), 400, 'bad_request');
+    const nonJson = await errorOf(
+      await env.call('POST', '/api/voices/import', {
+        key,
+        raw: '{"format": "timbre-voi',
+        headers: { 'Content-Type': 'application/json' },
+      }),
+      400,
+      'bad_request',
+    );
     expect(nonJson.field).toBe('body');
     expect(await env.db.getAll('voices')).toEqual(before);
   });
@@ -355,9 +461,19 @@ describe('export and import', () => {
     const file = await exportOf('?ids=v1,v2,v3');
     for (const id of ['v1', 'v2', 'v3']) await okJson(await env.call('DELETE', `/api/voices/${id}`, { key }));
     const before = await countVoices();
-    const brokenLast = { ...file, voices: [file.voices[0], file.voices[1], { ...file.voices[2], samples: [{ ...file.voices[2]!.samples[0], data_base64: '!!!' }] }] };
+    const brokenLast = {
+      ...file,
+      voices: [
+        file.voices[0],
+        file.voices[1],
+        { ...file.voices[2], samples: [{ ...file.voices[2]!.samples[0], data_base64: '!!!' }] },
+      ],
+    };
     await errorOf(await importFile(brokenLast), 400, 'bad_request');
-    const invalidMiddle = { ...file, voices: [file.voices[0], { ...file.voices[1], kind: 'alien' }, file.voices[2]] };
+    const invalidMiddle = {
+      ...file,
+      voices: [file.voices[0], { ...file.voices[1], kind: 'alien' }, file.voices[2]],
+    };
     await errorOf(await importFile(invalidMiddle), 400, 'bad_request');
     expect(await countVoices()).toBe(before);
     for (const id of ['v1', 'v2', 'v3']) expect(await env.db.get('voices', id)).toBeUndefined();

@@ -20,7 +20,8 @@ export async function readAudioUpload(
   const ct = (request.headers.get('Content-Type') ?? '').toLowerCase();
   if (ct.startsWith('multipart/form-data')) {
     const declared = Number(request.headers.get('Content-Length') ?? NaN);
-    if (Number.isFinite(declared) && declared > opts.limit + 64 * 1024) throw tooLarge(opts.limit, opts.fileField);
+    if (Number.isFinite(declared) && declared > opts.limit + 64 * 1024)
+      throw tooLarge(opts.limit, opts.fileField);
     let form: FormData;
     try {
       form = await request.formData();
@@ -29,12 +30,19 @@ export async function readAudioUpload(
     }
     const file = form.get(opts.fileField);
     if (!file || typeof file === 'string')
-      throw badRequest(`${opts.fileField}: a file is required in the multipart body.`, { field: opts.fileField });
+      throw badRequest(`${opts.fileField}: a file is required in the multipart body.`, {
+        field: opts.fileField,
+      });
     if (file.size > opts.limit) throw tooLarge(opts.limit, opts.fileField);
     if (file.size === 0) throw badRequest(`${opts.fileField}: the file is empty.`, { field: opts.fileField });
     const fields: Record<string, unknown> = {};
     for (const [k, v] of form) if (typeof v === 'string') fields[k] = v;
-    return { bytes: new Uint8Array(await file.arrayBuffer()), mime: file.type || undefined, name: file.name, fields };
+    return {
+      bytes: new Uint8Array(await file.arrayBuffer()),
+      mime: file.type || undefined,
+      name: file.name,
+      fields,
+    };
   }
   if (ct.startsWith('audio/') || ct.startsWith('video/') || ct.startsWith('application/octet-stream')) {
     const bytes = await readBodyBytes(request, opts.limit);
@@ -49,7 +57,9 @@ export async function readAudioUpload(
     const obj = raw as Record<string, unknown>;
     const v = obj[opts.jsonField];
     if (typeof v !== 'string')
-      throw badRequest(`${opts.jsonField}: expected base64 audio or a data URL (string).`, { field: opts.jsonField });
+      throw badRequest(`${opts.jsonField}: expected base64 audio or a data URL (string).`, {
+        field: opts.jsonField,
+      });
     const mime = v.startsWith('data:') ? v.slice(5, v.indexOf(';')) || undefined : undefined;
     return { bytes: decodeBase64Field(v, opts.jsonField, opts.limit), mime, fields: obj };
   }

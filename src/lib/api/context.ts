@@ -29,7 +29,6 @@ export interface ApiContext {
   callerOrigin?: string;
 }
 
-
 /** Builds a context over one database; the environment supplies the engine and the system facts. */
 export function createApiContext(opts: {
   db: TimbreDB;

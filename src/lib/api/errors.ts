@@ -70,9 +70,13 @@ export function toApiError(e: unknown): ApiError {
   if (e && typeof e === 'object' && 'name' in e) {
     const name = String((e as { name: unknown }).name);
     const message = String((e as { message?: unknown }).message ?? '');
-    if (name === 'AbortError' || name === 'CancelledError') return new ApiError('cancelled', 'The job was cancelled.');
+    if (name === 'AbortError' || name === 'CancelledError')
+      return new ApiError('cancelled', 'The job was cancelled.');
     if (name === 'QuotaExceededError' || name === 'StorageFullError')
-      return new ApiError('storage_full', `Browser storage is full: ${message || 'quota exceeded'}. Nothing was stored.`);
+      return new ApiError(
+        'storage_full',
+        `Browser storage is full: ${message || 'quota exceeded'}. Nothing was stored.`,
+      );
     if (name === 'EngineUnavailableError') return new ApiError('engine_unavailable', message);
     if (name === 'EngineCrashedError') return new ApiError('internal_error', message);
   }

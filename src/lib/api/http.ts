@@ -50,7 +50,8 @@ export function formatBytes(n: number): string {
 /** Parses JSON text; the error names what went wrong, never echoes a parser stack. */
 export function parseJson(bytes: Uint8Array): unknown {
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
-  if (text.trim() === '') throw badRequest('The request body is empty; a JSON object is expected.', { field: 'body' });
+  if (text.trim() === '')
+    throw badRequest('The request body is empty; a JSON object is expected.', { field: 'body' });
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -78,11 +79,12 @@ export function decodeBase64Field(value: string, field: string, limit: number): 
   const urlSafe = !B64.test(s) && B64URL.test(s);
   if ((!B64.test(s) && !urlSafe) || s.length % 4 === 1)
     throw badRequest(`${field} is not valid base64.`, { field });
-  if (Math.floor((s.length * 3) / 4) > limit) throw tooLarge(limit, field);
+  // Padding carries no bytes: "QQ==" is one byte, not three.
+  if (Math.floor((s.length * 3) / 4) - (s.match(/=*$/)?.[0].length ?? 0) > limit)
+    throw tooLarge(limit, field);
   if (urlSafe) s = s.replace(/-/g, '+').replace(/_/g, '/');
   while (s.length % 4) s += '=';
   const out = decodeBase64(s);
   if (!out) throw badRequest(`${field} is not valid base64.`, { field });
   return out;
 }
-

@@ -34,19 +34,32 @@ export function buildOpenApi(routes: AnyRoute[], version = '0.1.0') {
       security: r.scope === null ? [] : [{ ApiKey: [] }, { Bearer: [] }],
       responses: {
         200: { description: 'OK' },
-        ...(r.scope !== null ? { 401: err('No or unknown key'), 403: err('Key lacks the scope'), 429: err('Over the per-minute limit') } : {}),
+        ...(r.scope !== null
+          ? {
+              401: err('No or unknown key'),
+              403: err('Key lacks the scope'),
+              429: err('Over the per-minute limit'),
+            }
+          : {}),
         400: err('Invalid request; the message names the field'),
         ...(r.planned ? { 501: err(`Not available yet: ${r.planned}`) } : {}),
       },
     };
     if (r.planned) op['x-planned'] = r.planned;
-    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({
+      name: m[1],
+      in: 'path',
+      required: true,
+      schema: { type: 'string' },
+    }));
     if (r.query) {
       const js = schemaOf(r.query) as { properties?: Record<string, unknown> };
-      for (const [name, schema] of Object.entries(js.properties ?? {})) params.push({ name, in: 'query', required: false, schema } as never);
+      for (const [name, schema] of Object.entries(js.properties ?? {}))
+        params.push({ name, in: 'query', required: false, schema } as never);
     }
     if (params.length) op.parameters = params;
-    if (r.body) op.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(r.body) } } };
+    if (r.body)
+      op.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(r.body) } } };
     (paths[r.path] ??= {})[r.method.toLowerCase()] = op;
   }
   return {
@@ -55,10 +68,11 @@ export function buildOpenApi(routes: AnyRoute[], version = '0.1.0') {
       title: 'Timbre local API',
       version,
       description:
-        'Served by the studio\'s Service Worker on this origin; compute runs in an open studio tab or embed iframe. ' +
+        "Served by the studio's Service Worker on this origin; compute runs in an open studio tab or embed iframe. " +
         'Send a key as X-API-Key or Authorization: Bearer. Every response carries X-RateLimit-Limit, -Remaining and -Reset. ' +
         'Errors are JSON {"error": {"code", "message", …}}. Scopes and default limits per minute: ' +
-        SCOPES.map((s) => `${s} ${DEFAULT_LIMITS[s]} (${SCOPE_DESCRIPTIONS[s]})`).join('; ') + '.',
+        SCOPES.map((s) => `${s} ${DEFAULT_LIMITS[s]} (${SCOPE_DESCRIPTIONS[s]})`).join('; ') +
+        '.',
     },
     servers: [{ url: '/' }],
     components: {

@@ -73,10 +73,15 @@ export function compile(routes: AnyRoute[]): Compiled[] {
 export function describeZodError(e: z.ZodError, where: 'body' | 'query'): ApiError {
   const issue = e.issues[0];
   // An unknown key is named itself, not the object that holds it.
-  const path = issue ? [...issue.path.map(String), ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])] : [];
+  const path = issue
+    ? [...issue.path.map(String), ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : [])]
+    : [];
   const field = path.length ? path.join('.') : where;
   const message = issue ? `${field}: ${issue.message}` : `Invalid ${where}.`;
-  return new ApiError('bad_request', message, { field, issues: e.issues.slice(0, 5).map((i) => ({ path: i.path.map(String), message: i.message })) });
+  return new ApiError('bad_request', message, {
+    field,
+    issues: e.issues.slice(0, 5).map((i) => ({ path: i.path.map(String), message: i.message })),
+  });
 }
 
 function queryObject(url: URL): Record<string, string | string[]> {
@@ -97,10 +102,15 @@ export class Router {
 
   /** True when this router serves the path (the Service Worker lets everything else through). */
   static isApiPath(pathname: string): boolean {
-    return pathname === '/api' || pathname.startsWith('/api/') || pathname === '/v1' || pathname.startsWith('/v1/');
+    return (
+      pathname === '/api' || pathname.startsWith('/api/') || pathname === '/v1' || pathname.startsWith('/v1/')
+    );
   }
 
-  match(method: string, pathname: string): { route: AnyRoute; params: Record<string, string> } | 'method' | null {
+  match(
+    method: string,
+    pathname: string,
+  ): { route: AnyRoute; params: Record<string, string> } | 'method' | null {
     let pathMatched = false;
     for (const c of this.compiled) {
       const m = c.re.exec(pathname);
@@ -130,19 +140,27 @@ export class Router {
       const secret = keyFromHeaders(request.headers);
       const key = secret ? await ctx.keys.verify(secret) : undefined;
 
-      if (!route || route.scope === null || !key) {
+      if (key && (!route || route.scope === null)) {
+        // A known key's stray calls (wrong path, public routes) count against its own bucket.
+        rate = await ctx.limiter.take(`${key.id}|any`, ANY_SCOPE_LIMIT, ctx.now());
+        if (!rate.allowed) throw this.limited(rate, 'any');
+      } else if (!key) {
         // Unidentified callers share one bucket, which also slows down key guessing.
         rate = await ctx.limiter.take('anonymous', ANONYMOUS_LIMIT, ctx.now());
         if (!rate.allowed) throw this.limited(rate);
       }
-      if (found === null) throw new ApiError('not_found', `No route ${request.method} ${url.pathname}. See /api/openapi.json.`);
+      if (found === null)
+        throw new ApiError('not_found', `No route ${request.method} ${url.pathname}. See /api/openapi.json.`);
       if (found === 'method')
         throw new ApiError('method_not_allowed', `${request.method} is not allowed on ${url.pathname}.`);
       const { route: r, params } = found;
 
       if (r.scope !== null) {
         if (!secret)
-          throw new ApiError('unauthorized', 'An API key is required: send it as X-API-Key or Authorization: Bearer. Create one in the studio under "API keys".');
+          throw new ApiError(
+            'unauthorized',
+            'An API key is required: send it as X-API-Key or Authorization: Bearer. Create one in the studio under "API keys".',
+          );
         if (!key) throw new ApiError('unauthorized', 'The API key is not valid (unknown or revoked).');
         // A refused call still carries limit headers; it counts against the key's "any" bucket.
         const refuse = async (e: ApiError) => {
@@ -150,13 +168,24 @@ export class Router {
           return e;
         };
         if (ctx.callerOrigin !== undefined && !key.allowed_origins.includes(ctx.callerOrigin))
-          throw await refuse(new ApiError('forbidden', `This key does not allow calls from ${ctx.callerOrigin}; add the origin to the key's allowed origins.`));
+          throw await refuse(
+            new ApiError(
+              'forbidden',
+              `This key does not allow calls from ${ctx.callerOrigin}; add the origin to the key's allowed origins.`,
+            ),
+          );
         if (r.scope === 'any') {
           rate = await ctx.limiter.take(`${key.id}|any`, ANY_SCOPE_LIMIT, ctx.now());
           if (!rate.allowed) throw this.limited(rate, 'any');
         } else {
           if (!key.scopes.includes(r.scope))
-            throw await refuse(new ApiError('forbidden', `This key lacks the scope "${r.scope}" that ${r.method} ${r.path} needs.`, { scope: r.scope }));
+            throw await refuse(
+              new ApiError(
+                'forbidden',
+                `This key lacks the scope "${r.scope}" that ${r.method} ${r.path} needs.`,
+                { scope: r.scope },
+              ),
+            );
           rate = await ctx.limiter.take(`${key.id}|${r.scope}`, limitFor(key, r.scope), ctx.now());
           if (!rate.allowed) throw this.limited(rate, r.scope);
         }
@@ -176,7 +205,10 @@ export class Router {
       if (r.body) {
         const ct = request.headers.get('Content-Type') ?? '';
         if (ct && !/^application\/(.+\+)?json\b/i.test(ct) && !/^text\/plain\b/i.test(ct))
-          throw new ApiError('unsupported_media_type', `Send a JSON body (Content-Type: application/json), not ${ct.split(';')[0]}.`);
+          throw new ApiError(
+            'unsupported_media_type',
+            `Send a JSON body (Content-Type: application/json), not ${ct.split(';')[0]}.`,
+          );
         const raw = parseJson(await readBodyBytes(request, r.bodyLimit ?? DEFAULT_BODY_LIMIT));
         const b = r.body.safeParse(raw);
         if (!b.success) throw describeZodError(b.error, 'body');

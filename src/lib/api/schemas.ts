@@ -74,9 +74,7 @@ export const textSplitBody = z
   })
   .strict();
 
-export const cancelBody = z
-  .object({ job_id: z.string().min(1).max(100).optional() })
-  .strict();
+export const cancelBody = z.object({ job_id: z.string().min(1).max(100).optional() }).strict();
 
 export const benchmarkBody = z
   .object({

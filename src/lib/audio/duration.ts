@@ -17,19 +17,26 @@ export async function audioInfo(bytes: Uint8Array, mimeType?: string): Promise<A
   if (bytes.byteLength < 16) throw new UndecodableAudioError('The audio is too short to be a real file.');
   let meta;
   try {
-    meta = await parseBuffer(bytes, mimeType ? { mimeType, size: bytes.byteLength } : { size: bytes.byteLength }, {
-      duration: true,
-      skipCovers: true,
-    });
+    meta = await parseBuffer(
+      bytes,
+      mimeType ? { mimeType, size: bytes.byteLength } : { size: bytes.byteLength },
+      {
+        duration: true,
+        skipCovers: true,
+      },
+    );
   } catch (e) {
     throw new UndecodableAudioError(
       `The audio could not be decoded (${e instanceof Error ? e.message : 'unknown format'}).`,
     );
   }
   const f = meta.format;
-  const duration = f.duration ?? (f.numberOfSamples && f.sampleRate ? f.numberOfSamples / f.sampleRate : undefined);
+  const duration =
+    f.duration ?? (f.numberOfSamples && f.sampleRate ? f.numberOfSamples / f.sampleRate : undefined);
   if (duration === undefined || !Number.isFinite(duration) || duration <= 0)
-    throw new UndecodableAudioError('The audio could not be decoded: no audio stream with a known duration was found.');
+    throw new UndecodableAudioError(
+      'The audio could not be decoded: no audio stream with a known duration was found.',
+    );
   return {
     duration,
     sample_rate: f.sampleRate ?? null,

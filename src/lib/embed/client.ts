@@ -50,7 +50,10 @@ export class TimbreEmbed {
   static connect(frame: FrameLike, origin: string, key: string, timeoutMs = 10_000): Promise<TimbreEmbed> {
     const channel = new MessageChannel();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new EmbedTimeoutError(`Timbre at ${origin} did not answer within ${timeoutMs} ms.`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new EmbedTimeoutError(`Timbre at ${origin} did not answer within ${timeoutMs} ms.`)),
+        timeoutMs,
+      );
       channel.port1.onmessage = (ev: MessageEvent<EmbedReply>) => {
         clearTimeout(timer);
         if (ev.data.type === 'timbre:ready') resolve(new TimbreEmbed(channel.port1, ev.data.version));
@@ -64,19 +67,31 @@ export class TimbreEmbed {
   }
 
   /** Calls any API route, e.g. `request('GET', '/api/voices?q=emma')`. */
-  request<T = unknown>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<EmbedResponse<T>> {
+  request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<EmbedResponse<T>> {
     const id = ++this.seq;
     return new Promise((resolve) => {
-      this.pending.set(id, (r) => resolve({ status: r.status, ok: r.status >= 200 && r.status < 300, headers: r.headers, body: r.body as T }));
+      this.pending.set(id, (r) =>
+        resolve({
+          status: r.status,
+          ok: r.status >= 200 && r.status < 300,
+          headers: r.headers,
+          body: r.body as T,
+        }),
+      );
       this.port.postMessage({ id, method, path, body, headers } satisfies RpcRequest);
     });
   }
 
   listVoices(query = '') {
-    return this.request<{ voices: { id: string; name: string; language: string; gender: string; kind: string }[]; total: number }>(
-      'GET',
-      `/api/voices${query ? `?${query}` : ''}`,
-    );
+    return this.request<{
+      voices: { id: string; name: string; language: string; gender: string; kind: string }[];
+      total: number;
+    }>('GET', `/api/voices${query ? `?${query}` : ''}`);
   }
 
   close(): void {

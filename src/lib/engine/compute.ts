@@ -46,7 +46,12 @@ export async function measureCompute(
       lastYield = performance.now();
     }
   }
-  opts.onProgress?.({ stage: 'compute', done: budgetMs, total: budgetMs, message: `Measured ${repeats} runs` });
+  opts.onProgress?.({
+    stage: 'compute',
+    done: budgetMs,
+    total: budgetMs,
+    message: `Measured ${repeats} runs`,
+  });
   const elapsed = busy;
   const flops = 2 * n * n * n * repeats;
   return { gflops: flops / (elapsed / 1000) / 1e9, size: n, repeats, seconds: elapsed / 1000 };

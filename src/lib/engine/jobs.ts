@@ -51,7 +51,10 @@ export class JobManager {
         await tx.store.put({
           ...j,
           status: 'failed',
-          error: { code: 'internal_error', message: 'The job was interrupted (the app restarted); run it again.' },
+          error: {
+            code: 'internal_error',
+            message: 'The job was interrupted (the app restarted); run it again.',
+          },
           updated_at: this.now(),
         });
     }
@@ -61,7 +64,15 @@ export class JobManager {
   async start<K extends EngineOpName>(op: K, args: OpArgs<K>, owner: string): Promise<JobRecord> {
     await this.ready;
     const t = this.now();
-    const job: JobRecord = { id: newId('job'), op, status: 'queued', progress: null, owner, created_at: t, updated_at: t };
+    const job: JobRecord = {
+      id: newId('job'),
+      op,
+      status: 'queued',
+      progress: null,
+      owner,
+      created_at: t,
+      updated_at: t,
+    };
     await this.db.put('jobs', job);
     this.emit(job);
     const ac = new AbortController();
@@ -70,7 +81,11 @@ export class JobManager {
     return job;
   }
 
-  private async execute<K extends EngineOpName>(job: JobRecord, args: OpArgs<K>, ac: AbortController): Promise<JobRecord> {
+  private async execute<K extends EngineOpName>(
+    job: JobRecord,
+    args: OpArgs<K>,
+    ac: AbortController,
+  ): Promise<JobRecord> {
     let cur: JobRecord = { ...job, status: 'running' };
     let lastWrite = 0;
     const save = async (force: boolean) => {

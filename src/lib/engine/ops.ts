@@ -15,7 +15,9 @@ export type EngineOpName = keyof EngineOps;
 export type OpArgs<K extends EngineOpName> = EngineOps[K]['args'];
 export type OpResult<K extends EngineOpName> = EngineOps[K]['result'];
 
-type Impl = { [K in EngineOpName]: { model: string; run: (args: OpArgs<K>, opts: RunOptions) => Promise<OpResult<K>> } };
+type Impl = {
+  [K in EngineOpName]: { model: string; run: (args: OpArgs<K>, opts: RunOptions) => Promise<OpResult<K>> };
+};
 
 export const ENGINE_OPS: Impl = {
   'system.compute': { model: 'cpu', run: measureCompute },

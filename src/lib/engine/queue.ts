@@ -10,6 +10,9 @@ export class SerialQueues {
   private active = new Set<string>();
 
   run<T>(key: string, job: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    // The abort event has already fired for such a signal, so it would never be heard: refuse now.
+    if (signal?.aborted)
+      return Promise.reject(new CancelledError('The job was cancelled before it started.'));
     const prev = this.tails.get(key) ?? Promise.resolve();
     this.waiting.set(key, (this.waiting.get(key) ?? 0) + 1);
     const next = new Promise<T>((resolve, reject) => {
@@ -38,7 +41,9 @@ export class SerialQueues {
           }
         });
     });
-    const tail = next.catch(() => undefined);
+    // The next job waits for this one and for everything before it: a job cancelled while waiting
+    // settles early, but must not let later jobs start before the running one ends.
+    const tail = Promise.all([prev.catch(() => undefined), next.catch(() => undefined)]);
     this.tails.set(key, tail);
     void tail.then(() => {
       if (this.tails.get(key) === tail) this.tails.delete(key);

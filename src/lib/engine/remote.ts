@@ -85,7 +85,10 @@ export function serveOverPort(
   };
   const post = (m: HostToCaller) => port.postMessage(m);
   post({ type: 'accepted' });
-  runner(req.op, req.args, { signal: ac.signal, onProgress: (progress) => post({ type: 'progress', progress }) })
+  runner(req.op, req.args, {
+    signal: ac.signal,
+    onProgress: (progress) => post({ type: 'progress', progress }),
+  })
     .then((value) => post({ type: 'result', value }))
     .catch((e: unknown) => {
       const err = e as { name?: string; message?: string };

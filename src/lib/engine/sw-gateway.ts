@@ -59,10 +59,14 @@ export class ClientEngineGateway implements EngineGateway {
     for (const host of hosts) {
       const { port1, port2 } = this.makeChannel();
       try {
-        return (await callOverPort(port1 as never, () => host.postMessage({ type: 'timbre:engine-run', op, args } satisfies RunRequest, [port2]), {
-          ...opts,
-          acceptMs: 3000,
-        })) as OpResult<K>;
+        return (await callOverPort(
+          port1 as never,
+          () => host.postMessage({ type: 'timbre:engine-run', op, args } satisfies RunRequest, [port2]),
+          {
+            ...opts,
+            acceptMs: 3000,
+          },
+        )) as OpResult<K>;
       } catch (e) {
         if ((e as Error).name !== 'EngineUnavailableError') throw e;
         this.unregister(host.id);

@@ -13,7 +13,9 @@ export interface KeyChanges {
 export class KeyStore {
   constructor(private readonly db: TimbreDB) {}
 
-  async create(opts: KeyChanges & { name: string; now: number }): Promise<{ secret: string; key: PublicKey }> {
+  async create(
+    opts: KeyChanges & { name: string; now: number },
+  ): Promise<{ secret: string; key: PublicKey }> {
     const { secret, record } = await makeKey(opts);
     await guardQuota('the API key', () => this.db.put('apiKeys', record));
     return { secret, key: publicKey(record) };

@@ -20,7 +20,11 @@ interface NavigatorLike {
     estimate?: () => Promise<{ usage?: number; quota?: number }>;
     getDirectory?: () => Promise<DirLike>;
   };
-  gpu?: { requestAdapter?: () => Promise<{ info?: { vendor?: string; architecture?: string; description?: string } } | null> };
+  gpu?: {
+    requestAdapter?: () => Promise<{
+      info?: { vendor?: string; architecture?: string; description?: string };
+    } | null>;
+  };
 }
 
 interface DirLike {
@@ -32,7 +36,8 @@ interface DirLike {
 /** Bytes of files below `dir` (the model cache lives in OPFS under `models/`). */
 async function dirBytes(dir: DirLike): Promise<number> {
   let total = 0;
-  for await (const entry of dir.values()) total += entry.kind === 'file' ? (await entry.getFile()).size : await dirBytes(entry);
+  for await (const entry of dir.values())
+    total += entry.kind === 'file' ? (await entry.getFile()).size : await dirBytes(entry);
   return total;
 }
 

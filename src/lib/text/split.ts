@@ -44,7 +44,8 @@ function splitParagraph(para: string): string[] {
     // Take the whole run of terminal marks and closing quotes/brackets.
     let end = i + 1;
     while (end < text.length && ('.!?。！？'.includes(text[end]!) || CLOSERS.includes(text[end]!))) {
-      if (text[end] === '"' || text[end] === '”' || text[end] === '»') quoteDepth = Math.max(0, quoteDepth - 1);
+      if (text[end] === '"' || text[end] === '”' || text[end] === '»')
+        quoteDepth = Math.max(0, quoteDepth - 1);
       end++;
     }
     const cjk = '。！？'.includes(ch);

@@ -32,11 +32,19 @@ export async function getJob(id: string, key: ApiKeyRecord, ctx: ApiContext) {
 export async function runJob(job: JobRecord, ctx: ApiContext, async: boolean): Promise<Response> {
   const done = async ? null : await ctx.jobs.wait(job.id, SYNC_WAIT_MS);
   if (!done || done.status === 'queued' || done.status === 'running')
-    return json({ job_id: job.id, status: 'running', poll: `/api/jobs/${job.id}`, events: '/api/events' }, 202, { Location: `/api/jobs/${job.id}` });
+    return json(
+      { job_id: job.id, status: 'running', poll: `/api/jobs/${job.id}`, events: '/api/events' },
+      202,
+      { Location: `/api/jobs/${job.id}` },
+    );
   if (done.status === 'succeeded') return json(jobJson(done));
   const code = done.error?.code ?? 'internal_error';
   throw new ApiError(
-    code === 'engine_unavailable' ? 'engine_unavailable' : code === 'cancelled' ? 'cancelled' : 'internal_error',
+    code === 'engine_unavailable'
+      ? 'engine_unavailable'
+      : code === 'cancelled'
+        ? 'cancelled'
+        : 'internal_error',
     done.error?.message ?? 'The job failed.',
     { job_id: done.id },
   );

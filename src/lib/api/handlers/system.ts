@@ -8,7 +8,12 @@ import { splitSentences } from '../../text/split';
 export const AUDIO_UPLOAD_LIMIT = 100 * 1024 * 1024;
 
 export function health(ctx: ApiContext): Response {
-  return json({ status: 'ok', message: 'Timbre is running in this browser.', sample_rate: 22050, version: ctx.version });
+  return json({
+    status: 'ok',
+    message: 'Timbre is running in this browser.',
+    sample_rate: 22050,
+    version: ctx.version,
+  });
 }
 
 export function info(ctx: ApiContext): Response {
@@ -60,12 +65,23 @@ export function textSplit(body: { text: string; max_chars?: number }): Response 
 }
 
 export async function audioDuration(request: Request): Promise<Response> {
-  const up = await readAudioUpload(request, { fileField: 'file', jsonField: 'audio', limit: AUDIO_UPLOAD_LIMIT });
+  const up = await readAudioUpload(request, {
+    fileField: 'file',
+    jsonField: 'audio',
+    limit: AUDIO_UPLOAD_LIMIT,
+  });
   try {
     const i = await audioInfo(up.bytes, up.mime);
-    return json({ duration: Math.round(i.duration * 1000) / 1000, sample_rate: i.sample_rate, channels: i.channels, format: i.format, codec: i.codec });
+    return json({
+      duration: Math.round(i.duration * 1000) / 1000,
+      sample_rate: i.sample_rate,
+      channels: i.channels,
+      format: i.format,
+      codec: i.codec,
+    });
   } catch (e) {
-    if (e instanceof UndecodableAudioError) throw badRequest(e.message, { field: up.name ? 'file' : 'audio' });
+    if (e instanceof UndecodableAudioError)
+      throw badRequest(e.message, { field: up.name ? 'file' : 'audio' });
     throw e;
   }
 }

@@ -39,10 +39,14 @@ export async function getVoice(id: string, ctx: ApiContext) {
 }
 
 export async function updateVoice(id: string, body: z.infer<typeof voiceUpdateBody>, ctx: ApiContext) {
-  if (Object.keys(body).length === 0) throw badRequest('Nothing to update: send at least one field.', { field: 'body' });
+  if (Object.keys(body).length === 0)
+    throw badRequest('Nothing to update: send at least one field.', { field: 'body' });
   const cur = await storage(() => ctx.voices.get(id));
   if (cur.kind === 'preset' && (body.name || body.language || body.gender))
-    throw new ApiError('forbidden', 'Preset voices keep their name, language and gender; only tags, description and favourite change.');
+    throw new ApiError(
+      'forbidden',
+      'Preset voices keep their name, language and gender; only tags, description and favourite change.',
+    );
   return json(voiceJson(await storage(() => ctx.voices.update(id, body, ctx.now()))));
 }
 
@@ -63,7 +67,11 @@ export async function toggleFavorite(id: string, ctx: ApiContext) {
 
 /** `GET /v1/voices`: the OpenAI-style catalogue shape. */
 export async function v1Voices(q: z.infer<typeof v1VoicesQuery>, ctx: ApiContext) {
-  const { voices, total } = await ctx.voices.query({ model: q.model, language: q.language, gender: q.gender });
+  const { voices, total } = await ctx.voices.query({
+    model: q.model,
+    language: q.language,
+    gender: q.gender,
+  });
   return json({
     voices: voices.map((v) => ({
       id: v.id,
@@ -82,13 +90,25 @@ export async function v1Voices(q: z.infer<typeof v1VoicesQuery>, ctx: ApiContext
 export async function privateVoices(ctx: ApiContext) {
   const all = (await ctx.voices.query({})).voices.filter((v) => v.kind !== 'preset');
   return json({
-    voices: all.map((v) => ({ id: v.id, fish_audio_model_id: v.id, title: v.name, kind: v.kind, language: v.language, created_at: v.created_at })),
+    voices: all.map((v) => ({
+      id: v.id,
+      fish_audio_model_id: v.id,
+      title: v.name,
+      kind: v.kind,
+      language: v.language,
+      created_at: v.created_at,
+    })),
     total: all.length,
   });
 }
 
 export async function exportVoices(ids: string | undefined, ctx: ApiContext) {
-  const list = ids ? ids.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+  const list = ids
+    ? ids
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
   const file = await storage(() => ctx.voices.export(list, ctx.now()));
   return json(file, 200, { 'Content-Disposition': 'attachment; filename="timbre-voices.json"' });
 }
