@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
-import { BASE, OTHER } from './browser';
+import { createServer } from 'node:net';
+
 
 let preview: ChildProcess | null = null;
 let demo: Server | null = null;
@@ -19,7 +20,24 @@ async function waitFor(url: string, ms = 60_000) {
   throw new Error(`${url} did not come up within ${ms} ms`);
 }
 
+/** A free port on loopback, so parallel runs (a developer and CI on one machine) do not collide. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
 export async function setup() {
+  // Test files read these when they import ./browser (workers inherit this environment).
+  process.env.TIMBRE_E2E_BASE ??= `http://127.0.0.1:${await freePort()}`;
+  process.env.TIMBRE_E2E_OTHER ??= `http://127.0.0.1:${await freePort()}`;
+  const BASE = process.env.TIMBRE_E2E_BASE;
+  const OTHER = process.env.TIMBRE_E2E_OTHER;
   if (!process.env.TIMBRE_E2E_SKIP_BUILD) {
     const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], { stdio: 'inherit' });
     if (r.status !== 0) throw new Error('vite build failed');
