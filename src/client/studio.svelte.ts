@@ -55,6 +55,18 @@ export class Studio {
     this.toasts = this.toasts.filter((t) => t.id !== id);
   }
 
+  /** Runs a library change: on success views reload, on failure the error is shown. True when it worked. */
+  async act(what: string, fn: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await fn();
+      this.touch();
+      return true;
+    } catch (e) {
+      this.fail(e, what);
+      return false;
+    }
+  }
+
   /** Shows an error as a notice a person can read; never a stack. */
   fail(e: unknown, what: string): void {
     const msg = e instanceof Error ? e.message : String(e);

@@ -6,6 +6,7 @@ import { ENGINE_OPS, isEngineOp } from '../../src/lib/engine/ops';
 import { EngineUnavailableError, UnknownOperationError, type RunOptions } from '../../src/lib/engine/types';
 import type { Scope } from '../../src/lib/api/scopes';
 import type { SystemFacts } from '../../src/lib/system/info';
+import { caller } from './test-utils';
 
 let n = 0;
 
@@ -46,27 +47,7 @@ export async function setup(opts: { engine?: boolean; callerOrigin?: string } = 
     callerOrigin: opts.callerOrigin,
   });
   const router = createRouter();
-  const call = (
-    method: string,
-    path: string,
-    init: {
-      key?: string;
-      body?: unknown;
-      raw?: BodyInit;
-      headers?: Record<string, string>;
-      bearer?: boolean;
-    } = {},
-  ) => {
-    const headers: Record<string, string> = { ...(init.headers ?? {}) };
-    if (init.key)
-      headers[init.bearer ? 'Authorization' : 'X-API-Key'] = init.bearer ? `Bearer ${init.key}` : init.key;
-    let body: BodyInit | undefined = init.raw;
-    if (init.body !== undefined) {
-      body = JSON.stringify(init.body);
-      headers['Content-Type'] ??= 'application/json';
-    }
-    return router.handle(new Request(`http://127.0.0.1:4173${path}`, { method, headers, body }), ctx);
-  };
+  const call = caller(router, ctx);
   const makeKey = async (
     o: { scopes?: Scope[]; limits?: Partial<Record<Scope, number>>; allowed_origins?: string[] } = {},
   ) => (await ctx.keys.create({ name: 'test', now: clock.t, ...o })).secret;
