@@ -1,8 +1,8 @@
-import { defineConfig } from 'vite';
+import { defaultClientConditions, defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
 import { readFileSync } from 'node:fs';
-import { modelsPlugin } from './scripts/vite-models';
+import { modelsPlugin } from './scripts/vite-models.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -18,6 +18,11 @@ const port = Number(process.env.PORT ?? 4173);
 
 export default defineConfig({
   define: { __APP_VERSION__: JSON.stringify(pkg.version) },
+  resolve: {
+    // onnxruntime-web's build that loads its wasm glue and binary from env.wasm.wasmPaths (/ort/, see
+    // scripts/vite-models.ts) instead of embedding the glue and emitting a second 28 MB .wasm into assets/.
+    conditions: ['onnxruntime-web-use-extern-wasm', ...defaultClientConditions],
+  },
   plugins: [
     svelte(),
     modelsPlugin(),
@@ -30,7 +35,8 @@ export default defineConfig({
       injectManifest: {
         globPatterns: ['**/*.{js,css,html,svg,png,ico,webmanifest,json}'],
         // Models are large and cached by the model manager, not precached with the app shell.
-        globIgnores: ['models/**', 'examples/**', 'ort/**'],
+        // Model files are large and installed by the model manager; the two catalogue files are precached.
+        globIgnores: ['models/*/**', 'examples/**', 'ort/**'],
         rollupFormat: 'iife',
         maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
       },

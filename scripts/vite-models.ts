@@ -131,6 +131,10 @@ export function modelsPlugin(): Plugin {
         if (o && ORT_FILES.includes(o[1]!)) file = join(ORT_DIST, o[1]!);
         if (!file || (!file.startsWith(CACHE) && !file.startsWith(ORT_DIST)) || !existsSync(file))
           return next();
+        // The dev server's own headers (COOP/COEP) too: without COEP, onnxruntime's thread workers, which
+        // load /ort/*.mjs, are refused in the cross-origin isolated page and the runtime hangs.
+        for (const [k, v] of Object.entries(config.server.headers ?? {}))
+          if (v !== undefined) res.setHeader(k, v);
         res.setHeader('Content-Length', String(statSync(file).size));
         res.setHeader(
           'Content-Type',
@@ -138,7 +142,9 @@ export function modelsPlugin(): Plugin {
             ? 'text/javascript'
             : file.endsWith('.json')
               ? 'application/json'
-              : 'application/octet-stream',
+              : file.endsWith('.wasm')
+                ? 'application/wasm' // lets WebAssembly compile while streaming
+                : 'application/octet-stream',
         );
         createReadStream(file).pipe(res);
       });

@@ -24,6 +24,7 @@ const updateSW = registerSW({
 
 await studio.init();
 becomeEngineHost(studio.engine);
+void studio.installBundledModels();
 
 // Exposed for automation and the browser tests (engine crash recovery).
 (globalThis as { __timbre?: Studio }).__timbre = studio;

@@ -3,6 +3,9 @@ import { openTimbreDB, type TimbreDB } from '../lib/storage/db';
 import { VoiceStore } from '../lib/storage/voices';
 import { KeyStore } from '../lib/storage/keys';
 import { EngineBridge } from './engine';
+import { ModelsBridge } from './models';
+import type { InstallProgress } from '../lib/models/types';
+import { CancelledError } from '../lib/engine/types';
 
 export interface Toast {
   id: number;
@@ -13,6 +16,9 @@ export interface Toast {
 
 export class Studio {
   readonly engine = new EngineBridge();
+  readonly models = new ModelsBridge();
+  /** Progress of installs under way, by model id ('bundled' for the first-start install of the bundled set). */
+  installs = $state<Record<string, InstallProgress>>({});
   db!: TimbreDB;
   voices!: VoiceStore;
   keys!: KeyStore;
@@ -30,6 +36,33 @@ export class Studio {
     this.voices = new VoiceStore(this.db);
     this.keys = new KeyStore(this.db);
     this.ready = true;
+  }
+
+  /**
+   * On first start (and after an interrupted one) the bundled models install from the app's own origin,
+   * so speech and transcription work offline. `localStorage['timbre:auto-install'] = 'off'` turns it off.
+   */
+  async installBundledModels(): Promise<void> {
+    try {
+      if (globalThis.localStorage?.getItem('timbre:auto-install') === 'off') return;
+      const list = await this.models.list();
+      if (list.filter((m) => m.bundled).every((m) => m.installed)) return;
+      await this.models.installBundled((p) => this.progress('bundled', p));
+      this.toast('The bundled models are installed: Timbre now works offline.', { kind: 'success' });
+    } catch (e) {
+      if (!(e instanceof CancelledError)) this.fail(e, 'Installing the bundled models stopped');
+    } finally {
+      this.progress('bundled', null);
+      this.touch();
+    }
+  }
+
+  /** Records (or clears, with null) the progress of an install shown in the Models view. */
+  progress(id: string, p: InstallProgress | null): void {
+    const next = { ...this.installs };
+    if (p) next[id] = p;
+    else delete next[id];
+    this.installs = next;
   }
 
   setUpdater(apply: () => Promise<void>): void {

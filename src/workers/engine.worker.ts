@@ -3,6 +3,17 @@
 import { expose } from 'comlink';
 import { ENGINE_OPS, isEngineOp } from '../lib/engine/ops';
 import { UnknownOperationError, type Progress, type RunOptions } from '../lib/engine/types';
+import { installRuntime } from '../lib/runtime/host';
+
+// onnxruntime-web, self-hosted under /ort/ (never a CDN), loaded when the first model runs; WASM threads on
+// every core when the page is cross-origin isolated, else one.
+installRuntime({
+  loadOrt: () => import('onnxruntime-web'),
+  wasmPaths: '/ort/',
+  isolated: self.crossOriginIsolated,
+  cores: navigator.hardwareConcurrency,
+  threads: self.crossOriginIsolated ? navigator.hardwareConcurrency : 1,
+});
 
 const running = new Map<string, AbortController>();
 

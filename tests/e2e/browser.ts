@@ -24,7 +24,14 @@ export async function launch(extraArgs: string[] = []): Promise<Browser> {
 }
 
 /** Opens the studio and waits until its Service Worker controls the page and the page is an engine host. */
-export async function openStudio(context: BrowserContext, hash = ''): Promise<Page> {
+export async function openStudio(
+  context: BrowserContext,
+  hash = '',
+  opts: { autoInstallModels?: boolean } = {},
+): Promise<Page> {
+  // Most tests do not need the 240 MB of bundled models copied into OPFS on first start.
+  if (!opts.autoInstallModels)
+    await context.addInitScript(() => localStorage.setItem('timbre:auto-install', 'off'));
   const page = await context.newPage();
   page.on('pageerror', (e) => console.error('[pageerror]', e.message));
   await page.goto(`${BASE}/${hash}`);

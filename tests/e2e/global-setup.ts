@@ -2,7 +2,6 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { Server } from 'node:http';
 import { createServer } from 'node:net';
 
-
 let preview: ChildProcess | null = null;
 let demo: Server | null = null;
 

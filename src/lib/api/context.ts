@@ -11,6 +11,8 @@ import type { JobManager } from '../engine/jobs';
 import type { EventBus } from '../engine/events';
 import type { EngineGateway } from '../engine/remote';
 import type { SystemFacts } from '../system/info';
+import type { CatalogEntry } from '../models/types';
+import { fullCatalog } from '../models/catalog';
 
 /** Everything a handler may use. The Service Worker, the embed page and unit tests each build one. */
 export interface ApiContext {
@@ -25,6 +27,8 @@ export interface ApiContext {
   system(): Promise<SystemFacts>;
   now(): number;
   version: string;
+  /** The model catalogue (built-in and user-added), for /v1/models. */
+  catalog(): Promise<CatalogEntry[]>;
   /** Where the call came from when it did not come through fetch (the embed iframe's parent). */
   callerOrigin?: string;
 }
@@ -38,6 +42,9 @@ export function createApiContext(opts: {
   now?: () => number;
   callerOrigin?: string;
   bus?: EventBus;
+  /** Where /models/… is served from; defaults to the built-in catalogue of this origin. */
+  catalog?: ApiContext['catalog'];
+  origin?: string;
 }): ApiContext {
   const now = opts.now ?? Date.now;
   const bus = opts.bus ?? new EB();
@@ -53,5 +60,8 @@ export function createApiContext(opts: {
     now,
     version: opts.version,
     callerOrigin: opts.callerOrigin,
+    catalog:
+      opts.catalog ??
+      (() => fullCatalog(opts.db, opts.origin ?? globalThis.location?.origin ?? 'http://localhost/')),
   };
 }

@@ -6,6 +6,7 @@ import * as sys from './handlers/system';
 import * as voices from './handlers/voices';
 import * as keys from './handlers/keys';
 import * as jobs from './handlers/jobs';
+import * as models from './handlers/models';
 import { ApiError } from './errors';
 import { buildOpenApi } from './openapi';
 import { json } from './http';
@@ -37,7 +38,6 @@ const CLONE = 'comes with voice cloning (the OpenVoice converter).';
 const ASR = 'comes with transcription (Whisper).';
 const TOOLS = 'comes with the audio tools.';
 const PROJECTS = 'comes with projects and the timeline.';
-const MODELS = 'comes with the model manager.';
 
 export const ROUTES: AnyRoute[] = [
   // System
@@ -264,6 +264,15 @@ export const ROUTES: AnyRoute[] = [
     summary: 'Your own voices (streaming-TTS family shape)',
     handler: async (_r, ctx) => voices.privateVoices(ctx),
   }),
+  route({
+    method: 'GET',
+    path: '/v1/models',
+    scope: 'system:read',
+    tag: 'Models',
+    summary:
+      'Installed and available models: type, languages, supports_cloning, supports_streaming, installed',
+    handler: async (_r, ctx) => models.v1Models(ctx),
+  }),
   // Planned: each answers 501 with the reason until its issue lands.
   planned('POST', '/api/generate/preset', 'tts:generate', 'Speech', 'Speak text in a preset voice', SPEECH),
   planned(
@@ -351,7 +360,6 @@ export const ROUTES: AnyRoute[] = [
   planned('POST', '/v1/audio/convert', 'audio:process', 'Audio', 'Convert between audio formats', TOOLS),
   planned('POST', '/v1/audio/enhance', 'audio:process', 'Audio', 'Denoise and enhance speech', TOOLS),
   planned('POST', '/v1/audio/analyze', 'audio:process', 'Audio', 'Key, scale, tempo', TOOLS),
-  planned('GET', '/v1/models', 'system:read', 'Models', 'Installed and available models', MODELS),
   planned('GET', '/api/projects', 'projects:read', 'Projects', 'List projects', PROJECTS),
   planned('POST', '/api/projects', 'projects:write', 'Projects', 'Create a project', PROJECTS),
   planned('GET', '/api/projects/{id}', 'projects:read', 'Projects', 'One project', PROJECTS),

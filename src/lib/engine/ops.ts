@@ -1,6 +1,14 @@
 import { measureCompute, type ComputeResult } from './compute';
 import type { RunOptions } from './types';
 import { gatherSystemFacts, type SystemFacts } from '../system/info';
+import type {
+  BenchArgs,
+  BenchResult,
+  RooflineArgs,
+  RooflineResult,
+  SelftestArgs,
+  SelftestResult,
+} from '../runtime/operations';
 
 /**
  * Every operation the engine worker can run, with its argument and result types. Each engine issue adds
@@ -9,6 +17,12 @@ import { gatherSystemFacts, type SystemFacts } from '../system/info';
 export interface EngineOps {
   'system.compute': { args: { seconds: number; size: number }; result: ComputeResult };
   'system.facts': { args: Record<string, never>; result: SystemFacts };
+  /** The tiny built-in model on one EP with a fixed input (WebGPU falls back to WASM with a notice). */
+  'runtime.selftest': { args: SelftestArgs; result: SelftestResult };
+  /** onnxruntime's WASM MatMul throughput: the roofline model run times are compared with. */
+  'runtime.roofline': { args: RooflineArgs; result: RooflineResult };
+  /** Create, first-run and steady-state times of model files on given inputs (npm run bench:runtime). */
+  'runtime.bench': { args: BenchArgs; result: BenchResult };
 }
 
 export type EngineOpName = keyof EngineOps;
@@ -23,7 +37,13 @@ export const ENGINE_OPS: Impl = {
   'system.compute': { model: 'cpu', run: measureCompute },
   // Read in the engine worker, which shares the page's isolation and sees WebGPU.
   'system.facts': { model: 'facts', run: async () => gatherSystemFacts() },
+  // The runtime (and onnxruntime-web, which the engine worker installs) loads on first use only.
+  'runtime.selftest': { model: 'runtime', run: async (a, o) => (await runtime()).runSelftest(a, o) },
+  'runtime.roofline': { model: 'runtime', run: async (a, o) => (await runtime()).runRoofline(a, o) },
+  'runtime.bench': { model: 'runtime', run: async (a, o) => (await runtime()).runBench(a, o) },
 };
+
+const runtime = () => import('../runtime/operations');
 
 export function isEngineOp(op: string): op is EngineOpName {
   return Object.prototype.hasOwnProperty.call(ENGINE_OPS, op);

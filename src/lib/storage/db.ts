@@ -3,6 +3,7 @@ import type { Voice } from '../voices/types';
 import { PRESET_VOICES } from '../voices/presets';
 import type { ApiKeyRecord } from '../auth/keys';
 import type { JobRecord } from '../engine/jobs';
+import type { InstalledModel } from '../models/types';
 
 export interface RateBucket {
   /** `${keyId}|${scope}` */
@@ -17,13 +18,15 @@ export interface TimbreSchema extends DBSchema {
   rateLimits: { key: string; value: RateBucket };
   jobs: { key: string; value: JobRecord; indexes: { created_at: number } };
   meta: { key: string; value: unknown };
+  /** v2: models whose every file is verified and stored (the bytes live in OPFS or Cache Storage). */
+  models: { key: string; value: InstalledModel };
 }
 
 export type TimbreDB = IDBPDatabase<TimbreSchema>;
 
 export const DB_NAME = 'timbre';
 /** Bump with a new step in MIGRATIONS; steps run in order from the stored version. */
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 type Migration = (
   db: IDBPDatabase<TimbreSchema>,
@@ -44,6 +47,10 @@ const MIGRATIONS: Migration[] = [
     db.createObjectStore('meta');
     const store = tx.objectStore('voices');
     for (const v of PRESET_VOICES) void store.put(v);
+  },
+  // v2: the model manager's record of installed models.
+  (db) => {
+    db.createObjectStore('models', { keyPath: 'id' });
   },
 ];
 

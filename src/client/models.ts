@@ -1,0 +1,73 @@
+// Page-side bridge to the models worker: starts it on first use, passes progress callbacks through
+// comlink, and rebuilds the manager's named errors from their name and message.
+import { proxy, wrap, type Remote } from 'comlink';
+import type { ModelsWorkerApi } from '../workers/models.worker';
+import { reviveModelError, type InstallProgress } from '../lib/models/types';
+
+export class ModelsBridge {
+  private remote: Remote<ModelsWorkerApi> | null = null;
+
+  private get api(): Remote<ModelsWorkerApi> {
+    this.remote ??= wrap<ModelsWorkerApi>(
+      new Worker(new URL('../workers/models.worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'timbre-models',
+      }),
+    );
+    return this.remote;
+  }
+
+  private async call<T>(fn: (api: Remote<ModelsWorkerApi>) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.api);
+    } catch (e) {
+      throw reviveModelError(e as Error);
+    }
+  }
+
+  private static progress(fn?: (p: InstallProgress) => void) {
+    // The callback's return value would be sent back over comlink: never return one.
+    return fn ? proxy((p: InstallProgress) => void fn(p)) : undefined;
+  }
+
+  list() {
+    return this.call((a) => a.list());
+  }
+  summary() {
+    return this.call((a) => a.summary());
+  }
+  install(id: string, onProgress?: (p: InstallProgress) => void) {
+    return this.call((a) => a.install(id, ModelsBridge.progress(onProgress)));
+  }
+  installRequired(onProgress?: (p: InstallProgress) => void) {
+    return this.call((a) => a.installRequired(ModelsBridge.progress(onProgress)));
+  }
+  installBundled(onProgress?: (p: InstallProgress) => void) {
+    return this.call((a) => a.installBundled(ModelsBridge.progress(onProgress)));
+  }
+  cancel(id: string) {
+    return this.call((a) => a.cancel(id));
+  }
+  importFiles(
+    id: string,
+    files: { path?: string; name: string; file: Blob }[],
+    onProgress?: (p: InstallProgress) => void,
+  ) {
+    return this.call((a) => a.importFiles(id, files, ModelsBridge.progress(onProgress)));
+  }
+  remove(id: string) {
+    return this.call((a) => a.remove(id));
+  }
+  addCatalog(url: string) {
+    return this.call((a) => a.addCatalog(url));
+  }
+  removeCatalog(url: string) {
+    return this.call((a) => a.removeCatalog(url));
+  }
+  customCatalogs() {
+    return this.call((a) => a.customCatalogs());
+  }
+  readFile(id: string, path: string) {
+    return this.call((a) => a.readFile(id, path));
+  }
+}

@@ -1,0 +1,263 @@
+// The runtime's engine operations (listed in src/lib/engine/ops.ts): the WebGPU/WASM self-test, the
+// MatMul roofline and the model benchmark. They run wherever a runtime is installed (engine worker, Node).
+import { CancelledError, throwIfAborted, type RunOptions } from '../engine/types';
+import { SessionCreateError, describeError } from './errors';
+import { runtimeHost } from './host';
+import type { OrtModule, OrtSession } from './ort-session';
+import type { ExecutionProvider } from './provider';
+import { TINY, matmulFlops, matmulModel, seededFloats, tinyTestInput, tinyTestModel } from './test-models';
+
+const now = () => globalThis.performance?.now() ?? Date.now();
+
+export interface SelftestArgs {
+  ep: ExecutionProvider;
+}
+
+export interface SelftestResult {
+  /** The EP that ran: 'wasm' when WebGPU was asked for but fell back. */
+  ep_used: ExecutionProvider;
+  /** The tiny model's output y [1, 8, 16], flattened. */
+  output: number[];
+  /** Time of one run after warm-up. */
+  ms: number;
+  threads: number;
+  reason: string;
+  /** Why WebGPU was not used, when it was asked for; null otherwise. */
+  fallback: string | null;
+}
+
+/** Runs the tiny model on a fixed input on the requested EP (falling back from WebGPU with a notice). */
+export async function runSelftest(args: SelftestArgs, opts: RunOptions = {}): Promise<SelftestResult> {
+  if (args.ep !== 'wasm' && args.ep !== 'webgpu') throw new TypeError('ep must be "wasm" or "webgpu".');
+  const rt = await runtimeHost();
+  const x = tinyTestInput();
+  const feeds = () => ({
+    [TINY.inputName]: new rt.ort.Tensor('float32', x, [1, TINY.channels, TINY.length]),
+  });
+  return rt.pool.use(
+    `selftest@${args.ep}`,
+    async () => tinyTestModel(),
+    {
+      preference: args.ep,
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+      warmup: (s) => s.run(feeds()),
+    },
+    async (ps) => {
+      throwIfAborted(opts.signal);
+      const t0 = now();
+      const out = await ps.session.run(feeds());
+      const ms = now() - t0;
+      const y = out[TINY.outputName];
+      if (!y) throw new Error(`The self-test model gave no "${TINY.outputName}" output.`);
+      return {
+        ep_used: ps.ep,
+        output: Array.from(y.data as Float32Array),
+        ms,
+        threads: ps.threads,
+        reason: ps.reason,
+        fallback: ps.notice?.reason ?? null,
+      };
+    },
+  );
+}
+
+export interface RooflineArgs {
+  /** N = K = M of the MatMul (16…2048). */
+  size: number;
+  /** Measuring time (0.1…60 s). */
+  seconds: number;
+}
+
+export interface RooflineResult {
+  gflops: number;
+  ep: ExecutionProvider;
+  threads: number;
+  size: number;
+  runs: number;
+  seconds: number;
+}
+
+/**
+ * The WASM compute roofline: GFLOP/s of onnxruntime's float32 MatMul [N,N]×[N,N] (2·N³ FLOPs a run),
+ * after one warm-up run.
+ */
+export async function runRoofline(args: RooflineArgs, opts: RunOptions = {}): Promise<RooflineResult> {
+  const size = Math.round(args.size);
+  if (!(size >= 16 && size <= 2048)) throw new RangeError('size must be between 16 and 2048.');
+  if (!(args.seconds > 0 && args.seconds <= 60)) throw new RangeError('seconds must be in (0, 60].');
+  const rt = await runtimeHost();
+  const a = new rt.ort.Tensor('float32', seededFloats(size * size, 11), [size, size]);
+  return rt.pool.use(
+    `roofline@${size}`,
+    async () => matmulModel(size),
+    {
+      preference: 'wasm',
+      onProgress: opts.onProgress,
+      signal: opts.signal,
+      warmup: (s) => s.run({ a }),
+    },
+    async (ps) => {
+      const budget = args.seconds * 1000;
+      let busy = 0;
+      let runs = 0;
+      while (busy < budget || runs < 2) {
+        throwIfAborted(opts.signal);
+        const t0 = now();
+        await ps.session.run({ a });
+        busy += now() - t0;
+        runs++;
+        opts.onProgress?.({
+          stage: 'compute',
+          done: Math.min(busy, budget),
+          total: budget,
+          message: `MatMul ${size}³: ${runs} runs`,
+        });
+      }
+      return {
+        gflops: (matmulFlops(size) * runs) / (busy / 1000) / 1e9,
+        ep: ps.ep,
+        threads: ps.threads,
+        size,
+        runs,
+        seconds: busy / 1000,
+      };
+    },
+  );
+}
+
+export type BenchElem = 'float32' | 'int64' | 'int32' | 'bool';
+
+export interface BenchInput {
+  name: string;
+  type: BenchElem;
+  dims: number[];
+  /** Little-endian element bytes. */
+  data: ArrayBuffer | Uint8Array;
+}
+
+export interface BenchModel {
+  id: string;
+  /** Where to fetch the .onnx file (same origin), or its bytes. */
+  url?: string;
+  bytes?: ArrayBuffer | Uint8Array;
+  inputs: BenchInput[];
+  /** Outputs to fetch (default: all). */
+  outputs?: string[];
+  /** Steady-state runs after the first (median reported). */
+  runs: number;
+}
+
+export interface BenchArgs {
+  models: BenchModel[];
+  ep?: ExecutionProvider;
+}
+
+export interface BenchModelResult {
+  id: string;
+  ep: ExecutionProvider;
+  bytes: number;
+  create_ms: number;
+  first_ms: number;
+  steady_ms: number;
+  runs_ms: number[];
+  outputs: Record<string, number[]>;
+}
+
+export interface BenchResult {
+  ep: ExecutionProvider;
+  threads: number;
+  models: BenchModelResult[];
+}
+
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function toBytes(b: ArrayBuffer | Uint8Array): Uint8Array {
+  return b instanceof Uint8Array ? b : new Uint8Array(b);
+}
+
+/** An onnxruntime tensor from raw little-endian bytes. */
+export function benchTensor(ort: OrtModule, input: BenchInput) {
+  const raw = toBytes(input.data);
+  // Copy into a fresh, aligned buffer.
+  const buf = raw.slice().buffer;
+  switch (input.type) {
+    case 'float32':
+      return new ort.Tensor('float32', new Float32Array(buf), input.dims);
+    case 'int64':
+      return new ort.Tensor('int64', new BigInt64Array(buf), input.dims);
+    case 'int32':
+      return new ort.Tensor('int32', new Int32Array(buf), input.dims);
+    case 'bool':
+      return new ort.Tensor('bool', new Uint8Array(buf), input.dims);
+  }
+}
+
+async function fetchBytes(url: string, signal?: AbortSignal): Promise<Uint8Array> {
+  const r = await fetch(url, { signal });
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+/**
+ * Per model: session-create time, first run and the median of `runs` steady-state runs, each on a fresh
+ * session (outside the pool, released afterwards) so creation is measured every time.
+ */
+export async function runBench(args: BenchArgs, opts: RunOptions = {}): Promise<BenchResult> {
+  const ep = args.ep ?? 'wasm';
+  const rt = await runtimeHost();
+  const results: BenchModelResult[] = [];
+  const total = args.models.length;
+  for (const [i, m] of args.models.entries()) {
+    throwIfAborted(opts.signal);
+    opts.onProgress?.({ stage: 'bench', done: i, total, message: `Benchmarking ${m.id}` });
+    const bytes = m.bytes ? toBytes(m.bytes) : m.url ? await fetchBytes(m.url, opts.signal) : null;
+    if (!bytes) throw new TypeError(`${m.id}: give url or bytes.`);
+    const feeds = Object.fromEntries(m.inputs.map((inp) => [inp.name, benchTensor(rt.ort, inp)]));
+    let t0 = now();
+    let session: OrtSession;
+    try {
+      session = await rt.ort.InferenceSession.create(bytes, {
+        executionProviders: [ep],
+        graphOptimizationLevel: 'all',
+      });
+    } catch (e) {
+      throw new SessionCreateError(m.id, ep, `Could not create ${m.id} on ${ep}: ${describeError(e)}`, {
+        cause: e,
+      });
+    }
+    const create_ms = now() - t0;
+    const run = () => (m.outputs ? session.run(feeds, m.outputs) : session.run(feeds));
+    try {
+      t0 = now();
+      const first = await run();
+      const first_ms = now() - t0;
+      const runs_ms: number[] = [];
+      for (let r = 0; r < m.runs; r++) {
+        if (opts.signal?.aborted) throw new CancelledError();
+        t0 = now();
+        await run();
+        runs_ms.push(now() - t0);
+      }
+      results.push({
+        id: m.id,
+        ep,
+        bytes: bytes.byteLength,
+        create_ms,
+        first_ms,
+        steady_ms: median(runs_ms),
+        runs_ms,
+        outputs: Object.fromEntries(Object.entries(first).map(([k, t]) => [k, [...t.dims]])),
+      });
+    } finally {
+      await session.release();
+    }
+  }
+  opts.onProgress?.({ stage: 'bench', done: total, total, message: 'Benchmark done' });
+  return { ep, threads: rt.config.threads, models: results };
+}

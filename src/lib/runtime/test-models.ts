@@ -1,0 +1,90 @@
+// Models built in code: a tiny network for self-tests (WebGPU vs WASM) and a MatMul for the compute
+// roofline. Weights come from a seeded generator, so every build of a model is byte-identical.
+import { GraphBuilder, attr } from './onnx-builder';
+
+/** mulberry32: a small seeded generator; values in [-1, 1). */
+export function seededFloats(n: number, seed: number, scale = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
+  }
+  return out;
+}
+
+/** Shape and weights of the tiny self-test model. */
+export const TINY = {
+  channels: 8,
+  length: 64,
+  kernel: 3,
+  hidden: 16,
+  slope: 0.1,
+  inputName: 'x',
+  outputName: 'y',
+} as const;
+
+export interface TinyWeights {
+  /** Conv1d weight [C, C, K]. */
+  convW: Float32Array;
+  /** Conv1d bias [C]. */
+  convB: Float32Array;
+  /** MatMul weight [L, H]. */
+  matW: Float32Array;
+  /** Add bias [H]. */
+  addB: Float32Array;
+}
+
+export function tinyWeights(): TinyWeights {
+  const { channels: C, kernel: K, length: L, hidden: H } = TINY;
+  return {
+    convW: seededFloats(C * C * K, 1, 0.5),
+    convB: seededFloats(C, 2, 0.1),
+    matW: seededFloats(L * H, 3, 0.25),
+    addB: seededFloats(H, 4, 0.1),
+  };
+}
+
+/**
+ * x [1, 8, 64] → Conv1d(8→8, k 3, pad 1) → LeakyRelu(0.1) → MatMul [64, 16] → Add [16] → y [1, 8, 16].
+ */
+export function tinyTestModel(): Uint8Array {
+  const { channels: C, kernel: K, length: L, hidden: H, slope } = TINY;
+  const w = tinyWeights();
+  const g = new GraphBuilder('timbre-selftest');
+  const x = g.input(TINY.inputName, 'float32', [1, C, L]);
+  const conv = g.op('Conv', [x, g.init('conv_w', w.convW, [C, C, K]), g.init('conv_b', w.convB, [C])], {
+    kernel_shape: attr.ints([K]),
+    pads: attr.ints([1, 1]),
+    strides: attr.ints([1]),
+    dilations: attr.ints([1]),
+  });
+  const act = g.op('LeakyRelu', [conv], { alpha: attr.float(slope) });
+  const mm = g.op('MatMul', [act, g.init('mat_w', w.matW, [L, H])]);
+  g.op('Add', [mm, g.init('add_b', w.addB, [H])], undefined, TINY.outputName);
+  g.output(TINY.outputName, 'float32', [1, C, H]);
+  return g.build();
+}
+
+/** The fixed self-test input [1, 8, 64]. */
+export function tinyTestInput(): Float32Array {
+  const { channels: C, length: L } = TINY;
+  const x = new Float32Array(C * L);
+  for (let c = 0; c < C; c++)
+    for (let t = 0; t < L; t++) x[c * L + t] = Math.sin(0.3 * t + c) * (1 + c / 8) - 0.2;
+  return x;
+}
+
+/** A = input [N, K] times B = initializer [K, M]: 2·N·K·M floating-point operations per run. */
+export function matmulModel(n: number, k = n, m = n): Uint8Array {
+  const g = new GraphBuilder('timbre-roofline');
+  const a = g.input('a', 'float32', [n, k]);
+  g.op('MatMul', [a, g.init('b', seededFloats(k * m, 7), [k, m])], undefined, 'c');
+  g.output('c', 'float32', [n, m]);
+  return g.build();
+}
+
+export const matmulFlops = (n: number, k = n, m = n) => 2 * n * k * m;
