@@ -43,6 +43,7 @@ const CATALOG = {
   version: 1,
   models: [
     entry('test-resume', [{ path: 'weights.bin', data: WEIGHTS, url: 'resume/weights.bin' }]),
+    entry('test-slow', [{ path: 'weights.bin', data: WEIGHTS, url: 'slow/weights.bin' }]),
     entry('test-corrupt', [{ path: 'weights.bin', data: WEIGHTS, url: 'corrupt/weights.bin' }]),
     entry('test-import', [
       { path: 'a.bin', data: A, url: 'missing/a.bin' },
@@ -89,6 +90,28 @@ function serve(req: IncomingMessage, res: ServerResponse) {
       res.writeHead(200, { ...cors, 'Content-Length': String(WEIGHTS.length) });
       res.end(WEIGHTS);
     }
+  } else if (url === '/slow/weights.bin') {
+    // 64 kB every 40 ms (about 5 s for the file), honouring Range, so a reload lands mid-download.
+    const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    const from = m ? Number(m[1]) : 0;
+    res.writeHead(m ? 206 : 200, {
+      ...cors,
+      'Content-Length': String(WEIGHTS.length - from),
+      'Accept-Ranges': 'bytes',
+      ...(m ? { 'Content-Range': `bytes ${from}-${WEIGHTS.length - 1}/${WEIGHTS.length}` } : {}),
+    });
+    let at = from;
+    const timer = setInterval(() => {
+      if (res.destroyed) return clearInterval(timer);
+      const end = Math.min(at + 65_536, WEIGHTS.length);
+      res.write(WEIGHTS.subarray(at, end));
+      at = end;
+      if (at >= WEIGHTS.length) {
+        clearInterval(timer);
+        res.end();
+      }
+    }, 40);
+    res.on('close', () => clearInterval(timer));
   } else if (url === '/corrupt/weights.bin') {
     const bad = Buffer.from(WEIGHTS);
     bad[1_234_567] = bad[1_234_567]! ^ 0xff;
@@ -199,6 +222,33 @@ describe('model manager in the browser', () => {
     expect(resumed?.range).toMatch(/^bytes=\d+-$/);
     expect(Number(/\d+/.exec(resumed!.range!)![0])).toBeGreaterThan(0);
     expect(await opfsFiles(page, 'test-resume')).toEqual(['weights.bin']);
+
+    // Across a reload: what was downloaded stays in OPFS and the next install asks only for the rest.
+    await card(page, 'test-slow').getByRole('button', { name: 'Install' }).click();
+    await page.waitForFunction(
+      () => {
+        const t = document.querySelector('[data-model-id="test-slow"] progress')?.getAttribute('value');
+        return Number(t) > 1_000_000;
+      },
+      null,
+      { timeout: 30_000 },
+    );
+    await page.reload();
+    await page.waitForFunction(() => '__timbre' in globalThis);
+    await card(page, 'test-slow').getByTestId('model-status').waitFor();
+    expect(await statusOf(page, 'test-slow')).toMatch(/^Incomplete: .* kept/);
+    await card(page, 'test-slow').getByRole('button', { name: 'Resume' }).click();
+    await page.waitForFunction(
+      () =>
+        document
+          .querySelector('[data-model-id="test-slow"] [data-testid="model-status"]')
+          ?.textContent?.includes('Installed · verified'),
+      null,
+      { timeout: 60_000 },
+    );
+    const slow = requests.filter((r) => r.url === '/slow/weights.bin');
+    const resumedFrom = Number(/\d+/.exec(slow.at(-1)?.range ?? '')?.[0] ?? 0);
+    expect(resumedFrom).toBeGreaterThan(500_000);
 
     // Corrupt: refused with a clear message, nothing kept.
     await card(page, 'test-corrupt').getByRole('button', { name: 'Install' }).click();
