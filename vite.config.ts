@@ -33,12 +33,13 @@ export default defineConfig({
       registerType: 'prompt',
       injectRegister: false,
       injectManifest: {
-        globPatterns: ['**/*.{js,css,html,svg,png,ico,webmanifest,json}'],
+        globPatterns: ['**/*.{js,mjs,css,html,svg,png,ico,webmanifest,json,wasm}'],
         // Models are large and cached by the model manager, not precached with the app shell.
-        // Model files are large and installed by the model manager; the two catalogue files are precached.
-        globIgnores: ['models/*/**', 'examples/**', 'ort/**'],
+        // Model files are large and installed by the model manager; the two catalogue files are precached,
+        // and so is the onnxruntime-web runtime (/ort/), without which no model runs offline.
+        globIgnores: ['models/*/**', 'examples/**'],
         rollupFormat: 'iife',
-        maximumFileSizeToCacheInBytes: 8 * 1024 * 1024,
+        maximumFileSizeToCacheInBytes: 40 * 1024 * 1024,
       },
       devOptions: { enabled: true, type: 'module' },
       includeAssets: ['icons/*.svg', 'icons/*.png'],

@@ -322,10 +322,15 @@ async function benchBrowser(base, models) {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH).`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
   try {
-    const page = await browser.newPage();
+    const context = await browser.newContext();
+    // A fresh profile is a first start, when the studio copies the bundled models into its storage:
+    // turn that off, or it competes with the benchmark for the cores.
+    await context.addInitScript(() => localStorage.setItem('timbre:auto-install', 'off'));
+    const page = await context.newPage();
     page.on('pageerror', (e) => log('[pageerror]', e.message));
     await page.goto(`${base}/`);
     await page.waitForFunction(() => '__timbre' in globalThis, null, { timeout: 60_000 });
+    await new Promise((r) => setTimeout(r, 2000)); // let the page's own start-up settle
     const env = await page.evaluate(() => ({
       isolated: crossOriginIsolated,
       cores: navigator.hardwareConcurrency,

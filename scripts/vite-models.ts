@@ -21,13 +21,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const CACHE = join(root, '.cache', 'models');
 const SPEC = join(root, 'src', 'lib', 'models', 'bundled.json');
 const ORT_DIST = join(root, 'node_modules', 'onnxruntime-web', 'dist');
-/** The onnxruntime-web runtime files the app loads: plain threaded SIMD and the JSEP (WebGPU) build. */
-export const ORT_FILES = [
-  'ort-wasm-simd-threaded.wasm',
-  'ort-wasm-simd-threaded.mjs',
-  'ort-wasm-simd-threaded.jsep.wasm',
-  'ort-wasm-simd-threaded.jsep.mjs',
-];
+/** The onnxruntime-web files the app loads: its default entry is the JSEP build (WASM and WebGPU). */
+export const ORT_FILES = ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'];
 
 interface SpecFile {
   path: string;

@@ -56,6 +56,20 @@ describe('installable and offline', () => {
     await expect(page.getByRole('heading', { name: 'Timbre voice studio' }).isVisible()).resolves.toBe(true);
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
 
+    // The model runtime (onnxruntime-web's wasm, self-hosted under /ort/) runs offline too.
+    const selftest = await page.evaluate(() =>
+      (
+        globalThis as unknown as {
+          __timbre: {
+            engine: { run(op: string, a: unknown): Promise<{ ep_used: string; output: number[] }> };
+          };
+        }
+      ).__timbre.engine.run('runtime.selftest', { ep: 'wasm' }),
+    );
+    expect(selftest.ep_used).toBe('wasm');
+    expect(selftest.output.length).toBeGreaterThan(0);
+    expect(selftest.output.every(Number.isFinite)).toBe(true);
+
     // Use it: navigate to the voice library, and call the local API, all offline.
     await page.getByRole('link', { name: 'Voices', exact: true }).click();
     await page.getByRole('heading', { name: 'Voices' }).waitFor();

@@ -354,7 +354,6 @@ export class SessionPool<S extends Releasable> {
       } catch (e) {
         return fail(`the WebGPU warm-up run failed: ${describeError(e)}`);
       }
-      if (this.deviceLost) return fail(this.deviceLost);
       if (out) {
         const bad = nonFiniteOutputs(out);
         if (bad.length) return fail(`WebGPU gave NaN or Infinity in ${bad.join(', ')}`);
@@ -362,6 +361,7 @@ export class SessionPool<S extends Releasable> {
       }
       progress({ stage: 'warmup', done: 1, total: 1, message: `Warmed up ${key} (WebGPU)` });
     }
+    if (this.deviceLost) return fail(this.deviceLost);
     return {
       entry: {
         key,
