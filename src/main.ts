@@ -25,6 +25,11 @@ const updateSW = registerSW({
 await studio.init();
 becomeEngineHost(studio.engine);
 void studio.installBundledModels();
+// A forced execution provider is applied to the engine at start; "auto" needs nothing.
+if (studio.providerPreference !== 'auto')
+  void studio
+    .setProviderPreference(studio.providerPreference)
+    .catch((e: unknown) => studio.fail(e, 'Execution provider'));
 
 // Exposed for automation and the browser tests (engine crash recovery).
 (globalThis as { __timbre?: Studio }).__timbre = studio;

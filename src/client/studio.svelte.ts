@@ -6,6 +6,13 @@ import { EngineBridge } from './engine';
 import { ModelsBridge } from './models';
 import type { InstallProgress } from '../lib/models/types';
 import { CancelledError } from '../lib/engine/types';
+import type { ProviderPreference } from '../lib/runtime/provider';
+import type { SettingsResult } from '../lib/runtime/operations';
+
+function readPreference(): ProviderPreference {
+  const v = globalThis.localStorage?.getItem('timbre:ep');
+  return v === 'webgpu' || v === 'wasm' ? v : 'auto';
+}
 
 export interface Toast {
   id: number;
@@ -26,6 +33,8 @@ export class Studio {
   updateAvailable = $state(false);
   offlineReady = $state(false);
   toasts = $state<Toast[]>([]);
+  /** The user's execution-provider choice for models, kept in localStorage. */
+  providerPreference = $state<ProviderPreference>(readPreference());
   /** Bumped whenever library data changes, so views reload. */
   revision = $state(0);
   private applyUpdate: (() => Promise<void>) | null = null;
@@ -63,6 +72,14 @@ export class Studio {
     if (p) next[id] = p;
     else delete next[id];
     this.installs = next;
+  }
+
+  /** Applies the execution-provider choice to the engine (and remembers it). */
+  async setProviderPreference(p: ProviderPreference): Promise<SettingsResult> {
+    const r = await this.engine.run('runtime.settings', { preference: p });
+    this.providerPreference = p;
+    globalThis.localStorage?.setItem('timbre:ep', p);
+    return r;
   }
 
   setUpdater(apply: () => Promise<void>): void {

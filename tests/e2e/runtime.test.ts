@@ -110,4 +110,31 @@ describe('runtime', () => {
       await plain.close();
     }
   });
+
+  it('lets the user force an execution provider, kept across reloads', async () => {
+    await page.goto(`${BASE}/#/system`);
+    await page.waitForFunction(() => '__timbre' in globalThis);
+    await page.getByLabel('Execution provider for models').selectOption('wasm');
+    await page.getByText('Models now run with: WASM').waitFor();
+    const settings = () =>
+      page.evaluate(() =>
+        (
+          globalThis as unknown as {
+            __timbre: {
+              engine: { run(op: string, a: unknown): Promise<{ preference: string; threads: number }> };
+            };
+          }
+        ).__timbre.engine.run('runtime.settings', {}),
+      );
+    expect((await settings()).preference).toBe('wasm');
+    expect((await settings()).threads).toBe(2);
+    await page.reload();
+    await page.waitForFunction(() => '__timbre' in globalThis);
+    await page.waitForFunction(() => localStorage.getItem('timbre:ep') === 'wasm');
+    // Applied to the new engine at start.
+    await expect.poll(async () => (await settings()).preference, { timeout: 10_000 }).toBe('wasm');
+    expect(await page.getByLabel('Execution provider for models').inputValue()).toBe('wasm');
+    await page.getByLabel('Execution provider for models').selectOption('auto');
+    await page.getByText('Models now run with: automatic choice').waitFor();
+  });
 });

@@ -61,7 +61,14 @@ const file = (name: string, size = 100) => {
   return b;
 };
 
-function pool(o: FakeOptions & { adapter?: boolean; fallback?: boolean; budget?: number } = {}) {
+function pool(
+  o: FakeOptions & {
+    adapter?: boolean;
+    fallback?: boolean;
+    budget?: number;
+    preference?: () => 'auto' | 'wasm' | 'webgpu';
+  } = {},
+) {
   const f = fakeFactory(o);
   const notices: RuntimeNotice[] = [];
   const p = new SessionPool<FakeSession>({
@@ -74,6 +81,7 @@ function pool(o: FakeOptions & { adapter?: boolean; fallback?: boolean; budget?:
     },
     budgetBytes: o.budget,
     onNotice: (n) => notices.push(n),
+    defaultPreference: o.preference,
   });
   return { p, notices, ...f };
 }
@@ -157,6 +165,17 @@ describe('SessionPool', () => {
     expect(s.ep).toBe('webgpu');
     expect(s.session.ep).toBe('webgpu');
     expect(notices).toEqual([]);
+  });
+
+  it("follows the user's provider setting when a call names none", async () => {
+    let setting: 'auto' | 'wasm' | 'webgpu' = 'wasm';
+    const { p } = pool({ preference: () => setting });
+    expect((await p.get('m', async () => file('m'), { warmup })).ep).toBe('wasm');
+    setting = 'auto';
+    expect((await p.get('n', async () => file('n'), { warmup })).ep).toBe('webgpu');
+    // An explicit preference still wins over the setting.
+    setting = 'webgpu';
+    expect((await p.get('o', async () => file('o'), { warmup, preference: 'wasm' })).ep).toBe('wasm');
   });
 
   it('falls back to WASM with a notice, not an error, when WebGPU creation throws', async () => {

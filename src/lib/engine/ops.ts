@@ -6,6 +6,8 @@ import type {
   BenchResult,
   RooflineArgs,
   RooflineResult,
+  SettingsArgs,
+  SettingsResult,
   SelftestArgs,
   SelftestResult,
 } from '../runtime/operations';
@@ -23,6 +25,8 @@ export interface EngineOps {
   'runtime.roofline': { args: RooflineArgs; result: RooflineResult };
   /** Create, first-run and steady-state times of model files on given inputs (npm run bench:runtime). */
   'runtime.bench': { args: BenchArgs; result: BenchResult };
+  /** The execution-provider choice (auto, or force WebGPU or WASM), threads, and fallback notices. */
+  'runtime.settings': { args: SettingsArgs; result: SettingsResult };
 }
 
 export type EngineOpName = keyof EngineOps;
@@ -41,6 +45,8 @@ export const ENGINE_OPS: Impl = {
   'runtime.selftest': { model: 'runtime', run: async (a, o) => (await runtime()).runSelftest(a, o) },
   'runtime.roofline': { model: 'runtime', run: async (a, o) => (await runtime()).runRoofline(a, o) },
   'runtime.bench': { model: 'runtime', run: async (a, o) => (await runtime()).runBench(a, o) },
+  // Its own queue: changing the setting must not wait behind a long model job.
+  'runtime.settings': { model: 'settings', run: async (a) => (await runtime()).runSettings(a) },
 };
 
 const runtime = () => import('../runtime/operations');

@@ -4,7 +4,9 @@ import { configureOrt, type OrtConfig } from './config';
 import { RuntimeUnavailableError } from './errors';
 import { ortSessionFactory, type OrtModule, type OrtSession } from './ort-session';
 import { SessionPool, type RuntimeNotice } from './pool';
-import { probeWebGpu, wasmThreads, type AdapterProbe } from './provider';
+import { probeWebGpu, wasmThreads, type AdapterProbe, type ProviderPreference } from './provider';
+
+export type { ProviderPreference };
 
 export interface RuntimeSetup {
   /** Loads onnxruntime-web (a dynamic import, so it is fetched only when a model runs). */
@@ -27,6 +29,17 @@ export interface RuntimeHost {
   cores: number;
   /** The latest notices (WebGPU → WASM fallbacks), newest last. */
   notices: RuntimeNotice[];
+}
+
+let preference: ProviderPreference = 'auto';
+
+/** The user's choice of execution provider for model sessions created from now on ("force either"). */
+export function setProviderPreference(p: ProviderPreference): void {
+  preference = p;
+}
+
+export function providerPreference(): ProviderPreference {
+  return preference;
 }
 
 const MAX_NOTICES = 50;
@@ -68,6 +81,7 @@ async function start(s: RuntimeSetup): Promise<RuntimeHost> {
     factory: ortSessionFactory(ort),
     platform: { isolated: s.isolated, cores: s.cores, probeAdapter: s.probeAdapter ?? (() => probeWebGpu()) },
     budgetBytes: s.budgetBytes,
+    defaultPreference: providerPreference,
     onNotice: (n) => {
       notices.push(n);
       if (notices.length > MAX_NOTICES) notices.shift();

@@ -2,7 +2,8 @@
 // MatMul roofline and the model benchmark. They run wherever a runtime is installed (engine worker, Node).
 import { CancelledError, throwIfAborted, type RunOptions } from '../engine/types';
 import { SessionCreateError, describeError } from './errors';
-import { runtimeHost } from './host';
+import { providerPreference, runtimeHost, setProviderPreference, type ProviderPreference } from './host';
+import type { RuntimeNotice } from './pool';
 import type { OrtModule, OrtSession } from './ort-session';
 import type { ExecutionProvider } from './provider';
 import { TINY, matmulFlops, matmulModel, seededFloats, tinyTestInput, tinyTestModel } from './test-models';
@@ -260,4 +261,28 @@ export async function runBench(args: BenchArgs, opts: RunOptions = {}): Promise<
   }
   opts.onProgress?.({ stage: 'bench', done: total, total, message: 'Benchmark done' });
   return { ep, threads: rt.config.threads, models: results };
+}
+
+export interface SettingsArgs {
+  /** When given, becomes the execution provider choice for sessions created from now on. */
+  preference?: ProviderPreference;
+}
+
+export interface SettingsResult {
+  preference: ProviderPreference;
+  threads: number;
+  isolated: boolean;
+  notices: RuntimeNotice[];
+}
+
+/** Reads (and optionally sets) the runtime's provider choice; reports threads and recent fallback notices. */
+export async function runSettings(args: SettingsArgs): Promise<SettingsResult> {
+  if (args.preference) setProviderPreference(args.preference);
+  const host = await runtimeHost();
+  return {
+    preference: providerPreference(),
+    threads: host.config.threads,
+    isolated: host.isolated,
+    notices: [...host.notices],
+  };
 }

@@ -76,6 +76,8 @@ export interface PoolOptions<S extends Releasable> {
   /** Bytes of model files kept in memory before least-recently-used sessions are released. */
   budgetBytes?: number;
   onNotice?: (n: RuntimeNotice) => void;
+  /** The provider choice used when a call names none (the user's setting). */
+  defaultPreference?: () => ProviderPreference;
 }
 
 export const DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024;
@@ -105,7 +107,10 @@ export class SessionPool<S extends Releasable> {
     this.platform = opts.platform;
     this.budget = opts.budgetBytes ?? DEFAULT_BUDGET_BYTES;
     this.onNotice = opts.onNotice;
+    this.defaultPreference = opts.defaultPreference ?? (() => 'auto');
   }
+
+  private readonly defaultPreference: () => ProviderPreference;
 
   get budgetBytes(): number {
     return this.budget;
@@ -191,7 +196,7 @@ export class SessionPool<S extends Releasable> {
   }
 
   private async acquire(key: string, loadBytes: LoadBytes, opts: GetOptions<S>): Promise<Entry<S>> {
-    const preference = opts.preference ?? 'auto';
+    const preference = opts.preference ?? this.defaultPreference();
     for (;;) {
       if (opts.signal?.aborted) throw new CancelledError();
       const held = this.entries.get(key);
