@@ -81,6 +81,31 @@ function claim(ids: string[]): { signal: AbortSignal; release: () => void } {
   };
 }
 
+/** Runs `fn` for these model ids: cancellable by cancel(id), and under their Web Locks. */
+async function guarded<T>(
+  ids: string[],
+  fn: (signal: AbortSignal, d: Awaited<typeof deps>) => Promise<T>,
+): Promise<T> {
+  const { signal, release } = claim(ids);
+  try {
+    const d = await deps;
+    return await exclusive(ids, signal, () => fn(signal, d));
+  } finally {
+    release();
+  }
+}
+
+/** Installs a set of models with one quota check and one combined progress. */
+function installSet(
+  entries: CatalogEntry[],
+  onProgress?: (p: InstallProgress) => void,
+): Promise<InstalledModel[]> {
+  return guarded(
+    entries.map((m) => m.id),
+    (signal, d) => installMany(entries, { ...d, signal, onProgress: progressFn(onProgress) }),
+  );
+}
+
 function progressFn(onProgress?: (p: InstallProgress) => void) {
   // The callback's return value would be sent back over comlink: never return one.
   return onProgress ? (p: InstallProgress) => void onProgress(p) : undefined;
@@ -93,45 +118,25 @@ const api = {
 
   async install(id: string, onProgress?: (p: InstallProgress) => void): Promise<InstalledModel> {
     const e = await entry(id);
-    const { signal, release } = claim([id]);
-    try {
-      const d = await deps;
-      return await exclusive([id], signal, () =>
-        installModel(e, { ...d, signal, onProgress: progressFn(onProgress) }),
-      );
-    } finally {
-      release();
-    }
+    return guarded([id], (signal, d) =>
+      installModel(e, { ...d, signal, onProgress: progressFn(onProgress) }),
+    );
   },
 
   /** "Install everything needed for offline use": every required model, one quota check first. */
   async installRequired(onProgress?: (p: InstallProgress) => void): Promise<InstalledModel[]> {
-    const required = (await catalog()).filter((m) => m.required);
-    const ids = required.map((m) => m.id);
-    const { signal, release } = claim(ids);
-    try {
-      const d = await deps;
-      return await exclusive(ids, signal, () =>
-        installMany(required, { ...d, signal, onProgress: progressFn(onProgress) }),
-      );
-    } finally {
-      release();
-    }
+    return installSet(
+      (await catalog()).filter((m) => m.required),
+      onProgress,
+    );
   },
 
   /** Every bundled model, from the app's own origin (what the studio installs on first start). */
   async installBundled(onProgress?: (p: InstallProgress) => void): Promise<InstalledModel[]> {
-    const bundled = (await catalog()).filter((m) => m.bundled);
-    const ids = bundled.map((m) => m.id);
-    const { signal, release } = claim(ids);
-    try {
-      const d = await deps;
-      return await exclusive(ids, signal, () =>
-        installMany(bundled, { ...d, signal, onProgress: progressFn(onProgress) }),
-      );
-    } finally {
-      release();
-    }
+    return installSet(
+      (await catalog()).filter((m) => m.bundled),
+      onProgress,
+    );
   },
 
   /** Adds a catalogue by URL (a mirror or extra models); its entries are validated like the built-in ones. */
@@ -184,21 +189,15 @@ const api = {
     onProgress?: (p: InstallProgress) => void,
   ): Promise<InstalledModel> {
     const e = await entry(id);
-    const { signal, release } = claim([id]);
-    try {
-      const d = await deps;
-      const list: ImportFile[] = files.map((f) => ({
-        path: f.path,
-        name: f.name,
-        size: f.file.size,
-        stream: () => f.file.stream() as ReadableStream<Uint8Array>,
-      }));
-      return await exclusive([id], signal, () =>
-        importModelFiles(e, list, { ...d, signal, onProgress: progressFn(onProgress) }),
-      );
-    } finally {
-      release();
-    }
+    const list: ImportFile[] = files.map((f) => ({
+      path: f.path,
+      name: f.name,
+      size: f.file.size,
+      stream: () => f.file.stream() as ReadableStream<Uint8Array>,
+    }));
+    return guarded([id], (signal, d) =>
+      importModelFiles(e, list, { ...d, signal, onProgress: progressFn(onProgress) }),
+    );
   },
 
   async remove(id: string): Promise<boolean> {
