@@ -4,6 +4,7 @@ import App from './App.svelte';
 import { Studio } from './client/studio.svelte';
 import { becomeEngineHost } from './client/host';
 import './app.css';
+import { receiveLaunchedFiles, receiveSharedFiles } from './client/inbox';
 
 const studio = new Studio();
 
@@ -30,6 +31,9 @@ if (studio.providerPreference !== 'auto')
   void studio
     .setProviderPreference(studio.providerPreference)
     .catch((e: unknown) => studio.fail(e, 'Execution provider'));
+
+receiveSharedFiles(studio);
+receiveLaunchedFiles(studio);
 
 // Exposed for automation and the browser tests (engine crash recovery).
 (globalThis as { __timbre?: Studio }).__timbre = studio;

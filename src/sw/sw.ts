@@ -9,6 +9,7 @@ import { openTimbreDB } from '../lib/storage/db';
 import { ClientEngineGateway } from '../lib/engine/sw-gateway';
 import { gatherSystemFacts } from '../lib/system/info';
 import { errorBody } from '../lib/api/errors';
+import { addToInbox } from '../lib/storage/inbox';
 
 declare const self: ServiceWorkerGlobalScope;
 declare const __APP_VERSION__: string;
@@ -55,6 +56,10 @@ self.addEventListener('fetch', (event) => {
     );
     return;
   }
+  if (url.pathname === '/share-target' && event.request.method === 'POST') {
+    event.respondWith(shareTarget(event.request));
+    return;
+  }
   if (
     event.request.mode === 'navigate' &&
     url.pathname !== '/embed.html' &&
@@ -78,6 +83,19 @@ async function navigation(request: Request): Promise<Response> {
   const headers = new Headers(shell.headers);
   for (const [k, v] of Object.entries(ISOLATION)) headers.set(k, v);
   return new Response(shell.body, { status: 200, headers });
+}
+
+/** The PWA share target: keeps shared audio in the inbox, then opens the studio, which lists it. */
+async function shareTarget(request: Request): Promise<Response> {
+  let kept = 0;
+  try {
+    const form = await request.formData();
+    const files = form.getAll('audio').filter((f): f is File => typeof f !== 'string');
+    kept = (await addToInbox(caches, files)).length;
+  } catch {
+    // An unreadable share still opens the studio, which then says nothing arrived.
+  }
+  return Response.redirect(`/?shared=${kept}`, 303);
 }
 
 function jsonError(status: number, code: string, message: string): Response {
