@@ -3,6 +3,7 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA } from 'vite-plugin-pwa';
 import { readFileSync } from 'node:fs';
 import { modelsPlugin } from './scripts/vite-models.ts';
+import { ffmpegPlugin } from './scripts/vite-ffmpeg.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -26,6 +27,7 @@ export default defineConfig({
   plugins: [
     svelte(),
     modelsPlugin(),
+    ffmpegPlugin(),
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src/sw',
@@ -37,7 +39,11 @@ export default defineConfig({
         // Models are large and cached by the model manager, not precached with the app shell.
         // Model files are large and installed by the model manager; the two catalogue files are precached,
         // and so is the onnxruntime-web runtime (/ort/), without which no model runs offline.
-        globIgnores: ['models/*/**', 'examples/**'],
+        // The single-thread ffmpeg core (/ffmpeg/, 32 MB) is precached, so audio formats work offline; the
+        // multi-threaded one (/ffmpeg-mt/, 33 MB more) is not: it loads from the network (or the HTTP
+        // cache) when the app is online and cross-origin isolated, and the audio worker falls back to the
+        // single-thread core when it cannot.
+        globIgnores: ['models/*/**', 'examples/**', 'ffmpeg-mt/**'],
         rollupFormat: 'iife',
         maximumFileSizeToCacheInBytes: 40 * 1024 * 1024,
       },

@@ -4,6 +4,7 @@ import { VoiceStore } from '../lib/storage/voices';
 import { KeyStore } from '../lib/storage/keys';
 import { EngineBridge } from './engine';
 import { ModelsBridge } from './models';
+import { FormatsBridge } from './formats';
 import type { InstallProgress } from '../lib/models/types';
 import { CancelledError } from '../lib/engine/types';
 import type { ProviderPreference } from '../lib/runtime/provider';
@@ -24,6 +25,8 @@ export interface Toast {
 export class Studio {
   readonly engine = new EngineBridge();
   readonly models = new ModelsBridge();
+  /** Audio formats through ffmpeg.wasm (encode, convert, decode, probe); its worker starts on first use. */
+  readonly formats = new FormatsBridge();
   /** Progress of installs under way, by model id ('bundled' for the first-start install of the bundled set). */
   installs = $state<Record<string, InstallProgress>>({});
   db!: TimbreDB;

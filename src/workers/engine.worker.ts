@@ -1,8 +1,8 @@
 /// <reference lib="webworker" />
 // The engine worker: wires the operations in src/lib/engine/ops.ts to comlink. Nothing else lives here.
-import { expose } from 'comlink';
+import { expose, transfer } from 'comlink';
 import { ENGINE_OPS, isEngineOp } from '../lib/engine/ops';
-import { UnknownOperationError, type Progress, type RunOptions } from '../lib/engine/types';
+import { UnknownOperationError, transferables, type Progress, type RunOptions } from '../lib/engine/types';
 import { installRuntime } from '../lib/runtime/host';
 
 // onnxruntime-web, self-hosted under /ort/ (never a CDN), loaded when the first model runs; WASM threads on
@@ -24,10 +24,12 @@ const api = {
     running.set(jobId, ac);
     try {
       const impl = ENGINE_OPS[op].run as (a: unknown, o: RunOptions) => Promise<unknown>;
-      return await impl(args, {
+      // Audio in progress events and results moves to the page (transferred), it is not copied.
+      const result = await impl(args, {
         signal: ac.signal,
-        onProgress: onProgress ? (p) => void onProgress(p) : undefined,
+        onProgress: onProgress ? (p) => void onProgress(transfer(p, transferables(p.data))) : undefined,
       });
+      return transfer(result, transferables(result));
     } finally {
       running.delete(jobId);
     }

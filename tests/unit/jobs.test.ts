@@ -384,3 +384,30 @@ describe('GET /api/events (Server-Sent Events)', () => {
     await errorOf(await env.call('GET', '/api/events', { key }), 403, 'forbidden');
   });
 });
+
+describe('job progress payloads', () => {
+  it('keeps payloads (streamed audio) out of the job record and the event stream', async () => {
+    const { openTimbreDB } = await import('../../src/lib/storage/db');
+    const { JobManager } = await import('../../src/lib/engine/jobs');
+    const { EventBus } = await import('../../src/lib/engine/events');
+    const db = await openTimbreDB(`payload-${Math.random()}`);
+    const bus = new EventBus();
+    const seen: unknown[] = [];
+    bus.subscribe((e) => seen.push(e.job.progress));
+    const engine = {
+      hostCount: async () => 1,
+      run: async (_op: string, _a: unknown, o?: { onProgress?: (p: unknown) => void }) => {
+        o?.onProgress?.({ stage: 'chunk', done: 1, total: 2, data: { samples: new Float32Array(1000) } });
+        return { ok: true };
+      },
+    };
+    const jobs = new JobManager(db, engine as never, bus);
+    const job = await jobs.start('system.compute', { seconds: 0.1, size: 16 }, 'owner');
+    const done = await jobs.wait(job.id, 5000);
+    expect(done?.status).toBe('succeeded');
+    expect(seen.some((p) => p && (p as { stage: string }).stage === 'chunk')).toBe(true);
+    for (const p of seen) expect(p === null || !('data' in (p as object))).toBe(true);
+    const stored = await db.get('jobs', job.id);
+    expect(stored?.progress && 'data' in stored.progress).toBe(false);
+  });
+});

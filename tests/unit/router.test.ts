@@ -265,3 +265,24 @@ describe('error helpers', () => {
     expect(whole.details.field).toBe('query');
   });
 });
+
+describe('engine errors become documented API errors', () => {
+  it('maps model, voice and parameter errors by name (they cross worker boundaries by name)', async () => {
+    const { toApiError } = await import('../../src/lib/api/errors');
+    const named = (name: string, message = 'm') => Object.assign(new Error(message), { name });
+    expect(toApiError(named('ModelNotInstalledError')).status).toBe(503);
+    expect(toApiError(named('ModelNotInstalledError')).code).toBe('model_not_installed');
+    expect(toApiError(named('UnknownVoiceError', 'There is no Kokoro voice "x".')).code).toBe('not_found');
+    for (const n of [
+      'TtsParamError',
+      'MixFormulaError',
+      'UnsupportedLanguageError',
+      'FormatOptionError',
+      'DecodeError',
+    ])
+      expect(toApiError(named(n, 'why')).code).toBe('bad_request');
+    expect(toApiError(named('MixFormulaError', 'weight of af_x is not a number')).message).toBe(
+      'weight of af_x is not a number',
+    );
+  });
+});

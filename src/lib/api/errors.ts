@@ -78,6 +78,18 @@ export function toApiError(e: unknown): ApiError {
         `Browser storage is full: ${message || 'quota exceeded'}. Nothing was stored.`,
       );
     if (name === 'EngineUnavailableError') return new ApiError('engine_unavailable', message);
+    if (name === 'ModelNotInstalledError') return new ApiError('model_not_installed', message);
+    if (name === 'UnknownVoiceError') return new ApiError('not_found', message);
+    if (
+      name === 'TtsParamError' ||
+      name === 'MixFormulaError' ||
+      name === 'UnsupportedLanguageError' ||
+      name === 'LexiconError' ||
+      name === 'FormatOptionError' ||
+      name === 'UnsupportedFormatError' ||
+      name === 'DecodeError'
+    )
+      return new ApiError('bad_request', message);
     if (name === 'EngineCrashedError') return new ApiError('internal_error', message);
   }
   return new ApiError('internal_error', 'Internal error while handling the request.');

@@ -101,7 +101,10 @@ export class JobManager {
       const result = await this.engine.run(job.op as K, args, {
         signal: ac.signal,
         onProgress: (p) => {
-          cur = { ...cur, progress: p };
+          // Payloads (e.g. streamed audio chunks) go to the caller's own onProgress, never into the
+          // job record or the event stream.
+          const { data: _data, ...plain } = p;
+          cur = { ...cur, progress: plain };
           void save(false);
         },
       });

@@ -11,6 +11,7 @@ import type {
   SelftestArgs,
   SelftestResult,
 } from '../runtime/operations';
+import type { TtsGenerateArgs, TtsGenerateResult } from '../tts/operation';
 
 /**
  * Every operation the engine worker can run, with its argument and result types. Each engine issue adds
@@ -27,6 +28,12 @@ export interface EngineOps {
   'runtime.bench': { args: BenchArgs; result: BenchResult };
   /** The execution-provider choice (auto, or force WebGPU or WASM), threads, and fallback notices. */
   'runtime.settings': { args: SettingsArgs; result: SettingsResult };
+  /**
+   * Speech with Kokoro (src/lib/tts/kokoro.ts). Each run's audio arrives early as a progress event with
+   * stage 'chunk' and `data: TtsChunkData` ({index, total, samples, sampleRate, text}); the result holds
+   * the whole audio. Throws ModelNotInstalledError when Kokoro is not installed.
+   */
+  'tts.generate': { args: TtsGenerateArgs; result: TtsGenerateResult };
 }
 
 export type EngineOpName = keyof EngineOps;
@@ -47,9 +54,12 @@ export const ENGINE_OPS: Impl = {
   'runtime.bench': { model: 'runtime', run: async (a, o) => (await runtime()).runBench(a, o) },
   // Its own queue: changing the setting must not wait behind a long model job.
   'runtime.settings': { model: 'settings', run: async (a) => (await runtime()).runSettings(a) },
+  // The speech pipeline (espeak-ng, the Kokoro session) loads on first use only.
+  'tts.generate': { model: 'kokoro', run: async (a, o) => (await tts()).runTtsGenerate(a, o) },
 };
 
 const runtime = () => import('../runtime/operations');
+const tts = () => import('../tts/operation');
 
 export function isEngineOp(op: string): op is EngineOpName {
   return Object.prototype.hasOwnProperty.call(ENGINE_OPS, op);

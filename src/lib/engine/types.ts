@@ -4,6 +4,11 @@ export interface Progress {
   done: number;
   total: number;
   message?: string;
+  /**
+   * What an operation streams along with its progress (tts.generate: each run's audio in 'chunk' events).
+   * Typed arrays in it are transferred, not copied, across the engine worker's boundary.
+   */
+  data?: unknown;
 }
 
 export type ProgressFn = (p: Progress) => void;
@@ -32,6 +37,20 @@ export class CancelledError extends Error {
 
 export class UnknownOperationError extends Error {
   override name = 'UnknownOperationError';
+}
+
+/** The buffers of the typed arrays in `value` and its own fields (one level deep), to transfer them. */
+export function transferables(value: unknown, depth = 2): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const walk = (v: unknown, d: number) => {
+    if (ArrayBuffer.isView(v)) {
+      if (v.buffer instanceof ArrayBuffer) out.add(v.buffer);
+    } else if (v instanceof ArrayBuffer) out.add(v);
+    else if (d > 0 && v && typeof v === 'object' && !Array.isArray(v))
+      for (const x of Object.values(v as Record<string, unknown>)) walk(x, d - 1);
+  };
+  walk(value, depth);
+  return [...out];
 }
 
 export function throwIfAborted(signal: AbortSignal | undefined): void {

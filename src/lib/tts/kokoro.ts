@@ -1,0 +1,280 @@
+// Speech with Kokoro-82M: text → sentences → phonemes → runs of ≤ 510 tokens → the model, one run at a
+// time through the runtime's session pool, each run's audio handed out as soon as it exists.
+//
+// Audio: every run fades in and out over 5 ms; silence goes between runs (pause_ms after a sentence, 2.5×
+// after a paragraph, 0.3× where a long sentence was cut); the volume (dB) is applied with a limiter; the
+// silence before the first and after the last word is trimmed, nothing inside. The streamed runs, joined,
+// are exactly the result's samples.
+import { CancelledError, throwIfAborted, type ProgressFn } from '../engine/types';
+import { runtimeHost } from '../runtime/host';
+import type { OrtSession } from '../runtime/ort-session';
+import { nonFiniteOutputs } from '../runtime/tensors';
+import { splitSentences } from '../text/split';
+import { KOKORO_VOICE_IDS } from '../voices/presets';
+import { SynthesisError, TtsParamError, UnknownVoiceError } from './errors';
+import { applyVolume, MAX_VOLUME_DB, MIN_VOLUME_DB } from './gain';
+import {
+  concatAudio,
+  DEFAULT_PAUSE_MS,
+  fadeEdges,
+  FADE_MS,
+  pauseSamples,
+  withLeadingSilence,
+  type BreakKind,
+} from './join';
+import { languageOfVoice, parseLanguage, type TtsLanguage } from './languages';
+import { validateLexicon, type LexiconEntry } from './lexicon';
+import { normalizePunctuation } from './normalize';
+import { phonemizeTexts } from './phonemize';
+import { chunk, MAX_TOKENS, PAD_ID, parseVocab, tokenize } from './tokenize';
+import { trimSilence } from './trim';
+import {
+  checkStyleTable,
+  isMixFormula,
+  mixVoices,
+  parseMixFormula,
+  parseVoiceFile,
+  styleRow,
+  type StyleTable,
+} from './voices';
+
+export const KOKORO_MODEL_ID = 'kokoro-82m-q8';
+export const KOKORO_SAMPLE_RATE = 24000;
+export const MIN_SPEED = 0.5;
+export const MAX_SPEED = 2;
+export const MAX_PAUSE_MS = 5000;
+export const MAX_TEXT_CHARS = 100_000;
+/** Sentences longer than this are cut at clause marks before phonemisation (runs stay short). */
+const SENTENCE_MAX_CHARS = 350;
+
+export interface SynthesizeParams {
+  text: string;
+  /** A preset id ("af_heart"), a mix formula ("af_heart*0.6 + bf_emma*0.4") or a style table [510·256]. */
+  voice: string | Float32Array;
+  /** Default: the voice's language (the heaviest voice of a mix); en-us for a bare style table. */
+  language?: string;
+  /** 0.5–2.0, default 1. */
+  speed?: number;
+  /** −20…+20 dB, default 0; peaks are limited, never clipped. */
+  volume_db?: number;
+  /** Pause after a sentence, 0–5000 ms (default 250); paragraphs get 2.5×. */
+  pause_ms?: number;
+  /** Accepted for compatibility and ignored: Kokoro has no sampling temperature. */
+  temperature?: number;
+  lexicon?: readonly LexiconEntry[];
+  /** Whose voice-scoped lexicon entries apply (default: the preset id, when `voice` is one). */
+  voice_id?: string;
+}
+
+export interface SynthChunk {
+  /** Run number, from 0. */
+  index: number;
+  total: number;
+  /** This run's audio, with the pause before it; the runs joined are the final samples. */
+  samples: Float32Array;
+  sampleRate: number;
+  /** The sentence (or part of one) this run speaks. */
+  text: string;
+}
+
+export interface SynthesizeHooks {
+  /** Reads a file of the installed Kokoro model: "model.onnx", "tokenizer.json", "voices/<id>.bin". */
+  loadFile: (path: string) => Promise<Uint8Array>;
+  signal?: AbortSignal;
+  onChunk?: (c: SynthChunk) => void;
+  /** 'load' | 'create' | 'warmup' (first use of the model), then 'phonemes' and 'synthesis'. */
+  onProgress?: ProgressFn;
+}
+
+export interface SynthesizeResult {
+  samples: Float32Array;
+  sampleRate: number;
+  /** Each sentence's span in the audio, in seconds. */
+  chunks: { text: string; start: number; end: number }[];
+  /** Phoneme characters with no Kokoro token (and kanji espeak-ng cannot read), left out. */
+  dropped_chars: number;
+}
+
+interface Checked {
+  text: string;
+  speed: number;
+  volumeDb: number;
+  pauseMs: number;
+  language?: TtsLanguage;
+  lexicon: LexiconEntry[];
+}
+
+function inRange(field: string, v: unknown, lo: number, hi: number, dflt: number, unit = ''): number {
+  if (v === undefined || v === null) return dflt;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi)
+    throw new TtsParamError(
+      field,
+      `${field} must be a number from ${lo} to ${hi}${unit} (it is ${String(v)}).`,
+    );
+  return v;
+}
+
+export function checkParams(p: SynthesizeParams): Checked {
+  if (typeof p.text !== 'string' || !p.text.trim()) throw new TtsParamError('text', 'text is empty.');
+  if (p.text.length > MAX_TEXT_CHARS)
+    throw new TtsParamError('text', `text is longer than ${MAX_TEXT_CHARS} characters.`);
+  return {
+    text: p.text,
+    speed: inRange('speed', p.speed, MIN_SPEED, MAX_SPEED, 1),
+    volumeDb: inRange('volume_db', p.volume_db, MIN_VOLUME_DB, MAX_VOLUME_DB, 0, ' dB'),
+    pauseMs: inRange('pause_ms', p.pause_ms, 0, MAX_PAUSE_MS, DEFAULT_PAUSE_MS, ' ms'),
+    language: p.language ? parseLanguage(p.language) : undefined,
+    lexicon: validateLexicon(p.lexicon ?? []),
+  };
+}
+
+interface Unit {
+  text: string;
+  /** The break before this sentence. */
+  kind: BreakKind;
+}
+
+/** Paragraphs (blank lines) → sentences, by the splitter POST /api/text/split uses. */
+export function sentenceUnits(text: string): Unit[] {
+  const out: Unit[] = [];
+  text.split(/\n\s*\n/).forEach((para) => {
+    const sentences = splitSentences(normalizePunctuation(para), { maxChars: SENTENCE_MAX_CHARS });
+    sentences.forEach((s, i) =>
+      out.push({ text: s, kind: i === 0 && out.length ? 'paragraph' : 'sentence' }),
+    );
+  });
+  return out;
+}
+
+const PRESETS = new Set<string>(KOKORO_VOICE_IDS);
+
+interface ResolvedVoice {
+  table: StyleTable;
+  language: TtsLanguage;
+  voiceId?: string;
+}
+
+async function loadPreset(id: string, load: (p: string) => Promise<Uint8Array>): Promise<StyleTable> {
+  if (!PRESETS.has(id)) throw new UnknownVoiceError(id);
+  return parseVoiceFile(await load(`voices/${id}.bin`), `voices/${id}.bin`);
+}
+
+async function resolveVoice(
+  voice: SynthesizeParams['voice'],
+  language: TtsLanguage | undefined,
+  load: (p: string) => Promise<Uint8Array>,
+): Promise<ResolvedVoice> {
+  if (voice instanceof Float32Array) return { table: checkStyleTable(voice), language: language ?? 'en-us' };
+  if (typeof voice !== 'string' || !voice.trim()) throw new TtsParamError('voice', 'voice is empty.');
+  const v = voice.trim();
+  if (isMixFormula(v)) {
+    const terms = parseMixFormula(v);
+    const parts = [];
+    for (const t of terms) parts.push({ table: await loadPreset(t.voice, load), weight: t.weight });
+    const heaviest = [...terms].sort((a, b) => b.weight - a.weight)[0]!.voice;
+    return { table: mixVoices(parts), language: language ?? languageOfVoice(heaviest)! };
+  }
+  return { table: await loadPreset(v, load), language: language ?? languageOfVoice(v)!, voiceId: v };
+}
+
+interface Run {
+  unit: number;
+  ids: number[];
+  kind: BreakKind;
+}
+
+/** Speaks `params.text`; see the top of this file. Rejects with CancelledError when `signal` aborts. */
+export async function synthesize(
+  params: SynthesizeParams,
+  hooks: SynthesizeHooks,
+): Promise<SynthesizeResult> {
+  const { signal, onChunk, onProgress, loadFile } = hooks;
+  const p = checkParams(params);
+  throwIfAborted(signal);
+  const voice = await resolveVoice(params.voice, p.language, loadFile);
+  const vocab = parseVocab(await loadFile('tokenizer.json'));
+  throwIfAborted(signal);
+
+  const units = sentenceUnits(p.text);
+  onProgress?.({ stage: 'phonemes', done: 0, total: units.length, message: 'Phonemising' });
+  const phonemized = await phonemizeTexts(
+    units.map((u) => u.text),
+    voice.language,
+    { lexicon: p.lexicon, voiceId: params.voice_id ?? voice.voiceId },
+  );
+  onProgress?.({ stage: 'phonemes', done: units.length, total: units.length, message: 'Phonemised' });
+  throwIfAborted(signal);
+
+  let dropped = 0;
+  const runs: Run[] = [];
+  phonemized.forEach((ph, u) => {
+    const tok = tokenize(ph.phonemes, vocab);
+    dropped += tok.dropped + ph.skipped;
+    chunk(tok.ids, vocab, MAX_TOKENS).forEach((ids, k) =>
+      runs.push({ unit: u, ids, kind: k === 0 ? units[u]!.kind : 'clause' }),
+    );
+  });
+  if (!runs.length) throw new TtsParamError('text', 'The text has nothing Kokoro can say.');
+
+  const sr = KOKORO_SAMPLE_RATE;
+  const rt = await runtimeHost();
+  const ort = rt.ort;
+  const feeds = (ids: readonly number[], style: Float32Array) => ({
+    input_ids: new ort.Tensor('int64', BigInt64Array.from([PAD_ID, ...ids, PAD_ID], BigInt), [
+      1,
+      ids.length + 2,
+    ]),
+    style: new ort.Tensor('float32', Float32Array.from(style), [1, style.length]),
+    speed: new ort.Tensor('float32', new Float32Array([p.speed]), [1]),
+  });
+  const warmIds = [...'ə'].map((c) => vocab.ids.get(c) ?? PAD_ID);
+
+  return rt.pool.use(
+    KOKORO_MODEL_ID,
+    () => loadFile('model.onnx'),
+    {
+      signal,
+      onProgress,
+      warmup: (s: OrtSession) => s.run(feeds(warmIds, styleRow(voice.table, warmIds.length))),
+    },
+    async (ps) => {
+      const parts: Float32Array[] = [];
+      const spans = new Map<number, { start: number; end: number }>();
+      let at = 0;
+      let started = false;
+      for (const [i, run] of runs.entries()) {
+        throwIfAborted(signal);
+        onProgress?.({ stage: 'synthesis', done: i, total: runs.length, message: units[run.unit]!.text });
+        const out = await ps.session.run(feeds(run.ids, styleRow(voice.table, run.ids.length)));
+        if (signal?.aborted) throw new CancelledError();
+        const wave = out.waveform ?? Object.values(out)[0];
+        if (!wave || !(wave.data instanceof Float32Array))
+          throw new SynthesisError('Kokoro gave no waveform output.');
+        if (nonFiniteOutputs({ waveform: wave }).length)
+          throw new SynthesisError('Kokoro gave NaN or infinite samples.');
+        let audio = Float32Array.from(wave.data);
+        for (const t of Object.values(out)) t.dispose?.();
+
+        applyVolume(audio, p.volumeDb, sr);
+        const last = i === runs.length - 1;
+        audio = trimSilence(audio, sr, { leading: !started, trailing: last }).slice();
+        fadeEdges(audio, Math.round((FADE_MS * sr) / 1000));
+        const gap = started && audio.length ? pauseSamples(run.kind, p.pauseMs, sr) : 0;
+        if (audio.length) started = true;
+        const samples = withLeadingSilence(audio, gap);
+        const span = spans.get(run.unit);
+        spans.set(run.unit, { start: span?.start ?? at + gap, end: at + samples.length });
+        at += samples.length;
+        parts.push(samples);
+        onChunk?.({ index: i, total: runs.length, samples, sampleRate: sr, text: units[run.unit]!.text });
+      }
+      onProgress?.({ stage: 'synthesis', done: runs.length, total: runs.length, message: 'Done' });
+      return {
+        samples: concatAudio(parts),
+        sampleRate: sr,
+        chunks: [...spans].map(([u, s]) => ({ text: units[u]!.text, start: s.start / sr, end: s.end / sr })),
+        dropped_chars: dropped,
+      };
+    },
+  );
+}

@@ -1,0 +1,57 @@
+// The engine operation 'tts.generate': Kokoro over the installed model files, with each run's audio sent
+// as a 'chunk' progress event (its samples are a copy the receiver may take over: the engine worker
+// transfers them rather than copying again).
+import type { Progress, RunOptions } from '../engine/types';
+import {
+  checkParams,
+  KOKORO_MODEL_ID,
+  synthesize,
+  type SynthesizeParams,
+  type SynthesizeResult,
+} from './kokoro';
+import { installedModelFiles, type ModelFileDeps } from './model-files';
+
+export type TtsGenerateArgs = SynthesizeParams;
+export type TtsGenerateResult = SynthesizeResult;
+
+/** `Progress.data` of the 'chunk' events of tts.generate. */
+export interface TtsChunkData {
+  index: number;
+  total: number;
+  samples: Float32Array;
+  sampleRate: number;
+  text: string;
+}
+
+export interface TtsChunkProgress extends Progress {
+  stage: 'chunk';
+  data: TtsChunkData;
+}
+
+export const isTtsChunk = (p: Progress): p is TtsChunkProgress =>
+  p.stage === 'chunk' && typeof p.data === 'object' && p.data !== null && 'samples' in p.data;
+
+export async function runTtsGenerate(
+  args: TtsGenerateArgs,
+  opts: RunOptions = {},
+  deps?: ModelFileDeps,
+): Promise<TtsGenerateResult> {
+  checkParams(args);
+  const loadFile = await installedModelFiles(KOKORO_MODEL_ID, 'Kokoro-82M', deps);
+  const progress = opts.onProgress;
+  return synthesize(args, {
+    loadFile,
+    signal: opts.signal,
+    onProgress: progress,
+    onChunk: progress
+      ? (c) =>
+          progress({
+            stage: 'chunk',
+            done: c.index + 1,
+            total: c.total,
+            message: c.text,
+            data: { ...c, samples: c.samples.slice() } satisfies TtsChunkData,
+          })
+      : undefined,
+  });
+}

@@ -1,0 +1,142 @@
+// Speech in the real engine worker (a module worker): Kokoro read from OPFS, espeak-ng from the app's own
+// assets (phonemizer for English, the full espeak-ng build for Spanish), each run's audio streamed to the
+// page as a transferred Float32Array, and nothing fetched from another origin.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { BASE, launch, openStudio } from './browser';
+
+let browser: Browser;
+let page: Page;
+const requests: string[] = [];
+
+interface Summary {
+  seconds: number;
+  sampleRate: number;
+  float32: boolean;
+  rms: number;
+  peak: number;
+  finite: boolean;
+  chunks: { index: number; total: number; length: number; float32: boolean; text: string }[];
+  chunksLength: number;
+  ms: number;
+}
+
+beforeAll(async () => {
+  browser = await launch();
+  const context = await browser.newContext();
+  context.on('request', (r) => requests.push(r.url()));
+  page = await openStudio(context);
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const speak = (text: string, voice: string) =>
+  page.evaluate(
+    async ({ text, voice }) => {
+      type ChunkData = { index: number; total: number; samples: Float32Array; text: string };
+      const timbre = (
+        globalThis as unknown as {
+          __timbre: {
+            engine: {
+              run(
+                op: string,
+                args: unknown,
+                opts: { onProgress?: (p: { stage: string; data?: unknown }) => void },
+              ): Promise<{ samples: Float32Array; sampleRate: number }>;
+            };
+          };
+        }
+      ).__timbre;
+      const chunks: Summary['chunks'] = [];
+      const t0 = performance.now();
+      const r = await timbre.engine.run(
+        'tts.generate',
+        { text, voice },
+        {
+          onProgress: (p) => {
+            if (p.stage !== 'chunk') return;
+            const d = p.data as ChunkData;
+            chunks.push({
+              index: d.index,
+              total: d.total,
+              length: d.samples.length,
+              float32: d.samples instanceof Float32Array,
+              text: d.text,
+            });
+          },
+        },
+      );
+      const x = r.samples;
+      let sum = 0;
+      let peak = 0;
+      let finite = true;
+      for (const v of x) {
+        sum += v * v;
+        peak = Math.max(peak, Math.abs(v));
+        if (!Number.isFinite(v)) finite = false;
+      }
+      return {
+        seconds: x.length / r.sampleRate,
+        sampleRate: r.sampleRate,
+        float32: x instanceof Float32Array,
+        rms: Math.sqrt(sum / x.length),
+        peak,
+        finite,
+        chunks,
+        chunksLength: chunks.reduce((n, c) => n + c.length, 0),
+        ms: performance.now() - t0,
+      } satisfies Summary;
+    },
+    { text, voice },
+  );
+
+describe('speech in the engine worker', () => {
+  it('says Kokoro is not installed, then speaks English and Spanish once it is', async () => {
+    const missing = await page.evaluate(() =>
+      (
+        globalThis as unknown as {
+          __timbre: { engine: { run(op: string, args: unknown): Promise<unknown> } };
+        }
+      ).__timbre.engine
+        .run('tts.generate', { text: 'Hi.', voice: 'af_heart' })
+        .then(
+          () => 'resolved',
+          (e: Error) => `${e.name}: ${e.message}`,
+        ),
+    );
+    expect(missing).toMatch(/^ModelNotInstalledError: .*Models view/);
+
+    await page.evaluate(() =>
+      (
+        globalThis as unknown as { __timbre: { models: { install(id: string): Promise<unknown> } } }
+      ).__timbre.models.install('kokoro-82m-q8'),
+    );
+
+    const en = await speak('Hello world. This is Timbre.', 'af_heart');
+    expect(en.sampleRate).toBe(24000);
+    expect(en.float32).toBe(true);
+    expect(en.finite).toBe(true);
+    expect(en.seconds).toBeGreaterThan(1.5);
+    expect(en.seconds).toBeLessThan(5);
+    expect(en.rms).toBeGreaterThan(0.02);
+    expect(en.peak).toBeLessThanOrEqual(1);
+    expect(en.chunks.map((c) => [c.index, c.total, c.text, c.float32])).toEqual([
+      [0, 2, 'Hello world.', true],
+      [1, 2, 'This is Timbre.', true],
+    ]);
+    expect(en.chunksLength).toBe(Math.round(en.seconds * 24000));
+    console.log(
+      `tts.generate in Chromium (WASM): ${en.seconds.toFixed(2)} s of audio in ${(en.ms / 1000).toFixed(1)} s`,
+    );
+
+    const es = await speak('Hola, ¿cómo estás?', 'ef_dora');
+    expect(es.seconds).toBeGreaterThan(0.8);
+    expect(es.rms).toBeGreaterThan(0.02);
+
+    const origin = new URL(BASE).origin;
+    const foreign = requests.filter((u) => /^https?:/.test(u) && new URL(u).origin !== origin);
+    expect(foreign).toEqual([]);
+    expect(requests.some((u) => /espeak-ng.*\.wasm/.test(u))).toBe(true);
+  }, 600_000);
+});
