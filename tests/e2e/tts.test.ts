@@ -3,7 +3,7 @@
 // page as a transferred Float32Array, and nothing fetched from another origin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { BASE, launch, openStudio } from './browser';
+import { BASE, createKeyInPage, launch, openStudio, pageFetch } from './browser';
 
 let browser: Browser;
 let page: Page;
@@ -139,4 +139,79 @@ describe('speech in the engine worker', () => {
     expect(foreign).toEqual([]);
     expect(requests.some((u) => /espeak-ng.*\.wasm/.test(u))).toBe(true);
   }, 600_000);
+
+  it('answers /v1/audio/speech and /api/generate/preset through the Service Worker with real audio', async () => {
+    const key = await createKeyInPage(page, { limits: { 'tts:generate': 100 } });
+    /** Reads a 16-bit mono WAV's sample rate and duration, as a client would. */
+    const wavInfo = (b64: string) => {
+      const b = Buffer.from(b64, 'base64');
+      expect(b.toString('ascii', 0, 4)).toBe('RIFF');
+      expect(b.toString('ascii', 8, 12)).toBe('WAVE');
+      const rate = b.readUInt32LE(24);
+      const bits = b.readUInt16LE(34);
+      const dataLen = b.readUInt32LE(40);
+      return { rate, bits, seconds: dataLen / (rate * (bits / 8)) };
+    };
+    const openai = await page.evaluate(async (key) => {
+      const r = await fetch('/v1/audio/speech', {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          model: 'tts-1',
+          input: 'Good morning.',
+          voice: 'alloy',
+          response_format: 'wav',
+        }),
+      });
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      let bin = '';
+      for (const x of bytes) bin += String.fromCharCode(x);
+      return {
+        status: r.status,
+        type: r.headers.get('Content-Type'),
+        b64: btoa(bin),
+        limit: r.headers.get('X-RateLimit-Limit'),
+      };
+    }, key);
+    expect(openai.status).toBe(200);
+    expect(openai.type).toBe('audio/wav');
+    expect(openai.limit).toBe('100');
+    const a = wavInfo(openai.b64);
+    expect(a.rate).toBe(24000);
+    expect(a.bits).toBe(16);
+    expect(a.seconds).toBeGreaterThan(0.4);
+    expect(a.seconds).toBeLessThan(4);
+
+    const preset = await pageFetch(page, '/api/generate/preset', {
+      method: 'POST',
+      headers: { 'X-API-Key': key },
+      body: { text: 'Hi there.', voice_id: 'af_heart*0.5 + bm_george*0.5', temperature: 0.7 },
+    });
+    expect(preset.status).toBe(200);
+    const p = preset.body as {
+      audio_base64: string;
+      duration: number;
+      sample_rate: number;
+      chunks: { text: string }[];
+      temperature_note: string;
+    };
+    expect(p.sample_rate).toBe(24000);
+    expect(wavInfo(p.audio_base64).seconds).toBeCloseTo(p.duration, 2);
+    expect(p.chunks.map((c) => c.text).join(' ')).toContain('Hi there');
+    expect(p.temperature_note).toMatch(/ignored/);
+
+    const mp3 = await pageFetch(page, '/v1/audio/speech', {
+      method: 'POST',
+      headers: { 'X-API-Key': key },
+      body: { model: 'tts-1', input: 'x', voice: 'alloy' },
+    });
+    expect(mp3.status).toBe(400);
+    expect((mp3.body as { error: { field: string } }).error.field).toBe('response_format');
+    const unknown = await pageFetch(page, '/api/generate/preset', {
+      method: 'POST',
+      headers: { 'X-API-Key': key },
+      body: { text: 'x', voice_id: 'nobody' },
+    });
+    expect(unknown.status).toBe(404);
+  });
 });

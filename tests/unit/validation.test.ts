@@ -109,8 +109,10 @@ it('the generated cases cover the known body and query routes', () => {
     [
       'PATCH /api/api-keys/{id}',
       'POST /api/api-keys',
+      'POST /api/generate/preset',
       'POST /api/generation/cancel',
       'POST /api/system/benchmark',
+      'POST /v1/audio/speech',
       'POST /api/text/split',
       'PUT /api/voices/{id}',
     ].sort(),

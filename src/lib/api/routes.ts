@@ -7,6 +7,7 @@ import * as voices from './handlers/voices';
 import * as keys from './handlers/keys';
 import * as jobs from './handlers/jobs';
 import * as models from './handlers/models';
+import * as speech from './handlers/speech';
 import { ApiError } from './errors';
 import { buildOpenApi } from './openapi';
 import { json } from './http';
@@ -273,8 +274,29 @@ export const ROUTES: AnyRoute[] = [
       'Installed and available models: type, languages, supports_cloning, supports_streaming, installed',
     handler: async (_r, ctx) => models.v1Models(ctx),
   }),
+  route({
+    method: 'POST',
+    path: '/api/generate/preset',
+    scope: 'tts:generate',
+    tag: 'Speech',
+    body: speech.presetSpeechBody,
+    bodyLimit: 64 * 1024,
+    summary:
+      'Speak text in a preset, mixed or designed voice (Kokoro): JSON with base64 WAV/PCM and sentence timings; temperature is accepted and ignored',
+    handler: async (r, ctx) => speech.presetSpeech(r.body, keyOf(r.key), ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/audio/speech',
+    scope: 'tts:generate',
+    tag: 'Speech',
+    body: speech.openAiSpeechBody,
+    bodyLimit: 64 * 1024,
+    summary:
+      'OpenAI audio.speech: tts-1, tts-1-hd and gpt-4o-mini-tts mean Kokoro; OpenAI voice names map to presets; wav and pcm today',
+    handler: async (r, ctx) => speech.openAiSpeech(r.body, keyOf(r.key), ctx),
+  }),
   // Planned: each answers 501 with the reason until its issue lands.
-  planned('POST', '/api/generate/preset', 'tts:generate', 'Speech', 'Speak text in a preset voice', SPEECH),
   planned(
     'POST',
     '/api/generate/design',
@@ -285,7 +307,6 @@ export const ROUTES: AnyRoute[] = [
   ),
   planned('POST', '/api/generate/clone', 'tts:generate', 'Speech', 'Speak text in a cloned voice', CLONE),
   planned('POST', '/v1/tts', 'tts:generate', 'Speech', 'Text to speech (OpenAI-style family)', SPEECH),
-  planned('POST', '/v1/audio/speech', 'tts:generate', 'Speech', 'OpenAI audio.speech', SPEECH),
   planned(
     'POST',
     '/api/v1/tts',

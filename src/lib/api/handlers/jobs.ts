@@ -8,13 +8,24 @@ import type { StudioEvent } from '../../engine/events';
 /** How long a request waits for a job before answering 202 with its id (a fetch should not hang). */
 export const SYNC_WAIT_MS = 25_000;
 
+/** Typed arrays (e.g. synthesised audio) become {type, length} in JSON instead of one key per sample. */
+export function summarizeBinary(v: unknown): unknown {
+  if (ArrayBuffer.isView(v))
+    return { type: v.constructor.name, length: (v as unknown as { length?: number }).length ?? v.byteLength };
+  if (v instanceof ArrayBuffer) return { type: 'ArrayBuffer', length: v.byteLength };
+  if (Array.isArray(v)) return v.map(summarizeBinary);
+  if (v && typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, summarizeBinary(x)]));
+  return v;
+}
+
 export function jobJson(j: JobRecord) {
   return {
     job_id: j.id,
     op: j.op,
     status: j.status,
     progress: j.progress,
-    result: j.result ?? null,
+    result: summarizeBinary(j.result ?? null),
     error: j.error ?? null,
     created_at: j.created_at,
     updated_at: j.updated_at,
