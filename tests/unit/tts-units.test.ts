@@ -263,3 +263,17 @@ describe('WAV', () => {
     expect(() => decodeWav(new Uint8Array(10))).toThrow(WavFormatError);
   });
 });
+
+describe('raw PCM', () => {
+  it('encodePcm16 writes the same samples as the WAV body, without a header', async () => {
+    const { encodePcm16, encodeWav } = await import('../../src/lib/tts/wav');
+    const x = new Float32Array([0, 0.5, -0.5, 1, -1, 2, Number.NaN]);
+    const pcm = encodePcm16(x);
+    expect(pcm.byteLength).toBe(x.length * 2);
+    expect(Array.from(pcm)).toEqual(Array.from(encodeWav(x, 24000, 's16').subarray(44)));
+    const v = new DataView(pcm.buffer);
+    expect([v.getInt16(2, true), v.getInt16(8, true), v.getInt16(10, true), v.getInt16(12, true)]).toEqual([
+      16384, -32768, 32767, 0,
+    ]);
+  });
+});

@@ -35,11 +35,22 @@ export function encodeWav(
   for (let i = 0; i < samples.length; i++) {
     const x = samples[i]!;
     if (format === 'f32') v.setFloat32(44 + i * 4, x, true);
-    else {
-      const c = Math.max(-1, Math.min(1, Number.isFinite(x) ? x : 0));
-      v.setInt16(44 + i * 2, Math.round(c < 0 ? c * 32768 : c * 32767), true);
-    }
+    else v.setInt16(44 + i * 2, toInt16(x), true);
   }
+  return out;
+}
+
+/** One float sample as 16-bit PCM: clipped to ±1, NaN as silence. */
+function toInt16(x: number): number {
+  const c = Math.max(-1, Math.min(1, Number.isFinite(x) ? x : 0));
+  return Math.round(c < 0 ? c * 32768 : c * 32767);
+}
+
+/** Raw 16-bit little-endian PCM (no header): the API's `pcm` format. */
+export function encodePcm16(samples: Float32Array): Uint8Array {
+  const out = new Uint8Array(samples.length * 2);
+  const v = new DataView(out.buffer);
+  for (let i = 0; i < samples.length; i++) v.setInt16(i * 2, toInt16(samples[i]!), true);
   return out;
 }
 

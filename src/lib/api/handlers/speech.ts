@@ -3,7 +3,7 @@ import type { ApiContext } from '../context';
 import { ApiError, notFound } from '../errors';
 import { json } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
-import { encodeWav } from '../../tts/wav';
+import { encodePcm16, encodeWav } from '../../tts/wav';
 import { encodeBase64 } from '../../util/base64';
 import { KOKORO_VOICE_IDS } from '../../voices/presets';
 import type { SynthesizeResult } from '../../tts/kokoro';
@@ -118,18 +118,10 @@ async function synthesize(
   return { result: done.result as SynthesizeResult, jobId: job.id };
 }
 
-function pcm16(samples: Float32Array): Uint8Array {
-  const out = new Uint8Array(samples.length * 2);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < samples.length; i++)
-    view.setInt16(i * 2, Math.round(Math.max(-1, Math.min(1, samples[i]!)) * 32767), true);
-  return out;
-}
-
 function audioBytes(r: SynthesizeResult, format: 'wav' | 'pcm'): { bytes: Uint8Array; type: string } {
   return format === 'wav'
     ? { bytes: encodeWav(r.samples, r.sampleRate, 's16'), type: 'audio/wav' }
-    : { bytes: pcm16(r.samples), type: 'application/octet-stream' };
+    : { bytes: encodePcm16(r.samples), type: 'application/octet-stream' };
 }
 
 /** `POST /v1/audio/speech`: OpenAI's shape; raw audio bytes with their Content-Type. */
