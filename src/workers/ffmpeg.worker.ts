@@ -3,46 +3,17 @@
 // core (src/lib/audio/ffmpeg-core.ts) to comlink. Nothing else lives here. Commands run synchronously in
 // this worker, so the page cancels one by terminating the worker (src/client/formats.ts).
 import { expose, transfer } from 'comlink';
-import {
-  WasmCoreProvider,
-  coreCandidates,
-  coreFiles,
-  type CoreFactory,
-  type CoreLoader,
-  type CoreVariant,
-} from '../lib/audio/ffmpeg-core';
-import {
-  Transcoder,
-  type ConvertOptions,
-  type DecodedAudio,
-  type EncodedAudio,
-} from '../lib/audio/transcoder';
+import { createTranscoder, type CorePreference } from '../lib/audio/core-loader';
+import type { CoreVariant } from '../lib/audio/ffmpeg-core';
+import type { ConvertOptions, DecodedAudio, EncodedAudio } from '../lib/audio/transcoder';
 import type { DecodeOptions, EncodeOptions, ProbeResult } from '../lib/audio/formats';
 import type { Progress } from '../lib/engine/types';
 
-export type CorePreference = 'auto' | CoreVariant;
-
-async function fetchOk(url: string): Promise<Response> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url} answered HTTP ${res.status}`);
-  return res;
-}
-
-const loader: CoreLoader = {
-  importFactory: async (url) => ((await import(/* @vite-ignore */ url)) as { default: CoreFactory }).default,
-  compile: async (url) => WebAssembly.compileStreaming(fetchOk(url)),
-  text: async (url) => (await fetchOk(url)).text(),
-};
+export type { CorePreference };
 
 const base = new URL(import.meta.env.BASE_URL, self.location.href).href;
 
-function create(pref: CorePreference) {
-  const provider = new WasmCoreProvider({
-    candidates: pref === 'auto' ? coreCandidates(base, self.crossOriginIsolated) : [coreFiles(base, pref)],
-    loader,
-  });
-  return { provider, transcoder: new Transcoder(provider) };
-}
+const create = (pref: CorePreference) => createTranscoder(base, pref, self.crossOriginIsolated);
 
 let current = create('auto');
 

@@ -200,13 +200,34 @@ describe('speech in the engine worker', () => {
     expect(p.chunks.map((c) => c.text).join(' ')).toContain('Hi there');
     expect(p.temperature_note).toMatch(/ignored/);
 
-    const mp3 = await pageFetch(page, '/v1/audio/speech', {
-      method: 'POST',
-      headers: { 'X-API-Key': key },
-      body: { model: 'tts-1', input: 'x', voice: 'alloy' },
-    });
-    expect(mp3.status).toBe(400);
-    expect((mp3.body as { error: { field: string } }).error.field).toBe('response_format');
+    // OpenAI's default response_format is mp3: encoded by the ffmpeg.wasm core in the engine worker.
+    const mp3 = await page.evaluate(async (key) => {
+      const r = await fetch('/v1/audio/speech', {
+        method: 'POST',
+        headers: { 'X-API-Key': key, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ model: 'tts-1', input: 'Good morning.', voice: 'alloy' }),
+      });
+      const bytes = new Uint8Array(await r.arrayBuffer());
+      const timbre = (
+        globalThis as unknown as {
+          __timbre: {
+            formats: {
+              probe(b: Uint8Array): Promise<{ codec: string; duration: number; sampleRate: number }>;
+            };
+          };
+        }
+      ).__timbre;
+      return {
+        status: r.status,
+        type: r.headers.get('Content-Type'),
+        probe: r.ok ? await timbre.formats.probe(bytes) : null,
+      };
+    }, key);
+    expect(mp3.status).toBe(200);
+    expect(mp3.type).toBe('audio/mpeg');
+    expect(mp3.probe?.codec).toBe('mp3');
+    expect(mp3.probe!.duration).toBeGreaterThan(a.seconds - 0.3);
+    expect(mp3.probe!.duration).toBeLessThan(a.seconds + 0.3);
     const unknown = await pageFetch(page, '/api/generate/preset', {
       method: 'POST',
       headers: { 'X-API-Key': key },

@@ -293,7 +293,7 @@ export const ROUTES: AnyRoute[] = [
     body: speech.openAiSpeechBody,
     bodyLimit: 64 * 1024,
     summary:
-      'OpenAI audio.speech: tts-1, tts-1-hd and gpt-4o-mini-tts mean Kokoro; OpenAI voice names map to presets; wav and pcm today',
+      'OpenAI audio.speech: tts-1, tts-1-hd and gpt-4o-mini-tts mean Kokoro; OpenAI voice names map to presets; mp3, opus, aac, flac, wav, pcm',
     handler: async (r, ctx) => speech.openAiSpeech(r.body, keyOf(r.key), ctx),
   }),
   // Planned: each answers 501 with the reason until its issue lands.

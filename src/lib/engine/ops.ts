@@ -1,5 +1,7 @@
 import { measureCompute, type ComputeResult } from './compute';
 import type { RunOptions } from './types';
+import type { AudioEncodeArgs } from '../audio/encode-op';
+import type { EncodedAudio } from '../audio/transcoder';
 import { gatherSystemFacts, type SystemFacts } from '../system/info';
 import type {
   BenchArgs,
@@ -34,6 +36,8 @@ export interface EngineOps {
    * the whole audio. Throws ModelNotInstalledError when Kokoro is not installed.
    */
   'tts.generate': { args: TtsGenerateArgs; result: TtsGenerateResult };
+  /** Encodes audio to a compressed format (mp3, opus, aac, flac, …) on the ffmpeg.wasm core. */
+  'audio.encode': { args: AudioEncodeArgs; result: EncodedAudio };
 }
 
 export type EngineOpName = keyof EngineOps;
@@ -56,6 +60,10 @@ export const ENGINE_OPS: Impl = {
   'runtime.settings': { model: 'settings', run: async (a) => (await runtime()).runSettings(a) },
   // The speech pipeline (espeak-ng, the Kokoro session) loads on first use only.
   'tts.generate': { model: 'kokoro', run: async (a, o) => (await tts()).runTtsGenerate(a, o) },
+  'audio.encode': {
+    model: 'ffmpeg',
+    run: async (a, o) => (await import('../audio/encode-op')).runAudioEncode(a, o),
+  },
 };
 
 const runtime = () => import('../runtime/operations');

@@ -26,9 +26,6 @@ export const OPENAI_VOICES: Record<string, string> = {
   verse: 'am_michael',
 };
 
-/** Formats answered today; the others come with the ffmpeg encoding of the speech pipeline. */
-const NOW = ['wav', 'pcm'] as const;
-
 const formatField = z.enum(['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm']);
 
 export const openAiSpeechBody = z
@@ -124,6 +121,20 @@ function audioBytes(r: SynthesizeResult, format: 'wav' | 'pcm'): { bytes: Uint8A
     : { bytes: encodePcm16(r.samples), type: 'application/octet-stream' };
 }
 
+/** mp3, opus, aac and flac through the ffmpeg.wasm core in the engine (the engine host's worker). */
+async function compressed(
+  r: SynthesizeResult,
+  format: 'mp3' | 'opus' | 'aac' | 'flac',
+  ctx: ApiContext,
+): Promise<{ bytes: Uint8Array; type: string }> {
+  const e = await ctx.engine.run('audio.encode', {
+    samples: r.samples,
+    sampleRate: r.sampleRate,
+    options: { format },
+  });
+  return { bytes: e.bytes, type: e.mime };
+}
+
 /** `POST /v1/audio/speech`: OpenAI's shape; raw audio bytes with their Content-Type. */
 export async function openAiSpeech(
   body: z.infer<typeof openAiSpeechBody>,
@@ -131,12 +142,6 @@ export async function openAiSpeech(
   ctx: ApiContext,
 ): Promise<Response> {
   const format = body.response_format;
-  if (!(NOW as readonly string[]).includes(format))
-    throw new ApiError(
-      'bad_request',
-      `response_format "${format}" is not available yet; use "wav" or "pcm" (24 kHz, 16-bit mono).`,
-      { field: 'response_format' },
-    );
   if (body.stream_format === 'sse')
     throw new ApiError(
       'bad_request',
@@ -147,7 +152,8 @@ export async function openAiSpeech(
   // Kokoro speaks at 0.5–2×; OpenAI's wider range is clamped (documented).
   const speed = Math.min(2, Math.max(0.5, body.speed));
   const { result } = await synthesize({ text: body.input, voice, speed }, key, ctx);
-  const { bytes, type } = audioBytes(result, format as 'wav' | 'pcm');
+  const { bytes, type } =
+    format === 'wav' || format === 'pcm' ? audioBytes(result, format) : await compressed(result, format, ctx);
   return new Response(bytes as BodyInit, {
     headers: {
       'Content-Type': type,

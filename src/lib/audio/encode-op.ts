@@ -1,0 +1,20 @@
+// The engine operation 'audio.encode': compressed formats for API responses (speech as mp3, opus, …),
+// on the single-thread ffmpeg core loaded once in the engine worker. The multi-threaded core would
+// reserve 1 GiB and many threads for work that takes a fraction of a second.
+import type { RunOptions } from '../engine/types';
+import type { EncodeOptions } from './formats';
+import type { EncodedAudio } from './transcoder';
+import { createTranscoder } from './core-loader';
+
+export interface AudioEncodeArgs {
+  samples: Float32Array;
+  sampleRate: number;
+  options: EncodeOptions;
+}
+
+let engine: ReturnType<typeof createTranscoder> | null = null;
+
+export async function runAudioEncode(args: AudioEncodeArgs, opts: RunOptions = {}): Promise<EncodedAudio> {
+  engine ??= createTranscoder(new URL('/', globalThis.location.href).href, 'st', false);
+  return engine.transcoder.encode(args.samples, args.sampleRate, args.options, opts);
+}
