@@ -465,6 +465,12 @@ export function outputArgs(r: ResolvedEncode): string[] {
   }
 }
 
+/** Reads `input` (raw PCM described by `raw`, else any container) and keeps only its first audio stream. */
+function audioInputArgs(input: { path: string; raw?: RawInput }): string[] {
+  const raw = input.raw ? rawInputArgs(validateRawInput(input.raw)) : [];
+  return [...COMMON, ...raw, '-i', input.path, '-map', '0:a:0', '-vn', '-sn', '-dn'];
+}
+
 /**
  * Encode raw float samples (f32le, interleaved, `inRate` Hz, `inChannels`) or convert any input file
  * (`raw` undefined: ffmpeg detects the container) to a resolved format.
@@ -474,17 +480,8 @@ export function encodeArgs(
   r: ResolvedEncode,
   outPath: string,
 ): string[] {
-  const raw = input.raw ? rawInputArgs(validateRawInput(input.raw)) : [];
   return [
-    ...COMMON,
-    ...raw,
-    '-i',
-    input.path,
-    '-map',
-    '0:a:0',
-    '-vn',
-    '-sn',
-    '-dn',
+    ...audioInputArgs(input),
     '-af',
     resampleFilter(r.sampleRate, { upmix: r.upmix }),
     '-ar',
@@ -503,17 +500,8 @@ export function decodeArgs(
   out: { sampleRate: number; mono: boolean },
   outPath: string,
 ): string[] {
-  const raw = input.raw ? rawInputArgs(validateRawInput(input.raw)) : [];
   return [
-    ...COMMON,
-    ...raw,
-    '-i',
-    input.path,
-    '-map',
-    '0:a:0',
-    '-vn',
-    '-sn',
-    '-dn',
+    ...audioInputArgs(input),
     '-af',
     resampleFilter(out.sampleRate, { mono: out.mono }),
     '-ar',
