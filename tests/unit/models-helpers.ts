@@ -17,6 +17,7 @@ import type {
   OpfsWritable,
 } from '../../src/lib/models/store';
 import type { CatalogEntry } from '../../src/lib/models/types';
+import { afterEach, beforeEach } from 'vitest';
 import { mulberry32, sleep } from './test-utils';
 
 /** `n` bytes from a seeded PRNG. */
@@ -363,4 +364,19 @@ export class FakeCacheStorage implements CacheStorageLike {
       keys: async () => [...map.keys()].map((url) => ({ url })),
     };
   }
+}
+
+/** Install options that keep tests quick: short backoff, no quota check. */
+export const FAST = { backoffMs: 5, quota: async () => null };
+
+/** A fresh test server for every test of the calling file; `.current` is the running one. */
+export function useTestServer(): { current: TestServer } {
+  const ref = {} as { current: TestServer };
+  beforeEach(async () => {
+    ref.current = await new TestServer().start();
+  });
+  afterEach(async () => {
+    await ref.current.close();
+  });
+  return ref;
 }

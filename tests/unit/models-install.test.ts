@@ -1,6 +1,6 @@
 // Installing models over real HTTP (node:http on 127.0.0.1, global fetch): progress, resume, retries,
 // integrity, quota and cancellation.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { installModel, listModels } from '../../src/lib/models/installer';
 import {
   ModelDownloadError,
@@ -10,25 +10,19 @@ import {
 } from '../../src/lib/models/types';
 import { CancelledError } from '../../src/lib/engine/types';
 import { MemoryModelStore } from '../../src/lib/models/store';
-import { blobBytes, entryFor, freshDeps, prngBytes, serve, sha, TestServer } from './models-helpers';
+import { blobBytes, entryFor, freshDeps, prngBytes, serve, sha, FAST, useTestServer } from './models-helpers';
 
 const BIG = prngBytes(300_000, 1);
 const SMALL = prngBytes(40_000, 2);
-const FAST = { backoffMs: 5, quota: async () => null };
-
-let server: TestServer;
-beforeEach(async () => {
-  server = await new TestServer().start();
-});
-afterEach(async () => {
-  await server.close();
-});
+const servers = useTestServer();
 
 describe('installModel', () => {
   it('downloads every file with streaming progress, verifies, stores and records the model', async () => {
     const d = await freshDeps();
-    server.route('/m/m1/model.bin', (req, res) => serve(req, res, BIG, { chunk: 16_384, delayMs: 4 }));
-    const entry = entryFor(server, 'm1', [
+    servers.current.route('/m/m1/model.bin', (req, res) =>
+      serve(req, res, BIG, { chunk: 16_384, delayMs: 4 }),
+    );
+    const entry = entryFor(servers.current, 'm1', [
       { path: 'model.bin', bytes: BIG },
       { path: 'voices/af_heart.bin', bytes: SMALL },
     ]);
@@ -77,22 +71,22 @@ describe('installModel', () => {
     expect(last).toMatchObject({ stage: 'done', done: total, total, etaSeconds: 0 });
 
     // Installed: a second install asks the server nothing.
-    const before = server.seen.length;
+    const before = servers.current.seen.length;
     expect(await installModel(entry, { ...d, ...FAST })).toEqual(rec);
-    expect(server.seen.length).toBe(before);
+    expect(servers.current.seen.length).toBe(before);
     const [status] = await listModels([entry], d);
     expect(status).toMatchObject({ installed: true, verified: true, bytes_on_disk: total, partial_bytes: 0 });
   });
 
   it('resumes with a Range request after the server drops the connection mid-file', async () => {
     const d = await freshDeps();
-    server.route('/m/r/model.bin', (req, res, n) =>
+    servers.current.route('/m/r/model.bin', (req, res, n) =>
       serve(req, res, BIG, n === 0 ? { dropAfter: 150_000 } : {}),
     );
-    const entry = entryFor(server, 'r', [{ path: 'model.bin', bytes: BIG }]);
+    const entry = entryFor(servers.current, 'r', [{ path: 'model.bin', bytes: BIG }]);
     const rec = await installModel(entry, { ...d, ...FAST });
 
-    const reqs = server.requestsTo('/m/r/model.bin');
+    const reqs = servers.current.requestsTo('/m/r/model.bin');
     expect(reqs).toHaveLength(2);
     expect(reqs[0]!.range).toBeUndefined();
     const m = /^bytes=(\d+)-$/.exec(reqs[1]!.range ?? '');
@@ -107,21 +101,21 @@ describe('installModel', () => {
   it('resumes a partial file left by an earlier session, hashing the stored bytes again', async () => {
     const d = await freshDeps();
     await d.store.append('p', 'model.bin', BIG.subarray(0, 100_000), 0);
-    const entry = entryFor(server, 'p', [{ path: 'model.bin', bytes: BIG }]);
+    const entry = entryFor(servers.current, 'p', [{ path: 'model.bin', bytes: BIG }]);
     const rec = await installModel(entry, { ...d, ...FAST });
-    expect(server.requestsTo('/m/p/model.bin').map((r) => r.range)).toEqual(['bytes=100000-']);
+    expect(servers.current.requestsTo('/m/p/model.bin').map((r) => r.range)).toEqual(['bytes=100000-']);
     expect(rec.files[0]!.sha256).toBe(sha(BIG));
     expect(sha(await blobBytes(await d.store.read('p', 'model.bin')))).toBe(sha(BIG));
   });
 
   it('starts the file over when the server ignores the Range (200), and the result is still right', async () => {
     const d = await freshDeps();
-    server.route('/m/i/model.bin', (req, res, n) =>
+    servers.current.route('/m/i/model.bin', (req, res, n) =>
       serve(req, res, BIG, { ignoreRange: true, ...(n === 0 ? { dropAfter: 120_000 } : {}) }),
     );
-    const entry = entryFor(server, 'i', [{ path: 'model.bin', bytes: BIG }]);
+    const entry = entryFor(servers.current, 'i', [{ path: 'model.bin', bytes: BIG }]);
     const rec = await installModel(entry, { ...d, ...FAST });
-    const reqs = server.requestsTo('/m/i/model.bin');
+    const reqs = servers.current.requestsTo('/m/i/model.bin');
     expect(reqs).toHaveLength(2);
     expect(reqs[1]!.range).toMatch(/^bytes=\d+-$/);
     expect(rec.files[0]).toMatchObject({ bytes: BIG.length, sha256: sha(BIG) });
@@ -131,12 +125,14 @@ describe('installModel', () => {
   it('treats 416 on a whole partial as complete (size not pinned) and records the computed hash', async () => {
     const d = await freshDeps();
     await d.store.append('w', 'model.bin', SMALL, 0);
-    const entry = entryFor(server, 'w', [{ path: 'model.bin', bytes: SMALL }], {
+    const entry = entryFor(servers.current, 'w', [{ path: 'model.bin', bytes: SMALL }], {
       pinned: false,
       sizes: false,
     });
     const rec = await installModel(entry, { ...d, ...FAST });
-    expect(server.requestsTo('/m/w/model.bin').map((r) => r.range)).toEqual([`bytes=${SMALL.length}-`]);
+    expect(servers.current.requestsTo('/m/w/model.bin').map((r) => r.range)).toEqual([
+      `bytes=${SMALL.length}-`,
+    ]);
     expect(rec.files[0]).toMatchObject({ bytes: SMALL.length, sha256: sha(SMALL), pinned: false });
     const [status] = await listModels([entry], d);
     expect(status).toMatchObject({ installed: true, verified: false });
@@ -146,21 +142,21 @@ describe('installModel', () => {
     const d = await freshDeps();
     const bad = BIG.slice();
     bad[123_456] = bad[123_456]! ^ 0xff;
-    server.route('/m/c/model.bin', bad);
-    const entry = entryFor(server, 'c', [{ path: 'model.bin', bytes: BIG }]);
+    servers.current.route('/m/c/model.bin', bad);
+    const entry = entryFor(servers.current, 'c', [{ path: 'model.bin', bytes: BIG }]);
     const err = await installModel(entry, { ...d, ...FAST }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelIntegrityError);
     expect((err as Error).message).toMatch(/model\.bin does not match its pinned SHA-256.*discarded/);
     expect(d.store.list()).toEqual([]);
     expect(await d.store.usage()).toBe(0);
     expect(await d.registry.get('c')).toBeUndefined();
-    expect(server.requestsTo('/m/c/model.bin')).toHaveLength(1); // not retried: the bytes are wrong
+    expect(servers.current.requestsTo('/m/c/model.bin')).toHaveLength(1); // not retried: the bytes are wrong
   });
 
   it('rejects a file whose size differs from the pinned one before reading it all', async () => {
     const d = await freshDeps();
-    server.route('/m/s/model.bin', prngBytes(BIG.length + 10, 1));
-    const entry = entryFor(server, 's', [{ path: 'model.bin', bytes: BIG }]);
+    servers.current.route('/m/s/model.bin', prngBytes(BIG.length + 10, 1));
+    const entry = entryFor(servers.current, 's', [{ path: 'model.bin', bytes: BIG }]);
     await expect(installModel(entry, { ...d, ...FAST })).rejects.toThrow(
       /is 300010 bytes on the server, but 300000 are pinned/,
     );
@@ -171,34 +167,34 @@ describe('installModel', () => {
   it('retries a body shorter than its Content-Length, then fails naming the URL', async () => {
     const d = await freshDeps();
     // Always half the file, and never honouring the Range: no attempt gets further than the last.
-    server.route('/m/t/model.bin', (req, res) =>
+    servers.current.route('/m/t/model.bin', (req, res) =>
       serve(req, res, BIG, { ignoreRange: true, dropAfter: 150_000 }),
     );
-    const entry = entryFor(server, 't', [{ path: 'model.bin', bytes: BIG }]);
+    const entry = entryFor(servers.current, 't', [{ path: 'model.bin', bytes: BIG }]);
     const err = await installModel(entry, { ...d, ...FAST, retries: 2 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelDownloadError);
-    expect((err as ModelDownloadError).url).toBe(server.url('/m/t/model.bin'));
-    expect((err as Error).message).toContain(server.url('/m/t/model.bin'));
+    expect((err as ModelDownloadError).url).toBe(servers.current.url('/m/t/model.bin'));
+    expect((err as Error).message).toContain(servers.current.url('/m/t/model.bin'));
     expect((err as Error).message).toMatch(/after 3 attempts/);
-    expect(server.requestsTo('/m/t/model.bin')).toHaveLength(3);
+    expect(servers.current.requestsTo('/m/t/model.bin')).toHaveLength(3);
     expect(await d.registry.get('t')).toBeUndefined();
   });
 
   it('fails at once on HTTP 404 with ModelDownloadError naming the status', async () => {
     const d = await freshDeps();
-    const entry = entryFor(server, 'nf', [{ path: 'model.bin', bytes: SMALL }]);
-    entry.files[0]!.url = server.url('/missing/model.bin');
+    const entry = entryFor(servers.current, 'nf', [{ path: 'model.bin', bytes: SMALL }]);
+    entry.files[0]!.url = servers.current.url('/missing/model.bin');
     const err = await installModel(entry, { ...d, ...FAST }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelDownloadError);
     expect((err as ModelDownloadError).status).toBe(404);
     expect((err as Error).message).toMatch(/HTTP 404/);
     expect((err as Error).message).toContain('/missing/model.bin');
-    expect(server.requestsTo('/missing/model.bin')).toHaveLength(1);
+    expect(servers.current.requestsTo('/missing/model.bin')).toHaveLength(1);
   });
 
   it('retries 503 with backoff and succeeds', async () => {
     const d = await freshDeps();
-    server.route('/m/u/model.bin', (req, res, n) => {
+    servers.current.route('/m/u/model.bin', (req, res, n) => {
       if (n < 2) {
         res.writeHead(503);
         res.end();
@@ -206,30 +202,30 @@ describe('installModel', () => {
       }
       return serve(req, res, SMALL);
     });
-    const entry = entryFor(server, 'u', [{ path: 'model.bin', bytes: SMALL }]);
+    const entry = entryFor(servers.current, 'u', [{ path: 'model.bin', bytes: SMALL }]);
     const t0 = Date.now();
     const rec = await installModel(entry, { ...d, ...FAST, backoffMs: 20 });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(55); // 20 + 40 ms of backoff
     expect(rec.files[0]!.sha256).toBe(sha(SMALL));
-    expect(server.requestsTo('/m/u/model.bin')).toHaveLength(3);
+    expect(servers.current.requestsTo('/m/u/model.bin')).toHaveLength(3);
   });
 
   it('gives up on a stalled connection and retries it', async () => {
     const d = await freshDeps();
-    server.route('/m/st/model.bin', (req, res, n) =>
+    servers.current.route('/m/st/model.bin', (req, res, n) =>
       serve(req, res, BIG, n === 0 ? { stallAfter: 50_000 } : {}),
     );
-    const entry = entryFor(server, 'st', [{ path: 'model.bin', bytes: BIG }]);
+    const entry = entryFor(servers.current, 'st', [{ path: 'model.bin', bytes: BIG }]);
     const rec = await installModel(entry, { ...d, ...FAST, stallMs: 150 });
     expect(rec.files[0]!.sha256).toBe(sha(BIG));
-    const reqs = server.requestsTo('/m/st/model.bin');
+    const reqs = servers.current.requestsTo('/m/st/model.bin');
     expect(reqs).toHaveLength(2);
     expect(reqs[1]!.range).toMatch(/^bytes=[1-9]\d*-$/);
   });
 
   it('refuses with ModelQuotaError before any request when the space is short', async () => {
     const d = await freshDeps();
-    const entry = entryFor(server, 'q', [
+    const entry = entryFor(servers.current, 'q', [
       { path: 'model.bin', bytes: BIG },
       { path: 'voices/af_heart.bin', bytes: SMALL },
     ]);
@@ -242,14 +238,14 @@ describe('installModel', () => {
     expect((err as Error).message).toMatch(/needs 340\.0 kB, 100\.0 kB free/);
     expect((err as ModelQuotaError).needed).toBe(340_000);
     expect((err as ModelQuotaError).available).toBe(100_000);
-    expect(server.seen).toHaveLength(0);
+    expect(servers.current.seen).toHaveLength(0);
     expect(d.store.list()).toEqual([]);
   });
 
   it('counts bytes already downloaded when checking the quota', async () => {
     const d = await freshDeps();
     await d.store.append('qq', 'model.bin', BIG.subarray(0, 250_000), 0);
-    const entry = entryFor(server, 'qq', [{ path: 'model.bin', bytes: BIG }]);
+    const entry = entryFor(servers.current, 'qq', [{ path: 'model.bin', bytes: BIG }]);
     const rec = await installModel(entry, {
       ...d,
       ...FAST,
@@ -260,10 +256,10 @@ describe('installModel', () => {
 
   it('cancels promptly, keeps the partial, and a later install resumes from it', async () => {
     const d = await freshDeps();
-    server.route('/m/x/model.bin', (req, res, n) =>
+    servers.current.route('/m/x/model.bin', (req, res, n) =>
       serve(req, res, BIG, n === 0 ? { chunk: 8_192, delayMs: 25 } : {}),
     );
-    const entry = entryFor(server, 'x', [{ path: 'model.bin', bytes: BIG }]);
+    const entry = entryFor(servers.current, 'x', [{ path: 'model.bin', bytes: BIG }]);
     const ac = new AbortController();
     let abortedAt = 0;
     const err = await installModel(entry, {
@@ -286,28 +282,31 @@ describe('installModel', () => {
     expect(await d.registry.get('x')).toBeUndefined();
 
     const rec = await installModel(entry, { ...d, ...FAST });
-    expect(server.requestsTo('/m/x/model.bin').map((r) => r.range)).toEqual([undefined, `bytes=${partial}-`]);
+    expect(servers.current.requestsTo('/m/x/model.bin').map((r) => r.range)).toEqual([
+      undefined,
+      `bytes=${partial}-`,
+    ]);
     expect(rec.files[0]!.sha256).toBe(sha(BIG));
   });
 
   it('does nothing when cancelled before it starts', async () => {
     const d = await freshDeps();
-    const entry = entryFor(server, 'y', [{ path: 'model.bin', bytes: SMALL }]);
+    const entry = entryFor(servers.current, 'y', [{ path: 'model.bin', bytes: SMALL }]);
     const ac = new AbortController();
     ac.abort();
     await expect(installModel(entry, { ...d, ...FAST, signal: ac.signal })).rejects.toBeInstanceOf(
       CancelledError,
     );
-    expect(server.seen).toHaveLength(0);
+    expect(servers.current.seen).toHaveLength(0);
   });
 
   it('a cancel during the backoff wait ends the install at once', async () => {
     const d = await freshDeps();
-    server.route('/m/b/model.bin', (_req, res) => {
+    servers.current.route('/m/b/model.bin', (_req, res) => {
       res.writeHead(503);
       res.end();
     });
-    const entry = entryFor(server, 'b', [{ path: 'model.bin', bytes: SMALL }]);
+    const entry = entryFor(servers.current, 'b', [{ path: 'model.bin', bytes: SMALL }]);
     const ac = new AbortController();
     const p = installModel(entry, { ...d, ...FAST, backoffMs: 10_000, signal: ac.signal });
     await new Promise((r) => setTimeout(r, 100));
@@ -319,7 +318,7 @@ describe('installModel', () => {
 
   it('after a failed file, verified files of the model are kept and the next install only fetches the rest', async () => {
     const d = await freshDeps();
-    server.route('/m/k/b.bin', (req, res, n) => {
+    servers.current.route('/m/k/b.bin', (req, res, n) => {
       if (n === 0) {
         res.writeHead(500);
         res.end();
@@ -327,7 +326,7 @@ describe('installModel', () => {
       }
       return serve(req, res, SMALL);
     });
-    const entry = entryFor(server, 'k', [
+    const entry = entryFor(servers.current, 'k', [
       { path: 'a.bin', bytes: BIG },
       { path: 'b.bin', bytes: SMALL },
     ]);
@@ -337,13 +336,13 @@ describe('installModel', () => {
     expect(await d.registry.get('k')).toBeUndefined();
     expect(await d.store.size('k', 'a.bin')).toBe(BIG.length);
     const rec = await installModel(entry, { ...d, ...FAST });
-    expect(server.requestsTo('/m/k/a.bin')).toHaveLength(1);
+    expect(servers.current.requestsTo('/m/k/a.bin')).toHaveLength(1);
     expect(rec.files.map((f) => f.sha256)).toEqual([sha(BIG), sha(SMALL)]);
   });
 
   it('records an unpinned file with the hash it computed', async () => {
     const d = await freshDeps();
-    const entry = entryFor(server, 'un', [{ path: 'model.bin', bytes: SMALL }], {
+    const entry = entryFor(servers.current, 'un', [{ path: 'model.bin', bytes: SMALL }], {
       pinned: false,
       sizes: false,
     });
@@ -360,12 +359,12 @@ describe('installModel', () => {
     const noResume = Object.assign(Object.create(store) as MemoryModelStore, {
       partialSize: async () => 0,
     });
-    server.route('/m/nr/model.bin', (req, res, n) =>
+    servers.current.route('/m/nr/model.bin', (req, res, n) =>
       serve(req, res, BIG, n === 0 ? { dropAfter: 100_000 } : {}),
     );
-    const entry = entryFor(server, 'nr', [{ path: 'model.bin', bytes: BIG }]);
+    const entry = entryFor(servers.current, 'nr', [{ path: 'model.bin', bytes: BIG }]);
     const rec = await installModel(entry, { ...d, store: noResume, ...FAST });
-    expect(server.requestsTo('/m/nr/model.bin').map((r) => r.range)).toEqual([undefined, undefined]);
+    expect(servers.current.requestsTo('/m/nr/model.bin').map((r) => r.range)).toEqual([undefined, undefined]);
     expect(rec.files[0]!.sha256).toBe(sha(BIG));
     expect(sha(await blobBytes(await store.read('nr', 'model.bin')))).toBe(sha(BIG));
   });

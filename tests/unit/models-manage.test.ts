@@ -1,6 +1,6 @@
 // Model management around the installer: delete, list, storage summary, "install everything needed for
 // offline use", the catalogue, and the IndexedDB migration that added the `models` store.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openDB } from 'idb';
 import { readFileSync } from 'node:fs';
 import {
@@ -29,25 +29,17 @@ import { CancelledError } from '../../src/lib/engine/types';
 import { DB_VERSION, openTimbreDB } from '../../src/lib/storage/db';
 import { PRESET_VOICES } from '../../src/lib/voices/presets';
 import { manifest } from '../../scripts/vite-models';
-import { entryFor, freshDeps, prngBytes, sha, TestServer } from './models-helpers';
+import { entryFor, freshDeps, prngBytes, sha, FAST, useTestServer } from './models-helpers';
 
 const A = prngBytes(120_000, 21);
 const B = prngBytes(30_000, 22);
-const FAST = { backoffMs: 5, quota: async () => null };
-
-let server: TestServer;
-beforeEach(async () => {
-  server = await new TestServer().start();
-});
-afterEach(async () => {
-  await server.close();
-});
+const servers = useTestServer();
 
 describe('delete, list and summary', () => {
   it('deleteModel removes the files and the record; listModels and storageSummary follow', async () => {
     const d = await freshDeps();
-    const one = entryFor(server, 'one', [{ path: 'a.bin', bytes: A }]);
-    const two = entryFor(server, 'two', [{ path: 'nested/b.bin', bytes: B }]);
+    const one = entryFor(servers.current, 'one', [{ path: 'a.bin', bytes: A }]);
+    const two = entryFor(servers.current, 'two', [{ path: 'nested/b.bin', bytes: B }]);
     await installModel(one, { ...d, ...FAST });
     await d.store.append('two', 'nested/b.bin', B.subarray(0, 1000), 0); // an interrupted download
 
@@ -89,7 +81,7 @@ describe('delete, list and summary', () => {
 
   it('flags an update when the catalogue pins other bytes, and a missing file as not installed', async () => {
     const d = await freshDeps();
-    const e = entryFor(server, 'up', [{ path: 'a.bin', bytes: A }]);
+    const e = entryFor(servers.current, 'up', [{ path: 'a.bin', bytes: A }]);
     await installModel(e, { ...d, ...FAST });
     const changed = { ...e, files: [{ ...e.files[0]!, sha256: sha(B) }] };
     expect((await listModels([changed], d))[0]).toMatchObject({ installed: true, update_available: true });
@@ -99,18 +91,18 @@ describe('delete, list and summary', () => {
 
   it('installs again a file whose pinned hash changed, keeping the rest', async () => {
     const d = await freshDeps();
-    const e = entryFor(server, 'ch', [
+    const e = entryFor(servers.current, 'ch', [
       { path: 'a.bin', bytes: A },
       { path: 'b.bin', bytes: B },
     ]);
     await installModel(e, { ...d, ...FAST });
     const B2 = prngBytes(B.length, 99);
-    server.route('/m/ch/b.bin', B2);
+    servers.current.route('/m/ch/b.bin', B2);
     const changed = { ...e, files: [e.files[0]!, { ...e.files[1]!, sha256: sha(B2) }] };
     const rec = await installModel(changed, { ...d, ...FAST });
     expect(rec.files.map((f) => f.sha256)).toEqual([sha(A), sha(B2)]);
-    expect(server.requestsTo('/m/ch/a.bin')).toHaveLength(1);
-    expect(server.requestsTo('/m/ch/b.bin')).toHaveLength(2);
+    expect(servers.current.requestsTo('/m/ch/a.bin')).toHaveLength(1);
+    expect(servers.current.requestsTo('/m/ch/b.bin')).toHaveLength(2);
   });
 });
 
@@ -118,9 +110,9 @@ describe('install everything needed for offline use', () => {
   it('installs every required model with one progress across all of them', async () => {
     const d = await freshDeps();
     const catalog = [
-      entryFor(server, 'r1', [{ path: 'a.bin', bytes: A }], { required: true, bundled: true }),
-      entryFor(server, 'opt', [{ path: 'a.bin', bytes: A }]),
-      entryFor(server, 'r2', [{ path: 'b.bin', bytes: B }], { required: true }),
+      entryFor(servers.current, 'r1', [{ path: 'a.bin', bytes: A }], { required: true, bundled: true }),
+      entryFor(servers.current, 'opt', [{ path: 'a.bin', bytes: A }]),
+      entryFor(servers.current, 'r2', [{ path: 'b.bin', bytes: B }], { required: true }),
     ];
     const events: InstallProgress[] = [];
     const recs = await installRequired(catalog, { ...d, ...FAST, onProgress: (p) => events.push(p) });
@@ -128,7 +120,7 @@ describe('install everything needed for offline use', () => {
       ['r1', 'bundled'],
       ['r2', 'download'],
     ]);
-    expect(server.requestsTo('/m/opt/a.bin')).toHaveLength(0);
+    expect(servers.current.requestsTo('/m/opt/a.bin')).toHaveLength(0);
     const total = A.length + B.length;
     expect(events.every((e) => e.total === total)).toBe(true);
     expect(events.at(-1)).toMatchObject({ done: total, file: 'r2' });
@@ -140,8 +132,8 @@ describe('install everything needed for offline use', () => {
   it('checks the quota for all of them before downloading any', async () => {
     const d = await freshDeps();
     const catalog = [
-      entryFor(server, 'r1', [{ path: 'a.bin', bytes: A }], { required: true }),
-      entryFor(server, 'r2', [{ path: 'b.bin', bytes: B }], { required: true }),
+      entryFor(servers.current, 'r1', [{ path: 'a.bin', bytes: A }], { required: true }),
+      entryFor(servers.current, 'r2', [{ path: 'b.bin', bytes: B }], { required: true }),
     ];
     const err = await installMany(catalog, {
       ...d,
@@ -150,14 +142,14 @@ describe('install everything needed for offline use', () => {
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelQuotaError);
     expect((err as Error).message).toMatch(/for 2 models: needs 150\.0 kB, 120\.0 kB free/);
-    expect(server.seen).toHaveLength(0);
+    expect(servers.current.seen).toHaveLength(0);
   });
 
   it('stops at a cancel, and skips installed models on the next run', async () => {
     const d = await freshDeps();
     const catalog = [
-      entryFor(server, 'r1', [{ path: 'a.bin', bytes: A }], { required: true }),
-      entryFor(server, 'r2', [{ path: 'b.bin', bytes: B }], { required: true }),
+      entryFor(servers.current, 'r1', [{ path: 'a.bin', bytes: A }], { required: true }),
+      entryFor(servers.current, 'r2', [{ path: 'b.bin', bytes: B }], { required: true }),
     ];
     const ac = new AbortController();
     await expect(
@@ -173,7 +165,7 @@ describe('install everything needed for offline use', () => {
     expect(await d.registry.get('r1')).toBeDefined();
     expect(await d.registry.get('r2')).toBeUndefined();
     await installRequired(catalog, { ...d, ...FAST });
-    expect(server.requestsTo('/m/r1/a.bin')).toHaveLength(1);
+    expect(servers.current.requestsTo('/m/r1/a.bin')).toHaveLength(1);
     expect(await d.registry.get('r2')).toBeDefined();
   });
 });
@@ -280,25 +272,25 @@ describe('catalogue', () => {
   });
 
   it('loads both files from the origin; a missing catalogue is only the bundled set; offline uses the last one', async () => {
-    server.route('/models/manifest.json', (_req, res) => {
+    servers.current.route('/models/manifest.json', (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(bundledManifest()));
     });
-    let loaded = await loadCatalog({ base: server.base });
+    let loaded = await loadCatalog({ base: servers.current.base });
     expect(loaded.models.map((m) => m.id)).toEqual(['kokoro-82m-q8', 'whisper-base-q8']);
-    expect(loaded.models[0]!.files[0]!.url).toBe(`${server.base}/models/kokoro-82m-q8/model.onnx`);
+    expect(loaded.models[0]!.files[0]!.url).toBe(`${servers.current.base}/models/kokoro-82m-q8/model.onnx`);
 
-    server.route('/models/catalog.json', (_req, res) => {
+    servers.current.route('/models/catalog.json', (_req, res) => {
       res.writeHead(200, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify(extraCatalog()));
     });
     const d = await freshDeps();
     const cache = metaCatalogCache(d.db);
-    loaded = await loadCatalogCached(cache, { base: server.base });
+    loaded = await loadCatalogCached(cache, { base: servers.current.base });
     expect(loaded.models).toHaveLength(3);
 
     const offline = await loadCatalogCached(cache, {
-      base: server.base,
+      base: servers.current.base,
       fetch: async () => {
         throw new TypeError('Failed to fetch');
       },
@@ -307,7 +299,10 @@ describe('catalogue', () => {
     expect(offline.problems[0]).toMatch(/last known catalogue/);
     const empty = metaCatalogCache((await freshDeps()).db);
     await expect(
-      loadCatalogCached(empty, { base: server.base, fetch: () => Promise.reject(new TypeError('offline')) }),
+      loadCatalogCached(empty, {
+        base: servers.current.base,
+        fetch: () => Promise.reject(new TypeError('offline')),
+      }),
     ).rejects.toThrow(/offline/);
   });
 
