@@ -62,6 +62,12 @@ export function createApiContext(opts: {
     callerOrigin: opts.callerOrigin,
     catalog:
       opts.catalog ??
-      (() => fullCatalog(opts.db, opts.origin ?? globalThis.location?.origin ?? 'http://localhost/')),
+      (() => {
+        // The catalogue lives on the app's origin; where there is none (Node), there is nothing to fetch.
+        const origin = opts.origin ?? globalThis.location?.origin;
+        return origin
+          ? fullCatalog(opts.db, origin)
+          : Promise.reject(new Error('no app origin to load the catalogue from'));
+      }),
   };
 }
