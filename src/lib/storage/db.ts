@@ -4,6 +4,9 @@ import { PRESET_VOICES } from '../voices/presets';
 import type { ApiKeyRecord } from '../auth/keys';
 import type { JobRecord } from '../engine/jobs';
 import type { InstalledModel } from '../models/types';
+import type { HistoryRecord } from './history';
+import type { StoredLexiconEntry } from './lexicon';
+import type { VoicePreview } from './previews';
 
 export interface RateBucket {
   /** `${keyId}|${scope}` */
@@ -20,13 +23,19 @@ export interface TimbreSchema extends DBSchema {
   meta: { key: string; value: unknown };
   /** v2: models whose every file is verified and stored (the bytes live in OPFS or Cache Storage). */
   models: { key: string; value: InstalledModel };
+  /** v3: every speech generation (text, voice, parameters, audio). */
+  history: { key: string; value: HistoryRecord; indexes: { created_at: number } };
+  /** v3: pronunciation lexicon entries; id = `${scope}|${word lower-cased}`. */
+  lexicon: { key: string; value: StoredLexiconEntry; indexes: { scope: string } };
+  /** v3: short generated previews of voices, made on first request and kept. */
+  previews: { key: string; value: VoicePreview };
 }
 
 export type TimbreDB = IDBPDatabase<TimbreSchema>;
 
 export const DB_NAME = 'timbre';
 /** Bump with a new step in MIGRATIONS; steps run in order from the stored version. */
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 type Migration = (
   db: IDBPDatabase<TimbreSchema>,
@@ -51,6 +60,12 @@ const MIGRATIONS: Migration[] = [
   // v2: the model manager's record of installed models.
   (db) => {
     db.createObjectStore('models', { keyPath: 'id' });
+  },
+  // v3: speech history, the stored pronunciation lexicon, voice previews.
+  (db) => {
+    db.createObjectStore('history', { keyPath: 'id' }).createIndex('created_at', 'created_at');
+    db.createObjectStore('lexicon', { keyPath: 'id' }).createIndex('scope', 'scope');
+    db.createObjectStore('previews', { keyPath: 'voice_id' });
   },
 ];
 
