@@ -353,8 +353,8 @@ describe('errors', () => {
   });
 });
 
-describe('database migration v1 → v2', () => {
-  it('adds the models store and keeps the voices and keys of a v1 database', async () => {
+describe('database migrations v1 → current', () => {
+  it('adds the models, history, lexicon and preview stores and keeps the voices and keys of a v1 database', async () => {
     expect(DB_VERSION).toBeGreaterThanOrEqual(2);
     const name = `v1-${process.pid}-${Date.now()}`;
     // The v1 schema exactly as it shipped.
@@ -386,15 +386,22 @@ describe('database migration v1 → v2', () => {
     expect(await db.get('meta', 'something')).toBe('kept');
     await db.put('models', { id: 'm', files: [], installed_at: 1, origin: 'import' });
     expect(await db.getAll('models')).toHaveLength(1);
+    // v3 stores exist with their indexes.
+    expect(db.transaction('history').store.indexNames.contains('created_at')).toBe(true);
+    expect(db.transaction('lexicon').store.indexNames.contains('scope')).toBe(true);
+    expect(db.transaction('previews').store.keyPath).toBe('voice_id');
     db.close();
 
     // A fresh database gets every store and the presets, as before.
     const fresh = await openTimbreDB(`${name}-fresh`);
     expect([...fresh.objectStoreNames].sort()).toEqual([
       'apiKeys',
+      'history',
       'jobs',
+      'lexicon',
       'meta',
       'models',
+      'previews',
       'rateLimits',
       'voices',
     ]);
