@@ -25,13 +25,19 @@ const ALLOWED_ERRORS = new Set(
     .map(([, s]) => s),
 );
 
-/** Runs engine operations at once (no compute), honouring cancellation. */
+/** Runs engine operations at once (no compute), honouring cancellation; speech is a short tone. */
 function instantEngine(): ApiContext['engine'] {
   return {
     hostCount: async () => 1,
-    run: (async (_op: string, args: unknown, opts?: RunOptions) => {
+    run: (async (op: string, args: unknown, opts?: RunOptions) => {
       await new Promise((r) => setTimeout(r, 0));
       if (opts?.signal?.aborted) throw new CancelledError();
+      if (op === 'tts.generate') {
+        const samples = Float32Array.from({ length: 240 }, (_, i) => Math.sin(i / 3) / 2);
+        opts?.onProgress?.({ stage: 'chunk', done: 1, total: 1, data: { samples, sampleRate: 24000 } });
+        return { samples, sampleRate: 24000, chunks: [], dropped_chars: 0 };
+      }
+      if (op === 'audio.encode') return { bytes: new Uint8Array(16), mime: 'audio/mpeg' };
       opts?.onProgress?.({ stage: 'compute', done: 1, total: 1 });
       return { gflops: 1, size: (args as { size?: number }).size ?? 0, repeats: 1, seconds: 0 };
     }) as ApiContext['engine']['run'],
@@ -459,7 +465,7 @@ it(
     const touchedVoices = new Set<string>();
     const touchedKeys = new Set<string>();
     const createdKeys = new Set<string>();
-    const stats = { statuses: new Map<number, number>(), ok: 0, sse: 0 };
+    const stats = { statuses: new Map<number, number>(), ok: 0, sse: 0, audio: 0 };
     const describe = (s: Sent) =>
       `${s.method} ${s.path.slice(0, 120)} key=${s.keyKind} body=${s.bodyKind} ct=${s.contentType}`;
 
@@ -547,6 +553,12 @@ it(
           await res.body?.cancel();
           return;
         }
+        // Speech routes answer audio bytes.
+        if (/^(audio\/|application\/octet-stream)/.test(res.headers.get('Content-Type') ?? '')) {
+          stats.audio++;
+          if (!(await res.arrayBuffer()).byteLength) fail('2xx audio body is empty');
+          return;
+        }
         const text = await res.text();
         let data: Record<string, unknown> = {};
         try {
@@ -617,7 +629,7 @@ it(
     await new Promise((r) => setTimeout(r, 100));
     for (let n = 0; n < 100 && ctx.jobs.stats().running > 0; n++) await new Promise((r) => setTimeout(r, 20));
 
-    const summary = `seed ${SEED}: ${REQUESTS} requests in ${ms} ms; 2xx ${stats.ok} (SSE ${stats.sse}); statuses ${JSON.stringify(Object.fromEntries([...stats.statuses].sort((a, b) => a[0] - b[0])))}`;
+    const summary = `seed ${SEED}: ${REQUESTS} requests in ${ms} ms; 2xx ${stats.ok} (SSE ${stats.sse}, audio ${stats.audio}); statuses ${JSON.stringify(Object.fromEntries([...stats.statuses].sort((a, b) => a[0] - b[0])))}`;
     if (failures.length)
       throw new Error(
         `FUZZ FAILED (reproduce with FUZZ_SEED=${SEED}): ${failures.length} failures\n${failures.slice(0, 15).join('\n')}\n${summary}`,

@@ -16,6 +16,7 @@ beforeAll(async () => {
 
 interface JsonSchema {
   type?: string | string[];
+  anyOf?: JsonSchema[];
   enum?: unknown[];
   properties?: Record<string, JsonSchema>;
   required?: string[];
@@ -55,6 +56,14 @@ function sample(s: JsonSchema): unknown {
 }
 
 function wrongType(s: JsonSchema): unknown[] {
+  // A union (e.g. OpenAI's voice: a name or {id}): values that none of its branches take.
+  if (s.anyOf) {
+    const types = new Set(s.anyOf.map((b) => b.type));
+    const jsonType = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+    const bad = [12345, true, null, ['a'], 'x', { a: 1 }].filter((v) => !types.has(jsonType(v)));
+    // A strict object branch still refuses an object with fields it does not know.
+    return types.has('object') ? [...bad, { unexpected: 1 }] : bad;
+  }
   switch (s.type) {
     case 'string':
       return [12345, true, null, ['a'], { a: 1 }];
@@ -115,10 +124,13 @@ it('the generated cases cover the known body and query routes', () => {
       'POST /v1/audio/speech',
       'POST /api/text/split',
       'PUT /api/voices/{id}',
+      'POST /v1/tts',
+      'POST /api/v1/tts',
+      'POST /api/v1/tts/stream',
     ].sort(),
   );
   expect(queryRoutes.map(label).sort()).toEqual(
-    ['GET /api/voices', 'GET /api/voices/export', 'GET /v1/voices'].sort(),
+    ['GET /api/voices', 'GET /api/voices/export', 'GET /v1/voices', 'GET /api/v1/tts/history'].sort(),
   );
 });
 

@@ -8,6 +8,7 @@ import * as keys from './handlers/keys';
 import * as jobs from './handlers/jobs';
 import * as models from './handlers/models';
 import * as speech from './handlers/speech';
+import * as history from './handlers/history';
 import { ApiError } from './errors';
 import { buildOpenApi } from './openapi';
 import { json } from './http';
@@ -282,7 +283,7 @@ export const ROUTES: AnyRoute[] = [
     body: speech.presetSpeechBody,
     bodyLimit: 64 * 1024,
     summary:
-      'Speak text in a preset, mixed or designed voice (Kokoro): JSON with base64 WAV/PCM and sentence timings; temperature is accepted and ignored',
+      'Speak text (≤ 5000 characters) in a preset, mixed or designed voice (Kokoro): JSON with base64 WAV/PCM and sentence timings; kept in the history (storage full: 507 whose error carries the audio); temperature is accepted and ignored',
     handler: async (r, ctx) => speech.presetSpeech(r.body, keyOf(r.key), ctx),
   }),
   route({
@@ -293,8 +294,75 @@ export const ROUTES: AnyRoute[] = [
     body: speech.openAiSpeechBody,
     bodyLimit: 64 * 1024,
     summary:
-      'OpenAI audio.speech: tts-1, tts-1-hd and gpt-4o-mini-tts mean Kokoro; OpenAI voice names map to presets; mp3, opus, aac, flac, wav, pcm',
-    handler: async (r, ctx) => speech.openAiSpeech(r.body, keyOf(r.key), ctx),
+      'OpenAI audio.speech (input ≤ 4096 characters): tts-1, tts-1-hd and gpt-4o-mini-tts mean Kokoro; OpenAI voice names map to presets; mp3 (audio/mpeg), opus (audio/ogg; codecs=opus), aac (audio/aac), flac (audio/flac), wav (audio/wav), pcm (application/octet-stream, 24 kHz s16le). wav and pcm stream sentence by sentence (WAV header with streaming sizes); the compressed formats come whole once encoded. stream_format "sse": events speech.audio.delta {audio: base64} then speech.audio.done {usage}. X-Job-Id names the job to cancel',
+    handler: async (r, ctx) => speech.openAiSpeech(r.body, keyOf(r.key), ctx, r.request),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/tts',
+    scope: 'tts:generate',
+    tag: 'Speech',
+    body: speech.v1TtsBody,
+    bodyLimit: 64 * 1024,
+    summary:
+      'Text to speech (OpenAI-style family): {model "kokoro", text ≤ 5000, voice, format mp3|opus|aac|flac|wav|pcm, speed 0.5–2, language, stream}; audio bytes; stream=true streams wav/pcm sentence by sentence',
+    handler: async (r, ctx) => speech.v1Tts(r.body, keyOf(r.key), ctx, r.request),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/tts',
+    scope: 'tts:generate',
+    tag: 'Speech',
+    body: speech.fr02TtsBody,
+    bodyLimit: 64 * 1024,
+    summary:
+      'Text to speech, synchronous (streaming-TTS family): {text ≤ 5000, voice_id, format mp3|wav|pcm|opus, speed 0.5–2, volume −20…20 dB, temperature (ignored), latency}; audio bytes',
+    handler: async (r, ctx) => speech.fr02Tts(r.body, keyOf(r.key), ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/v1/tts/stream',
+    scope: 'tts:generate',
+    tag: 'Speech',
+    body: speech.fr02TtsBody,
+    bodyLimit: 64 * 1024,
+    summary:
+      'Streamed speech as a chunked audio response (there a WebSocket): the /api/v1/tts parameters; wav and pcm sentence by sentence, mp3 and opus whole once encoded; latency is accepted (Kokoro always streams per sentence)',
+    handler: async (r, ctx) => speech.fr02Stream(r.body, keyOf(r.key), ctx, r.request),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/tts/history',
+    scope: 'tts:generate',
+    tag: 'Speech',
+    query: S.historyQuery,
+    summary:
+      "Your key's generations, newest first (text, voice, parameters, duration, time taken; no audio): voice filter, offset/limit or page/page_size",
+    handler: async (r, ctx) => history.listHistory(r.query, keyOf(r.key), ctx),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/tts/history/{id}',
+    scope: 'tts:generate',
+    tag: 'Speech',
+    summary: 'One generation with its audio (16-bit WAV as base64)',
+    handler: async (r, ctx) => history.getHistory(r.params.id!, keyOf(r.key), ctx),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/tts/history/{id}/audio',
+    scope: 'tts:generate',
+    tag: 'Speech',
+    summary: "One generation's audio (audio/wav)",
+    handler: async (r, ctx) => history.historyAudio(r.params.id!, keyOf(r.key), ctx),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/v1/tts/history/{id}',
+    scope: 'tts:generate',
+    tag: 'Speech',
+    summary: 'Delete a generation from the history',
+    handler: async (r, ctx) => history.deleteHistory(r.params.id!, keyOf(r.key), ctx),
   }),
   // Planned: each answers 501 with the reason until its issue lands.
   planned(
@@ -306,17 +374,6 @@ export const ROUTES: AnyRoute[] = [
     SPEECH,
   ),
   planned('POST', '/api/generate/clone', 'tts:generate', 'Speech', 'Speak text in a cloned voice', CLONE),
-  planned('POST', '/v1/tts', 'tts:generate', 'Speech', 'Text to speech (OpenAI-style family)', SPEECH),
-  planned(
-    'POST',
-    '/api/v1/tts',
-    'tts:generate',
-    'Speech',
-    'Short text to speech (streaming-TTS family)',
-    SPEECH,
-  ),
-  planned('POST', '/api/v1/tts/stream', 'tts:generate', 'Speech', 'Streamed speech (chunked audio)', SPEECH),
-  planned('GET', '/api/v1/tts/history', 'tts:generate', 'Speech', 'Generation history', SPEECH),
   planned(
     'POST',
     '/api/design/create',

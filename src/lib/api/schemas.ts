@@ -91,3 +91,11 @@ export const v1VoicesQuery = z.object({
 });
 
 export const exportQuery = z.object({ ids: z.string().max(10_000).optional() });
+
+export const historyQuery = z.object({
+  voice: z.string().max(1000).optional(),
+  offset: qInt(0, 1_000_000).optional(),
+  limit: qInt(1, 500).optional(),
+  page: qInt(1, 100_000).optional(),
+  page_size: qInt(1, 500).optional(),
+});

@@ -2,7 +2,7 @@ import type { TimbreDB } from '../storage/db';
 import type { EventBus } from './events';
 import type { EngineOpName, OpArgs } from './ops';
 import type { EngineGateway } from './remote';
-import type { Progress } from './types';
+import type { Progress, ProgressFn } from './types';
 import { newId } from '../auth/keys';
 import { toApiError } from '../api/errors';
 
@@ -61,7 +61,16 @@ export class JobManager {
     await tx.done;
   }
 
-  async start<K extends EngineOpName>(op: K, args: OpArgs<K>, owner: string): Promise<JobRecord> {
+  /**
+   * `opts.onProgress` sees every progress event with its payload (e.g. tts.generate's audio chunks, which
+   * streaming responses forward); the job record and the event bus get it without the payload.
+   */
+  async start<K extends EngineOpName>(
+    op: K,
+    args: OpArgs<K>,
+    owner: string,
+    opts: { onProgress?: ProgressFn } = {},
+  ): Promise<JobRecord> {
     await this.ready;
     const t = this.now();
     const job: JobRecord = {
@@ -77,7 +86,7 @@ export class JobManager {
     this.emit(job);
     const ac = new AbortController();
     this.controllers.set(job.id, ac);
-    this.settled.set(job.id, this.execute(job, args, ac));
+    this.settled.set(job.id, this.execute(job, args, ac, opts.onProgress));
     return job;
   }
 
@@ -85,6 +94,7 @@ export class JobManager {
     job: JobRecord,
     args: OpArgs<K>,
     ac: AbortController,
+    onProgress?: ProgressFn,
   ): Promise<JobRecord> {
     let cur: JobRecord = { ...job, status: 'running' };
     let lastWrite = 0;
@@ -101,6 +111,11 @@ export class JobManager {
       const result = await this.engine.run(job.op as K, args, {
         signal: ac.signal,
         onProgress: (p) => {
+          try {
+            if (!ac.signal.aborted) onProgress?.(p);
+          } catch {
+            // A caller's listener failing (e.g. a closed stream) must not fail the job.
+          }
           // Payloads (e.g. streamed audio chunks) go to the caller's own onProgress, never into the
           // job record or the event stream.
           const { data: _data, ...plain } = p;
