@@ -18,7 +18,7 @@ import ortNode from 'onnxruntime-node';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const DIR = join(root, '.cache', 'models', 'kokoro-82m-q8');
 const OUT = join(root, 'src', 'lib', 'voices', 'traits.json');
-const RUNS = Number(process.env.TRAIT_RUNS ?? 3);
+const RUNS = Number(process.env.TRAIT_RUNS ?? 2);
 const only = process.argv.slice(2);
 const log = (...a) => console.error('[traits]', ...a);
 
@@ -78,8 +78,30 @@ function commitOf(paths) {
 }
 
 const units = {};
-const voices = {};
-const ids = only.length ? only : vt.KOKORO_VOICE_IDS;
+// Written after every voice, so an interrupted run keeps what it measured; RESUME=1 skips those voices.
+const kept = existsSync(OUT) ? JSON.parse(readFileSync(OUT, 'utf8')) : null;
+const voices = only.length || process.env.RESUME === '1' ? { ...kept?.voices } : {};
+const ids = (only.length ? only : vt.KOKORO_VOICE_IDS).filter(
+  (id) => only.length || process.env.RESUME !== '1' || !voices[id],
+);
+function write() {
+  const out = {
+    about:
+      'Measured by npm run voices:traits (scripts/measure-voice-traits.mjs): each preset speaks `sentences[language]`; the measures of a voice are medians over its `runs` syntheses.',
+    script_commit: commitOf([
+      'scripts/measure-voice-traits.mjs',
+      'scripts/voice-traits.ts',
+      'src/lib/audio/pitch.ts',
+    ]),
+    model: 'kokoro-82m-q8',
+    runtime: 'onnxruntime-node (cpu)',
+    sentences: vt.SENTENCES,
+    phonemes: { ...kept?.phonemes, ...units },
+    voices: Object.fromEntries(vt.KOKORO_VOICE_IDS.filter((id) => voices[id]).map((id) => [id, voices[id]])),
+  };
+  writeFileSync(OUT, `${JSON.stringify(out, null, 2)}\n`);
+}
+
 const t0 = performance.now();
 for (const id of ids) {
   const meta = vt.presetVoice(id);
@@ -101,26 +123,11 @@ for (const id of ids) {
     loudness_db: r(pick('loudness_db'), 1),
     voiced_fraction: r(pick('voiced_fraction')),
     active_s: r(pick('active_s')),
+    runs: RUNS,
   };
   log(id, JSON.stringify(voices[id]), `${((performance.now() - t0) / 1000).toFixed(0)} s`);
+  write();
 }
 
-const previous = only.length && existsSync(OUT) ? JSON.parse(readFileSync(OUT, 'utf8')).voices : {};
-const out = {
-  about:
-    'Measured by npm run voices:traits (scripts/measure-voice-traits.mjs): each preset speaks `sentences[language]`; medians over `runs` syntheses.',
-  script_commit: commitOf([
-    'scripts/measure-voice-traits.mjs',
-    'scripts/voice-traits.ts',
-    'src/lib/audio/pitch.ts',
-  ]),
-  model: 'kokoro-82m-q8',
-  runtime: 'onnxruntime-node (cpu)',
-  phonemes: units,
-  runs: RUNS,
-  sentences: vt.SENTENCES,
-  voices: { ...previous, ...voices },
-};
-writeFileSync(OUT, `${JSON.stringify(out, null, 2)}\n`);
 await vite.close();
 log(`wrote ${OUT} (${Object.keys(voices).length} voices, ${((performance.now() - t0) / 1000).toFixed(0)} s)`);
