@@ -2,6 +2,8 @@
 import { openTimbreDB, type TimbreDB } from '../lib/storage/db';
 import { VoiceStore } from '../lib/storage/voices';
 import { KeyStore } from '../lib/storage/keys';
+import { HistoryStore } from '../lib/storage/history';
+import { PreviewStore } from '../lib/storage/previews';
 import { EngineBridge } from './engine';
 import { ModelsBridge } from './models';
 import { FormatsBridge } from './formats';
@@ -32,6 +34,10 @@ export class Studio {
   db!: TimbreDB;
   voices!: VoiceStore;
   keys!: KeyStore;
+  /** Speech generations (the Speak view's history). */
+  history!: HistoryStore;
+  /** Voice previews, generated on first request. */
+  previews!: PreviewStore;
   ready = $state(false);
   updateAvailable = $state(false);
   offlineReady = $state(false);
@@ -47,6 +53,8 @@ export class Studio {
     this.db = await openTimbreDB();
     this.voices = new VoiceStore(this.db);
     this.keys = new KeyStore(this.db);
+    this.history = new HistoryStore(this.db);
+    this.previews = new PreviewStore(this.db);
     this.ready = true;
   }
 

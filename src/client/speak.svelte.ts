@@ -1,0 +1,633 @@
+// The Speak view's state: the form (text, voice, controls), a generation streamed into Web Audio as its
+// sentences arrive, the finished result, voice previews, downloads and the history of generations.
+import type { Studio } from './studio.svelte';
+import type { Progress } from '../lib/engine/types';
+import type { SynthesizeParams } from '../lib/tts/kokoro';
+import type { TtsChunkData } from '../lib/tts/operation';
+import type { HistoryParams, HistoryRecord } from '../lib/storage/history';
+import type { Voice } from '../lib/voices/types';
+import { PlaybackPlan, spanAt } from '../lib/audio/playback-plan';
+import { decodeWav, encodeWav } from '../lib/tts/wav';
+import { isMixFormula, parseMixFormula } from '../lib/tts/voices';
+import { KOKORO_VOICE_IDS } from '../lib/voices/presets';
+import { PREVIEW_TEXT, sentenceOfRun, speakSentences, STUDIO_MAX_CHARS } from '../lib/speak/text';
+import { engineVoice, voiceLanguages } from '../lib/speak/voices';
+import { encodeLocally, type DownloadChoice } from '../lib/speak/download';
+
+export type SpeakStatus = 'idle' | 'generating';
+
+export interface SpeakError {
+  message: string;
+  /** The model is missing: the view links to the Models view. */
+  models: boolean;
+}
+
+export interface Span {
+  text: string;
+  start: number;
+  end: number;
+}
+
+export interface SpeakResult {
+  samples: Float32Array;
+  sampleRate: number;
+  duration: number;
+  /** Each sentence's span in the audio (empty for a replay from the history, which keeps none). */
+  spans: Span[];
+  text: string;
+  /** The voice as chosen (library id or formula) and what the engine was given. */
+  voice: string;
+  voiceResolved: string;
+  params: HistoryParams;
+  elapsedMs: number;
+  /** 16-bit WAV of the result, for the waveform's player. */
+  wav: Blob;
+  historyId?: string;
+}
+
+/** A generation's sentences and how far it has got. */
+export interface Spoken {
+  text: string;
+  sentences: string[];
+  /** Sentences with audio ready (index of the last one). */
+  ready: number;
+}
+
+const PRESETS = new Set<string>(KOKORO_VOICE_IDS);
+
+/** Plays streamed pieces gaplessly on an AudioContext, following a PlaybackPlan. */
+class StreamPlayer {
+  readonly plan = new PlaybackPlan();
+  /** The sentence each piece speaks. */
+  readonly sentenceOf: number[] = [];
+  private readonly out: GainNode;
+  private readonly sources = new Set<AudioBufferSourceNode>();
+  stopped = false;
+
+  constructor(readonly ctx: AudioContext) {
+    this.out = ctx.createGain();
+    this.out.connect(ctx.destination);
+  }
+
+  push(samples: Float32Array, sampleRate: number, sentence: number): void {
+    if (this.stopped) return;
+    this.sentenceOf.push(sentence);
+    if (!samples.length) {
+      this.plan.add(this.ctx.currentTime, 0);
+      return;
+    }
+    const buf = this.ctx.createBuffer(1, samples.length, sampleRate);
+    buf.copyToChannel(samples as Float32Array<ArrayBuffer>, 0);
+    const piece = this.plan.add(this.ctx.currentTime, buf.duration);
+    const src = this.ctx.createBufferSource();
+    src.buffer = buf;
+    src.connect(this.out);
+    src.onended = () => this.sources.delete(src);
+    this.sources.add(src);
+    src.start(piece.at);
+  }
+
+  get position(): number {
+    return this.plan.positionAt(this.ctx.currentTime);
+  }
+
+  get sentence(): number {
+    const i = this.plan.pieceAt(this.ctx.currentTime);
+    return i < 0 ? -1 : (this.sentenceOf[i] ?? -1);
+  }
+
+  /** Audio is scheduled and not all of it has played. */
+  get pending(): boolean {
+    return !this.stopped && this.plan.pieces.length > 0 && !this.plan.finishedAt(this.ctx.currentTime);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const s of this.sources) {
+      try {
+        s.stop();
+      } catch {
+        // never started
+      }
+      s.disconnect();
+    }
+    this.sources.clear();
+    this.out.disconnect();
+  }
+}
+
+function describe(e: unknown): SpeakError {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (err.name === 'ModelNotInstalledError')
+    return { message: `The speech model is not installed on this device. ${err.message}`, models: true };
+  if (err.name === 'EngineCrashedError') return { message: err.message, models: false };
+  return { message: err.message || 'Speech failed.', models: false };
+}
+
+export class SpeakSession {
+  // The form.
+  text = $state('');
+  /** A library voice id, or a mix formula not saved in the library. */
+  voice = $state('af_heart');
+  speed = $state(1);
+  volumeDb = $state(0);
+  pauseMs = $state(250);
+  /** '' = the voice's own language. */
+  language = $state('');
+
+  /** The library's voices Kokoro can speak with (presets, mixes, designed voices). */
+  voices = $state.raw<Voice[]>([]);
+
+  status = $state<SpeakStatus>('idle');
+  stage = $state('');
+  progress = $state({ done: 0, total: 0 });
+  error = $state<SpeakError | null>(null);
+  spoken = $state<Spoken | null>(null);
+  result = $state.raw<SpeakResult | null>(null);
+  /** Seconds into the result being heard (stream or waveform). */
+  position = $state(0);
+  /** The sentence being spoken, or -1. */
+  active = $state(-1);
+  /** The stream is still playing what was generated. */
+  streaming = $state(false);
+  /** ms from Generate to the first audio scheduled, and to the end of generation (the last run). */
+  firstAudioMs = $state<number | null>(null);
+  /** Bumped when the history changes, so its list reloads. */
+  historyRevision = $state(0);
+  /** Voice whose preview is being made or played. */
+  previewing = $state<string | null>(null);
+  previewLoading = $state(false);
+  /** The download being encoded (its id). */
+  downloading = $state<string | null>(null);
+  /** The person paused the stream (its clock is suspended). */
+  streamPaused = $state(false);
+  /** Bumped to ask the waveform to play the result from the start. */
+  playToken = $state(0);
+
+  readonly sentences = $derived(speakSentences(this.text));
+  readonly tooLong = $derived(this.text.length > STUDIO_MAX_CHARS);
+
+  private ctx: AudioContext | null = null;
+  private stream: StreamPlayer | null = null;
+  private ctl: AbortController | null = null;
+  private previewSource: AudioBufferSourceNode | null = null;
+  private previewCtl: AbortController | null = null;
+  private frame = 0;
+
+  constructor(private readonly studio: Studio) {}
+
+  // ------------------------------------------------------------------------------------- voices
+
+  async loadVoices(): Promise<void> {
+    const { voices } = await this.studio.voices.query({});
+    this.voices = voices.filter((v) => engineVoice(v) !== null);
+  }
+
+  /** What the engine is given for a voice as the form names it (library id or formula); null if unknown. */
+  resolve(voice: string): string | null {
+    const stored = this.voices.find((v) => v.id === voice);
+    if (stored) return engineVoice(stored);
+    if (PRESETS.has(voice)) return voice;
+    if (isMixFormula(voice)) {
+      try {
+        parseMixFormula(voice);
+        return voice;
+      } catch {
+        return null;
+      }
+    }
+    return null;
+  }
+
+  /** A readable name for a voice as the form names it. */
+  label(voice: string): string {
+    const stored = this.voices.find((v) => v.id === voice);
+    if (stored) return stored.name;
+    if (isMixFormula(voice)) return `Mix ${voice}`;
+    return voice;
+  }
+
+  /** Languages the chosen voice may be read in (its own first). */
+  get languages(): string[] {
+    const r = this.resolve(this.voice);
+    try {
+      return r ? voiceLanguages(r) : [];
+    } catch {
+      return [];
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ audio
+
+  private audio(): AudioContext {
+    this.ctx ??= new AudioContext({ latencyHint: 'interactive' });
+    if (this.ctx.state === 'suspended') void this.ctx.resume();
+    this.streamPaused = false;
+    return this.ctx;
+  }
+
+  /** Follows the stream's clock to move the position and the highlighted sentence. */
+  private follow = () => {
+    const s = this.stream;
+    if (!s) return;
+    if (!s.stopped) {
+      this.position = s.position;
+      this.active = s.sentence;
+    }
+    this.streaming = s.pending || this.status === 'generating';
+    if (this.streaming) this.frame = requestAnimationFrame(this.follow);
+    else this.endStream();
+  };
+
+  private endStream(): void {
+    cancelAnimationFrame(this.frame);
+    this.stream?.stop();
+    this.stream = null;
+    this.streaming = false;
+  }
+
+  /** Pauses or resumes the stream (its clock stops, so what is scheduled waits). */
+  async toggleStream(): Promise<void> {
+    if (!this.ctx || !this.stream) return;
+    if (this.ctx.state === 'running') await this.ctx.suspend();
+    else await this.ctx.resume();
+    this.streamPaused = this.ctx.state === 'suspended';
+  }
+
+  /** The waveform took over playback (the person pressed play or clicked in it). */
+  waveTookOver(): void {
+    if (this.stream) this.endStream();
+    if (this.ctx?.state === 'suspended') void this.ctx.resume();
+    this.streamPaused = false;
+  }
+
+  /** Position reported by the waveform's player. */
+  waveTime(t: number): void {
+    if (this.stream) return;
+    this.position = t;
+    this.active = this.result?.spans.length ? spanAt(this.result.spans, t) : -1;
+  }
+
+  // ------------------------------------------------------------------------------- generation
+
+  private params(): HistoryParams {
+    return {
+      speed: this.speed,
+      volume_db: this.volumeDb,
+      pause_ms: this.pauseMs,
+      ...(this.language ? { language: this.language } : {}),
+    };
+  }
+
+  /** Speaks the form's text, playing each sentence as soon as it is made. */
+  async generate(): Promise<void> {
+    if (this.status === 'generating') return;
+    const text = this.text;
+    const voice = this.voice;
+    this.error = null;
+    if (!text.trim()) {
+      this.error = { message: 'Type or paste some text to speak first.', models: false };
+      return;
+    }
+    if (text.length > STUDIO_MAX_CHARS) {
+      this.error = {
+        message: `The text has ${text.length} characters; the studio speaks up to ${STUDIO_MAX_CHARS} at a time.`,
+        models: false,
+      };
+      return;
+    }
+    const resolved = this.resolve(voice);
+    if (!resolved) {
+      this.error = {
+        message: `The voice "${voice}" is not in the library any more: pick another.`,
+        models: false,
+      };
+      return;
+    }
+    this.stopPreview();
+    this.endStream();
+    const params = this.params();
+    const ctl = new AbortController();
+    this.ctl = ctl;
+    const ctx = this.audio();
+    const stream = new StreamPlayer(ctx);
+    this.stream = stream;
+    const sentences = speakSentences(text).map((s) => s.text);
+    this.spoken = { text, sentences, ready: -1 };
+    this.result = null;
+    this.status = 'generating';
+    this.stage = 'Starting the engine…';
+    this.progress = { done: 0, total: sentences.length };
+    this.position = 0;
+    this.active = -1;
+    this.firstAudioMs = null;
+    const t0 = performance.now();
+    this.frame = requestAnimationFrame(this.follow);
+
+    let sentence = -1;
+    const onProgress = (p: Progress) => {
+      if (ctl.signal.aborted) return;
+      if (p.stage === 'chunk' && p.data) {
+        const d = p.data as TtsChunkData;
+        sentence = sentenceOfRun(sentences, sentence, d.text);
+        stream.push(d.samples, d.sampleRate, sentence);
+        this.firstAudioMs ??= performance.now() - t0;
+        this.progress = { done: d.index + 1, total: d.total };
+        if (this.spoken) this.spoken = { ...this.spoken, ready: sentence };
+        this.stage = d.index + 1 < d.total ? 'Speaking while the rest is made…' : 'Finishing…';
+      } else if (p.stage === 'load' || p.stage === 'create' || p.stage === 'warmup') {
+        this.stage = 'Loading the speech model (first use)…';
+      } else if (p.stage === 'phonemes') {
+        this.stage = 'Reading the text…';
+      } else if (p.stage === 'synthesis' && this.firstAudioMs === null) {
+        this.stage = 'Making the first sentence…';
+      }
+    };
+
+    const args: SynthesizeParams = {
+      text,
+      voice: resolved,
+      speed: params.speed,
+      volume_db: params.volume_db,
+      pause_ms: params.pause_ms,
+      ...(params.language ? { language: params.language } : {}),
+      ...(voice !== resolved ? { voice_id: voice } : {}),
+    };
+    try {
+      const r = await this.studio.engine.run('tts.generate', args, { signal: ctl.signal, onProgress });
+      if (ctl.signal.aborted || this.ctl !== ctl) return;
+      const elapsedMs = performance.now() - t0;
+      const wavBytes = encodeWav(r.samples, r.sampleRate, 's16');
+      const result: SpeakResult = {
+        samples: r.samples,
+        sampleRate: r.sampleRate,
+        duration: r.samples.length / r.sampleRate,
+        spans: r.chunks,
+        text,
+        voice,
+        voiceResolved: resolved,
+        params,
+        elapsedMs,
+        wav: new Blob([wavBytes as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }),
+      };
+      this.result = result;
+      this.spoken = { text, sentences: r.chunks.map((c) => c.text), ready: r.chunks.length - 1 };
+      this.status = 'idle';
+      this.stage = '';
+      this.ctl = null;
+      await this.keep(result, wavBytes);
+    } catch (e) {
+      if (ctl.signal.aborted || this.ctl !== ctl) return; // stopped: stop() has reset everything
+      this.ctl = null;
+      this.endStream();
+      this.status = 'idle';
+      this.stage = '';
+      this.spoken = null;
+      this.error = describe(e);
+    }
+  }
+
+  /** Stops a generation at once: the engine job is cancelled and what was made is dropped. */
+  stop(): void {
+    if (this.status !== 'generating') return;
+    this.ctl?.abort();
+    this.ctl = null;
+    this.endStream();
+    this.status = 'idle';
+    this.stage = '';
+    this.spoken = null;
+    this.position = 0;
+    this.active = -1;
+    this.progress = { done: 0, total: 0 };
+  }
+
+  /** Saves a finished generation in the history; a full disk is said plainly and the result stays. */
+  private async keep(r: SpeakResult, wav: Uint8Array): Promise<void> {
+    try {
+      const rec = await this.studio.history.add({
+        created_at: Date.now(),
+        text: r.text,
+        voice: r.voice,
+        voice_resolved: r.voiceResolved,
+        params: r.params,
+        duration: r.duration,
+        elapsed_ms: Math.round(r.elapsedMs),
+        sample_rate: r.sampleRate,
+        audio: wav.slice().buffer,
+        source: 'studio',
+      });
+      if (this.result === r) this.result = { ...r, historyId: rec.id };
+      this.historyRevision++;
+    } catch (e) {
+      if (e instanceof Error && e.name === 'StorageFullError')
+        this.studio.toast(
+          `${e.message} This result is not in the history, but you can still play and download it.`,
+          { kind: 'error', ms: 12000 },
+        );
+      else this.studio.fail(e, 'Could not save the generation in the history');
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- history
+
+  /** Loads a history entry as the result and plays it. */
+  async replay(id: string): Promise<void> {
+    try {
+      const rec = await this.studio.history.get(id);
+      this.stop();
+      this.endStream();
+      const { samples, sampleRate } = decodeWav(new Uint8Array(rec.audio));
+      this.result = {
+        samples,
+        sampleRate,
+        duration: samples.length / sampleRate,
+        spans: [],
+        text: rec.text,
+        voice: rec.voice,
+        voiceResolved: rec.voice_resolved,
+        params: rec.params,
+        elapsedMs: rec.elapsed_ms,
+        wav: new Blob([rec.audio], { type: 'audio/wav' }),
+        historyId: rec.id,
+      };
+      this.spoken = { text: rec.text, sentences: speakSentences(rec.text).map((s) => s.text), ready: -1 };
+      this.position = 0;
+      this.active = -1;
+      this.playToken++;
+    } catch (e) {
+      this.studio.fail(e, 'Could not play the generation');
+    }
+  }
+
+  /** Puts an entry's text, voice and controls back in the form and speaks it again. */
+  async regenerate(rec: Pick<HistoryRecord, 'text' | 'voice' | 'voice_resolved' | 'params'>): Promise<void> {
+    this.stop();
+    this.text = rec.text;
+    this.voice = this.resolve(rec.voice) ? rec.voice : rec.voice_resolved;
+    this.speed = rec.params.speed;
+    this.volumeDb = rec.params.volume_db ?? 0;
+    this.pauseMs = rec.params.pause_ms ?? 250;
+    this.language = rec.params.language ?? '';
+    await this.generate();
+  }
+
+  /** Deletes an entry, with Undo in the notice. */
+  async remove(id: string): Promise<void> {
+    try {
+      const rec = await this.studio.history.delete(id);
+      this.historyRevision++;
+      if (this.result?.historyId === id) this.result = { ...this.result, historyId: undefined };
+      const short = rec.text.length > 40 ? `${rec.text.slice(0, 40)}…` : rec.text;
+      this.studio.toast(`Deleted "${short}" from the history.`, {
+        action: {
+          label: 'Undo',
+          run: async () => {
+            try {
+              await this.studio.history.restore(rec);
+              this.historyRevision++;
+            } catch (e) {
+              this.studio.fail(e, 'Could not restore the generation');
+            }
+          },
+        },
+      });
+    } catch (e) {
+      this.studio.fail(e, 'Could not delete the generation');
+    }
+  }
+
+  /** The audio of a history entry, as float samples. */
+  async historyAudio(id: string): Promise<{ samples: Float32Array; sampleRate: number }> {
+    const rec = await this.studio.history.get(id);
+    return decodeWav(new Uint8Array(rec.audio));
+  }
+
+  // -------------------------------------------------------------------------------- downloads
+
+  /** Encodes audio in the chosen format and saves it as a file. */
+  async download(
+    choice: DownloadChoice,
+    audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
+    stem: string,
+  ): Promise<void> {
+    if (this.downloading) return;
+    this.downloading = choice.id;
+    try {
+      const { samples, sampleRate } = await audio();
+      const local = encodeLocally(choice.id, samples, sampleRate);
+      const file =
+        local ?? (await this.studio.formats.encode(samples, sampleRate, choice.encode ?? { format: 'wav' }));
+      const blob = new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.mime });
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${stem}.${file.extension}`;
+      a.style.display = 'none';
+      document.body.append(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    } catch (e) {
+      this.studio.fail(e, `Could not make the ${choice.label} file`);
+    } finally {
+      this.downloading = null;
+    }
+  }
+
+  // --------------------------------------------------------------------------------- previews
+
+  /**
+   * Plays a short sample of a voice. A library voice's sample is made by the engine the first time and
+   * kept (PreviewStore), so it is instant afterwards; an unsaved mix is made each time. Pressing again
+   * while it plays stops it.
+   */
+  async preview(key: string, voice: string, opts: { cache: boolean }): Promise<void> {
+    if (this.previewing === key) {
+      this.stopPreview();
+      return;
+    }
+    this.stopPreview();
+    const ctl = new AbortController();
+    this.previewCtl = ctl;
+    this.previewing = key;
+    this.previewLoading = true;
+    const ctx = this.audio();
+    try {
+      let audio: { samples: Float32Array; sampleRate: number };
+      const cached = opts.cache ? await this.studio.previews.get(key) : undefined;
+      if (cached) audio = decodeWav(new Uint8Array(cached.audio));
+      else {
+        const lang = voiceLanguages(voice)[0] ?? 'en-us';
+        const text = PREVIEW_TEXT[lang];
+        const r = await this.studio.engine.run(
+          'tts.generate',
+          { text, voice, ...(key !== voice ? { voice_id: key } : {}) },
+          { signal: ctl.signal },
+        );
+        audio = r;
+        if (opts.cache)
+          await this.studio.previews
+            .put({
+              voice_id: key,
+              text,
+              sample_rate: r.sampleRate,
+              audio: encodeWav(r.samples, r.sampleRate).buffer as ArrayBuffer,
+              created_at: Date.now(),
+            })
+            .catch(() => undefined); // not kept: it is made again next time
+      }
+      if (ctl.signal.aborted) return;
+      this.previewLoading = false;
+      const buf = ctx.createBuffer(1, audio.samples.length, audio.sampleRate);
+      buf.copyToChannel(audio.samples as Float32Array<ArrayBuffer>, 0);
+      const src = ctx.createBufferSource();
+      src.buffer = buf;
+      src.connect(ctx.destination);
+      src.onended = () => {
+        if (this.previewSource === src) {
+          this.previewSource = null;
+          this.previewing = null;
+        }
+      };
+      this.previewSource = src;
+      src.start();
+    } catch (e) {
+      if (ctl.signal.aborted) return;
+      this.previewing = null;
+      this.previewLoading = false;
+      const d = describe(e);
+      this.studio.toast(`Could not preview the voice: ${d.message}`, { kind: 'error', ms: 8000 });
+    }
+  }
+
+  stopPreview(): void {
+    this.previewCtl?.abort();
+    this.previewCtl = null;
+    try {
+      this.previewSource?.stop();
+    } catch {
+      // not started
+    }
+    this.previewSource = null;
+    this.previewing = null;
+    this.previewLoading = false;
+  }
+
+  /** Leaving the view: nothing keeps playing or generating. */
+  dispose(): void {
+    this.stop();
+    this.endStream();
+    this.stopPreview();
+    void this.ctx?.close();
+    this.ctx = null;
+  }
+}
+
+const sessions = new WeakMap<Studio, SpeakSession>();
+
+/** One session per studio, so the text, result and a running generation survive switching views. */
+export function speakSession(studio: Studio): SpeakSession {
+  let s = sessions.get(studio);
+  if (!s) sessions.set(studio, (s = new SpeakSession(studio)));
+  return s;
+}

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import {
+  fileStem,
+  formatClock,
+  PREVIEW_TEXT,
+  sentenceOfRun,
+  speakSentences,
+  SPEED_RANGE,
+} from '../../src/lib/speak/text';
+import { MAX_SPEED, MIN_SPEED, sentenceUnits } from '../../src/lib/tts/kokoro';
+import { TTS_LANGUAGES } from '../../src/lib/tts/languages';
+
+describe('the Speak view splits text as the engine does', () => {
+  const texts = [
+    'Hello world. This is Timbre.',
+    'Dr. Smith paid $3.50 at example.com. Then he left!\n\nA new paragraph? Yes.',
+    '“Is it raining?” she asked. “No.” He smiled…',
+    `${'A very long clause, '.repeat(30)}end. Short one.`,
+    '  \n\n  ',
+    '今日は晴れです。明日は雨でしょう。',
+  ];
+  it.each(texts)('%j', (text) => {
+    const mine = speakSentences(text);
+    const engine = sentenceUnits(text);
+    expect(mine.map((s) => s.text)).toEqual(engine.map((u) => u.text));
+    expect(mine.map((s) => s.paragraph)).toEqual(engine.map((u) => u.kind === 'paragraph'));
+  });
+
+  it('marks paragraphs and keeps every sentence', () => {
+    const s = speakSentences('One. Two.\n\nThree.');
+    expect(s).toEqual([
+      { text: 'One.', paragraph: false },
+      { text: 'Two.', paragraph: false },
+      { text: 'Three.', paragraph: true },
+    ]);
+  });
+
+  it('uses the engine speed range', () => {
+    expect(SPEED_RANGE).toEqual({ min: MIN_SPEED, max: MAX_SPEED });
+  });
+});
+
+describe('sentenceOfRun', () => {
+  it('follows runs in order, including repeated sentences', () => {
+    const s = ['A.', 'B.', 'A.'];
+    let at = -1;
+    const seen = ['A.', 'B.', 'A.'].map((t) => (at = sentenceOfRun(s, at, t)));
+    expect(seen).toEqual([0, 1, 2]);
+  });
+  it('keeps a sentence cut into several runs on the same index', () => {
+    const s = ['Long.', 'Next.'];
+    let at = -1;
+    const seen = ['Long.', 'Long.', 'Next.'].map((t) => (at = sentenceOfRun(s, at, t)));
+    expect(seen).toEqual([0, 0, 1]);
+  });
+  it('skips a sentence that gave no run', () => {
+    expect(sentenceOfRun(['A.', '...', 'C.'], 0, 'C.')).toBe(2);
+  });
+});
+
+describe('helpers', () => {
+  it('has a preview sentence for every language', () => {
+    for (const l of TTS_LANGUAGES) expect(PREVIEW_TEXT[l].length).toBeGreaterThan(10);
+  });
+  it('formats clock times', () => {
+    expect(formatClock(3.25)).toBe('0:03.3');
+    expect(formatClock(75)).toBe('1:15.0');
+    expect(formatClock(-2)).toBe('0:00.0');
+  });
+  it('names files after the first words', () => {
+    expect(fileStem('Hello, World! This is Timbre speaking today.')).toBe('hello-world-this-is-timbre');
+    expect(fileStem('¿Qué tal?')).toBe('que-tal');
+    expect(fileStem('!!!')).toBe('speech');
+  });
+});
