@@ -198,7 +198,11 @@ describe('streaming', () => {
     expect(events.map((x) => Object.keys(x).sort()).slice(0, 4)).toEqual(Array(4).fill(['audio', 'type']));
     const pcm = deltas.map((d) => Buffer.from(d.audio as string, 'base64'));
     expect(pcm.map((b) => b.length)).toEqual(Array(4).fill(CHUNK * 2));
-    const done = events.at(-1) as { usage: Record<string, number>; duration: number; history_id: string };
+    const done = events.at(-1) as {
+      usage: { input_tokens: number; output_tokens: number; total_tokens: number };
+      duration: number;
+      history_id: string;
+    };
     expect(done.usage.input_tokens).toBe('A. B. C. D.'.length);
     expect(done.usage.total_tokens).toBe(done.usage.input_tokens + done.usage.output_tokens);
     expect(done.duration).toBeCloseTo((4 * CHUNK) / SR, 3);
