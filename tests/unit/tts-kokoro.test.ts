@@ -130,6 +130,35 @@ describe.skipIf(!HAVE_MODEL)(
       expect(wav.samples).toEqual(r.samples);
     }, 180_000);
 
+    it('speaks the head of a long first sentence as its own short run, joined without a click or a long gap', async () => {
+      const text = 'The quick brown fox jumps over the lazy dog. It sleeps.';
+      const chunks: SynthChunk[] = [];
+      const r = await synthesize({ text, voice: 'af_heart' }, { loadFile, onChunk: (c) => chunks.push(c) });
+      expect(chunks.map((c) => c.text)).toEqual([
+        'The quick brown fox jumps',
+        'over the lazy dog.',
+        'It sleeps.',
+      ]);
+      // the timeline stays per sentence
+      expect(r.chunks.map((c) => c.text)).toEqual([
+        'The quick brown fox jumps over the lazy dog.',
+        'It sleeps.',
+      ]);
+      const [head, tail, last] = chunks.map((c) => c.samples);
+      // the head is the shortest run: it is what makes the first audio early
+      expect(head!.length).toBeLessThan(tail!.length);
+      // no step at the join: both edges fade to silence
+      expect(Math.abs(head!.at(-1)!)).toBeLessThan(1e-3);
+      expect(Math.abs(tail![0]!)).toBeLessThan(1e-3);
+      // between words: no added pause, and the models' edge silences trimmed (each side ≤ 40 ms margin + a frame)
+      const sr = r.sampleRate;
+      const silentEnd = head!.length - speechBounds(head!, sr, { marginMs: 0 }).end;
+      const silentStart = speechBounds(tail!, sr, { marginMs: 0 }).start;
+      expect((silentEnd + silentStart) / sr).toBeLessThan(0.11);
+      // between sentences the pause is still there (250 ms and more)
+      expect(speechBounds(last!, sr, { marginMs: 0 }).start / sr).toBeGreaterThan(0.25);
+    }, 180_000);
+
     it('cancels between runs with CancelledError', async () => {
       const ac = new AbortController();
       const seen: number[] = [];

@@ -147,6 +147,11 @@ export interface BenchModel {
   outputs?: string[];
   /** Steady-state runs after the first (median reported). */
   runs: number;
+  /**
+   * onnxruntime's profiler on for this session: its per-node events (op, shapes, µs) are printed to the
+   * console when the runs end (npm run bench:tts reads them there).
+   */
+  profile?: boolean;
 }
 
 export interface BenchArgs {
@@ -226,6 +231,7 @@ export async function runBench(args: BenchArgs, opts: RunOptions = {}): Promise<
       session = await rt.ort.InferenceSession.create(bytes, {
         executionProviders: [ep],
         graphOptimizationLevel: 'all',
+        enableProfiling: m.profile === true,
       });
     } catch (e) {
       throw new SessionCreateError(m.id, ep, `Could not create ${m.id} on ${ep}: ${describeError(e)}`, {
@@ -245,6 +251,7 @@ export async function runBench(args: BenchArgs, opts: RunOptions = {}): Promise<
         await run();
         runs_ms.push(now() - t0);
       }
+      if (m.profile) session.endProfiling();
       results.push({
         id: m.id,
         ep,

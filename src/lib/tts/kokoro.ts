@@ -1,10 +1,14 @@
 // Speech with Kokoro-82M: text → sentences → phonemes → runs of ≤ 510 tokens → the model, one run at a
 // time through the runtime's session pool, each run's audio handed out as soon as it exists.
 //
+// First audio comes early: the first sentence is cut at a natural break (a clause mark, else a word
+// boundary after a few words) so the first run is short; later runs are whole sentences (see planUnits).
+//
 // Audio: every run fades in and out over 5 ms; silence goes between runs (pause_ms after a sentence, 2.5×
-// after a paragraph, 0.3× where a long sentence was cut); the volume (dB) is applied with a limiter; the
-// silence before the first and after the last word is trimmed, nothing inside. The streamed runs, joined,
-// are exactly the result's samples.
+// after a paragraph, 0.3× where a sentence was cut at a clause mark, none where it was cut between words;
+// at those cuts inside a sentence the model's own edge silence is trimmed on both sides, so the join
+// sounds like the uncut sentence); the volume (dB) is applied with a limiter; the silence before the first
+// and after the last word is trimmed. The streamed runs, joined, are exactly the result's samples.
 import { CancelledError, throwIfAborted, type ProgressFn } from '../engine/types';
 import { runtimeHost } from '../runtime/host';
 import type { OrtSession } from '../runtime/ort-session';
@@ -26,7 +30,7 @@ import { languageOfVoice, parseLanguage, type TtsLanguage } from './languages';
 import { validateLexicon, type LexiconEntry } from './lexicon';
 import { normalizePunctuation } from './normalize';
 import { phonemizeTexts } from './phonemize';
-import { chunk, MAX_TOKENS, PAD_ID, parseVocab, tokenize } from './tokenize';
+import { chunk, MAX_TOKENS, PAD_ID, parseVocab, tokenize, type Vocab } from './tokenize';
 import { trimSilence } from './trim';
 import {
   checkStyleTable,
@@ -134,6 +138,126 @@ interface Unit {
   kind: BreakKind;
 }
 
+/** How a run joins the one before it: BreakKind, or 'word' for a cut between two words of a sentence. */
+export type RunBreak = BreakKind | 'word';
+
+export interface FirstCutOptions {
+  /** A first sentence up to this long is not cut; a word cut keeps the head within it (characters). */
+  maxChars: number;
+  /** A cut at a clause mark may make the head up to this long (prosody first, latency second). */
+  punctMaxChars: number;
+  /** Neither part of a cut sentence is shorter than this (characters). */
+  minChars: number;
+}
+
+/**
+ * The first run's size. Kokoro's cost grows with the audio it makes (about 14 phoneme tokens, 12–15
+ * characters of English, a second), and a run never makes much less than a second: three or four words
+ * cost about what one does, so the head keeps a few words and the first audio comes after about one
+ * second of speech has been computed instead of a whole sentence's worth.
+ */
+export const FIRST_CUT: Readonly<FirstCutOptions> = { maxChars: 28, punctMaxChars: 48, minChars: 8 };
+
+/** Clause marks a sentence may be cut after (followed by a space, or any CJK comma). */
+const CLAUSE_CUT = /(?:[,;:—–](?=\s)|[、，；：])\s*/gu;
+/** A head does not end on these: "the", "of", "to"… need the word after them. */
+const NO_END_WORD = new Set(
+  [
+    'a', 'an', 'the', 'of', 'to', 'in', 'on', 'at', 'by', 'for', 'from', 'with', 'into', 'onto', 'and', 'or',
+    'but', 'nor', 'if', 'as', 'than', 'that', 'this', 'these', 'those', 'my', 'your', 'his', 'her', 'its',
+    'our', 'their', 'is', 'are', 'was', 'were', 'be', 'been', 'has', 'have', 'had', 'do', 'does', 'did',
+    'will', 'would', 'can', 'could', 'shall', 'should', 'may', 'might', 'must', 'not', 'no', 'very', 'so',
+    'i', 'we', 'you', 'he', 'she', 'it', 'they', 'who', 'which', 'what', 'when', 'where', 'how', 'per',
+  ],
+); // prettier-ignore
+/** A word cut goes before these when it can: phrases tend to start there. */
+const PHRASE_START = new Set(
+  [
+    'and', 'but', 'or', 'so', 'because', 'while', 'when', 'where', 'which', 'who', 'that', 'if', 'as',
+    'to', 'of', 'in', 'on', 'at', 'for', 'with', 'from', 'into', 'after', 'before', 'since', 'until',
+    'without', 'through', 'about', 'over', 'under',
+  ],
+); // prettier-ignore
+
+/** A word the normaliser reads with its neighbours (numbers, dates, money, units, symbols, initials). */
+const bound = (word: string) => /[\p{N}$€£¥%&@#+=/*^~<>|\\]/u.test(word) || /^\p{Lu}\.?$/u.test(word);
+const bare = (word: string) => word.toLowerCase().replace(/^[\p{P}\p{S}]+|[\p{P}\p{S}]+$/gu, '');
+
+/**
+ * Where to cut the first sentence (an index into it: head = s.slice(0, at), tail = s.slice(at)), or null
+ * to keep it whole. A clause mark wins when there is one: the last that keeps the head within maxChars,
+ * else the first within punctMaxChars; otherwise a space, within maxChars, never next to a number, symbol
+ * or initial (the normaliser reads "12 March 2024" as one), never after a word such as "the", preferably
+ * before a word that starts a phrase. Either part keeps at least minChars.
+ */
+export function firstCut(
+  sentence: string,
+  o: Readonly<FirstCutOptions> = FIRST_CUT,
+): { at: number; kind: 'clause' | 'word' } | null {
+  const s = sentence;
+  if (s.length <= o.maxChars) return null;
+  const fits = (at: number, max: number) => {
+    const head = s.slice(0, at).trimEnd().length;
+    return head >= o.minChars && head <= max && s.slice(at).trim().length >= o.minChars;
+  };
+  const clauses = [...s.matchAll(CLAUSE_CUT)]
+    .map((m) => (m.index ?? 0) + m[0].length)
+    .filter((at) => at < s.length && !insideQuotes(s, at));
+  const clause =
+    clauses.filter((at) => fits(at, o.maxChars)).at(-1) ?? clauses.find((at) => fits(at, o.punctMaxChars));
+  if (clause !== undefined) return { at: clause, kind: 'clause' };
+
+  const words = [...s.matchAll(/\S+/g)].map((m) => ({ word: m[0], start: m.index ?? 0 }));
+  let best: { at: number; score: number } | null = null;
+  for (let k = 1; k < words.length; k++) {
+    const prev = words[k - 1]!;
+    const next = words[k]!;
+    if (!fits(next.start, o.maxChars)) continue;
+    if (bound(prev.word) || bound(next.word) || NO_END_WORD.has(bare(prev.word))) continue;
+    if (/[\p{Pi}\p{Ps}"'“‘«(]$/u.test(prev.word) || insideQuotes(s, next.start)) continue;
+    // Later is better (a longer head says more per run), before a phrase start better still.
+    const score = next.start + (PHRASE_START.has(bare(next.word)) ? o.maxChars : 0);
+    if (!best || score >= best.score) best = { at: next.start, score };
+  }
+  return best ? { at: best.at, kind: 'word' } : null;
+}
+
+/** True when `at` falls inside an open quotation (a cut there would split what a voice says). */
+function insideQuotes(s: string, at: number): boolean {
+  const before = s.slice(0, at);
+  const straight = (before.match(/"/g) ?? []).length;
+  const open = (before.match(/[“«「『]/g) ?? []).length - (before.match(/[”»」』]/g) ?? []).length;
+  return straight % 2 === 1 || open > 0;
+}
+
+export interface PlannedUnit {
+  /** What this run says: a sentence, or part of the first one. */
+  text: string;
+  /** The break before it. */
+  kind: RunBreak;
+  /** Index of its sentence in sentenceUnits(text). */
+  sentence: number;
+}
+
+/**
+ * The texts to synthesise, in order: sentenceUnits(text) with the first sentence cut by firstCut. Every
+ * character of the sentences lands in exactly one unit: the parts of a sentence, joined by a space, are
+ * that sentence.
+ */
+export function planUnits(text: string, o: Readonly<FirstCutOptions> = FIRST_CUT): PlannedUnit[] {
+  const out: PlannedUnit[] = [];
+  sentenceUnits(text).forEach((u, i) => {
+    const cut = i === 0 ? firstCut(u.text, o) : null;
+    if (!cut) {
+      out.push({ text: u.text, kind: u.kind, sentence: i });
+      return;
+    }
+    out.push({ text: u.text.slice(0, cut.at).trimEnd(), kind: u.kind, sentence: i });
+    out.push({ text: u.text.slice(cut.at).trimStart(), kind: cut.kind, sentence: i });
+  });
+  return out;
+}
+
 /** Paragraphs (blank lines) → sentences, by the splitter POST /api/text/split uses. */
 export function sentenceUnits(text: string): Unit[] {
   const out: Unit[] = [];
@@ -177,11 +301,36 @@ async function resolveVoice(
   return { table: await loadPreset(v, load), language: language ?? languageOfVoice(v)!, voiceId: v };
 }
 
-interface Run {
+export interface Run {
+  /** Index into the planned units. */
   unit: number;
   ids: number[];
-  kind: BreakKind;
+  kind: RunBreak;
 }
+
+/**
+ * Token runs of the planned units: each unit's tokens cut to runs of at most MAX_TOKENS by `chunk` (the
+ * second and later runs of a unit join it with a 'clause' break). Never drops a token.
+ */
+export function planRuns(
+  units: readonly { kind: RunBreak }[],
+  ids: readonly number[][],
+  vocab: Vocab,
+): Run[] {
+  const runs: Run[] = [];
+  ids.forEach((unitIds, u) =>
+    chunk(unitIds, vocab, MAX_TOKENS).forEach((r, k) =>
+      runs.push({ unit: u, ids: r, kind: k === 0 ? units[u]!.kind : 'clause' }),
+    ),
+  );
+  return runs;
+}
+
+/** Silence before a run: the sentence/paragraph/clause pause of join.ts, none at a cut between words. */
+const gapBefore = (kind: RunBreak, pauseMs: number, sr: number) =>
+  kind === 'word' ? 0 : pauseSamples(kind, pauseMs, sr);
+/** Joins inside a sentence: the model's edge silence goes on both sides. */
+const inside = (kind: RunBreak | undefined) => kind === 'clause' || kind === 'word';
 
 /** Speaks `params.text`; see the top of this file. Rejects with CancelledError when `signal` aborts. */
 export async function synthesize(
@@ -195,7 +344,8 @@ export async function synthesize(
   const vocab = parseVocab(await loadFile('tokenizer.json'));
   throwIfAborted(signal);
 
-  const units = sentenceUnits(p.text);
+  const units = planUnits(p.text);
+  const sentences = sentenceUnits(p.text).map((u) => u.text);
   onProgress?.({ stage: 'phonemes', done: 0, total: units.length, message: 'Phonemising' });
   const phonemized = await phonemizeTexts(
     units.map((u) => u.text),
@@ -206,14 +356,12 @@ export async function synthesize(
   throwIfAborted(signal);
 
   let dropped = 0;
-  const runs: Run[] = [];
-  phonemized.forEach((ph, u) => {
+  const ids = phonemized.map((ph) => {
     const tok = tokenize(ph.phonemes, vocab);
     dropped += tok.dropped + ph.skipped;
-    chunk(tok.ids, vocab, MAX_TOKENS).forEach((ids, k) =>
-      runs.push({ unit: u, ids, kind: k === 0 ? units[u]!.kind : 'clause' }),
-    );
+    return tok.ids;
   });
+  const runs = planRuns(units, ids, vocab);
   if (!runs.length) throw new TtsParamError('text', 'The text has nothing Kokoro can say.');
 
   const sr = KOKORO_SAMPLE_RATE;
@@ -257,13 +405,17 @@ export async function synthesize(
 
         applyVolume(audio, p.volumeDb, sr);
         const last = i === runs.length - 1;
-        audio = trimSilence(audio, sr, { leading: !started, trailing: last }).slice();
+        audio = trimSilence(audio, sr, {
+          leading: !started || inside(run.kind),
+          trailing: last || inside(runs[i + 1]?.kind),
+        }).slice();
         fadeEdges(audio, Math.round((FADE_MS * sr) / 1000));
-        const gap = started && audio.length ? pauseSamples(run.kind, p.pauseMs, sr) : 0;
+        const gap = started && audio.length ? gapBefore(run.kind, p.pauseMs, sr) : 0;
         if (audio.length) started = true;
         const samples = withLeadingSilence(audio, gap);
-        const span = spans.get(run.unit);
-        spans.set(run.unit, { start: span?.start ?? at + gap, end: at + samples.length });
+        const sentence = units[run.unit]!.sentence;
+        const span = spans.get(sentence);
+        spans.set(sentence, { start: span?.start ?? at + gap, end: at + samples.length });
         at += samples.length;
         parts.push(samples);
         onChunk?.({ index: i, total: runs.length, samples, sampleRate: sr, text: units[run.unit]!.text });
@@ -272,7 +424,7 @@ export async function synthesize(
       return {
         samples: concatAudio(parts),
         sampleRate: sr,
-        chunks: [...spans].map(([u, s]) => ({ text: units[u]!.text, start: s.start / sr, end: s.end / sr })),
+        chunks: [...spans].map(([n, s]) => ({ text: sentences[n]!, start: s.start / sr, end: s.end / sr })),
         dropped_chars: dropped,
       };
     },
