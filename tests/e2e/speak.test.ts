@@ -1,0 +1,266 @@
+// The Speak view driven as a person would: text, a voice found by searching, Generate; the first sentence
+// is scheduled on the AudioContext before generation ends, the waveform draws, the history keeps the
+// generation, WAV downloads decode to the right length, Stop cancels, delete has Undo, previews are cached.
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launch, openStudio } from './browser';
+import { decodeWav } from '../../src/lib/tts/wav';
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+interface Start {
+  t: number;
+  when: number;
+  ctxNow: number;
+  duration: number;
+}
+
+type Probe = {
+  __starts: Start[];
+  __ctx?: BaseAudioContext;
+  __ttsRuns: number;
+  __resultAt?: { t: number; ctx: number };
+};
+
+beforeAll(async () => {
+  // Headless Chromium would otherwise keep an AudioContext made outside a gesture suspended.
+  browser = await launch(['--autoplay-policy=no-user-gesture-required']);
+  context = await browser.newContext({ acceptDownloads: true });
+  // Record every buffer started on an AudioContext: when (page clock), for when (audio clock), how long.
+  await context.addInitScript(() => {
+    const g = globalThis as unknown as Probe;
+    g.__starts = [];
+    const start = AudioBufferSourceNode.prototype.start;
+    AudioBufferSourceNode.prototype.start = function (this: AudioBufferSourceNode, when?: number) {
+      g.__ctx = this.context;
+      g.__starts.push({
+        t: performance.now(),
+        when: when ?? this.context.currentTime,
+        ctxNow: this.context.currentTime,
+        duration: this.buffer?.duration ?? 0,
+      });
+      return start.call(this, when);
+    } as typeof start;
+  });
+  page = await openStudio(context, '#/speak');
+  // Count the engine's speech jobs (previews must come from the cache the second time).
+  await page.evaluate(() => {
+    const g = globalThis as unknown as Probe & {
+      __timbre: { engine: { run: (op: string, ...rest: unknown[]) => Promise<unknown> } };
+    };
+    g.__ttsRuns = 0;
+    const engine = g.__timbre.engine;
+    const run = engine.run.bind(engine);
+    engine.run = (op, ...rest) => {
+      if (op === 'tts.generate') g.__ttsRuns++;
+      return run(op, ...rest);
+    };
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+const status = () => page.getAttribute('[data-testid=speak-status]', 'data-status');
+const historyItems = () => page.locator('[data-testid=history] > li');
+
+async function pickVoice(search: string, name: string) {
+  await page.fill('[data-testid=voice-search]', search);
+  await page.getByRole('radio', { name: new RegExp(`^${name}\\b`) }).check();
+}
+
+describe('Speak view', () => {
+  it('says the model is missing with a link to Models, then speaks once it is installed', async () => {
+    await page.fill('#speak-text', 'Hello there.');
+    await page.click('[data-testid=generate]');
+    const err = page.locator('[data-testid=speak-error]');
+    await err.waitFor({ timeout: 60_000 });
+    expect(await err.textContent()).toMatch(/not installed/i);
+    expect(await err.locator('a').getAttribute('href')).toBe('#/models');
+
+    await page.evaluate(() =>
+      (
+        globalThis as unknown as { __timbre: { models: { install(id: string): Promise<unknown> } } }
+      ).__timbre.models.install('kokoro-82m-q8'),
+    );
+  }, 600_000);
+
+  it('streams the first sentence before the rest is made, then shows the waveform and keeps it in the history', async () => {
+    const text = 'The sun is up. Birds are singing in the garden. It is a good day.';
+    await page.fill('#speak-text', text);
+    // The sentence list follows the text as it is typed, split as the engine splits it.
+    await expect
+      .poll(() => page.locator('[data-testid=chunks] li').allTextContents())
+      .toEqual([
+        expect.stringContaining('The sun is up.'),
+        expect.stringContaining('Birds are singing in the garden.'),
+        expect.stringContaining('It is a good day.'),
+      ]);
+    expect(await page.textContent('[data-testid=char-count]')).toContain(`${text.length} / 5,000`);
+
+    await pickVoice('british female', 'Emma');
+    expect(await page.getByRole('radio', { name: /^Emma\b/ }).isChecked()).toBe(true);
+
+    // When the result appears (= generation finished), note both clocks.
+    await page.evaluate(() => {
+      const g = globalThis as unknown as Probe;
+      g.__starts.length = 0;
+      g.__resultAt = undefined;
+      const seen = new MutationObserver(() => {
+        if (document.querySelector('[data-testid=result]') && !g.__resultAt) {
+          g.__resultAt = { t: performance.now(), ctx: g.__ctx?.currentTime ?? -1 };
+          seen.disconnect();
+        }
+      });
+      seen.observe(document.body, { childList: true, subtree: true });
+    });
+    const before = await historyItems().count();
+    await page.click('[data-testid=generate]');
+    expect(await status()).toBe('generating');
+    await page.locator('[data-testid=result]').waitFor({ timeout: 300_000 });
+
+    const probe = await page.evaluate(() => {
+      const g = globalThis as unknown as Probe;
+      return { starts: g.__starts, resultAt: g.__resultAt! };
+    });
+    expect(probe.starts).toHaveLength(3); // one buffer per sentence
+    const [first] = probe.starts;
+    // The first sentence was scheduled, and had started playing, before the last one was made.
+    expect(first!.t).toBeLessThan(probe.resultAt.t);
+    expect(first!.when).toBeLessThan(probe.resultAt.ctx);
+    // Gapless: each later piece starts where the one before ends, or later if it came late.
+    for (let i = 1; i < probe.starts.length; i++) {
+      const prev = probe.starts[i - 1]!;
+      expect(probe.starts[i]!.when).toBeGreaterThanOrEqual(prev.when + prev.duration - 1e-6);
+    }
+    const duration = Number(await page.getAttribute('[data-testid=result]', 'data-duration'));
+    const scheduled = probe.starts.reduce((n, s) => n + s.duration, 0);
+    expect(scheduled).toBeCloseTo(duration, 2);
+    expect(duration).toBeGreaterThan(2);
+
+    // The waveform is drawn in wavesurfer's shadow DOM.
+    await expect
+      .poll(
+        () =>
+          page.evaluate(() => {
+            const host = document.querySelector('[data-testid=waveform]');
+            const shadow = host?.querySelector('div')?.shadowRoot;
+            const canvas = shadow?.querySelector('canvas');
+            return canvas ? canvas.getBoundingClientRect().width * canvas.width : 0;
+          }),
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThan(0);
+
+    // The history has it, with the text and the voice.
+    await expect.poll(() => historyItems().count(), { timeout: 10_000 }).toBe(before + 1);
+    const entry = historyItems().first();
+    expect(await entry.locator('.text').textContent()).toBe(text);
+    expect(await entry.locator('.voice').textContent()).toBe('Emma');
+    const stored = await page.evaluate(async () => {
+      const t = (
+        globalThis as unknown as {
+          __timbre: {
+            history: {
+              list(): Promise<{ items: { voice: string; source: string; duration: number }[] }>;
+            };
+          };
+        }
+      ).__timbre;
+      return (await t.history.list()).items[0]!;
+    });
+    expect(stored).toMatchObject({ voice: 'bf_emma', source: 'studio' });
+    expect(stored.duration).toBeCloseTo(duration, 3);
+
+    // Download WAV (16-bit) from the result: a file that decodes to the result's length.
+    await page.locator('[data-testid=result] .dl > button').click();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid=result] [data-format=wav16]'),
+    ]);
+    expect(download.suggestedFilename()).toBe('the-sun-is-up-birds.wav');
+    const wav = decodeWav(new Uint8Array(await readFile((await download.path())!)));
+    expect(wav.sampleRate).toBe(24000);
+    expect(wav.format).toBe('s16');
+    expect(wav.samples.length / wav.sampleRate).toBeCloseTo(duration, 3);
+    const rms = Math.sqrt(wav.samples.reduce((n, x) => n + x * x, 0) / wav.samples.length);
+    expect(rms).toBeGreaterThan(0.01);
+  }, 600_000);
+
+  it('stops a long generation at once, keeps nothing, and can generate again', async () => {
+    await page.fill(
+      '#speak-text',
+      'One sentence comes first. Then another one follows it. A third keeps going. ' +
+        'The fourth is here too. And a fifth, to be sure. Finally, the sixth sentence ends it.',
+    );
+    const before = await historyItems().count();
+    const startsBefore = await page.evaluate(() => (globalThis as unknown as Probe).__starts.length);
+    await page.click('[data-testid=generate]');
+    // Wait for the first sentence to play, so Stop interrupts real work.
+    await page.waitForFunction((n) => (globalThis as unknown as Probe).__starts.length > n, startsBefore, {
+      timeout: 300_000,
+    });
+    const t0 = Date.now();
+    await page.click('[data-testid=stop]');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid=speak-status]')?.getAttribute('data-status') === 'idle',
+      null,
+      { timeout: 5_000 },
+    );
+    const stopMs = Date.now() - t0;
+    expect(stopMs).toBeLessThan(1000);
+    // Nothing is kept and no result is shown, even after the engine would have finished a sentence.
+    await page.waitForTimeout(4000);
+    expect(await historyItems().count()).toBe(before);
+    expect(await page.locator('[data-testid=result]').count()).toBe(0);
+    expect(await status()).toBe('idle');
+
+    // The engine is free again: a short text speaks.
+    await page.fill('#speak-text', 'Back again.');
+    await page.click('[data-testid=generate]');
+    await page.locator('[data-testid=result]').waitFor({ timeout: 300_000 });
+    await expect.poll(() => historyItems().count(), { timeout: 10_000 }).toBe(before + 1);
+  }, 600_000);
+
+  it('deletes a history entry and brings it back with Undo', async () => {
+    const n = await historyItems().count();
+    const first = historyItems().first();
+    const text = await first.locator('.text').textContent();
+    await first.getByRole('button', { name: 'Delete' }).click();
+    await expect.poll(() => historyItems().count()).toBe(n - 1);
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(() => historyItems().count()).toBe(n);
+    expect(await historyItems().first().locator('.text').textContent()).toBe(text);
+  });
+
+  it('makes a voice preview once, keeps it, and plays it from the store the second time', async () => {
+    await pickVoice('george', 'George');
+    const runs0 = await page.evaluate(() => (globalThis as unknown as Probe).__ttsRuns);
+    const starts0 = await page.evaluate(() => (globalThis as unknown as Probe).__starts.length);
+    const button = page.getByRole('button', { name: 'Preview George' });
+    await button.click();
+    await page.waitForFunction((n) => (globalThis as unknown as Probe).__starts.length > n, starts0, {
+      timeout: 120_000,
+    });
+    const kept = await page.evaluate(async () => {
+      const t = (
+        globalThis as unknown as {
+          __timbre: { previews: { get(id: string): Promise<{ audio: ArrayBuffer } | undefined> } };
+        }
+      ).__timbre;
+      return (await t.previews.get('bm_george'))?.audio.byteLength ?? 0;
+    });
+    expect(kept).toBeGreaterThan(44 + 24000); // a WAV of more than half a second
+    expect(await page.evaluate(() => (globalThis as unknown as Probe).__ttsRuns)).toBe(runs0 + 1);
+
+    // Once it has played, play it again: from the store, no engine job.
+    await page.getByRole('button', { name: 'Preview George' }).waitFor({ timeout: 30_000 });
+    const starts1 = await page.evaluate(() => (globalThis as unknown as Probe).__starts.length);
+    await page.getByRole('button', { name: 'Preview George' }).click();
+    await page.waitForFunction((n) => (globalThis as unknown as Probe).__starts.length > n, starts1);
+    expect(await page.evaluate(() => (globalThis as unknown as Probe).__ttsRuns)).toBe(runs0 + 1);
+  }, 300_000);
+});
