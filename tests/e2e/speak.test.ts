@@ -126,7 +126,8 @@ describe('Speak view', () => {
       const g = globalThis as unknown as Probe;
       return { starts: g.__starts, resultAt: g.__resultAt! };
     });
-    expect(probe.starts).toHaveLength(3); // one buffer per sentence
+    // One buffer per run: a sentence each (the engine may cut the first sentence in two for early audio).
+    expect(probe.starts.length).toBeGreaterThanOrEqual(3);
     const [first] = probe.starts;
     // The first sentence was scheduled, and had started playing, before the last one was made.
     expect(first!.t).toBeLessThan(probe.resultAt.t);

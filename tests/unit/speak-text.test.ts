@@ -7,7 +7,7 @@ import {
   speakSentences,
   SPEED_RANGE,
 } from '../../src/lib/speak/text';
-import { MAX_SPEED, MIN_SPEED, sentenceUnits } from '../../src/lib/tts/kokoro';
+import { MAX_SPEED, MIN_SPEED, planUnits, sentenceUnits } from '../../src/lib/tts/kokoro';
 import { TTS_LANGUAGES } from '../../src/lib/tts/languages';
 
 describe('the Speak view splits text as the engine does', () => {
@@ -52,6 +52,22 @@ describe('sentenceOfRun', () => {
     let at = -1;
     const seen = ['Long.', 'Long.', 'Next.'].map((t) => (at = sentenceOfRun(s, at, t)));
     expect(seen).toEqual([0, 0, 1]);
+  });
+  it('maps the runs the engine plans (first sentence cut short) to their sentences', () => {
+    const texts = [
+      'When the morning light came through the window, everyone woke up. Then breakfast.',
+      'A rather long first sentence without any commas in it at all for sure. Second one here.',
+      'Short. Then a second, longer sentence follows it.\n\nAnd a paragraph.',
+    ];
+    for (const text of texts) {
+      const units = planUnits(text);
+      const sentences = speakSentences(text).map((s) => s.text);
+      let at = -1;
+      const seen = units.map((u) => (at = sentenceOfRun(sentences, at, u.text)));
+      expect(seen).toEqual(units.map((u) => u.sentence));
+    }
+    // The first of these really is cut, so the test covers parts.
+    expect(planUnits(texts[0]!).length).toBeGreaterThan(speakSentences(texts[0]!).length);
   });
   it('skips a sentence that gave no run', () => {
     expect(sentenceOfRun(['A.', '...', 'C.'], 0, 'C.')).toBe(2);

@@ -28,15 +28,20 @@ export function speakSentences(text: string): Sentence[] {
 }
 
 /**
- * Which sentence a streamed run speaks. Runs come in order and carry their sentence's text; a sentence too
- * long for one run gives several runs with the same text, so a run that matches the current sentence and
- * not the next stays on it.
+ * Which sentence a streamed run speaks, from its text. Runs come in order and carry either a whole
+ * sentence or a part of one (the engine cuts the first sentence short for early audio, and a sentence too
+ * long for one run gives several runs): a new sentence is the next one whole, anything else that is
+ * part of the current (or next) sentence belongs to it.
  */
 export function sentenceOfRun(sentences: readonly string[], current: number, text: string): number {
-  const next = sentences.indexOf(text, current + 1);
-  if (next >= 0 && (current < 0 || sentences[current] !== text || next === current + 1)) return next;
-  if (current >= 0 && sentences[current] === text) return current;
-  return next >= 0 ? next : current;
+  const t = text.trim();
+  const whole = (j: number) => sentences[j] === t;
+  const part = (j: number) => j >= 0 && j < sentences.length && t.length > 0 && sentences[j]!.includes(t);
+  if (whole(current + 1)) return current + 1;
+  if (part(current)) return current;
+  if (part(current + 1)) return current + 1;
+  const later = sentences.indexOf(t, current + 1);
+  return later >= 0 ? later : current;
 }
 
 /** A short sentence per language for voice previews. */
