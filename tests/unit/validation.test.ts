@@ -127,10 +127,19 @@ it('the generated cases cover the known body and query routes', () => {
       'POST /v1/tts',
       'POST /api/v1/tts',
       'POST /api/v1/tts/stream',
+      'POST /api/design/create',
+      'POST /api/generate/design',
+      'PUT /api/lexicon',
     ].sort(),
   );
   expect(queryRoutes.map(label).sort()).toEqual(
-    ['GET /api/voices', 'GET /api/voices/export', 'GET /v1/voices', 'GET /api/v1/tts/history'].sort(),
+    [
+      'GET /api/voices',
+      'GET /api/voices/export',
+      'GET /v1/voices',
+      'GET /api/v1/tts/history',
+      'GET /api/lexicon',
+    ].sort(),
   );
 });
 

@@ -9,6 +9,8 @@ import * as jobs from './handlers/jobs';
 import * as models from './handlers/models';
 import * as speech from './handlers/speech';
 import * as history from './handlers/history';
+import * as design from './handlers/design';
+import * as lexicon from './handlers/lexicon';
 import { ApiError } from './errors';
 import { buildOpenApi } from './openapi';
 import { json } from './http';
@@ -35,7 +37,6 @@ function planned(
   return route({ method, path, scope, tag, summary, planned: issue, handler: async () => json({}) });
 }
 
-const SPEECH = 'comes with speech generation (Kokoro TTS).';
 const CLONE = 'comes with voice cloning (the OpenVoice converter).';
 const ASR = 'comes with transcription (Whisper).';
 const TOOLS = 'comes with the audio tools.';
@@ -365,23 +366,54 @@ export const ROUTES: AnyRoute[] = [
     handler: async (r, ctx) => history.deleteHistory(r.params.id!, keyOf(r.key), ctx),
   }),
   // Planned: each answers 501 with the reason until its issue lands.
-  planned(
-    'POST',
-    '/api/generate/design',
-    'tts:generate',
-    'Speech',
-    'Speak text in a voice designed from a description',
-    SPEECH,
-  ),
+  route({
+    method: 'POST',
+    path: '/api/generate/design',
+    scope: 'tts:generate',
+    tag: 'Speech',
+    body: design.designSpeechBody,
+    bodyLimit: 64 * 1024,
+    summary:
+      'Speak text in a voice designed from a description (or a stored designed voice_id) at its recipe speed; JSON with base64 WAV/PCM, the blend and why',
+    handler: async (r, ctx) => design.designSpeech(r.body, keyOf(r.key), ctx),
+  }),
   planned('POST', '/api/generate/clone', 'tts:generate', 'Speech', 'Speak text in a cloned voice', CLONE),
-  planned(
-    'POST',
-    '/api/design/create',
-    'clone:create',
-    'Voices',
-    'Create a voice from a description',
-    SPEECH,
-  ),
+  route({
+    method: 'POST',
+    path: '/api/design/create',
+    scope: 'clone:create',
+    tag: 'Voices',
+    body: design.designCreateBody,
+    summary:
+      'Design a voice from a description ("a calm older British man, slow and deep"): attributes → a blend of the nearest presets plus speed, saved as a designed voice',
+    handler: async (r, ctx) => design.createDesign(r.body, ctx),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/lexicon',
+    scope: 'voices:read',
+    tag: 'Voices',
+    query: lexicon.lexiconQuery,
+    summary: 'Pronunciation lexicon entries (scope=global or a voice id; all when left out)',
+    handler: async (r, ctx) => lexicon.listLexicon(r.query, ctx),
+  }),
+  route({
+    method: 'PUT',
+    path: '/api/lexicon',
+    scope: 'voices:write',
+    tag: 'Voices',
+    body: lexicon.lexiconPutBody,
+    summary: 'Add or replace lexicon entries {entries: [{word, phonemes | respelling, scope}]}: all or none',
+    handler: async (r, ctx) => lexicon.putLexicon(r.body, ctx),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/lexicon/{scope}/{word}',
+    scope: 'voices:write',
+    tag: 'Voices',
+    summary: 'Delete one lexicon entry',
+    handler: async (r, ctx) => lexicon.deleteLexicon(r.params.scope!, r.params.word!, ctx),
+  }),
   planned('POST', '/api/clone/create', 'clone:create', 'Cloning', 'Clone a voice from a recording', CLONE),
   planned(
     'POST',
