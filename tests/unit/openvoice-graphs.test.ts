@@ -12,6 +12,7 @@ import { RELEASED_V2_CONFIG, randomConverterTensors } from '../../src/lib/openvo
 import { foldWeightNorm } from '../../src/lib/openvoice/weights';
 import { OpenVoiceConverter } from '../../src/lib/openvoice/converter';
 import { seededFloats } from '../../src/lib/runtime/test-models';
+import { rawBytes } from '../../src/lib/runtime/onnx-builder';
 
 const fixture = (v: 1 | 2, name: string) =>
   readFileSync(join(import.meta.dirname, '..', 'fixtures', `openvoice-v${v}-tiny`, name));
@@ -168,5 +169,20 @@ describe('graphs from random weights at other sizes', () => {
     expect(() => buildOpenVoiceGraphs(parseConfig(fixture(2, 'config.json').toString()), partial)).toThrow(
       /no tensor "enc_q\.proj\.bias"/,
     );
+  });
+});
+
+describe('rawBytes fast path', () => {
+  it('copies typed arrays to the same bytes the per-value path writes', () => {
+    const f = seededFloats(33, 2);
+    const i64 = BigInt64Array.from([1n, -2n, 1n << 40n]);
+    const i8 = Int8Array.from([-128, 5, 127]);
+    expect(rawBytes('float32', f)).toEqual(rawBytes('float32', Array.from(f)));
+    expect(rawBytes('int64', i64)).toEqual(rawBytes('int64', [1, -2, 2 ** 40]));
+    expect(rawBytes('int8', i8)).toEqual(rawBytes('int8', [-128, 5, 127]));
+    // A copy, not a view: later changes to the weights do not leak into a built model.
+    const bytes = rawBytes('float32', f);
+    f[0] = 123;
+    expect(new Float32Array(bytes.buffer)[0]).not.toBe(123);
   });
 });

@@ -3,7 +3,8 @@
 // for tests at sizes other than the fixtures'. The numbers are meaningless; the shapes and costs are real.
 import { seededFloats } from '../runtime/test-models';
 import type { CheckpointTensor } from './checkpoint';
-import type { OpenVoiceConfig } from './config';
+import { parseConfig, type OpenVoiceConfig } from './config';
+import { buildOpenVoiceGraphs } from './graphs';
 
 /** Architecture constants hard-coded in upstream's SynthesizerTrn / ReferenceEncoder (not in config.json). */
 export const UPSTREAM_ARCH = {
@@ -133,4 +134,16 @@ export function randomConverterTensors(cfg: OpenVoiceConfig, seed = 1): Map<stri
   out.set('ref_enc.layernorm.weight', { shape: [spec], data: new Float32Array(spec).fill(1) });
   out.set('ref_enc.layernorm.bias', { shape: [spec], data: new Float32Array(spec) });
   return out;
+}
+
+/**
+ * Both graphs of a converter with random weights, at the released v2 size unless another config is given
+ * (for `npm run bench:convert`: real shapes and costs without the 131 MB download).
+ */
+export function randomConverterGraphs(
+  config: unknown = RELEASED_V2_CONFIG,
+  seed = 1,
+): { config: OpenVoiceConfig; extractor: Uint8Array; converter: Uint8Array } {
+  const cfg = parseConfig(config);
+  return { config: cfg, ...buildOpenVoiceGraphs(cfg, randomConverterTensors(cfg, seed)) };
 }
