@@ -41,6 +41,8 @@ export class LexiconStore {
       const tx = this.db.transaction('lexicon', 'readwrite');
       const count = await tx.store.count();
       if (count + clean.length > MAX_LEXICON_ENTRIES) {
+        // the aborted transaction's done rejects: handled here, the LexiconError below is the error
+        void tx.done.catch(() => undefined);
         tx.abort();
         throw new LexiconError(`The lexicon holds at most ${MAX_LEXICON_ENTRIES} entries.`);
       }
