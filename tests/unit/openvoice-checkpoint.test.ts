@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readCheckpoint } from '../../src/lib/openvoice/checkpoint';
+import { toApiError } from '../../src/lib/api/errors';
 import { CheckpointError } from '../../src/lib/openvoice/errors';
 import { PyGlobal, PyObject, unpickle } from '../../src/lib/openvoice/pickle';
 import { PickleWriter, floatBytes, writeZip } from './openvoice-checkpoint-helpers';
@@ -108,6 +109,14 @@ describe('readCheckpoint on synthetic checkpoints', () => {
     await expect(readCheckpoint(new Uint8Array(3))).rejects.toThrow(CheckpointError);
     const zip = writeZip([{ name: 'x/other.txt', data: new Uint8Array(4) }]);
     await expect(readCheckpoint(zip)).rejects.toThrow(/no <archive>\/data\.pkl/);
+  });
+
+  it('maps to a 400 with its message in the API', async () => {
+    const err = await readCheckpoint(new Uint8Array(100)).catch((e: unknown) => e);
+    const api = toApiError(err);
+    expect(api.status).toBe(400);
+    expect(api.code).toBe('bad_request');
+    expect(api.message).toMatch(/not a zip archive/);
   });
 
   it('says which pickle opcode it does not support', async () => {

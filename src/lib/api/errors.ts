@@ -87,7 +87,10 @@ export function toApiError(e: unknown): ApiError {
       name === 'LexiconError' ||
       name === 'FormatOptionError' ||
       name === 'UnsupportedFormatError' ||
-      name === 'DecodeError'
+      name === 'DecodeError' ||
+      name === 'CheckpointError' ||
+      name === 'OpenVoiceConfigError' ||
+      name === 'OpenVoiceWeightsError'
     )
       return new ApiError('bad_request', message);
     if (name === 'EngineCrashedError') return new ApiError('internal_error', message);

@@ -1,0 +1,10 @@
+// The OpenVoice tone-colour converter: checkpoint → ONNX graphs → extraction and conversion.
+export { CheckpointError, OpenVoiceConfigError, OpenVoiceWeightsError } from './errors';
+export { readCheckpoint, type CheckpointTensor } from './checkpoint';
+export { parseConfig, type OpenVoiceConfig } from './config';
+export { foldWeightNorm, OpenVoiceWeights } from './weights';
+export { spectrogram, transposeSpec, frameCount, type Spectrogram } from './spectrogram';
+export { buildOpenVoiceGraphs, buildConverterGraph, buildExtractorGraph, type GraphOptions } from './graphs';
+export { OpenVoiceConverter, graphsFromCheckpoint, type ConverterGraphs, type OrtLike } from './converter';
+export { RELEASED_V2_CONFIG, randomConverterGraphs, randomConverterTensors } from './random';
+export { runParity, PARITY_TOLERANCE, ParityFixtureError, type ParityResult } from './parity';
