@@ -45,7 +45,7 @@ const TEXTS = {
   short: 'The studio is ready to speak.',
 };
 /** Warm repetitions per text and side (median reported). */
-const REPS = 2;
+const REPS = Math.max(1, Number(process.env.BENCH_TTS_REPS ?? 2));
 const ROOFLINE = { size: 512, seconds: 3 };
 const GOALS = { first_audio_ms: 1500, roofline_share: 0.8 };
 
