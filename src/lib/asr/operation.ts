@@ -1,0 +1,236 @@
+// The engine operation 'asr.transcribe': file bytes → mono 16 kHz → speech regions (Silero VAD v5) →
+// Whisper windows → segments, each window's new segments sent as a 'segment' progress event.
+import type { Progress, RunOptions } from '../engine/types';
+import type { Transcoder } from '../audio/transcoder';
+import type { InstalledModel } from '../models/types';
+import { ModelNotInstalledError } from '../tts/errors';
+import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '../tts/model-files';
+import { decodeForAsr } from './audio-in';
+import { AsrParamError, UnknownAsrModelError, WordTimestampsUnavailableError } from './errors';
+import { SAMPLE_RATE } from './mel';
+import { transcribe, type Segment, type TranscribeResult } from './transcribe';
+import { energyProbabilities, sileroProbabilities, speechRegions, VAD_MODEL_ID } from './vad';
+import { loadWhisperFiles, WhisperRunner, type WhisperFiles } from './whisper';
+
+export const WHISPER_TINY = 'whisper-tiny-q8';
+export const WHISPER_BASE = 'whisper-base-q8';
+/** What "default" (and whisper-1, gpt-4o-transcribe …) means: the first of these that is installed. */
+export const DEFAULT_ORDER = [WHISPER_TINY, WHISPER_BASE];
+const ALIASES: Record<string, string> = {
+  tiny: WHISPER_TINY,
+  'whisper-tiny': WHISPER_TINY,
+  base: WHISPER_BASE,
+  'whisper-base': WHISPER_BASE,
+};
+const NAMES: Record<string, string> = { [WHISPER_TINY]: 'Whisper tiny', [WHISPER_BASE]: 'Whisper base' };
+
+export interface AsrTranscribeArgs {
+  /** The file's bytes (any format ffmpeg reads; WAV read directly). */
+  audio: Uint8Array;
+  mime?: string;
+  /** 'default', 'tiny', 'base', or an installed model id. */
+  model?: string;
+  /** ISO 639-1; omit to detect. */
+  language?: string;
+  task?: 'transcribe' | 'translate';
+  prompt?: string;
+  temperature?: number;
+  /** Word timestamps (needs a model whose decoder gives cross-attention). */
+  words?: boolean;
+  /** Duration and rate from the caller's probe, if known (picks the decode path for very long files). */
+  duration_hint?: number;
+  rate_hint?: number;
+}
+
+export interface AsrTranscribeResult extends TranscribeResult {
+  model: string;
+  /** How speech was found: the Silero model, or the energy detector when Silero is not installed. */
+  vad: 'silero-vad-v5' | 'energy';
+  task: 'transcribe' | 'translate';
+  elapsed_ms: number;
+  /** Processing seconds per second of audio. */
+  rtf: number;
+}
+
+/** `Progress.data` of the 'segment' events. */
+export interface AsrSegmentData {
+  segments: Segment[];
+  language: string;
+}
+
+export const isAsrSegment = (p: Progress): p is Progress & { data: AsrSegmentData } =>
+  p.stage === 'segment' && typeof p.data === 'object' && p.data !== null && 'segments' in p.data;
+
+export interface AsrDeps extends ModelFileDeps {
+  registry: ModelFileDeps['registry'] & { list?(): Promise<InstalledModel[]> };
+  transcoder: () => Transcoder;
+}
+
+const LANG = /^[a-z]{2,3}$/;
+
+function check(a: AsrTranscribeArgs) {
+  if (!(a.audio instanceof Uint8Array) || a.audio.byteLength === 0)
+    throw new AsrParamError('file', 'file: send the bytes of an audio file.');
+  if (a.language !== undefined && !LANG.test(a.language))
+    throw new AsrParamError(
+      'language',
+      `language must be an ISO 639-1 code such as "en" (got "${a.language}").`,
+    );
+  if (a.task !== undefined && a.task !== 'transcribe' && a.task !== 'translate')
+    throw new AsrParamError('task', 'task must be "transcribe" or "translate".');
+  if (a.temperature !== undefined && !(a.temperature >= 0 && a.temperature <= 1))
+    throw new AsrParamError('temperature', 'temperature must be a number from 0 to 1.');
+  if (a.prompt !== undefined && a.prompt.length > 4000)
+    throw new AsrParamError('prompt', 'prompt is longer than 4000 characters.');
+}
+
+/** The ONNX files of a Whisper export (the int8 ones where both kinds are present). */
+function onnxPaths(rec: InstalledModel): { encoder: string; decoder: string } | null {
+  const paths = rec.files.map((f) => f.path);
+  const pick = (stem: string) =>
+    paths.find((p) => p === `onnx/${stem}_quantized.onnx`) ??
+    paths.find((p) => p.startsWith(`onnx/${stem}`) && p.endsWith('.onnx'));
+  const encoder = pick('encoder_model');
+  const decoder = pick('decoder_model_merged');
+  if (!encoder || !decoder || !paths.includes('generation_config.json')) return null;
+  return { encoder, decoder };
+}
+
+/** Resolves a model name to an installed Whisper model id. */
+export async function resolveAsrModel(name: string | undefined, deps: ModelFileDeps): Promise<string> {
+  const n = (name ?? 'default').trim();
+  if (n === 'default') {
+    for (const id of DEFAULT_ORDER) if (await deps.registry.get(id)) return id;
+    throw new ModelNotInstalledError(
+      'No Whisper model is installed on this device. Install Whisper tiny or base in the Models view (they work offline once installed).',
+    );
+  }
+  const id = ALIASES[n.toLowerCase()] ?? n;
+  const rec = await deps.registry.get(id);
+  if (!rec) {
+    if (NAMES[id])
+      throw new ModelNotInstalledError(
+        `${NAMES[id]} is not installed on this device. Install it in the Models view (it works offline once installed).`,
+      );
+    throw new UnknownAsrModelError(
+      `model: no installed Whisper model "${n}". Use tiny, base, whisper-1 (the default installed Whisper) or the id of an installed Whisper model.`,
+    );
+  }
+  if (!onnxPaths(rec))
+    throw new UnknownAsrModelError(
+      `model: "${n}" is installed but is not a Whisper export (encoder and merged decoder).`,
+    );
+  return id;
+}
+
+const runners = new Map<string, Promise<WhisperRunner>>();
+
+async function runnerFor(id: string, deps: ModelFileDeps): Promise<WhisperRunner> {
+  let r = runners.get(id);
+  if (!r) {
+    r = (async () => {
+      const rec = (await deps.registry.get(id))!;
+      const paths = onnxPaths(rec)!;
+      const load = await installedModelFiles(id, NAMES[id] ?? id, deps);
+      const files: WhisperFiles = await loadWhisperFiles(load);
+      files.loadEncoder = () => load(paths.encoder);
+      files.loadDecoder = () => load(paths.decoder);
+      return new WhisperRunner(id, files);
+    })();
+    runners.set(id, r);
+    r.catch(() => runners.delete(id));
+  }
+  return r;
+}
+
+let ownTranscoder: Transcoder | null = null;
+
+async function defaultDeps(): Promise<AsrDeps> {
+  const d = await defaultModelFileDeps();
+  return {
+    ...d,
+    transcoder: () => {
+      if (!ownTranscoder) throw new Error('no transcoder');
+      return ownTranscoder;
+    },
+  };
+}
+
+/** The engine worker's ffmpeg core (the single-thread one, shared with audio.encode). */
+async function engineTranscoder(): Promise<Transcoder> {
+  if (ownTranscoder) return ownTranscoder;
+  const { createTranscoder } = await import('../audio/core-loader');
+  ownTranscoder = createTranscoder(new URL('/', globalThis.location.href).href, 'st', false).transcoder;
+  return ownTranscoder;
+}
+
+export async function runAsrTranscribe(
+  args: AsrTranscribeArgs,
+  opts: RunOptions = {},
+  deps?: AsrDeps,
+): Promise<AsrTranscribeResult> {
+  check(args);
+  const t0 = now();
+  const d = deps ?? (await defaultDeps());
+  const id = await resolveAsrModel(args.model, d);
+  const runner = await runnerFor(id, d);
+  if (args.words) {
+    // The decoder's outputs are known once its session exists; the files tell us about the heads already.
+    await runner.use({ signal: opts.signal, onProgress: opts.onProgress }, async () => undefined);
+    if (!runner.canAlignWords)
+      throw new WordTimestampsUnavailableError(
+        `Word timestamps need a Whisper export with cross-attention outputs (a *_timestamped model); the installed model "${id}" has none. Ask for segment timestamps, or install a timestamped Whisper model.`,
+      );
+  }
+  if (!deps && !isWavBytes(args.audio)) await engineTranscoder();
+  const audio = await decodeForAsr(args.audio, d.transcoder, {
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+    durationHint: args.duration_hint,
+    rateHint: args.rate_hint,
+  });
+  const total = audio.samples.length / SAMPLE_RATE;
+  let vad: AsrTranscribeResult['vad'] = 'energy';
+  let probs: Float32Array;
+  if (await d.registry.get(VAD_MODEL_ID)) {
+    const load = await installedModelFiles(VAD_MODEL_ID, 'Silero VAD v5', d);
+    probs = await sileroProbabilities(audio.samples, () => load('silero_vad_v5.onnx'), opts);
+    vad = 'silero-vad-v5';
+  } else probs = energyProbabilities(audio.samples);
+  const regions = speechRegions(probs, total);
+  const progress = opts.onProgress;
+  const task = args.task ?? 'transcribe';
+  const result = await transcribe(runner, audio.samples, regions, {
+    language: args.language,
+    task,
+    prompt: args.prompt,
+    temperature: args.temperature,
+    words: args.words,
+    signal: opts.signal,
+    onProgress: progress,
+    onSegments: progress
+      ? (segments, info) =>
+          progress({
+            stage: 'segment',
+            done: Math.round(info.done * 1000) / 1000,
+            total: Math.round(info.total * 1000) / 1000,
+            message: segments.map((s) => s.text).join(' '),
+            data: { segments, language: info.language } satisfies AsrSegmentData,
+          })
+      : undefined,
+  });
+  const elapsed = now() - t0;
+  return {
+    ...result,
+    model: id,
+    vad,
+    task,
+    elapsed_ms: Math.round(elapsed),
+    rtf: total > 0 ? Math.round((elapsed / 1000 / total) * 1000) / 1000 : 0,
+  };
+}
+
+const isWavBytes = (b: Uint8Array) =>
+  b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46;
+
+const now = () => globalThis.performance?.now() ?? Date.now();

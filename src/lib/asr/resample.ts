@@ -1,0 +1,124 @@
+// Sample-rate conversion for transcription: a polyphase windowed-sinc (Kaiser) resampler, DOM-free.
+// The filter's cutoff sits just under the lower of the two Nyquist rates, so downsampling (44.1/48 kHz →
+// 16 kHz) removes everything that would alias instead of folding it into the speech band.
+
+/** Stopband attenuation the Kaiser window is designed for (dB). */
+const ATTENUATION_DB = 100;
+/** The pass band ends at this share of the lower Nyquist rate; the stop band begins at the Nyquist rate. */
+const PASS_EDGE = 0.85;
+/** Above this many phases the table would be large: coefficients are computed per output sample instead. */
+const MAX_PHASES = 4096;
+
+function gcd(a: number, b: number): number {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/** Modified Bessel function of the first kind, order 0 (series; converges fast for the β used here). */
+function besselI0(x: number): number {
+  let sum = 1;
+  let term = 1;
+  const q = (x * x) / 4;
+  for (let k = 1; k < 64; k++) {
+    term *= q / (k * k);
+    sum += term;
+    if (term < sum * 1e-16) break;
+  }
+  return sum;
+}
+
+/** Kaiser's β for a stopband attenuation in dB. */
+function kaiserBeta(a: number): number {
+  if (a > 50) return 0.1102 * (a - 8.7);
+  if (a >= 21) return 0.5842 * (a - 21) ** 0.4 + 0.07886 * (a - 21);
+  return 0;
+}
+
+export interface ResamplerDesign {
+  /** Output samples per `down` input samples: out/in = up/down (reduced). */
+  up: number;
+  down: number;
+  /** Cutoff in cycles per input sample. */
+  cutoff: number;
+  /** Half-width of the filter in input samples. */
+  halfWidth: number;
+}
+
+export function designResampler(inRate: number, outRate: number): ResamplerDesign {
+  if (!(inRate > 0 && outRate > 0) || !Number.isInteger(inRate) || !Number.isInteger(outRate))
+    throw new RangeError(`Sample rates must be positive integers (got ${inRate} → ${outRate}).`);
+  const g = gcd(inRate, outRate);
+  const nyq = Math.min(inRate, outRate) / 2;
+  // Transition band [PASS_EDGE·nyq, nyq]; the sinc's cutoff in its middle.
+  const cutoffHz = ((1 + PASS_EDGE) / 2) * nyq;
+  const transition = ((1 - PASS_EDGE) * nyq) / inRate; // cycles per input sample
+  const taps = (ATTENUATION_DB - 7.95) / (14.36 * transition);
+  return { up: outRate / g, down: inRate / g, cutoff: cutoffHz / inRate, halfWidth: Math.ceil(taps / 2) };
+}
+
+/**
+ * Resamples mono audio from `inRate` to `outRate`. Output length is round(n · out / in); the signal is
+ * taken as zero outside the input.
+ */
+export function resample(input: Float32Array, inRate: number, outRate: number): Float32Array {
+  if (inRate === outRate) return input.slice();
+  const d = designResampler(inRate, outRate);
+  const { up, down, cutoff, halfWidth: hw } = d;
+  const outLen = Math.round((input.length * up) / down);
+  const out = new Float32Array(outLen);
+  const beta = kaiserBeta(ATTENUATION_DB);
+  const i0b = besselI0(beta);
+  const width = 2 * hw;
+  // Filter value at distance τ (input samples) from the output instant.
+  const g = (tau: number) => {
+    const r = tau / hw;
+    if (r <= -1 || r >= 1) return 0;
+    const x = 2 * cutoff * tau;
+    const sinc = x === 0 ? 1 : Math.sin(Math.PI * x) / (Math.PI * x);
+    return 2 * cutoff * sinc * (besselI0(beta * Math.sqrt(1 - r * r)) / i0b);
+  };
+  // Output n sits at input time t = n·down/up = base + phase/up. Taps k = base−hw+1 … base+hw.
+  const table = up <= MAX_PHASES ? new Float32Array(up * width) : null;
+  if (table)
+    for (let p = 0; p < up; p++) {
+      const frac = p / up;
+      for (let j = 0; j < width; j++) table[p * width + j] = g(frac - (j - hw + 1));
+    }
+  const coeffs = new Float32Array(width);
+  const n = input.length;
+  for (let o = 0; o < outLen; o++) {
+    const pos = o * down;
+    const base = Math.floor(pos / up);
+    const phase = pos - base * up;
+    let c: Float32Array;
+    let off = 0;
+    if (table) {
+      c = table;
+      off = phase * width;
+    } else {
+      const frac = phase / up;
+      for (let j = 0; j < width; j++) coeffs[j] = g(frac - (j - hw + 1));
+      c = coeffs;
+    }
+    const first = base - hw + 1;
+    let acc = 0;
+    const jLo = Math.max(0, -first);
+    const jHi = Math.min(width, n - first);
+    for (let j = jLo; j < jHi; j++) acc += input[first + j]! * c[off + j]!;
+    out[o] = acc;
+  }
+  return out;
+}
+
+/** The average of interleaved channels. */
+export function mixToMono(interleaved: Float32Array, channels: number): Float32Array {
+  if (channels <= 1) return interleaved;
+  const n = Math.floor(interleaved.length / channels);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let c = 0; c < channels; c++) s += interleaved[i * channels + c]!;
+    out[i] = s / channels;
+  }
+  return out;
+}

@@ -1,0 +1,326 @@
+// Long audio → segments. The file is cut into windows of at most 30 s that start where speech starts (VAD)
+// and end at a pause where there is one; each window is decoded with timestamps, and the next window starts
+// where the last complete segment ended (openai/whisper's seek), so a word cut by a forced window edge is
+// decoded again in the next window instead of being lost or written twice. Long silences are skipped.
+// Guards: a decode that loops or is unlikely is redone at higher temperatures (openai/whisper's fallback);
+// a window that sounds like no speech, and text where VAD hears no speech, are dropped.
+import { throwIfAborted, type ProgressFn } from '../engine/types';
+import type { OrtTensor } from '../runtime/ort-session';
+import { SAMPLE_RATE, WINDOW_SAMPLES } from './mel';
+import { speechWithin, type SpeechRegion } from './vad';
+import { repeatingTail, type DecodeResult, type WhisperRunner } from './whisper';
+import { alignWords, type Word } from './words';
+
+export interface Segment {
+  id: number;
+  /** Seconds in the original file. */
+  start: number;
+  end: number;
+  text: string;
+  tokens: number[];
+  temperature: number;
+  avg_logprob: number;
+  compression_ratio: number;
+  no_speech_prob: number;
+  words?: Word[];
+}
+
+export interface TranscribeOptions {
+  /** ISO 639-1 code, or undefined to detect. */
+  language?: string;
+  task: 'transcribe' | 'translate';
+  prompt?: string;
+  /** First temperature (0 = greedy); the fallback goes up from there. */
+  temperature?: number;
+  words?: boolean;
+  signal?: AbortSignal;
+  onProgress?: ProgressFn;
+  /** Each window's new segments, as soon as it is decoded. */
+  onSegments?: (segments: Segment[], info: { done: number; total: number; language: string }) => void;
+  /** Seed of the fallback's sampling (reproducible runs). */
+  seed?: number;
+}
+
+export interface TranscribeResult {
+  language: string;
+  /** Language probability when detected (1 when given). */
+  language_probability: number;
+  duration: number;
+  text: string;
+  segments: Segment[];
+  windows: number;
+}
+
+const TEMPERATURES = [0, 0.2, 0.4, 0.6, 0.8, 1];
+const LOGPROB_THRESHOLD = -1;
+const NO_SPEECH_THRESHOLD = 0.6;
+const COMPRESSION_THRESHOLD = 2.4;
+/** A window ends early at a pause longer than this (the next one starts at the next speech). */
+const LONG_PAUSE = 4;
+/** A pause must be at least this long to cut a window at. */
+const MIN_PAUSE = 0.3;
+/** Windows shorter than this at a forced edge are not cut (keeps the encoder's 30 s of context useful). */
+const MIN_WINDOW = 10;
+
+/**
+ * How repetitive a text is, like openai/whisper's gzip compression ratio: bytes of the text over bytes of
+ * an LZ77 parse of it (each back-reference counted as 3 bytes). Ordinary speech stays under 2.4.
+ */
+export function compressionRatio(text: string): number {
+  const b = new TextEncoder().encode(text);
+  if (b.length === 0) return 0;
+  let cost = 0;
+  let i = 0;
+  const MIN = 4;
+  const WIN = 4096;
+  const table = new Map<number, number[]>();
+  const key = (k: number) => (b[k]! << 24) | (b[k + 1]! << 16) | (b[k + 2]! << 8) | b[k + 3]!;
+  while (i < b.length) {
+    let best = 0;
+    if (i + MIN <= b.length) {
+      for (const j of table.get(key(i)) ?? []) {
+        if (i - j > WIN) continue;
+        let l = 0;
+        while (i + l < b.length && b[j + l] === b[i + l] && l < 258) l++;
+        if (l > best) best = l;
+      }
+    }
+    const step = best >= MIN ? best : 1;
+    cost += best >= MIN ? 3 : 1;
+    for (let k = i; k < i + step && k + MIN <= b.length; k++) {
+      const h = key(k);
+      const list = table.get(h);
+      if (list) {
+        list.push(k);
+        if (list.length > 32) list.shift();
+      } else table.set(h, [k]);
+    }
+    i += step;
+  }
+  return b.length / cost;
+}
+
+interface Window {
+  start: number;
+  end: number;
+  /** The end falls in a pause (or the end of the file): a last unclosed segment is complete. */
+  endsInPause: boolean;
+}
+
+/** The next window from `seek` (seconds), or null when no speech is left. */
+export function nextWindow(seek: number, total: number, regions: readonly SpeechRegion[]): Window | null {
+  const maxLen = WINDOW_SAMPLES / SAMPLE_RATE;
+  const first = regions.find((r) => r.end > seek + 0.05);
+  if (!first) return null;
+  const start = Math.max(seek, first.start);
+  let end = Math.min(total, start + maxLen);
+  if (end >= total) return { start, end, endsInPause: true };
+  // Pauses inside the window: gaps between regions.
+  const inside = regions.filter((r) => r.end > start && r.start < end);
+  for (let i = 0; i + 1 < inside.length; i++) {
+    const gap = inside[i + 1]!.start - inside[i]!.end;
+    if (gap >= LONG_PAUSE) return { start, end: inside[i]!.end, endsInPause: true };
+  }
+  const last = inside[inside.length - 1]!;
+  if (last.end <= end) return { start, end, endsInPause: true }; // the window ends in silence already
+  // The end is inside speech: cut at the latest pause after MIN_WINDOW.
+  for (let i = inside.length - 2; i >= 0; i--) {
+    const a = inside[i]!.end;
+    const b = inside[i + 1]!.start;
+    if (b - a >= MIN_PAUSE && a - start >= MIN_WINDOW) return { start, end: (a + b) / 2, endsInPause: true };
+  }
+  return { start, end, endsInPause: false };
+}
+
+interface Piece {
+  start: number;
+  end: number | null;
+  tokens: number[];
+}
+
+/** Splits timestamped tokens into segments (times relative to the window); the last may be unclosed. */
+export function splitSegments(
+  tokens: readonly number[],
+  isTs: (t: number) => boolean,
+  timeOf: (t: number) => number,
+) {
+  const pieces: Piece[] = [];
+  let start: number | null = null;
+  let text: number[] = [];
+  let lastEnd = 0;
+  for (const t of tokens) {
+    if (isTs(t)) {
+      const time = timeOf(t);
+      if (start === null) start = time;
+      else if (text.length) {
+        pieces.push({ start, end: time, tokens: text });
+        lastEnd = time;
+        text = [];
+        start = null;
+      } else start = time;
+    } else {
+      start ??= lastEnd;
+      text.push(t);
+    }
+  }
+  if (text.length) pieces.push({ start: start ?? lastEnd, end: null, tokens: text });
+  return pieces;
+}
+
+export async function transcribe(
+  w: WhisperRunner,
+  audio: Float32Array,
+  regions: readonly SpeechRegion[],
+  o: TranscribeOptions,
+): Promise<TranscribeResult> {
+  const total = audio.length / SAMPLE_RATE;
+  const tok = w.tokenizer;
+  const prompt = o.prompt?.trim() ? tok.encode(' ' + o.prompt.trim()) : undefined;
+  const segments: Segment[] = [];
+  let language = o.language;
+  let languageProb = language ? 1 : 0;
+  let seek = 0;
+  let windows = 0;
+  let rng = (o.seed ?? 1) >>> 0 || 1;
+  const random = () => {
+    // xorshift32: reproducible sampling for the fallback temperatures
+    rng ^= rng << 13;
+    rng ^= rng >>> 17;
+    rng ^= rng << 5;
+    return (rng >>> 0) / 4294967296;
+  };
+  const temps = TEMPERATURES.filter((t) => t >= (o.temperature ?? 0));
+  if (!temps.length) temps.push(o.temperature ?? 0);
+
+  return w.use({ signal: o.signal, onProgress: o.onProgress }, async () => {
+    for (;;) {
+      throwIfAborted(o.signal);
+      const win = nextWindow(seek, total, regions);
+      if (!win) break;
+      o.onProgress?.({
+        stage: 'transcribe',
+        done: Math.round(win.start * 1000) / 1000,
+        total: Math.round(total * 1000) / 1000,
+        message: `Window ${windows + 1} at ${win.start.toFixed(1)} s`,
+      });
+      windows++;
+      const a = Math.floor(win.start * SAMPLE_RATE);
+      const b = Math.min(audio.length, Math.ceil(win.end * SAMPLE_RATE));
+      const hidden: OrtTensor = await w.encode(audio.subarray(a, b), o.signal);
+      if (!language) {
+        const langs = await w.detectLanguage(hidden, o.signal);
+        language = langs[0]!.code;
+        languageProb = langs[0]!.prob;
+        o.onProgress?.({ stage: 'language', done: 1, total: 1, message: language });
+      }
+      const seconds = (b - a) / SAMPLE_RATE;
+      let res: DecodeResult | null = null;
+      let ratio = 0;
+      for (const temperature of temps) {
+        res = await w.decode(hidden, {
+          language,
+          task: o.task,
+          timestamps: true,
+          prompt,
+          temperature,
+          windowSeconds: seconds,
+          attention: o.words,
+          random,
+          signal: o.signal,
+        });
+        ratio = compressionRatio(tok.decode(res.tokens));
+        const silent = res.noSpeechProb > NO_SPEECH_THRESHOLD && res.avgLogprob < LOGPROB_THRESHOLD;
+        if (silent) break;
+        if (!res.looped && ratio <= COMPRESSION_THRESHOLD && res.avgLogprob >= LOGPROB_THRESHOLD) break;
+      }
+      const r = res!;
+      let advance = win.end;
+      const added: Segment[] = [];
+      const silent = r.noSpeechProb > NO_SPEECH_THRESHOLD && r.avgLogprob < LOGPROB_THRESHOLD;
+      if (!silent) {
+        const pieces = splitSegments(
+          r.tokens,
+          (t) => tok.isTimestamp(t),
+          (t) => tok.timeOf(t),
+        );
+        const closed = pieces.filter((p) => p.end !== null);
+        const open = pieces.find((p) => p.end === null);
+        const keep = pieces.slice();
+        if (open && !win.endsInPause && !r.looped && closed.length) {
+          // Cut in speech: the unfinished segment is decoded again from its start in the next window.
+          keep.pop();
+          advance = win.start + open.start;
+        } else if (open) open.end = seconds;
+        if (!open && closed.length) {
+          // The model stopped early though VAD hears more speech later in the window: go on from there.
+          const lastEnd = win.start + closed[closed.length - 1]!.end!;
+          if (speechWithin(regions, lastEnd + 0.5, win.end) > 0.5) advance = lastEnd;
+        }
+        let tokenAt = 0;
+        for (const p of keep) {
+          let start = win.start + p.start;
+          let end = win.start + (p.end ?? seconds);
+          const floor = added.length
+            ? added[added.length - 1]!.end
+            : (segments[segments.length - 1]?.end ?? 0);
+          start = Math.max(start, floor);
+          end = Math.min(Math.max(end, start + 0.02), total);
+          const text = tok.decode(p.tokens).trim();
+          // Position of this piece's tokens in the decode (for the word alignment).
+          const idx = r.tokens.indexOf(p.tokens[0]!, tokenAt);
+          if (idx >= 0) tokenAt = idx + p.tokens.length;
+          if (!text) continue;
+          // Text where VAD hears (almost) no speech is what Whisper makes up in silence.
+          if (speechWithin(regions, start, end) < Math.min(0.2, (end - start) / 4)) continue;
+          const seg: Segment = {
+            id: 0,
+            start: round(start),
+            end: round(end),
+            text,
+            tokens: p.tokens,
+            temperature: r.temperature,
+            avg_logprob: round(r.avgLogprob, 4),
+            compression_ratio: round(ratio, 4),
+            no_speech_prob: round(r.noSpeechProb, 4),
+          };
+          if (o.words && r.attention && idx >= 0)
+            seg.words = alignWords(
+              tok,
+              p.tokens,
+              r.attention.slice(idx, idx + p.tokens.length),
+              w.cfg.alignmentHeads.length,
+              { offset: win.start, start: seg.start, end: seg.end },
+            );
+          added.push(seg);
+        }
+      }
+      for (const s of added) s.id = segments.length + added.indexOf(s);
+      segments.push(...added);
+      if (added.length) o.onSegments?.(added, { done: Math.min(advance, total), total, language: language! });
+      // Always move forward (at least a second), never past the end.
+      seek = Math.max(advance, Math.min(win.end, win.start + 1));
+      if (seek >= total - 0.05) break;
+    }
+    o.onProgress?.({
+      stage: 'transcribe',
+      done: Math.round(total * 1000) / 1000,
+      total: Math.round(total * 1000) / 1000,
+      message: 'Done',
+    });
+    return {
+      language: language ?? 'en',
+      language_probability: round(languageProb, 4),
+      duration: round(total),
+      text: segments.map((s) => s.text).join(NO_SPACES.has(language ?? '') ? '' : ' '),
+      segments,
+      windows,
+    };
+  });
+}
+
+/** Languages written without spaces between words: their segments join directly. */
+const NO_SPACES = new Set(['zh', 'ja', 'th', 'lo', 'my', 'yue']);
+
+const round = (x: number, digits = 3) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+export { repeatingTail };

@@ -1,0 +1,147 @@
+// Voice activity: Silero VAD v5 (one ONNX session: 512-sample frames at 16 kHz with 64 samples of context
+// from the frame before, plus its recurrent state) gives a speech probability per 32 ms frame; speech
+// regions follow Silero's own rules (hysteresis, minimum speech and silence, padding). Without the Silero
+// model an energy detector stands in, and the result says which one was used.
+import { throwIfAborted, type ProgressFn } from '../engine/types';
+import { runtimeHost } from '../runtime/host';
+import type { OrtSession, OrtTensor } from '../runtime/ort-session';
+import { SAMPLE_RATE } from './mel';
+
+export const VAD_MODEL_ID = 'silero-vad-v5';
+export const VAD_FRAME = 512;
+const CONTEXT = 64;
+export const FRAME_SECONDS = VAD_FRAME / SAMPLE_RATE;
+
+export interface SpeechRegion {
+  /** Seconds. */
+  start: number;
+  end: number;
+}
+
+export interface VadResult {
+  /** Speech probability per 512-sample frame. */
+  probs: Float32Array;
+  regions: SpeechRegion[];
+  method: 'silero-vad-v5' | 'energy';
+}
+
+export interface RegionOptions {
+  threshold?: number;
+  minSpeechMs?: number;
+  minSilenceMs?: number;
+  padMs?: number;
+}
+
+/** Silero's get_speech_timestamps over per-frame probabilities (seconds, padded, non-overlapping). */
+export function speechRegions(
+  probs: Float32Array,
+  totalSeconds: number,
+  o: RegionOptions = {},
+): SpeechRegion[] {
+  const threshold = o.threshold ?? 0.5;
+  const neg = Math.max(threshold - 0.15, 0.01);
+  const minSpeech = (o.minSpeechMs ?? 250) / 1000;
+  const minSilence = (o.minSilenceMs ?? 300) / 1000;
+  const pad = (o.padMs ?? 200) / 1000;
+  const raw: SpeechRegion[] = [];
+  let inSpeech = false;
+  let start = 0;
+  let silenceFrom = -1;
+  for (let i = 0; i < probs.length; i++) {
+    const p = probs[i]!;
+    const t = i * FRAME_SECONDS;
+    if (p >= threshold) {
+      silenceFrom = -1;
+      if (!inSpeech) {
+        inSpeech = true;
+        start = t;
+      }
+    } else if (inSpeech && p < neg) {
+      if (silenceFrom < 0) silenceFrom = t;
+      if (t + FRAME_SECONDS - silenceFrom >= minSilence) {
+        if (silenceFrom - start >= minSpeech) raw.push({ start, end: silenceFrom });
+        inSpeech = false;
+        silenceFrom = -1;
+      }
+    }
+  }
+  if (inSpeech && totalSeconds - start >= minSpeech) raw.push({ start, end: totalSeconds });
+  // Pad, and join regions whose padding meets.
+  const out: SpeechRegion[] = [];
+  for (const r of raw) {
+    const s = Math.max(0, r.start - pad);
+    const e = Math.min(totalSeconds, r.end + pad);
+    const last = out[out.length - 1];
+    if (last && s <= last.end) last.end = Math.max(last.end, e);
+    else out.push({ start: s, end: e });
+  }
+  return out;
+}
+
+/** Seconds of speech (by the regions) inside [a, b]. */
+export function speechWithin(regions: readonly SpeechRegion[], a: number, b: number): number {
+  let s = 0;
+  for (const r of regions) {
+    const lo = Math.max(a, r.start);
+    const hi = Math.min(b, r.end);
+    if (hi > lo) s += hi - lo;
+  }
+  return s;
+}
+
+/** Frame energies mapped to a pseudo-probability: 1 well above the noise floor, 0 near it. */
+export function energyProbabilities(audio: Float32Array): Float32Array {
+  const n = Math.floor(audio.length / VAD_FRAME);
+  const db = new Float32Array(n);
+  for (let f = 0; f < n; f++) {
+    let s = 0;
+    for (let i = f * VAD_FRAME; i < (f + 1) * VAD_FRAME; i++) s += audio[i]! * audio[i]!;
+    db[f] = 10 * Math.log10(s / VAD_FRAME + 1e-12);
+  }
+  const sorted = Float32Array.from(db).sort();
+  const floor = sorted[Math.floor(sorted.length * 0.1)] ?? -120;
+  const top = sorted[Math.floor(sorted.length * 0.95)] ?? 0;
+  // Speech: above the floor by a third of the dynamic range and at least 12 dB, and not below −55 dBFS.
+  const at = Math.max(floor + Math.max(12, (top - floor) / 3), -55);
+  const out = new Float32Array(n);
+  for (let f = 0; f < n; f++) out[f] = Math.min(1, Math.max(0, 0.5 + (db[f]! - at) / 6));
+  return out;
+}
+
+/** Speech probabilities by Silero VAD v5 on the shared runtime (session kept by the pool). */
+export async function sileroProbabilities(
+  audio: Float32Array,
+  loadModel: () => Promise<Uint8Array>,
+  opts: { signal?: AbortSignal; onProgress?: ProgressFn } = {},
+): Promise<Float32Array> {
+  const rt = await runtimeHost();
+  const ort = rt.ort;
+  const frames = Math.ceil(audio.length / VAD_FRAME);
+  const probs = new Float32Array(frames);
+  return rt.pool.use(VAD_MODEL_ID, loadModel, { signal: opts.signal }, async (ps) => {
+    const session: OrtSession = ps.session;
+    const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(SAMPLE_RATE)]), []);
+    let state: OrtTensor = new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128]);
+    const input = new Float32Array(CONTEXT + VAD_FRAME);
+    for (let f = 0; f < frames; f++) {
+      if (f % 64 === 0) {
+        throwIfAborted(opts.signal);
+        opts.onProgress?.({ stage: 'vad', done: f, total: frames, message: 'Finding speech' });
+      }
+      // Context: the last 64 samples of the previous frame (zeros before the first).
+      input.copyWithin(0, VAD_FRAME, VAD_FRAME + CONTEXT);
+      if (f === 0) input.fill(0, 0, CONTEXT);
+      input.fill(0, CONTEXT);
+      input.set(audio.subarray(f * VAD_FRAME, Math.min(audio.length, (f + 1) * VAD_FRAME)), CONTEXT);
+      const out = await session.run({
+        input: new ort.Tensor('float32', input.slice(), [1, CONTEXT + VAD_FRAME]),
+        state,
+        sr,
+      });
+      probs[f] = (out.output!.data as Float32Array)[0]!;
+      state = out.stateN!;
+    }
+    opts.onProgress?.({ stage: 'vad', done: frames, total: frames, message: 'Found speech' });
+    return probs;
+  });
+}
