@@ -14,6 +14,7 @@ import type {
   SelftestResult,
 } from '../runtime/operations';
 import type { TtsGenerateArgs, TtsGenerateResult } from '../tts/operation';
+import type { AsrTranscribeArgs, AsrTranscribeResult } from '../asr/operation';
 
 /**
  * Every operation the engine worker can run, with its argument and result types. Each engine issue adds
@@ -38,6 +39,11 @@ export interface EngineOps {
   'tts.generate': { args: TtsGenerateArgs; result: TtsGenerateResult };
   /** Encodes audio to a compressed format (mp3, opus, aac, flac, …) on the ffmpeg.wasm core. */
   'audio.encode': { args: AudioEncodeArgs; result: EncodedAudio };
+  /**
+   * Transcription with Whisper (src/lib/asr): file bytes in; each window's new segments arrive early as
+   * progress events with stage 'segment' and `data: AsrSegmentData` ({segments, language}).
+   */
+  'asr.transcribe': { args: AsrTranscribeArgs; result: AsrTranscribeResult };
 }
 
 export type EngineOpName = keyof EngineOps;
@@ -63,6 +69,11 @@ export const ENGINE_OPS: Impl = {
   'audio.encode': {
     model: 'ffmpeg',
     run: async (a, o) => (await import('../audio/encode-op')).runAudioEncode(a, o),
+  },
+  // Whisper, Silero and the decoder load on first use only.
+  'asr.transcribe': {
+    model: 'whisper',
+    run: async (a, o) => (await import('../asr/operation')).runAsrTranscribe(a, o),
   },
 };
 
