@@ -85,8 +85,11 @@ export interface ZipInput {
   deflate?: boolean;
 }
 
-/** A zip archive; stored entries get local extra-field padding so data starts on a 64-byte boundary. */
-export function writeZip(files: ZipInput[]): Uint8Array {
+/**
+ * A zip archive; stored entries get local extra-field padding so data starts on a 64-byte boundary. With
+ * `zip64`, sizes, offsets and counts go in zip64 records only (as writers do past 4 GB).
+ */
+export function writeZip(files: ZipInput[], opts: { zip64?: boolean } = {}): Uint8Array {
   const chunks: Uint8Array[] = [];
   const central: Uint8Array[] = [];
   let offset = 0;
@@ -108,15 +111,24 @@ export function writeZip(files: ZipInput[]): Uint8Array {
       lv.setUint16(30 + name.length, 0x4346, true); // torch's "FB" padding record
       lv.setUint16(32 + name.length, pad, true);
     }
-    const c = new Uint8Array(46 + name.length);
+    const c = new Uint8Array(46 + name.length + (opts.zip64 ? 28 : 0));
     const cv = new DataView(c.buffer);
     cv.setUint32(0, 0x02014b50, true);
     cv.setUint16(10, f.deflate ? 8 : 0, true);
-    cv.setUint32(20, body.length, true);
-    cv.setUint32(24, f.data.length, true);
+    cv.setUint32(20, opts.zip64 ? 0xffffffff : body.length, true);
+    cv.setUint32(24, opts.zip64 ? 0xffffffff : f.data.length, true);
     cv.setUint16(28, name.length, true);
-    cv.setUint32(42, offset, true);
+    cv.setUint32(42, opts.zip64 ? 0xffffffff : offset, true);
     c.set(name, 46);
+    if (opts.zip64) {
+      const e = 46 + name.length;
+      cv.setUint16(30, 28, true);
+      cv.setUint16(e, 0x0001, true);
+      cv.setUint16(e + 2, 24, true);
+      cv.setBigUint64(e + 4, BigInt(f.data.length), true);
+      cv.setBigUint64(e + 12, BigInt(body.length), true);
+      cv.setBigUint64(e + 20, BigInt(offset), true);
+    }
     central.push(c);
     chunks.push(local, body);
     offset += local.length + body.length;
@@ -125,11 +137,28 @@ export function writeZip(files: ZipInput[]): Uint8Array {
   const eocd = new Uint8Array(22);
   const ev = new DataView(eocd.buffer);
   ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, files.length, true);
-  ev.setUint16(10, files.length, true);
-  ev.setUint32(12, dirSize, true);
-  ev.setUint32(16, offset, true);
-  const all = [...chunks, ...central, eocd];
+  ev.setUint16(8, opts.zip64 ? 0xffff : files.length, true);
+  ev.setUint16(10, opts.zip64 ? 0xffff : files.length, true);
+  ev.setUint32(12, opts.zip64 ? 0xffffffff : dirSize, true);
+  ev.setUint32(16, opts.zip64 ? 0xffffffff : offset, true);
+  const tail: Uint8Array[] = [];
+  if (opts.zip64) {
+    const rec = new Uint8Array(56);
+    const rv = new DataView(rec.buffer);
+    rv.setUint32(0, 0x06064b50, true);
+    rv.setBigUint64(4, 44n, true);
+    rv.setBigUint64(24, BigInt(files.length), true);
+    rv.setBigUint64(32, BigInt(files.length), true);
+    rv.setBigUint64(40, BigInt(dirSize), true);
+    rv.setBigUint64(48, BigInt(offset), true);
+    const loc = new Uint8Array(20);
+    const lv = new DataView(loc.buffer);
+    lv.setUint32(0, 0x07064b50, true);
+    lv.setBigUint64(8, BigInt(offset + dirSize), true);
+    lv.setUint32(16, 1, true);
+    tail.push(rec, loc);
+  }
+  const all = [...chunks, ...central, ...tail, eocd];
   const out = new Uint8Array(all.reduce((a, c) => a + c.length, 0));
   let at = 0;
   for (const c of all) {

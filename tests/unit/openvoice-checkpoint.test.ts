@@ -31,7 +31,7 @@ function syntheticPickle(storage = 'FloatStorage'): Uint8Array {
 }
 
 function syntheticCheckpoint(
-  opts: { prefix?: string; deflate?: boolean; drop?: string; storage?: string } = {},
+  opts: { prefix?: string; deflate?: boolean; drop?: string; storage?: string; zip64?: boolean } = {},
 ): Uint8Array {
   const prefix = opts.prefix ?? 'archive';
   const files = [
@@ -40,7 +40,7 @@ function syntheticCheckpoint(
     { name: `${prefix}/data/1`, data: floatBytes([0.5, -1.5, 2.25, 1e-3]), deflate: opts.deflate },
     { name: `${prefix}/version`, data: new TextEncoder().encode('3\n') },
   ].filter((f) => f.name !== `${prefix}/${opts.drop}`);
-  return writeZip(files);
+  return writeZip(files, { zip64: opts.zip64 });
 }
 
 describe('readCheckpoint on the fixture (written by torch.save)', () => {
@@ -86,6 +86,12 @@ describe('readCheckpoint on synthetic checkpoints', () => {
     const t = await readCheckpoint(syntheticCheckpoint({ prefix: 'my_model.v2', deflate: true }));
     expect([...t.get('a')!.data]).toEqual([2, 4, 6, 3, 5, 7]);
     expect(t.get('b')!.data[1]).toBe(-1.5);
+  });
+
+  it('reads zip64 directories', async () => {
+    const t = await readCheckpoint(syntheticCheckpoint({ zip64: true, deflate: true }));
+    expect([...t.get('a')!.data]).toEqual([2, 4, 6, 3, 5, 7]);
+    expect(t.get('b')!.data[2]).toBe(2.25);
   });
 
   it('names a missing storage', async () => {
