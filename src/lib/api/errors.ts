@@ -85,6 +85,7 @@ export function toApiError(e: unknown): ApiError {
       name === 'MixFormulaError' ||
       name === 'UnsupportedLanguageError' ||
       name === 'LexiconError' ||
+      name === 'DesignError' ||
       name === 'FormatOptionError' ||
       name === 'UnsupportedFormatError' ||
       name === 'DecodeError' ||

@@ -325,12 +325,21 @@ export function parseDescription(description: string): ParsedDescription {
   return { attributes, ignored };
 }
 
-function accentOf(langs: readonly TtsLanguage[]): string {
-  return langs.length > 1 ? 'English' : (presetVoiceAccent(langs[0]!) ?? LANGUAGE_NAMES[langs[0]!]);
-}
+/** As the preset metadata names accents (src/lib/voices/presets.ts). */
+const ACCENTS: Record<TtsLanguage, string> = {
+  'en-us': 'American',
+  'en-gb': 'British',
+  es: 'Spanish',
+  'fr-fr': 'French',
+  hi: 'Hindi',
+  it: 'Italian',
+  ja: 'Japanese',
+  'pt-br': 'Brazilian',
+  zh: 'Mandarin',
+};
 
-function presetVoiceAccent(lang: TtsLanguage): string | undefined {
-  return Object.values(TRAITS).find((t) => t.language === lang)?.accent;
+function accentOf(langs: readonly TtsLanguage[]): string {
+  return langs.length > 1 ? 'English' : ACCENTS[langs[0]!];
 }
 
 // ------------------------------------------------------------------------------------------------ traits
