@@ -89,6 +89,10 @@ export function toApiError(e: unknown): ApiError {
       name === 'FormatOptionError' ||
       name === 'UnsupportedFormatError' ||
       name === 'DecodeError' ||
+      name === 'AsrParamError' ||
+      name === 'UnknownAsrModelError' ||
+      name === 'WordTimestampsUnavailableError' ||
+      name === 'WavFormatError' ||
       name === 'CheckpointError' ||
       name === 'OpenVoiceConfigError' ||
       name === 'OpenVoiceWeightsError'

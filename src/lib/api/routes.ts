@@ -9,6 +9,7 @@ import * as jobs from './handlers/jobs';
 import * as models from './handlers/models';
 import * as speech from './handlers/speech';
 import * as history from './handlers/history';
+import * as transcribe from './handlers/transcribe';
 import * as design from './handlers/design';
 import * as lexicon from './handlers/lexicon';
 import { ApiError } from './errors';
@@ -441,24 +442,42 @@ export const ROUTES: AnyRoute[] = [
     'Speech to speech in another voice',
     CLONE,
   ),
-  planned('POST', '/api/transcribe', 'audio:process', 'Transcription', 'Transcribe audio', ASR),
-  planned('POST', '/v1/stt', 'audio:process', 'Transcription', 'Speech to text (multipart)', ASR),
-  planned(
-    'POST',
-    '/v1/audio/transcriptions',
-    'audio:process',
-    'Transcription',
-    'OpenAI audio.transcriptions',
-    ASR,
-  ),
-  planned(
-    'POST',
-    '/v1/audio/translations',
-    'audio:process',
-    'Transcription',
-    'OpenAI audio.translations',
-    ASR,
-  ),
+  route({
+    method: 'POST',
+    path: '/api/transcribe',
+    scope: 'audio:process',
+    tag: 'Transcription',
+    summary:
+      'Transcribe audio with Whisper (≤ 100 MB; wav, mp3, flac, ogg/opus, m4a/aac, mp4, webm): JSON {audio: base64 or data URL, language, task transcribe|translate, model tiny|base|installed id, prompt, temperature, word_timestamps, async}, a multipart file with those fields, or raw audio → {text, language, duration, segments[{id, start, end, text, words?}], model, vad}; long files answer 202 with a job',
+    handler: async (r, ctx) => transcribe.studioTranscribe(r.request, keyOf(r.key), ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/stt',
+    scope: 'audio:process',
+    tag: 'Transcription',
+    summary:
+      'Speech to text, multipart {file ≤ 100 MB, model (whisper = the default installed Whisper, tiny, base), language (auto), timestamps (word timestamps), diarize (not available yet: 501)} → {text, language, duration, segments[{start, end, text, speaker: null}]}; long files answer 202 with a job',
+    handler: async (r, ctx) => transcribe.v1Stt(r.request, keyOf(r.key), ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/audio/transcriptions',
+    scope: 'audio:process',
+    tag: 'Transcription',
+    summary:
+      'OpenAI audio.transcriptions, multipart {file ≤ 100 MB, model (whisper-1, gpt-4o-transcribe, gpt-4o-mini-transcribe = the default installed Whisper; tiny, base or an installed id), language, prompt, response_format json|text|srt|verbose_json|vtt, temperature, timestamp_granularities[] word|segment (verbose_json)}; long files answer 202 with a job',
+    handler: async (r, ctx) => transcribe.openAiTranscription(r.request, 'transcribe', keyOf(r.key), ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/audio/translations',
+    scope: 'audio:process',
+    tag: 'Transcription',
+    summary:
+      'OpenAI audio.translations: speech in any language to English text, the audio.transcriptions fields and formats',
+    handler: async (r, ctx) => transcribe.openAiTranscription(r.request, 'translate', keyOf(r.key), ctx),
+  }),
   planned(
     'POST',
     '/v1/speech-translate',
