@@ -147,6 +147,7 @@ describe('streaming', () => {
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toBe('audio/wav');
+    expect(res.headers.get('X-Sample-Rate')).toBe(String(SR));
     const jobId = res.headers.get('X-Job-Id')!;
     expect(jobId).toMatch(/^job_/);
     const reader = res.body!.getReader();

@@ -454,9 +454,12 @@ export async function streamSpeech(
   }
 
   const format = spec.format;
+  const sampleRate = pending[0]?.sampleRate ?? 24000;
   let header = format === 'wav';
+  let sentAudio = false;
   const bytesOf = (c: Chunk): Uint8Array => {
     const pcm = encodePcm16(c.samples);
+    sentAudio = true;
     if (!header) return pcm;
     header = false;
     const out = new Uint8Array(44 + pcm.length);
@@ -490,6 +493,8 @@ export async function streamSpeech(
         if (finished) return;
         if (rec?.status === 'succeeded') {
           const result = rec.result as SynthesizeResult;
+          // An engine that sent no chunks (none of ours) still gives its audio, whole.
+          if (!sentAudio) send(frame(bytesOf(result)));
           const kept = await keepInHistory(spec, speaker, result, ctx.now() - t0, key, ctx).catch(
             (e: unknown) => ({ error: toApiError(e) }) as Kept,
           );
@@ -520,7 +525,7 @@ export async function streamSpeech(
   return new Response(body, {
     headers: {
       'Content-Type': CONTENT_TYPES[format],
-      'X-Sample-Rate': String(pending[0]?.sampleRate ?? 24000),
+      'X-Sample-Rate': String(sampleRate),
       'X-Job-Id': job.id,
     },
   });
