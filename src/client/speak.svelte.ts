@@ -183,6 +183,12 @@ export class SpeakSession {
     this.voices = voices.filter((v) => engineVoice(v) !== null);
   }
 
+  /** Picks a library voice; a designed voice brings its own speed. */
+  choose(v: Voice): void {
+    this.voice = v.id;
+    if (v.recipe?.speed) this.speed = v.recipe.speed;
+  }
+
   /** What the engine is given for a voice as the form names it (library id or formula); null if unknown. */
   resolve(voice: string): string | null {
     const stored = this.voices.find((v) => v.id === voice);
