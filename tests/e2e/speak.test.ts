@@ -264,4 +264,62 @@ describe('Speak view', () => {
     await page.waitForFunction((n) => (globalThis as unknown as Probe).__starts.length > n, starts1);
     expect(await page.evaluate(() => (globalThis as unknown as Probe).__ttsRuns)).toBe(runs0 + 1);
   }, 300_000);
+
+  it('saves a mix and a designed voice in the library, each then chosen for speech', async () => {
+    await page.fill('[data-testid=voice-search]', 'e2e');
+    await page.locator('details.mixer > summary').click();
+    const rows = page.locator('details.mixer ol li');
+    await rows.nth(0).locator('select').selectOption('af_heart');
+    await rows.nth(1).locator('select').selectOption('bm_george');
+    await rows.nth(0).locator('input[type=range]').fill('30');
+    await rows.nth(1).locator('input[type=range]').fill('10');
+    expect(await page.textContent('[data-testid=mix-formula]')).toBe('af_heart*0.75 + bm_george*0.25');
+    await page.locator('details.mixer').getByLabel('Name').fill('E2E blend');
+    await page.locator('details.mixer').getByRole('button', { name: 'Save to library' }).click();
+    const mixed = page.getByRole('radio', { name: /^E2E blend\b/ });
+    await mixed.waitFor();
+    expect(await mixed.isChecked()).toBe(true);
+    const stored = await page.evaluate(async () => {
+      const t = (
+        globalThis as unknown as {
+          __timbre: {
+            voices: { query(q: unknown): Promise<{ voices: { kind: string; recipe?: unknown }[] }> };
+          };
+        }
+      ).__timbre;
+      return (await t.voices.query({ q: 'E2E blend' })).voices;
+    });
+    expect(stored).toEqual([
+      expect.objectContaining({ kind: 'mixed', recipe: { formula: 'af_heart*0.75 + bm_george*0.25' } }),
+    ]);
+
+    await page.locator('details.design > summary').click();
+    await page.fill('#design-text', 'a calm older British man, slow and deep');
+    await page.getByRole('button', { name: 'Design voice' }).click();
+    const found = page.locator('[data-testid=design-result]');
+    await found.waitFor();
+    expect(await found.textContent()).toMatch(/bm_/); // British male presets in the blend
+    await found.getByLabel('Name').fill('E2E narrator');
+    await found.getByRole('button', { name: 'Save to library' }).click();
+    const designed = page.getByRole('radio', { name: /^E2E narrator\b/ });
+    await designed.waitFor();
+    expect(await designed.isChecked()).toBe(true);
+    // "slow": the design's speed is below 1 and the speed slider took it.
+    const speed = Number(await page.locator('.controls input[type=range]').first().inputValue());
+    expect(speed).toBeLessThan(1);
+  });
+
+  it('re-generates a history entry with its text and voice', async () => {
+    const n = await historyItems().count();
+    const entry = historyItems().filter({ hasText: 'Back again.' }).first();
+    await page.fill('[data-testid=voice-search]', '');
+    await entry.getByRole('button', { name: 'Re-generate' }).click();
+    expect(await page.inputValue('#speak-text')).toBe('Back again.');
+    expect(await page.getByRole('radio', { name: /^Emma\b/ }).isChecked()).toBe(true);
+    await expect.poll(() => historyItems().count(), { timeout: 300_000, interval: 1000 }).toBe(n + 1);
+    expect(await historyItems().first().locator('.text').textContent()).toBe('Back again.');
+    expect(await historyItems().first().locator('.voice').textContent()).toBe('Emma');
+    if (process.env.SPEAK_SCREENSHOT)
+      await page.screenshot({ path: process.env.SPEAK_SCREENSHOT, fullPage: true });
+  }, 600_000);
 });
