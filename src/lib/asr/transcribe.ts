@@ -113,8 +113,7 @@ export function nextWindow(seek: number, total: number, regions: readonly Speech
   const first = regions.find((r) => r.end > seek + 0.05);
   if (!first) return null;
   const start = Math.max(seek, first.start);
-  let end = Math.min(total, start + maxLen);
-  if (end >= total) return { start, end, endsInPause: true };
+  const end = Math.min(total, start + maxLen);
   // Pauses inside the window: gaps between regions.
   const inside = regions.filter((r) => r.end > start && r.start < end);
   for (let i = 0; i + 1 < inside.length; i++) {
@@ -122,7 +121,8 @@ export function nextWindow(seek: number, total: number, regions: readonly Speech
     if (gap >= LONG_PAUSE) return { start, end: inside[i]!.end, endsInPause: true };
   }
   const last = inside[inside.length - 1]!;
-  if (last.end <= end) return { start, end, endsInPause: true }; // the window ends in silence already
+  // Speech ends inside the window (or the file ends): no silence after it is decoded.
+  if (last.end <= end || end >= total) return { start, end: Math.min(end, last.end), endsInPause: true };
   // The end is inside speech: cut at the latest pause after MIN_WINDOW.
   for (let i = inside.length - 2; i >= 0; i--) {
     const a = inside[i]!.end;
