@@ -10,14 +10,6 @@ export const ENGLISH: { voice: string; text: string }[] = [
   { voice: 'bf_emma', text: 'A quiet river runs through the valley below the mountains.' },
   { voice: 'af_heart', text: 'He forgot his umbrella and walked home in the pouring rain.' },
   { voice: 'bm_george', text: 'The library has thousands of books about history and science.' },
-  { voice: 'am_michael', text: 'We watched the sun set over the ocean from the top of the hill.' },
-  { voice: 'bf_emma', text: 'The doctor told him to drink more water and to sleep well.' },
-  { voice: 'af_heart', text: 'Every summer my grandmother makes jam from the berries in her garden.' },
-  { voice: 'bm_george', text: 'The engineers tested the new bridge before it opened to traffic.' },
-  { voice: 'am_michael', text: 'Music was playing softly in the small cafe near the station.' },
-  { voice: 'bf_emma', text: 'The teacher asked the students to write a short story about winter.' },
-  { voice: 'af_heart', text: 'A family of ducks crossed the road on their way to the pond.' },
-  { voice: 'bm_george', text: 'The old clock in the hall stopped working many years ago.' },
 ];
 
 /** Spanish (ef_dora) and what it says in English. */
