@@ -167,10 +167,19 @@ async function main() {
   const asr = await pipeline('automatic-speech-recognition', WHISPER, { dtype: 'q8', device: 'cpu' });
 
   const items = [];
-  for (const voice of voices) {
-    const language = languageOfVoice(voice);
-    for (const [i, text] of sentences.entries()) {
-      log(`${voice} ${i + 1}/${sentences.length}`);
+  // Stopped early (SIGTERM/SIGINT): the report of what was done, marked incomplete. Sentence by sentence
+  // across all voices, so a partial run still covers every voice.
+  let complete = false;
+  const stop = () => {
+    process.stdout.write(`${JSON.stringify(report(items, complete), null, 2)}\n`);
+    process.exit(complete ? 0 : 130);
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  for (const [i, text] of sentences.entries()) {
+    for (const voice of voices) {
+      const language = languageOfVoice(voice);
+      log(`sentence ${i + 1}/${sentences.length}: ${voice}`);
       const t0 = performance.now();
       const r = await tts.synthesize({ text, voice }, { loadFile });
       const synthMs = performance.now() - t0;
@@ -197,64 +206,72 @@ async function main() {
     }
   }
   await vite.close();
+  complete = true;
+  stop();
 
-  const wer = (xs) => {
-    const words = xs.reduce((s, x) => s + x.ref_words, 0);
-    return words ? xs.reduce((s, x) => s + x.errors, 0) / words : 0;
-  };
-  const overall = wer(items);
-  const out = {
-    date: new Date().toISOString(),
-    machine: { ...machine(), load_avg_before: loadBefore, load_avg_after: loadAverages() },
-    synthesis: {
-      pipeline: 'src/lib/tts/kokoro.ts synthesize() (planner, normaliser, espeak-ng phonemes, joins)',
-      model: 'kokoro-82m-q8/model.onnx (int8)',
-      runtime:
-        values.runtime === 'node'
-          ? `onnxruntime-node ${packageVersion('onnxruntime-node')} (CPU, ${CORES} threads)`
-          : `onnxruntime-web ${packageVersion('onnxruntime-web')} WASM in Node`,
-      speed: 1,
-    },
-    transcription: {
-      model: `${WHISPER} (.cache/models/${WHISPER}: onnx/encoder_model_quantized.onnx, decoder_model_merged_quantized.onnx)`,
-      library: `@huggingface/transformers ${packageVersion('@huggingface/transformers')}, local files only, dtype q8, greedy, language english`,
-      audio: 'Kokoro 24 kHz resampled to 16 kHz (windowed sinc)',
-    },
-    normalisation: NORMALISATION,
-    sentences,
-    voices,
-    wer: {
-      overall: round3(overall),
-      goal: GOAL_WER,
-      met: overall <= GOAL_WER,
-      by_voice: Object.fromEntries(voices.map((v) => [v, round3(wer(items.filter((x) => x.voice === v)))])),
-      by_sentence: Object.fromEntries(
-        sentences.map((s, i) => [i + 1, round3(wer(items.filter((x) => x.text === s)))]),
-      ),
-      words: items.reduce((s, x) => s + x.ref_words, 0),
-      errors: items.reduce((s, x) => s + x.errors, 0),
-      substitutions: items.reduce((s, x) => s + x.sub, 0),
-      deletions: items.reduce((s, x) => s + x.del, 0),
-      insertions: items.reduce((s, x) => s + x.ins, 0),
-    },
-    errors: items
-      .filter((x) => x.errors > 0)
-      .map((x) => ({
-        voice: x.voice,
-        said: x.text,
-        heard: x.heard,
-        ref: x.ref_norm,
-        hyp: x.hyp_norm,
-        errors: x.errors,
-      })),
-    timing: {
-      audio_s: Math.round(items.reduce((s, x) => s + x.audio_s, 0) * 10) / 10,
-      synth_s: Math.round(items.reduce((s, x) => s + x.synth_ms, 0) / 100) / 10,
-      asr_s: Math.round(items.reduce((s, x) => s + x.asr_ms, 0) / 100) / 10,
-    },
-    seconds: Math.round((Date.now() - started) / 1000),
-  };
-  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  function report(items, complete) {
+    const wer = (xs) => {
+      const words = xs.reduce((s, x) => s + x.ref_words, 0);
+      return words ? xs.reduce((s, x) => s + x.errors, 0) / words : 0;
+    };
+    const overall = wer(items);
+    const out = {
+      date: new Date().toISOString(),
+      complete,
+      machine: { ...machine(), load_avg_before: loadBefore, load_avg_after: loadAverages() },
+      synthesis: {
+        pipeline: 'src/lib/tts/kokoro.ts synthesize() (planner, normaliser, espeak-ng phonemes, joins)',
+        model: 'kokoro-82m-q8/model.onnx (int8)',
+        runtime:
+          values.runtime === 'node'
+            ? `onnxruntime-node ${packageVersion('onnxruntime-node')} (CPU, ${CORES} threads)`
+            : `onnxruntime-web ${packageVersion('onnxruntime-web')} WASM in Node`,
+        speed: 1,
+      },
+      transcription: {
+        model: `${WHISPER} (.cache/models/${WHISPER}: onnx/encoder_model_quantized.onnx, decoder_model_merged_quantized.onnx)`,
+        library: `@huggingface/transformers ${packageVersion('@huggingface/transformers')}, local files only, dtype q8, greedy, language english`,
+        audio: 'Kokoro 24 kHz resampled to 16 kHz (windowed sinc)',
+      },
+      normalisation: NORMALISATION,
+      sentences,
+      voices,
+      wer: {
+        overall: round3(overall),
+        goal: GOAL_WER,
+        met: overall <= GOAL_WER,
+        by_voice: Object.fromEntries(voices.map((v) => [v, round3(wer(items.filter((x) => x.voice === v)))])),
+        by_sentence: Object.fromEntries(
+          sentences
+            .map((s, i) => [i + 1, items.filter((x) => x.text === s)])
+            .filter(([, xs]) => xs.length)
+            .map(([n, xs]) => [n, round3(wer(xs))]),
+        ),
+        words: items.reduce((s, x) => s + x.ref_words, 0),
+        errors: items.reduce((s, x) => s + x.errors, 0),
+        substitutions: items.reduce((s, x) => s + x.sub, 0),
+        deletions: items.reduce((s, x) => s + x.del, 0),
+        insertions: items.reduce((s, x) => s + x.ins, 0),
+      },
+      errors: items
+        .filter((x) => x.errors > 0)
+        .map((x) => ({
+          voice: x.voice,
+          said: x.text,
+          heard: x.heard,
+          ref: x.ref_norm,
+          hyp: x.hyp_norm,
+          errors: x.errors,
+        })),
+      timing: {
+        audio_s: Math.round(items.reduce((s, x) => s + x.audio_s, 0) * 10) / 10,
+        synth_s: Math.round(items.reduce((s, x) => s + x.synth_ms, 0) / 100) / 10,
+        asr_s: Math.round(items.reduce((s, x) => s + x.asr_ms, 0) / 100) / 10,
+      },
+      seconds: Math.round((Date.now() - started) / 1000),
+    };
+    return out;
+  }
 }
 
 main().catch((e) => {
