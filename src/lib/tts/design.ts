@@ -465,9 +465,8 @@ export function designVoice(description: string, overrides: DesignOverrides = {}
   const explanation: string[] = [];
   const langs = attributes.language?.value ?? ENGLISH;
   if (!attributes.language) explanation.push('No language named: English (American or British voices).');
-  const gender = attributes.gender?.value;
-  const neutral = gender === 'neutral' || gender === undefined;
-  if (!gender) explanation.push('No gender named: voices of either gender are considered.');
+  const named = attributes.gender?.value;
+  const langName = langs.length > 1 ? 'English' : LANGUAGE_NAMES[langs[0]!];
 
   const age = attributes.age?.level ?? 0;
   const targets: DesignResult['targets'] = {};
@@ -481,7 +480,6 @@ export function designVoice(description: string, overrides: DesignOverrides = {}
       `Age "${attributes.age.value}" (${attributes.age.words.join(', ')}): no preset has a measured age, so it moves the targets: pitch ${sgn(AGE_PUSH.pitch * age)}, pace ${sgn(AGE_PUSH.pace * age)}, energy ${sgn(AGE_PUSH.energy * age)} (standard scores).`,
     );
 
-  const scored = scorePresets(gender === 'neutral');
   const distance = (s: Scored) =>
     Math.sqrt(
       (Object.entries(targets) as ['pitch' | 'pace' | 'energy', number][]).reduce(
@@ -491,17 +489,30 @@ export function designVoice(description: string, overrides: DesignOverrides = {}
       ) || (Object.keys(targets).length ? 0 : s.z.pitch ** 2 + s.z.pace ** 2 + s.z.energy ** 2),
     );
   const byDistance = (a: Scored, b: Scored) => distance(a) - distance(b) || a.id.localeCompare(b.id);
+  // no gender named: the nearest voice by pitch against every voice decides it (men and women are not mixed)
+  let gender: DesignGender | undefined = named;
+  if (!gender) {
+    const nearest = scorePresets(true)
+      .filter((s) => langs.includes(s.language))
+      .sort(byDistance)[0];
+    if (!nearest) throw new DesignError(`No preset voice speaks ${langName}.`);
+    gender = nearest.t.gender;
+    explanation.push(
+      `No gender named: the nearest ${langName} preset (${nearest.id}) is ${gender}, so ${gender} presets are blended.`,
+    );
+  }
+  const neutral = gender === 'neutral';
+  const scored = scorePresets(neutral);
   const genderOk = (s: Scored) => neutral || s.t.gender === gender;
   const inLang = scored.filter((s) => langs.includes(s.language));
   const tier1 = inLang.filter(genderOk).sort(byDistance);
 
   let picks: Scored[];
   let anchor: Scored | undefined;
-  const langName = langs.length > 1 ? 'English' : LANGUAGE_NAMES[langs[0]!];
   if (tier1.length >= 2) {
     picks = tier1.slice(0, MAX_BLEND);
     explanation.push(
-      `Candidates: the ${tier1.length} ${langName}${gender && gender !== 'neutral' ? ` ${gender}` : ''} presets; the ${picks.length} nearest are blended.`,
+      `Candidates: the ${tier1.length} ${langName}${neutral ? '' : ` ${gender}`} presets; the ${picks.length} nearest are blended.`,
     );
   } else {
     anchor = tier1[0] ?? [...inLang].sort(byDistance)[0];
@@ -568,7 +579,7 @@ export function designVoice(description: string, overrides: DesignOverrides = {}
   const recipeAttributes: Record<string, string | number> = {
     language,
     accent: attributes.language?.accent ?? accentOf([language]),
-    gender: gender ?? picks[order[0]!]!.t.gender,
+    gender,
   };
   for (const k of ['pitch', 'pace', 'energy', 'age'] as const) {
     const a = attributes[k];
@@ -585,7 +596,7 @@ export function designVoice(description: string, overrides: DesignOverrides = {}
     terms,
     speed,
     language,
-    gender: (gender ?? 'neutral') as Gender,
+    gender: gender as Gender,
     targets,
     chosen,
     explanation,
