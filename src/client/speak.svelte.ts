@@ -43,6 +43,8 @@ export interface SpeakResult {
   /** 16-bit WAV of the result, for the waveform's player. */
   wav: Blob;
   historyId?: string;
+  /** Play it as soon as the waveform has it (a replay from the history). */
+  autoplay?: boolean;
 }
 
 /** A generation's sentences and how far it has got. */
@@ -161,8 +163,6 @@ export class SpeakSession {
   downloading = $state<string | null>(null);
   /** The person paused the stream (its clock is suspended). */
   streamPaused = $state(false);
-  /** Bumped to ask the waveform to play the result from the start. */
-  playToken = $state(0);
 
   readonly sentences = $derived(speakSentences(this.text));
   readonly tooLong = $derived(this.text.length > STUDIO_MAX_CHARS);
@@ -455,11 +455,11 @@ export class SpeakSession {
         elapsedMs: rec.elapsed_ms,
         wav: new Blob([rec.audio], { type: 'audio/wav' }),
         historyId: rec.id,
+        autoplay: true,
       };
       this.spoken = { text: rec.text, sentences: speakSentences(rec.text).map((s) => s.text), ready: -1 };
       this.position = 0;
       this.active = -1;
-      this.playToken++;
     } catch (e) {
       this.studio.fail(e, 'Could not play the generation');
     }

@@ -204,15 +204,40 @@ describe('Speak view', () => {
     await page.waitForFunction((n) => (globalThis as unknown as Probe).__starts.length > n, startsBefore, {
       timeout: 300_000,
     });
-    const t0 = Date.now();
+    // Timed in the page, from the click to the view saying idle and to the engine having no job.
+    await page.evaluate(() => {
+      const g = globalThis as unknown as {
+        __stopTiming?: Promise<{ idleMs: number; engineMs: number }>;
+        __timbre: { engine: { state: { running: number } } };
+      };
+      g.__stopTiming = new Promise((resolve) => {
+        const stop = document.querySelector('[data-testid=stop]')!;
+        const onClick = () => {
+          const t0 = performance.now();
+          let idleMs = -1;
+          const check = () => {
+            const st = document.querySelector('[data-testid=speak-status]')?.getAttribute('data-status');
+            if (idleMs < 0 && st === 'idle') idleMs = performance.now() - t0;
+            if (idleMs >= 0 && g.__timbre.engine.state.running === 0)
+              resolve({ idleMs, engineMs: performance.now() - t0 });
+            else setTimeout(check, 5);
+          };
+          setTimeout(check, 0);
+        };
+        stop.addEventListener('click', onClick, { capture: true, once: true });
+      });
+    });
     await page.click('[data-testid=stop]');
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid=speak-status]')?.getAttribute('data-status') === 'idle',
-      null,
-      { timeout: 5_000 },
+    const timing = await page.evaluate(
+      () =>
+        (globalThis as unknown as { __stopTiming: Promise<{ idleMs: number; engineMs: number }> })
+          .__stopTiming,
     );
-    const stopMs = Date.now() - t0;
-    expect(stopMs).toBeLessThan(1000);
+    console.log(
+      `Stop: idle after ${timing.idleMs.toFixed(0)} ms, engine free after ${timing.engineMs.toFixed(0)} ms`,
+    );
+    expect(timing.idleMs).toBeLessThan(500);
+    expect(timing.engineMs).toBeLessThan(1000);
     // Nothing is kept and no result is shown, even after the engine would have finished a sentence.
     await page.waitForTimeout(4000);
     expect(await historyItems().count()).toBe(before);
@@ -294,11 +319,12 @@ describe('Speak view', () => {
     ]);
 
     await page.locator('details.design > summary').click();
-    await page.fill('#design-text', 'a calm older British man, slow and deep');
+    // (Described in terms the measured American presets cover: their traits are measured first.)
+    await page.fill('#design-text', 'a calm American woman, slow and soft');
     await page.getByRole('button', { name: 'Design voice' }).click();
     const found = page.locator('[data-testid=design-result]');
     await found.waitFor();
-    expect(await found.textContent()).toMatch(/bm_/); // British male presets in the blend
+    expect(await found.textContent()).toMatch(/af_\w+\*/); // American female presets in the blend
     await found.getByLabel('Name').fill('E2E narrator');
     await found.getByRole('button', { name: 'Save to library' }).click();
     const designed = page.getByRole('radio', { name: /^E2E narrator\b/ });
