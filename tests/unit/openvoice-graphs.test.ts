@@ -155,7 +155,7 @@ describe('graphs from random weights at other sizes', () => {
     } finally {
       await model.release();
     }
-  });
+  }, 120_000);
 
   it('names the tensor when a checkpoint does not fit its config', async () => {
     const t = await readCheckpoint(new Uint8Array(fixture(2, 'checkpoint.pth')));
