@@ -1,0 +1,196 @@
+// Transcription end to end: the page calls the routes through the Service Worker, which runs Whisper tiny
+// and Silero VAD (installed into OPFS from the app's own origin) in this page's engine worker. The speech is
+// made by the project's own Kokoro pipeline in Node from a known sentence (cached by the unit tests).
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { build } from 'vite';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-web';
+import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
+import { installRuntime } from '../../src/lib/runtime/host';
+import { encodeWav } from '../../src/lib/tts/wav';
+import { concat, kokoroSpeech, silence, wer } from '../unit/asr-helpers';
+import { ENGLISH } from '../unit/asr-corpus';
+import { expectOrdered, parseSrt, parseVtt } from '../unit/asr-subtitles';
+
+vi.setConfig({ testTimeout: 900_000, hookTimeout: 900_000 });
+
+const TEXT = 'The quick brown fox jumps over the lazy dog. She sells sea shells by the sea shore.';
+
+let browser: Browser;
+let page: Page;
+let key: string;
+let wavB64: string;
+let longB64: string;
+const offOrigin: string[] = [];
+
+beforeAll(async () => {
+  installRuntime({ loadOrt: async () => ort, isolated: true, cores: 2 });
+  const a = await kokoroSpeech(TEXT, 'af_heart');
+  wavB64 = Buffer.from(
+    encodeWav(concat([silence(0.6, 24000), a.samples, silence(0.8, 24000)]), 24000, 's16'),
+  ).toString('base64');
+  // A longer file (several sentences) for the cancel test.
+  const parts: Float32Array[] = [];
+  for (const s of ENGLISH.slice(0, 6))
+    parts.push((await kokoroSpeech(s.text, s.voice)).samples, silence(0.7, 24000));
+  longB64 = Buffer.from(encodeWav(concat(parts), 24000, 's16')).toString('base64');
+
+  browser = await launch();
+  const context = await browser.newContext();
+  page = await openStudio(context);
+  const origin = new URL(page.url()).origin;
+  context.on('request', (r) => {
+    if (!r.url().startsWith(origin) && !r.url().startsWith('data:') && !r.url().startsWith('blob:'))
+      offOrigin.push(r.url());
+  });
+  await page.evaluate(async () => {
+    const t = (globalThis as unknown as { __timbre: { models: { install(id: string): Promise<unknown> } } })
+      .__timbre;
+    await t.models.install('whisper-tiny-q8');
+    await t.models.install('silero-vad-v5');
+  });
+  key = await createKeyInPage(page, { limits: { 'audio:process': 100, 'tts:generate': 100 } });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+/** A multipart POST made by the page (through the Service Worker); the body comes back as text. */
+function postFile(path: string, b64: string, fields: Record<string, string>) {
+  return page.evaluate(
+    async ({ path, b64, fields, key }) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const form = new FormData();
+      form.set('file', new Blob([bytes], { type: 'audio/wav' }), 'speech.wav');
+      for (const [k, v] of Object.entries(fields)) form.append(k, v);
+      const t0 = performance.now();
+      const r = await fetch(path, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${key}` },
+        body: form,
+      });
+      return {
+        status: r.status,
+        type: r.headers.get('Content-Type'),
+        model: r.headers.get('X-Model'),
+        body: await r.text(),
+        ms: performance.now() - t0,
+      };
+    },
+    { path, b64, fields, key },
+  );
+}
+
+describe('transcription in the browser', () => {
+  it('POST /v1/audio/transcriptions: json, then SRT and VTT that validate', async () => {
+    const j = await postFile('/v1/audio/transcriptions', wavB64, { model: 'whisper-1' });
+    expect(j.status, j.body).toBe(200);
+    expect(j.model).toBe('whisper-tiny-q8');
+    const text = (JSON.parse(j.body) as { text: string }).text;
+    console.log(`[asr e2e] json in ${j.ms.toFixed(0)} ms: ${text}`);
+    expect(wer(TEXT, text)).toBeLessThan(0.1);
+    for (const format of ['srt', 'vtt'] as const) {
+      const r = await postFile('/v1/audio/transcriptions', wavB64, {
+        model: 'whisper-1',
+        response_format: format,
+      });
+      expect(r.status, r.body).toBe(200);
+      expect(r.type).toMatch(format === 'srt' ? /subrip/ : /^text\/vtt/);
+      const cues = format === 'srt' ? parseSrt(r.body) : parseVtt(r.body);
+      expect(cues.length).toBeGreaterThan(0);
+      expectOrdered(cues);
+      expect(wer(TEXT, cues.map((c) => c.text).join(' '))).toBeLessThan(0.1);
+    }
+    expect(offOrigin).toEqual([]);
+  });
+
+  it('the official openai package in the page gets a transcription from audio.transcriptions.create', async () => {
+    const out = (await build({
+      configFile: false,
+      logLevel: 'warn',
+      build: {
+        write: false,
+        minify: false,
+        lib: {
+          entry: fileURLToPath(new URL('../../node_modules/openai/index.mjs', import.meta.url)),
+          formats: ['iife'],
+          name: 'OpenAISDK',
+          fileName: () => 'openai.js',
+        },
+      },
+    })) as { output: { type: string; code?: string }[] }[] | { output: { type: string; code?: string }[] };
+    const outputs = Array.isArray(out) ? out : [out];
+    await page.addScriptTag({ content: outputs[0]!.output.find((o) => o.type === 'chunk')!.code! });
+    const r = await page.evaluate(
+      async ({ key, b64 }) => {
+        const { OpenAI } = (globalThis as unknown as { OpenAISDK: unknown }).OpenAISDK as {
+          OpenAI: new (o: object) => {
+            audio: { transcriptions: { create(b: object): Promise<{ text: string } | string> } };
+          };
+        };
+        const client = new OpenAI({
+          apiKey: key,
+          baseURL: location.origin + '/v1',
+          dangerouslyAllowBrowser: true,
+          maxRetries: 0,
+          timeout: 600_000,
+        });
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        const file = new File([bytes], 'speech.wav', { type: 'audio/wav' });
+        const json = await client.audio.transcriptions.create({ file, model: 'gpt-4o-mini-transcribe' });
+        const srt = await client.audio.transcriptions.create({
+          file,
+          model: 'whisper-1',
+          response_format: 'srt',
+        });
+        return { text: (json as { text: string }).text, srt: srt as string };
+      },
+      { key, b64: wavB64 },
+    );
+    expect(wer(TEXT, r.text)).toBeLessThan(0.1);
+    expectOrdered(parseSrt(r.srt));
+  });
+
+  it('cancel stops a running transcription job', async () => {
+    const started = await page.evaluate(
+      async ({ key, b64 }) => {
+        const r = await fetch('/api/transcribe', {
+          method: 'POST',
+          headers: { 'X-API-Key': key, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ audio: b64, async: true, model: 'tiny', language: 'en' }),
+        });
+        return { status: r.status, body: (await r.json()) as { job_id: string } };
+      },
+      { key, b64: longB64 },
+    );
+    expect(started.status).toBe(202);
+    const id = started.body.job_id;
+    // Wait until it is decoding (past decoding the file and finding speech).
+    for (let i = 0; i < 600; i++) {
+      const j = await pageFetch(page, `/api/jobs/${id}`, { headers: { 'X-API-Key': key } });
+      const p = (j.body as { progress: { stage: string } | null; status: string }).progress;
+      if (p && (p.stage === 'transcribe' || p.stage === 'segment')) break;
+      await page.waitForTimeout(100);
+    }
+    const t0 = Date.now();
+    const c = await pageFetch(page, '/api/generation/cancel', {
+      method: 'POST',
+      headers: { 'X-API-Key': key },
+      body: { job_id: id },
+    });
+    const ms = Date.now() - t0;
+    console.log(`[asr e2e] cancel answered in ${ms} ms (the job has ended by then)`);
+    expect(c.status).toBe(200);
+    expect((c.body as { cancelled: string[] }).cancelled).toEqual([id]);
+    const j = await pageFetch(page, `/api/jobs/${id}`, { headers: { 'X-API-Key': key } });
+    expect((j.body as { status: string }).status).toBe('cancelled');
+    // The engine is free again: a short transcription right after works.
+    const again = await postFile('/v1/audio/transcriptions', wavB64, {
+      model: 'tiny',
+      response_format: 'text',
+    });
+    expect(again.status, again.body).toBe(200);
+    expect(wer(TEXT, again.body)).toBeLessThan(0.1);
+  });
+});
