@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
+import { streamTiming } from '../../src/lib/api/handlers/speech';
 import { decodeWav } from '../../src/lib/tts/wav';
 import { CancelledError, type RunOptions } from '../../src/lib/engine/types';
 import type { SynthesizeParams } from '../../src/lib/tts/kokoro';
@@ -21,7 +22,7 @@ const chunkSamples = (i: number) =>
  * 'tts.generate' gives `chunks` chunks; with `hold`, each chunk after the first waits for `release()`.
  * 'audio.encode' returns tagged bytes per format. Cancellation rejects at once, as the real bridge does.
  */
-function scriptedEngine(opts: { chunks?: number; hold?: boolean; fail?: string } = {}) {
+function scriptedEngine(opts: { chunks?: number; hold?: boolean; holdFirst?: boolean; fail?: string } = {}) {
   const calls: { op: string; args: unknown }[] = [];
   let released = 0;
   const waiters: (() => void)[] = [];
@@ -30,7 +31,7 @@ function scriptedEngine(opts: { chunks?: number; hold?: boolean; fail?: string }
     waiters.splice(0).forEach((w) => w());
   };
   const gate = async (i: number, signal?: AbortSignal) => {
-    while (opts.hold && i > released) {
+    while ((opts.hold && i > released) || (opts.holdFirst && i >= released)) {
       await new Promise<void>((r) => waiters.push(r));
       if (signal?.aborted) throw new CancelledError();
     }
@@ -302,6 +303,46 @@ describe('streaming', () => {
     const id = res.headers.get('X-Job-Id')!;
     await res.body!.cancel();
     await until(async () => (await e.ctx.jobs.get(id))?.status === 'cancelled');
+  });
+
+  it('a slow first sentence does not hold the response back: headers go out, a later error aborts the body', async () => {
+    const before = streamTiming.holdMs;
+    streamTiming.holdMs = 30;
+    try {
+      const e = await env({ chunks: 2, holdFirst: true });
+      const res = await e.call('POST', '/api/v1/tts/stream', {
+        key: e.key,
+        body: { text: 'A. B.', format: 'wav' },
+      });
+      expect(res.status).toBe(200);
+      const id = res.headers.get('X-Job-Id')!;
+      expect((await e.ctx.jobs.get(id))!.status).toBe('running');
+      const body = res.arrayBuffer();
+      await e.call('POST', '/api/generation/cancel', { key: e.key, body: { job_id: id } });
+      await expect(body).rejects.toThrow(/cancelled/);
+
+      const e2 = await env({ chunks: 2, holdFirst: true });
+      const ok = await e2.call('POST', '/v1/audio/speech', {
+        key: e2.key,
+        body: {
+          model: 'tts-1',
+          input: 'A. B.',
+          voice: 'alloy',
+          response_format: 'pcm',
+          stream_format: 'sse',
+        },
+      });
+      expect(ok.status).toBe(200);
+      e2.release(2);
+      const events = sseEvents(await ok.text());
+      expect(events.map((x) => x.type)).toEqual([
+        'speech.audio.delta',
+        'speech.audio.delta',
+        'speech.audio.done',
+      ]);
+    } finally {
+      streamTiming.holdMs = before;
+    }
   });
 
   it('an engine error before any audio answers with its own status, not a broken stream', async () => {

@@ -18,10 +18,18 @@ import type { SynthesizeParams, SynthesizeResult } from '../../tts/kokoro';
 export const SPEECH_WAIT_MS = 240_000;
 /** A streamed answer keeps sending audio, so it may run longer than a whole-file one. */
 export const STREAM_WAIT_MS = 30 * 60_000;
+/**
+ * How long a stream waits for its first audio before the response (headers) goes out anyway: errors that
+ * come that early (unknown voice, model not installed) keep their status; a model that is still loading
+ * must not keep the response back past the Service Worker's fetch limit (about five minutes).
+ */
+export const streamTiming = { holdMs: 15_000 };
 /** Text limits: OpenAI's audio.speech takes 4096 characters; the other families 5000 (their "Pro" limit). */
 export const OPENAI_MAX_CHARS = 4096;
 export const MAX_CHARS = 5000;
 export const DEFAULT_VOICE = 'af_heart';
+/** Kokoro's output rate (kokoro.ts is not imported here: it would pull the engine into the SW). */
+const KOKORO_RATE = 24000;
 
 /** OpenAI voice names → the Kokoro presets that sound most alike (documented in the README). */
 export const OPENAI_VOICES: Record<string, string> = {
@@ -402,9 +410,9 @@ const SSE_PIECE = 48 * 1024;
  * streaming sizes first); the compressed formats are encoded whole at the end (separately encoded mp3 or
  * Ogg pieces do not join into one clean file). `mode` 'sse' sends OpenAI's events
  * `{"type":"speech.audio.delta","audio":base64}` … `{"type":"speech.audio.done","usage":…}`; 'audio' the raw
- * bytes. Errors before the first audio answer with their own status; later ones end an 'audio' stream with
- * an error (the client sees an aborted body, never a short file) and an 'sse' stream with an
- * `{"type":"error"}` event and no done event. Cancelling the job (POST /api/generation/cancel with the
+ * bytes. Errors before the first audio (within streamTiming.holdMs) answer with their own status; later
+ * ones end an 'audio' stream with an error (the client sees an aborted body, never a short file) and an
+ * 'sse' stream with an `{"type":"error"}` event and no done event. Cancelling the job (POST /api/generation/cancel with the
  * X-Job-Id of the response) or dropping the connection stops the generation.
  */
 export async function streamSpeech(
@@ -444,8 +452,11 @@ export async function streamSpeech(
   });
   const done = ctx.jobs.wait(job.id, STREAM_WAIT_MS);
   // Errors before any audio (unknown voice term, model not installed, …) answer with their own status.
-  const early = await Promise.race([first, done]);
-  if (early !== 'first') {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hold = new Promise<'hold'>((r) => (timer = setTimeout(() => r('hold'), streamTiming.holdMs)));
+  const early = await Promise.race([first, done, hold]);
+  clearTimeout(timer);
+  if (early !== 'first' && early !== 'hold') {
     if (!early) {
       await ctx.jobs.cancel({ id: job.id });
       throw tooSlow();
@@ -454,7 +465,7 @@ export async function streamSpeech(
   }
 
   const format = spec.format;
-  const sampleRate = pending[0]?.sampleRate ?? 24000;
+  const sampleRate = pending[0]?.sampleRate ?? KOKORO_RATE;
   let header = format === 'wav';
   let sentAudio = false;
   const bytesOf = (c: Chunk): Uint8Array => {
