@@ -232,10 +232,11 @@ export class WhisperRunner {
     return feeds;
   }
 
-  private fetchNames(attention: boolean): string[] {
+  /** Outputs to copy out of the runtime: the encoder keys and values only on the first step (they do not change). */
+  private fetchNames(attention: boolean, first: boolean): string[] {
     const names = ['logits'];
     for (let i = 0; i < this.cfg.layers; i++)
-      for (const a of ['decoder', 'encoder'])
+      for (const a of first ? ['decoder', 'encoder'] : ['decoder'])
         for (const b of ['key', 'value']) names.push(`present.${i}.${a}.${b}`);
     if (attention) {
       const layers = new Set(this.cfg.alignmentHeads.map(([l]) => l));
@@ -258,7 +259,7 @@ export class WhisperRunner {
       use_cache_branch: new this.ort.Tensor('bool', new Uint8Array([past ? 1 : 0]), [1]),
       ...(past ?? this.emptyPast()),
     };
-    const out = await run(this.decoder, feeds, this.fetchNames(attention), signal);
+    const out = await run(this.decoder, feeds, this.fetchNames(attention, !past), signal);
     const logits = out.logits;
     if (!logits) throw new WhisperModelError('The Whisper decoder gave no logits.');
     const next: Record<string, OrtTensor> = {};
