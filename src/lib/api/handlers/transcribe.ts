@@ -206,9 +206,9 @@ async function run(
   const job = await ctx.jobs.start('asr.transcribe', args, key.id);
   // Unknown duration: about 4 kB per second of compressed audio.
   const duration = opts.duration ?? opts.bytes / 4000;
-  const long =
-    estimateSeconds(args.model === 'base' ? 'whisper-base-q8' : 'whisper-tiny-q8', duration) * 1000 >
-    TRANSCRIBE_WAIT_MS;
+  // Which model runs is settled in the engine; 'base' in the name is the slow one.
+  const model = /base/i.test(args.model ?? '') ? 'whisper-base-q8' : 'whisper-tiny-q8';
+  const long = estimateSeconds(model, duration) * 1000 > TRANSCRIBE_WAIT_MS;
   const done = opts.async || long ? null : await ctx.jobs.wait(job.id, TRANSCRIBE_WAIT_MS);
   if (!done || done.status === 'queued' || done.status === 'running')
     return {
@@ -218,7 +218,7 @@ async function run(
           status: 'running',
           poll: `/api/jobs/${job.id}`,
           events: '/api/events',
-          estimated_seconds: Math.round(estimateSeconds('whisper-tiny-q8', duration)),
+          estimated_seconds: Math.round(estimateSeconds(model, duration)),
         },
         202,
         { Location: `/api/jobs/${job.id}`, 'X-Job-Id': job.id },
