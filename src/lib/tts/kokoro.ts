@@ -151,10 +151,11 @@ export interface FirstCutOptions {
 }
 
 /**
- * The first run's size. Kokoro's cost grows with the audio it makes (about 14 phoneme tokens, 12–15
- * characters of English, a second), and a run never makes much less than a second: three or four words
- * cost about what one does, so the head keeps a few words and the first audio comes after about one
- * second of speech has been computed instead of a whole sentence's worth.
+ * The first run's size. Kokoro's cost follows the audio it makes (about 14 phoneme tokens, 12–15
+ * characters of English, a second), but a run never makes much less than a second (pads and edges get
+ * durations too): a 10-token run costs about 70 % of a 30-token one (npm run bench:tts counts it). So
+ * the head keeps three to five words: little more work than the least possible, far less than a whole
+ * sentence, and enough words for a natural phrase.
  */
 export const FIRST_CUT: Readonly<FirstCutOptions> = { maxChars: 28, punctMaxChars: 48, minChars: 8 };
 
@@ -241,8 +242,8 @@ export interface PlannedUnit {
 
 /**
  * The texts to synthesise, in order: sentenceUnits(text) with the first sentence cut by firstCut. Every
- * character of the sentences lands in exactly one unit: the parts of a sentence, joined by a space, are
- * that sentence.
+ * character of the sentences lands in exactly one unit: the parts of a sentence, joined by a space (none
+ * after a CJK comma), are that sentence.
  */
 export function planUnits(text: string, o: Readonly<FirstCutOptions> = FIRST_CUT): PlannedUnit[] {
   const out: PlannedUnit[] = [];
