@@ -23,6 +23,8 @@ type Probe = {
   __ctx?: BaseAudioContext;
   __ttsRuns: number;
   __resultAt?: { t: number; ctx: number };
+  /** Sentences highlighted as being spoken, in the order the highlight moved. */
+  __spoken: number[];
 };
 
 beforeAll(async () => {
@@ -116,6 +118,13 @@ describe('Speak view', () => {
         }
       });
       seen.observe(document.body, { childList: true, subtree: true });
+      g.__spoken = [];
+      const follow = new MutationObserver(() => {
+        const on = document.querySelector('[data-testid=chunks] li[aria-current=true]');
+        const i = on ? Number(on.getAttribute('data-index')) : -1;
+        if (i >= 0 && g.__spoken.at(-1) !== i) g.__spoken.push(i);
+      });
+      follow.observe(document.body, { attributes: true, subtree: true, attributeFilter: ['aria-current'] });
     });
     const before = await historyItems().count();
     await page.click('[data-testid=generate]');
@@ -189,6 +198,30 @@ describe('Speak view', () => {
     expect(wav.samples.length / wav.sampleRate).toBeCloseTo(duration, 3);
     const rms = Math.sqrt(wav.samples.reduce((n, x) => n + x * x, 0) / wav.samples.length);
     expect(rms).toBeGreaterThan(0.01);
+
+    // The highlight followed the voice through the sentences, in order, once the stream had played out.
+    await expect
+      .poll(() => page.evaluate(() => (globalThis as unknown as Probe).__spoken), { timeout: 30_000 })
+      .toEqual([0, 1, 2]);
+
+    // MP3 goes through ffmpeg.wasm (the formats worker) and has the result's length.
+    await page.locator('[data-testid=result] .dl > button').click();
+    const [mp3] = await Promise.all([
+      page.waitForEvent('download'),
+      page.click('[data-testid=result] [data-format=mp3]'),
+    ]);
+    expect(mp3.suggestedFilename()).toBe('the-sun-is-up-birds.mp3');
+    const mp3Bytes = [...(await readFile((await mp3.path())!))];
+    const probed = await page.evaluate(async (bytes) => {
+      const t = (
+        globalThis as unknown as {
+          __timbre: { formats: { probe(b: Uint8Array): Promise<{ codec: string; duration: number }> } };
+        }
+      ).__timbre;
+      return t.formats.probe(new Uint8Array(bytes));
+    }, mp3Bytes);
+    expect(probed.codec).toBe('mp3');
+    expect(Math.abs(probed.duration - duration)).toBeLessThan(0.15);
   }, 600_000);
 
   it('stops a long generation at once, keeps nothing, and can generate again', async () => {
