@@ -56,6 +56,12 @@ export interface Spoken {
 }
 
 const PRESETS = new Set<string>(KOKORO_VOICE_IDS);
+/**
+ * After cancelling a running job, the engine bridge may terminate its worker up to 400 ms later (a job in
+ * one long model run cannot hear the cancel); a job started on that worker meanwhile would go with it.
+ * The next job here waits this long after such a cancel.
+ */
+const CANCEL_SETTLE_MS = 450;
 
 /** Plays streamed pieces gaplessly on an AudioContext, following a PlaybackPlan. */
 class StreamPlayer {
@@ -173,6 +179,9 @@ export class SpeakSession {
   private previewSource: AudioBufferSourceNode | null = null;
   private previewCtl: AbortController | null = null;
   private frame = 0;
+  /** Engine jobs under way (their controllers), and when one of them was last cancelled. */
+  private inFlight: AbortController[] = [];
+  private cancelledAt = -Infinity;
 
   constructor(private readonly studio: Studio) {}
 
@@ -274,6 +283,26 @@ export class SpeakSession {
     this.active = this.result?.spans.length ? spanAt(this.result.spans, t) : -1;
   }
 
+  // ----------------------------------------------------------------------------------- engine
+
+  /** tts.generate through the engine, started only once a job cancelled just before has surely let go. */
+  private async speak(args: SynthesizeParams, ctl: AbortController, onProgress?: (p: Progress) => void) {
+    const wait = this.cancelledAt + CANCEL_SETTLE_MS - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    this.inFlight.push(ctl);
+    try {
+      return await this.studio.engine.run('tts.generate', args, { signal: ctl.signal, onProgress });
+    } finally {
+      this.inFlight = this.inFlight.filter((c) => c !== ctl);
+    }
+  }
+
+  private cancel(ctl: AbortController | null): void {
+    if (!ctl) return;
+    if (this.inFlight.includes(ctl)) this.cancelledAt = performance.now();
+    ctl.abort();
+  }
+
   // ------------------------------------------------------------------------------- generation
 
   private params(): HistoryParams {
@@ -360,7 +389,7 @@ export class SpeakSession {
       ...(voice !== resolved ? { voice_id: voice } : {}),
     };
     try {
-      const r = await this.studio.engine.run('tts.generate', args, { signal: ctl.signal, onProgress });
+      const r = await this.speak(args, ctl, onProgress);
       if (ctl.signal.aborted || this.ctl !== ctl) return;
       const elapsedMs = performance.now() - t0;
       const wavBytes = encodeWav(r.samples, r.sampleRate, 's16');
@@ -396,7 +425,7 @@ export class SpeakSession {
   /** Stops a generation at once: the engine job is cancelled and what was made is dropped. */
   stop(): void {
     if (this.status !== 'generating') return;
-    this.ctl?.abort();
+    this.cancel(this.ctl);
     this.ctl = null;
     this.endStream();
     this.status = 'idle';
@@ -565,11 +594,7 @@ export class SpeakSession {
       else {
         const lang = voiceLanguages(voice)[0] ?? 'en-us';
         const text = PREVIEW_TEXT[lang];
-        const r = await this.studio.engine.run(
-          'tts.generate',
-          { text, voice, ...(key !== voice ? { voice_id: key } : {}) },
-          { signal: ctl.signal },
-        );
+        const r = await this.speak({ text, voice, ...(key !== voice ? { voice_id: key } : {}) }, ctl);
         audio = r;
         if (opts.cache)
           await this.studio.previews
@@ -607,7 +632,7 @@ export class SpeakSession {
   }
 
   stopPreview(): void {
-    this.previewCtl?.abort();
+    this.cancel(this.previewCtl);
     this.previewCtl = null;
     try {
       this.previewSource?.stop();
