@@ -15,6 +15,17 @@ import type {
 } from '../runtime/operations';
 import type { TtsGenerateArgs, TtsGenerateResult } from '../tts/operation';
 import type { AsrTranscribeArgs, AsrTranscribeResult } from '../asr/operation';
+import type {
+  CloneConvertArgs,
+  CloneConvertResult,
+  CloneExtractArgs,
+  CloneExtractResult,
+  CloneInstallArgs,
+  CloneInstallResult,
+  CloneSpeakArgs,
+  CloneSpeakResult,
+  CloneStatusResult,
+} from '../clone/types';
 
 /**
  * Every operation the engine worker can run, with its argument and result types. Each engine issue adds
@@ -44,6 +55,17 @@ export interface EngineOps {
    * progress events with stage 'segment' and `data: AsrSegmentData` ({segments, language}).
    */
   'asr.transcribe': { args: AsrTranscribeArgs; result: AsrTranscribeResult };
+  /**
+   * Voice cloning (src/lib/clone, types in clone/types.ts). clone.install builds the OpenVoice graphs from
+   * the release (URL or imported files) or takes an ONNX pair, and stores them; clone.extract turns
+   * recordings into a tone embedding with quality checks; clone.convert and clone.speak stream their
+   * audio as 'chunk' progress events with `data: CloneChunkData`.
+   */
+  'clone.install': { args: CloneInstallArgs; result: CloneInstallResult };
+  'clone.status': { args: Record<string, never>; result: CloneStatusResult };
+  'clone.extract': { args: CloneExtractArgs; result: CloneExtractResult };
+  'clone.convert': { args: CloneConvertArgs; result: CloneConvertResult };
+  'clone.speak': { args: CloneSpeakArgs; result: CloneSpeakResult };
 }
 
 export type EngineOpName = keyof EngineOps;
@@ -75,10 +97,17 @@ export const ENGINE_OPS: Impl = {
     model: 'whisper',
     run: async (a, o) => (await import('../asr/operation')).runAsrTranscribe(a, o),
   },
+  // The converter's sessions load on first use only; all clone ops share one queue.
+  'clone.install': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneInstall(a, o) },
+  'clone.status': { model: 'openvoice', run: async () => (await clone()).runCloneStatus() },
+  'clone.extract': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneExtract(a, o) },
+  'clone.convert': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneConvert(a, o) },
+  'clone.speak': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneSpeak(a, o) },
 };
 
 const runtime = () => import('../runtime/operations');
 const tts = () => import('../tts/operation');
+const clone = () => import('../clone/operation');
 
 export function isEngineOp(op: string): op is EngineOpName {
   return Object.prototype.hasOwnProperty.call(ENGINE_OPS, op);

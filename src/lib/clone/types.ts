@@ -1,0 +1,176 @@
+// The engine operations of voice cloning (OpenVoice tone-colour converter): names, arguments, results and
+// progress stages. The Clone view and the API handlers build against these; src/lib/clone implements them.
+import type { Progress } from '../engine/types';
+
+export const CONVERTER_MODEL_IDS = {
+  v2: 'openvoice-v2-converter',
+  v1: 'openvoice-v1-converter',
+} as const;
+export type ConverterVersion = keyof typeof CONVERTER_MODEL_IDS;
+
+/** The converter's audio rate (read from config.json; the released configs say 22050). */
+export const CLONE_SAMPLE_RATE = 22050;
+/** Floats in a tone embedding (gin_channels of the released configs). */
+export const TONE_DIMENSION = 256;
+export const DEFAULT_TAU = 0.3;
+/** Less speech than this (after VAD) cannot make a voice: a 400. */
+export const MIN_SPEECH_SECONDS = 3;
+
+/** Where config.json and checkpoint.pth come from, as the release lays them out. */
+export const RELEASE_PATHS: Record<ConverterVersion, { config: string; checkpoint: string }> = {
+  v2: { config: 'converter/config.json', checkpoint: 'converter/checkpoint.pth' },
+  v1: { config: 'checkpoints/converter/config.json', checkpoint: 'checkpoints/converter/checkpoint.pth' },
+};
+
+/** Audio handed to an op: file bytes in any format (decoded in the engine) or mono samples at a rate. */
+export type CloneAudio =
+  { bytes: Uint8Array; mimeType?: string } | { samples: Float32Array; sampleRate: number };
+
+export type CloneInstallSource =
+  /** The release by URL: `base` is the repository root (…/resolve/main/); files at RELEASE_PATHS. */
+  | { kind: 'url'; base: string }
+  /** The two files of the release, imported (config.json as text or bytes). */
+  | { kind: 'files'; config: string | Uint8Array; checkpoint: Uint8Array }
+  /** A ready ONNX pair; checked against the expected inputs/outputs. `config` is config.json. */
+  | { kind: 'onnx'; config: string | Uint8Array; extractor: Uint8Array; converter: Uint8Array };
+
+export interface CloneInstallArgs {
+  /** Which catalogue entry to install into; default: v2, or what config.json says (`_version_`). */
+  version?: ConverterVersion;
+  source: CloneInstallSource;
+}
+
+/** Progress stages of clone.install: 'download' (bytes), 'read' (checkpoint), 'build', 'store', 'done'. */
+export type CloneInstallStage = 'download' | 'read' | 'build' | 'store' | 'done';
+
+export interface CloneInstallResult {
+  id: string;
+  version: ConverterVersion;
+  sampleRate: number;
+  toneDimension: number;
+  /** Bytes of the two ONNX graphs stored. */
+  onnxBytes: number;
+  /** True when the graphs were built from the checkpoint (false: an ONNX pair was imported). */
+  built: boolean;
+}
+
+export interface CloneStatusResult {
+  installed: boolean;
+  id?: string;
+  version?: ConverterVersion;
+  sampleRate?: number;
+  toneDimension?: number;
+}
+
+export type CloneWarningCode = 'clipping' | 'noisy' | 'non_speech' | 'short';
+
+export interface CloneWarning {
+  code: CloneWarningCode;
+  message: string;
+}
+
+/** What the quality checks measured; stored with the voice as `checks`. */
+export interface CloneChecks {
+  speech_seconds: number;
+  total_seconds: number;
+  /** Fraction of samples at or near full scale. */
+  clipped_fraction: number;
+  /** Estimated signal-to-noise ratio (speech energy over the quietest frames), dB. */
+  snr_db: number;
+  /** Fraction of the input VAD did not call speech. */
+  non_speech_fraction: number;
+  /** Embeddings averaged (pieces of ~10 s over all samples). */
+  pieces: number;
+  samples: number;
+  warnings: CloneWarning[];
+}
+
+export interface CloneExtractArgs {
+  /** One or more recordings of the same person (create-multi averages them). */
+  audio: CloneAudio[];
+  /** Return the trimmed 22.05 kHz speech too (for keeping samples with the voice). */
+  keepSamples?: boolean;
+}
+
+/** Progress stages of clone.extract: 'decode', 'vad', 'embed' (done/total pieces). */
+export type CloneExtractStage = 'decode' | 'vad' | 'embed';
+
+export interface CloneExtractResult {
+  /** TONE_DIMENSION floats, the average over pieces and samples. */
+  embedding: Float32Array;
+  checks: CloneChecks;
+  speech_seconds: number;
+  warnings: CloneWarning[];
+  /** The speech VAD kept, per input, at CLONE_SAMPLE_RATE (only with keepSamples). */
+  speech?: Float32Array[];
+}
+
+export interface CloneConvertArgs {
+  source: CloneAudio;
+  /** The target voice's embedding. */
+  target: Float32Array | number[];
+  /** 0–1, default DEFAULT_TAU. */
+  tau?: number;
+  /** Seeds the noise; the same seed gives the same output. Default 0. */
+  seed?: number;
+  /** The source's embedding if already known (otherwise extracted from the source itself). */
+  sourceEmbedding?: Float32Array | number[];
+}
+
+/** `Progress.data` of clone.convert / clone.speak 'chunk' events: final (crossfaded) audio in order. */
+export interface CloneChunkData {
+  index: number;
+  /** Chunks planned (0 when unknown, e.g. speech still being synthesised). */
+  total: number;
+  samples: Float32Array;
+  sampleRate: number;
+  /** Where these samples start in the whole output, in samples. */
+  offset: number;
+}
+
+export interface CloneChunkProgress extends Progress {
+  stage: 'chunk';
+  data: CloneChunkData;
+}
+
+export const isCloneChunk = (p: Progress): p is CloneChunkProgress =>
+  p.stage === 'chunk' &&
+  typeof p.data === 'object' &&
+  p.data !== null &&
+  'samples' in p.data &&
+  'offset' in p.data;
+
+/** Progress stages of clone.convert: 'decode', 'embed' (source embedding), 'chunk' (audio). */
+export type CloneConvertStage = 'decode' | 'embed' | 'chunk';
+
+export interface CloneConvertResult {
+  samples: Float32Array;
+  sampleRate: number;
+  chunks: number;
+  /** Seconds spent extracting the source embedding and converting. */
+  extractSeconds: number;
+  convertSeconds: number;
+}
+
+export interface CloneSpeakArgs {
+  text: string;
+  /** The target voice's embedding. */
+  embedding: Float32Array | number[];
+  /** Chooses the Kokoro base voice when `baseVoice` is not given. */
+  language?: string;
+  gender?: 'female' | 'male' | 'neutral' | 'unknown';
+  /** A Kokoro preset id. */
+  baseVoice?: string;
+  speed?: number;
+  tau?: number;
+  seed?: number;
+}
+
+/** Progress stages of clone.speak: 'base' (src_se of the base voice), 'chunk' (converted audio). */
+export type CloneSpeakStage = 'base' | 'chunk';
+
+export interface CloneSpeakResult {
+  samples: Float32Array;
+  sampleRate: number;
+  baseVoice: string;
+}
