@@ -150,6 +150,11 @@ describe('Speak view', () => {
     const scheduled = probe.starts.reduce((n, s) => n + s.duration, 0);
     expect(scheduled).toBeCloseTo(duration, 2);
     expect(duration).toBeGreaterThan(2);
+    const firstMs = Number(await page.getAttribute('[data-testid=result]', 'data-first-audio-ms'));
+    const madeMs = Number(await page.getAttribute('[data-testid=result]', 'data-elapsed-ms'));
+    console.log(
+      `Speak: ${duration.toFixed(2)} s of audio, first audio after ${(firstMs / 1000).toFixed(1)} s, made in ${(madeMs / 1000).toFixed(1)} s`,
+    );
 
     // The waveform is drawn in wavesurfer's shadow DOM.
     await expect
