@@ -25,7 +25,7 @@ const ALLOWED_ERRORS = new Set(
     .map(([, s]) => s),
 );
 
-/** Runs engine operations at once (no compute), honouring cancellation; speech is a short tone. */
+/** Runs engine operations at once (no compute), honouring cancellation; speech is a short tone, a transcript empty. */
 function instantEngine(): ApiContext['engine'] {
   return {
     hostCount: async () => 1,
@@ -38,6 +38,20 @@ function instantEngine(): ApiContext['engine'] {
         return { samples, sampleRate: 24000, chunks: [], dropped_chars: 0 };
       }
       if (op === 'audio.encode') return { bytes: new Uint8Array(16), mime: 'audio/mpeg' };
+      if (op === 'asr.transcribe')
+        return {
+          language: 'en',
+          language_probability: 1,
+          duration: 0.05,
+          text: '',
+          segments: [],
+          windows: 0,
+          model: 'whisper-tiny',
+          vad: 'energy',
+          task: 'transcribe',
+          elapsed_ms: 0,
+          rtf: 0,
+        };
       opts?.onProgress?.({ stage: 'compute', done: 1, total: 1 });
       return { gflops: 1, size: (args as { size?: number }).size ?? 0, repeats: 1, seconds: 0 };
     }) as ApiContext['engine']['run'],
