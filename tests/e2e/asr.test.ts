@@ -32,8 +32,7 @@ beforeAll(async () => {
   ).toString('base64');
   // A longer file (several sentences) for the cancel test.
   const parts: Float32Array[] = [];
-  for (const s of ENGLISH.slice(0, 6))
-    parts.push((await kokoroSpeech(s.text, s.voice)).samples, silence(0.7, 24000));
+  for (const s of ENGLISH) parts.push((await kokoroSpeech(s.text, s.voice)).samples, silence(0.7, 24000));
   longB64 = Buffer.from(encodeWav(concat(parts), 24000, 's16')).toString('base64');
 
   browser = await launch();
@@ -166,13 +165,18 @@ describe('transcription in the browser', () => {
     );
     expect(started.status).toBe(202);
     const id = started.body.job_id;
-    // Wait until it is decoding (past decoding the file and finding speech).
-    for (let i = 0; i < 600; i++) {
+    // Wait until it is transcribing (past reading the file and finding speech).
+    const seen: string[] = [];
+    for (let i = 0; i < 3000; i++) {
       const j = await pageFetch(page, `/api/jobs/${id}`, { headers: { 'X-API-Key': key } });
-      const p = (j.body as { progress: { stage: string } | null; status: string }).progress;
-      if (p && (p.stage === 'transcribe' || p.stage === 'segment')) break;
-      await page.waitForTimeout(100);
+      const b = j.body as { progress: { stage: string } | null; status: string };
+      if (b.progress && seen[seen.length - 1] !== b.progress.stage) seen.push(b.progress.stage);
+      if (b.status !== 'running' && b.status !== 'queued')
+        throw new Error(`job ended (${b.status}) first: ${seen.join(' ')}`);
+      if (b.progress && ['language', 'transcribe', 'segment'].includes(b.progress.stage)) break;
+      await page.waitForTimeout(50);
     }
+    console.log(`[asr e2e] stages before cancel: ${seen.join(' → ')}`);
     const t0 = Date.now();
     const c = await pageFetch(page, '/api/generation/cancel', {
       method: 'POST',

@@ -6,6 +6,7 @@ import { throwIfAborted, type ProgressFn } from '../engine/types';
 import { runtimeHost } from '../runtime/host';
 import type { OrtSession, OrtTensor } from '../runtime/ort-session';
 import { SAMPLE_RATE } from './mel';
+import { yieldToEvents } from './whisper';
 
 export const VAD_MODEL_ID = 'silero-vad-v5';
 export const VAD_FRAME = 512;
@@ -125,6 +126,7 @@ export async function sileroProbabilities(
     const input = new Float32Array(CONTEXT + VAD_FRAME);
     for (let f = 0; f < frames; f++) {
       if (f % 64 === 0) {
+        await yieldToEvents();
         throwIfAborted(opts.signal);
         opts.onProgress?.({ stage: 'vad', done: f, total: frames, message: 'Finding speech' });
       }

@@ -110,6 +110,24 @@ export interface DecodeResult {
   temperature: number;
 }
 
+/**
+ * Lets queued events run (a cancel message, an abort timer): onnxruntime's WASM runs can finish without ever
+ * returning to the event loop, so a long decode would otherwise never see its abort. A MessageChannel turn
+ * is not clamped like setTimeout.
+ */
+export function yieldToEvents(): Promise<void> {
+  const MC = (globalThis as { MessageChannel?: typeof MessageChannel }).MessageChannel;
+  if (!MC) return new Promise((r) => setTimeout(r, 0));
+  return new Promise((resolve) => {
+    const ch = new MC();
+    ch.port1.onmessage = () => {
+      ch.port1.close();
+      resolve();
+    };
+    ch.port2.postMessage(null);
+  });
+}
+
 /** Seconds an ORT run keeps going after a cancel: the next run waits for it (one run per session). */
 const inflight = new WeakMap<object, Promise<unknown>>();
 
@@ -210,6 +228,7 @@ export class WhisperRunner {
   /** Encoder output `[1, 1500, d]` of up to 30 s of 16 kHz audio. */
   async encode(audio: Float32Array, signal?: AbortSignal): Promise<OrtTensor> {
     const mel = logMel(audio);
+    await yieldToEvents();
     throwIfAborted(signal);
     const out = await run(
       this.encoder,
@@ -332,6 +351,7 @@ export class WhisperRunner {
     let past: Record<string, OrtTensor> | null = null;
     let input = prefix;
     for (let n = 0; n < maxTokens; n++) {
+      await yieldToEvents();
       throwIfAborted(o.signal);
       const { logits, next, out } = await this.step(input, hidden, past, attention, o.signal);
       past = next;
