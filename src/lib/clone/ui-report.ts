@@ -1,0 +1,123 @@
+// DOM-free text of the Clone view: the script to read aloud, the quality report of clone.extract as rows
+// a person can read, and how the converter's install progress is told.
+import type { Progress } from '../engine/types';
+import type { CloneChecks, CloneWarning } from './types';
+import { MIN_SPEECH_SECONDS } from './types';
+
+/** The Hugging Face release of OpenVoice v2 (config.json and checkpoint.pth under converter/). */
+export const OFFICIAL_RELEASE_URL = 'https://huggingface.co/myshell-ai/OpenVoiceV2/resolve/main/';
+/** About what the release's converter weighs (checkpoint.pth + config.json). */
+export const RELEASE_MEGABYTES = 131;
+
+/** Read in a natural voice: ~30 s with varied sounds (plosives, sibilants, vowels, a question). */
+export const RECORDING_SCRIPT = [
+  'The quick brown fox jumps over the lazy dog, and then it rests beside the river.',
+  'On Thursday morning we shared fresh bread, sharp cheese and a pot of strong coffee.',
+  'Could you tell me which way leads to the old lighthouse on the hill?',
+  'Six bright jewels sparkled in the sunshine while the children laughed and played.',
+  'I usually read a chapter or two before bed, unless the story is too exciting to stop.',
+];
+
+export type RowLevel = 'ok' | 'warn' | 'error';
+
+export interface ReportRow {
+  label: string;
+  value: string;
+  level: RowLevel;
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(x < 0.01 && x > 0 ? 2 : 1)} %`;
+const secs = (s: number) => `${s.toFixed(1)} s`;
+
+/** The checks of clone.extract as rows; a row is 'warn' when a warning names it, 'error' under the speech minimum. */
+export function reportRows(c: CloneChecks): ReportRow[] {
+  const warned = new Set(c.warnings.map((w) => w.code));
+  return [
+    {
+      label: 'Speech',
+      value: `${secs(c.speech_seconds)} of ${secs(c.total_seconds)}`,
+      level: c.speech_seconds < MIN_SPEECH_SECONDS ? 'error' : warned.has('short') ? 'warn' : 'ok',
+    },
+    {
+      label: 'Clipping',
+      value: pct(c.clipped_fraction),
+      level: warned.has('clipping') ? 'warn' : 'ok',
+    },
+    {
+      label: 'Signal to noise',
+      value: Number.isFinite(c.snr_db) ? `${c.snr_db.toFixed(1)} dB` : 'no measurable noise',
+      level: warned.has('noisy') ? 'warn' : 'ok',
+    },
+    {
+      label: 'Not speech',
+      value: pct(c.non_speech_fraction),
+      level: warned.has('non_speech') ? 'warn' : 'ok',
+    },
+    {
+      label: 'Averaged',
+      value: `${c.pieces} ${c.pieces === 1 ? 'piece' : 'pieces'} from ${c.samples} ${c.samples === 1 ? 'sample' : 'samples'}`,
+      level: 'ok',
+    },
+  ];
+}
+
+/** One line saying how good the reference is overall. */
+export function verdict(c: CloneChecks): { level: RowLevel; text: string } {
+  if (c.speech_seconds < MIN_SPEECH_SECONDS)
+    return {
+      level: 'error',
+      text: `Only ${secs(c.speech_seconds)} of speech: at least ${MIN_SPEECH_SECONDS} s are needed (10–60 s is best).`,
+    };
+  if (c.warnings.length)
+    return {
+      level: 'warn',
+      text: `Usable, with ${c.warnings.length} ${c.warnings.length === 1 ? 'warning' : 'warnings'}: the voice may sound less like the speaker.`,
+    };
+  return { level: 'ok', text: 'Good reference: clean speech of a useful length.' };
+}
+
+/** Warnings the engine returned, with a hint of what to do about each. */
+export function warningAdvice(w: CloneWarning): string {
+  switch (w.code) {
+    case 'clipping':
+      return 'Record further from the microphone or lower its gain.';
+    case 'noisy':
+      return 'Record in a quieter room, away from fans and traffic.';
+    case 'non_speech':
+      return 'Choose a region with only the one speaker and no music.';
+    case 'short':
+      return 'Add another sample or choose a longer region: 10–60 s of speech works best.';
+  }
+}
+
+const INSTALL_STAGES: Record<string, string> = {
+  download: 'Downloading the release',
+  read: 'Reading the checkpoint',
+  build: 'Building the ONNX graphs',
+  store: 'Storing the graphs on this device',
+  done: 'Installed',
+};
+
+/** A line for clone.install progress ("Downloading the release · 12.0 of 131.0 MB"). */
+export function installLine(p: Progress): string {
+  const name = INSTALL_STAGES[p.stage] ?? p.message ?? p.stage;
+  if (!p.total) return name;
+  if (p.stage === 'download')
+    return `${name} · ${(p.done / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(1)} MB`;
+  return `${name} · ${p.done} of ${p.total}`;
+}
+
+/** The release's two files among dropped or picked ones: config.json and the .pth checkpoint. */
+export function pickReleaseFiles<F extends { name: string }>(
+  files: readonly F[],
+): { config?: F; checkpoint?: F } {
+  const config = files.find((f) => /\.json$/i.test(f.name));
+  const checkpoint = files.find((f) => /\.(pth|pt|ckpt)$/i.test(f.name));
+  return { config, checkpoint };
+}
+
+/** A release URL as clone.install wants it: the repository root, ending in '/'. */
+export function releaseBase(url: string): string {
+  const u = url.trim();
+  return u.endsWith('/') ? u : `${u}/`;
+}
