@@ -306,6 +306,9 @@ async function main() {
       // One whole-sentence run of the paragraph, profiled by onnxruntime-web (first run + 1).
       const prof = planned.paragraph.reduce((a, b) => (b.input_ids.length > a.input_ids.length ? b : a));
       log(`chromium: onnxruntime-web profile of one run (${prof.input_ids.length} tokens)`);
+      // The roofline again: on a shared machine the load moves, and the share is only as good as both ends.
+      log('chromium: roofline again');
+      const roofAfter = await engineRun(page, 'runtime.roofline', ROOFLINE);
       const bench = await engineRun(page, 'runtime.bench', {
         ep: 'wasm',
         models: [
@@ -329,7 +332,17 @@ async function main() {
         ],
       });
       await new Promise((r) => setTimeout(r, 1000)); // the last console lines
-      web = { env, browserVersion, roof, cold, warm, prof, bench: bench.models[0], threads: bench.threads };
+      web = {
+        env,
+        browserVersion,
+        roof,
+        roofAfter,
+        cold,
+        warm,
+        prof,
+        bench: bench.models[0],
+        threads: bench.threads,
+      };
     } finally {
       await browser.close();
     }
@@ -338,7 +351,8 @@ async function main() {
   }
 
   // ---------------------------------------------------------------- figures
-  const wasmRoof = web.roof.gflops;
+  // The mean of the roofline measured before and after the speech runs.
+  const wasmRoof = (web.roof.gflops + web.roofAfter.gflops) / 2;
   const flopsOf = (k) => flops[k].reduce((a, o) => a + o.flops, 0);
   const share = (k) => {
     const gflop = flopsOf(k) / 1e9;
@@ -421,8 +435,14 @@ async function main() {
     roofline: {
       op: `MatMul [${ROOFLINE.size}, ${ROOFLINE.size}] x [${ROOFLINE.size}, ${ROOFLINE.size}] float32`,
       wasm_gflops: round2(wasmRoof),
+      wasm_gflops_before_and_after: [round2(web.roof.gflops), round2(web.roofAfter.gflops)],
       node_gflops: round2(nodeRoof),
-      note: 'native code has AVX2/FMA that WASM lacks: the node figures are context, the WASM share is the target',
+      note:
+        'wasm_gflops is the mean of a measurement before and after the speech runs. Native code has AVX2/FMA ' +
+        'that WASM lacks: the node figures are context, the WASM share is the target. The roofline is float32 ' +
+        "while 93 % of Kokoro q8's FLOPs are int8 (ConvInteger), whose WASM SIMD kernels (16-bit multiply-add) " +
+        'can pass the float32 rate: shares above 100 % are possible and mean the float roofline is the wrong ' +
+        'ceiling for them, not that the runs were unusually good.',
     },
     flops: {
       method: FLOPS_METHOD,
@@ -473,6 +493,7 @@ async function main() {
         goal: `>= ${GOALS.roofline_share * 100} % of the WASM MatMul roofline over the paragraph`,
         value: paraShare.share_of_wasm_roofline,
         met: paraShare.share_of_wasm_roofline >= GOALS.roofline_share,
+        note: 'against a float32 roofline (see roofline.note); only meaningful when the load averages are low',
       },
     },
     seconds: Math.round((Date.now() - started) / 1000),
