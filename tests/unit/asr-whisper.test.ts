@@ -91,7 +91,6 @@ function expectWellFormed(segments: readonly Segment[], duration: number) {
 
 async function transcribeLong(model: string) {
   const events: Progress[] = [];
-  let resolvedAt = 0;
   const firstSegmentAt: number[] = [];
   const t0 = performance.now();
   const r = await runAsrTranscribe(
@@ -104,7 +103,7 @@ async function transcribeLong(model: string) {
     },
     cacheDeps(ALL),
   );
-  resolvedAt = performance.now();
+  const resolvedAt = performance.now();
   return { r, events, firstSegmentAt, resolvedAt, t0 };
 }
 

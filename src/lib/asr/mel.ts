@@ -27,8 +27,16 @@ class MixedFFT {
     }
     this.factors = [];
     let m = n;
-    for (const p of [4, 2, 3, 5]) while (m % p === 0) (this.factors.push(p), (m /= p));
-    for (let p = 7; m > 1; p += 2) while (m % p === 0) (this.factors.push(p), (m /= p));
+    for (const p of [4, 2, 3, 5])
+      while (m % p === 0) {
+        this.factors.push(p);
+        m /= p;
+      }
+    for (let p = 7; m > 1; p += 2)
+      while (m % p === 0) {
+        this.factors.push(p);
+        m /= p;
+      }
   }
 
   /** X[k] = Σ x[t]·exp(−2πi·k·t/n) of (re, im) into (outRe, outIm). */

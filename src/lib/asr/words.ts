@@ -47,11 +47,9 @@ export function dtwFirstColumns(cost: Float64Array[], m: number): number[] {
       const c0 = acc[(i - 1) * W + j - 1]!;
       const c1 = acc[(i - 1) * W + j]!;
       const c2 = acc[i * W + j - 1]!;
-      let c: number;
-      let t: number;
-      if (c0 < c1 && c0 < c2) ((c = c0), (t = 0));
-      else if (c1 < c0 && c1 < c2) ((c = c1), (t = 1));
-      else ((c = c2), (t = 2));
+      // Ties go to the horizontal move, as upstream's dtw_cpu does.
+      const t = c0 < c1 && c0 < c2 ? 0 : c1 < c0 && c1 < c2 ? 1 : 2;
+      const c = t === 0 ? c0 : t === 1 ? c1 : c2;
       acc[i * W + j] = cost[i - 1]![j - 1]! + c;
       trace[i * W + j] = t;
     }
@@ -61,8 +59,10 @@ export function dtwFirstColumns(cost: Float64Array[], m: number): number[] {
   while (i > 0 && j > 0) {
     first[i - 1] = j - 1;
     const t = trace[i * W + j];
-    if (t === 0) (i--, j--);
-    else if (t === 1) i--;
+    if (t === 0) {
+      i--;
+      j--;
+    } else if (t === 1) i--;
     else j--;
   }
   return first;
