@@ -47,7 +47,8 @@ function multipart(
   file?: { bytes: Uint8Array; name: string; type: string },
 ) {
   const form = new FormData();
-  if (file) form.set('file', new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.type }), file.name);
+  if (file)
+    form.set('file', new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.type }), file.name);
   for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) form.append(k, x);
   return form;
 }
