@@ -152,6 +152,8 @@ export interface BenchModel {
    * console when the runs end (npm run bench:tts reads them there).
    */
   profile?: boolean;
+  /** Also return the first run's output values (float32 outputs; correctness checks across EPs). */
+  values?: boolean;
 }
 
 export interface BenchArgs {
@@ -168,6 +170,8 @@ export interface BenchModelResult {
   steady_ms: number;
   runs_ms: number[];
   outputs: Record<string, number[]>;
+  /** The first run's output values, when asked for. */
+  values?: Record<string, number[]>;
 }
 
 export interface BenchResult {
@@ -261,6 +265,13 @@ export async function runBench(args: BenchArgs, opts: RunOptions = {}): Promise<
         steady_ms: median(runs_ms),
         runs_ms,
         outputs: Object.fromEntries(Object.entries(first).map(([k, t]) => [k, [...t.dims]])),
+        ...(m.values
+          ? {
+              values: Object.fromEntries(
+                Object.entries(first).map(([k, t]) => [k, Array.from(t.data as Float32Array)]),
+              ),
+            }
+          : {}),
       });
     } finally {
       await session.release();
