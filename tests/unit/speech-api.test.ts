@@ -665,6 +665,42 @@ describe('lexicon and voices', () => {
     expect(ttsArgs(e.calls)[0]!.lexicon!.map((x) => x.word)).toEqual(['Mix']);
   });
 
+  it("a designed voice's recipe speed scales the caller's speed on every speech route, within 0.5–2", async () => {
+    const e = await env({ chunks: 1 });
+    const now = Date.now();
+    await e.ctx.voices.put({
+      id: 'slow_deep',
+      name: 'Slow and deep',
+      description: '',
+      tags: [],
+      language: 'en-gb',
+      gender: 'male',
+      kind: 'designed',
+      model: 'kokoro',
+      samples: [],
+      favorite: false,
+      created_at: now,
+      updated_at: now,
+      recipe: { formula: 'bm_george*0.6 + bm_lewis*0.4', speed: 0.8 },
+    } as never);
+    const a = await e.call('POST', '/v1/tts', {
+      key: e.key,
+      body: { text: 'One.', voice: 'slow_deep', format: 'wav' },
+    });
+    expect(a.status).toBe(200);
+    const b = await e.call('POST', '/api/generate/preset', {
+      key: e.key,
+      body: { text: 'Two.', voice_id: 'slow_deep', speed: 1.5 },
+    });
+    expect(b.status).toBe(200);
+    const c = await e.call('POST', '/v1/tts', {
+      key: e.key,
+      body: { text: 'Three.', voice: 'slow_deep', format: 'wav', speed: 0.5 },
+    });
+    expect(c.status).toBe(200);
+    expect(ttsArgs(e.calls).map((x) => x.speed)).toEqual([0.8, 1.2, 0.5]);
+  });
+
   it('GET /v1/voices filters by model, language and gender', async () => {
     const e = await env();
     type V = { voices: { id: string; model: string; language: string; gender: string }[]; total: number };

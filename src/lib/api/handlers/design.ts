@@ -169,7 +169,8 @@ export async function designSpeech(
     text: body.text,
     voice,
     format: body.format,
-    speed,
+    // A stored voice's recipe speed is applied where every route resolves it (speech.ts engineArgs).
+    speed: body.voice_id !== undefined ? body.speed : speed,
     volume_db: body.volume,
     pause_ms: body.pause_ms,
     language: body.voice_id !== undefined ? body.language : undefined,

@@ -162,6 +162,8 @@ export interface Speaker {
   voice: string;
   /** Whose voice-scoped lexicon entries apply (a preset or library voice id; none for a bare formula). */
   lexiconScope?: string;
+  /** A designed voice's own pace, multiplied into the caller's speed. */
+  speed?: number;
 }
 
 /**
@@ -179,7 +181,8 @@ export async function resolveSpeaker(name: string, ctx: ApiContext): Promise<Spe
     throw notFound(
       `No voice "${v}": use a preset id (e.g. af_heart), an OpenAI voice name, a mix formula, or a library voice id.`,
     );
-  if (stored.recipe?.formula) return { voice: stored.recipe.formula, lexiconScope: stored.id };
+  if (stored.recipe?.formula)
+    return { voice: stored.recipe.formula, lexiconScope: stored.id, speed: stored.recipe.speed };
   if (stored.kind === 'preset') return { voice: stored.id, lexiconScope: stored.id };
   throw new ApiError(
     'model_not_installed',
@@ -202,7 +205,8 @@ export async function engineArgs(
   const args: SynthesizeParams = {
     text: spec.text,
     voice: speaker.voice,
-    speed: spec.speed,
+    // Kokoro speaks at 0.5–2×; a designed voice's pace scales the caller's speed within that range.
+    speed: Math.min(2, Math.max(0.5, Math.round(spec.speed * (speaker.speed ?? 1) * 100) / 100)),
     volume_db: spec.volume_db,
     pause_ms: spec.pause_ms,
     language: spec.language,
