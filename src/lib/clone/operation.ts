@@ -1,42 +1,615 @@
-// The clone.* engine operations (implementation in progress).
-import type { RunOptions } from '../engine/types';
-import type {
-  CloneConvertArgs,
-  CloneConvertResult,
-  CloneExtractArgs,
-  CloneExtractResult,
-  CloneInstallArgs,
-  CloneInstallResult,
-  CloneSpeakArgs,
-  CloneSpeakResult,
-  CloneStatusResult,
+// The clone.* engine operations: install the converter (release by URL, imported files, or an ONNX pair),
+// extract a voice from recordings, convert recordings, and speak text in a cloned voice (Kokoro → the
+// converter). The two ONNX graphs are built once from the checkpoint and cached in the model store next
+// to config.json, so later loads read them instead of rebuilding.
+import { throwIfAborted, type RunOptions } from '../engine/types';
+import type { Transcoder } from '../audio/transcoder';
+import type { ModelFileStore } from '../models/store';
+import type { InstalledFile, InstalledModel } from '../models/types';
+import { sha256Hex } from '../models/hash';
+import { ModelNotInstalledError } from '../tts/errors';
+import { decodeWav } from '../tts/wav';
+import { mixToMono, resample } from '../asr/resample';
+import { energyProbabilities, sileroProbabilities, speechRegions, VAD_MODEL_ID } from '../asr/vad';
+import {
+  graphsFromCheckpoint,
+  OpenVoiceConverter,
+  parseConfig,
+  type ConverterGraphs,
+  type OrtLike,
+} from '../openvoice';
+import { convertChunked } from './chunks';
+import { averageEmbeddings, pieces, qualityChecks, requireSpeech, speechOnly } from './reference';
+import {
+  CONVERTER_MODEL_IDS,
+  DEFAULT_TAU,
+  RELEASE_PATHS,
+  type CloneAudio,
+  type CloneChunkData,
+  type CloneConvertArgs,
+  type CloneConvertResult,
+  type CloneExtractArgs,
+  type CloneExtractResult,
+  type CloneInstallArgs,
+  type CloneInstallResult,
+  type CloneSpeakArgs,
+  type CloneSpeakResult,
+  type CloneStatusResult,
+  type ConverterVersion,
 } from './types';
 
-const todo = (): never => {
-  throw new Error('Voice cloning is being built.');
-};
+/** An ONNX pair whose inputs or outputs are not the converter's. */
+export class ConverterGraphError extends Error {
+  override name = 'ConverterGraphError';
+}
+
+/** A bad argument to a clone op (tau out of range, empty text, wrong embedding size). */
+export class CloneParamError extends Error {
+  override name = 'CloneParamError';
+}
+
+export interface CloneDeps {
+  registry: {
+    get(id: string): Promise<InstalledModel | undefined>;
+    put(r: InstalledModel): Promise<void>;
+  };
+  store: ModelFileStore;
+  ort: OrtLike;
+  fetch?: typeof fetch;
+  transcoder?: () => Promise<Transcoder>;
+  /** Speech for clone.speak (Kokoro in the app): mono samples at `sampleRate`. */
+  speak?: (a: {
+    text: string;
+    voice: string;
+    speed?: number;
+  }) => Promise<{ samples: Float32Array; sampleRate: number }>;
+  /** Silero VAD model bytes, or null when it is not installed (the energy detector stands in). */
+  vadModel?: () => Promise<(() => Promise<Uint8Array>) | null>;
+}
+
+const FILES = { config: 'config.json', extractor: 'extractor.onnx', converter: 'converter.onnx' };
+
+export const notInstalledMessage = () =>
+  'The voice converter (OpenVoice) is not installed on this device. Install "OpenVoice V2 tone colour converter" in the Models view (from the release, or by importing converter/config.json and converter/checkpoint.pth), or run the engine op clone.install; it works offline once installed.';
+
+let depsPromise: Promise<CloneDeps> | null = null;
+let ownTranscoder: Transcoder | null = null;
+
+/** The engine worker's registry, store and runtime. */
+async function defaultDeps(): Promise<CloneDeps> {
+  depsPromise ??= (async (): Promise<CloneDeps> => {
+    const [{ openTimbreDB }, { ModelRegistry }, { pickModelStore }, { runtimeHost }] = await Promise.all([
+      import('../storage/db'),
+      import('../storage/models'),
+      import('../models/store'),
+      import('../runtime/host'),
+    ]);
+    const db = await openTimbreDB();
+    const registry = new ModelRegistry(db);
+    const rt = await runtimeHost();
+    return {
+      registry,
+      store: await pickModelStore(),
+      ort: rt.ort as unknown as OrtLike,
+      transcoder: async () => {
+        const { createTranscoder } = await import('../audio/core-loader');
+        ownTranscoder ??= createTranscoder(
+          new URL('/', globalThis.location.href).href,
+          'st',
+          false,
+        ).transcoder;
+        return ownTranscoder;
+      },
+      speak: async (a) => {
+        const { runTtsGenerate } = await import('../tts/operation');
+        const r = await runTtsGenerate({ text: a.text, voice: a.voice, speed: a.speed ?? 1 });
+        return { samples: r.samples, sampleRate: r.sampleRate };
+      },
+      vadModel: async () => {
+        const rec = await registry.get(VAD_MODEL_ID);
+        if (!rec) return null;
+        const store = await pickModelStore();
+        return async () =>
+          new Uint8Array(await (await store.read(VAD_MODEL_ID, 'silero_vad_v5.onnx')).arrayBuffer());
+      },
+    };
+  })().catch((e: unknown) => {
+    depsPromise = null;
+    throw e;
+  });
+  return depsPromise;
+}
+
+let loaded: { id: string; version: ConverterVersion; model: OpenVoiceConverter } | null = null;
+const baseSeCache = new Map<string, Float32Array>();
+
+/** Forgets the loaded sessions (after an install, and in tests). */
+export async function resetClone(): Promise<void> {
+  const l = loaded;
+  loaded = null;
+  baseSeCache.clear();
+  if (l) await l.model.release();
+}
+
+const text = (b: string | Uint8Array) => (typeof b === 'string' ? b : new TextDecoder().decode(b));
+
+async function writeFile(
+  store: ModelFileStore,
+  id: string,
+  path: string,
+  bytes: Uint8Array,
+): Promise<InstalledFile> {
+  await store.removePartial(id, path);
+  await store.append(id, path, bytes, 0);
+  await store.flush(id, path);
+  await store.commit(id, path);
+  return { path, bytes: bytes.byteLength, sha256: sha256Hex(bytes), verified_at: Date.now(), pinned: false };
+}
+
+async function download(
+  url: string,
+  name: string,
+  f: typeof fetch,
+  opts: RunOptions,
+  before: number,
+): Promise<Uint8Array> {
+  const res = await f(url, { signal: opts.signal });
+  if (!res.ok || !res.body)
+    throw new ModelNotInstalledError(`Downloading ${url} failed (HTTP ${res.status}).`);
+  const total = Number(res.headers.get('content-length') ?? 0);
+  const parts: Uint8Array[] = [];
+  let done = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { value, done: end } = await reader.read();
+    if (end) break;
+    parts.push(value);
+    done += value.byteLength;
+    opts.onProgress?.({
+      stage: 'download',
+      done: before + done,
+      total: 0,
+      message: `${name}: ${done}${total ? ` of ${total}` : ''} bytes`,
+    });
+  }
+  const out = new Uint8Array(done);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** Checks an imported ONNX pair by running both graphs on a small input (names, shapes, sizes). */
+async function checkOnnxPair(ort: OrtLike, graphs: ConverterGraphs): Promise<void> {
+  const { config } = graphs;
+  let model: OpenVoiceConverter;
+  try {
+    model = await OpenVoiceConverter.create(ort, graphs);
+  } catch (e) {
+    throw new ConverterGraphError(`The ONNX files could not be loaded: ${(e as Error).message}`);
+  }
+  try {
+    const audio = new Float32Array(config.hopLength * 40);
+    for (let i = 0; i < audio.length; i++) audio[i] = 0.1 * Math.sin(i / 7);
+    const spec = model.spectrogram(audio);
+    let se: Float32Array;
+    try {
+      se = await model.embed(spec);
+    } catch (e) {
+      throw new ConverterGraphError(
+        `The extractor does not take spec [1, frames, ${spec.bins}] → se [1, ${config.ginChannels}, 1]: ${(e as Error).message}`,
+      );
+    }
+    if (se.length !== config.ginChannels)
+      throw new ConverterGraphError(
+        `The extractor gives ${se.length} values; config.json says gin_channels ${config.ginChannels}.`,
+      );
+    let y: Float32Array;
+    try {
+      y = await model.convert(spec, new Float32Array(config.interChannels * spec.frames), se, se, 0.3);
+    } catch (e) {
+      throw new ConverterGraphError(
+        `The converter does not take spec, noise [1, ${config.interChannels}, frames], src_se, tgt_se, tau → audio: ${(e as Error).message}`,
+      );
+    }
+    if (y.length !== spec.frames * config.hopLength)
+      throw new ConverterGraphError(
+        `The converter gives ${y.length} samples for ${spec.frames} frames; expected frames × ${config.hopLength}.`,
+      );
+  } finally {
+    await model.release();
+  }
+}
 
 export async function runCloneInstall(
-  _a: CloneInstallArgs,
-  _o: RunOptions = {},
+  args: CloneInstallArgs,
+  opts: RunOptions = {},
+  deps?: CloneDeps,
 ): Promise<CloneInstallResult> {
-  return todo();
+  const d = deps ?? (await defaultDeps());
+  const src = args.source;
+  let configText: string;
+  let graphs: ConverterGraphs;
+  let built = true;
+  if (src.kind === 'onnx') {
+    configText = text(src.config);
+    graphs = { config: parseConfig(configText), extractor: src.extractor, converter: src.converter };
+    opts.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Checking the ONNX pair' });
+    await checkOnnxPair(d.ort, graphs);
+    built = false;
+  } else {
+    let checkpoint: Uint8Array;
+    if (src.kind === 'url') {
+      const f = d.fetch ?? fetch;
+      const base = src.base.endsWith('/') ? src.base : `${src.base}/`;
+      // The version's layout: asked for, or whichever the server has (v2 first).
+      const versions: ConverterVersion[] = args.version ? [args.version] : ['v2', 'v1'];
+      let found: { v: ConverterVersion; cfg: Uint8Array } | null = null;
+      for (const v of versions) {
+        try {
+          found = { v, cfg: await download(base + RELEASE_PATHS[v].config, 'config.json', f, opts, 0) };
+          break;
+        } catch (e) {
+          if ((e as Error).name === 'CancelledError' || (e as Error).name === 'AbortError') throw e;
+        }
+      }
+      if (!found)
+        throw new ModelNotInstalledError(
+          `No converter/config.json (v2) or checkpoints/converter/config.json (v1) under ${base}.`,
+        );
+      configText = text(found.cfg);
+      checkpoint = await download(
+        base + RELEASE_PATHS[found.v].checkpoint,
+        'checkpoint.pth',
+        f,
+        opts,
+        found.cfg.byteLength,
+      );
+      args = { ...args, version: found.v };
+    } else {
+      configText = text(src.config);
+      checkpoint = src.checkpoint;
+    }
+    throwIfAborted(opts.signal);
+    opts.onProgress?.({ stage: 'read', done: 0, total: 1, message: 'Reading the checkpoint' });
+    opts.onProgress?.({ stage: 'build', done: 0, total: 1, message: 'Building the ONNX graphs' });
+    graphs = await graphsFromCheckpoint(configText, checkpoint);
+    opts.onProgress?.({ stage: 'build', done: 1, total: 1, message: 'Built the ONNX graphs' });
+  }
+  const version: ConverterVersion = args.version ?? (graphs.config.zeroG ? 'v2' : 'v1');
+  const id = CONVERTER_MODEL_IDS[version];
+  opts.onProgress?.({ stage: 'store', done: 0, total: 3, message: 'Storing the graphs' });
+  const files = [
+    await writeFile(d.store, id, FILES.config, new TextEncoder().encode(configText)),
+    await writeFile(d.store, id, FILES.extractor, graphs.extractor),
+    await writeFile(d.store, id, FILES.converter, graphs.converter),
+  ];
+  await d.registry.put({
+    id,
+    files,
+    installed_at: Date.now(),
+    origin: src.kind === 'url' ? 'download' : 'import',
+  });
+  await resetClone();
+  opts.onProgress?.({ stage: 'done', done: 1, total: 1, message: 'Installed' });
+  return {
+    id,
+    version,
+    sampleRate: graphs.config.samplingRate,
+    toneDimension: graphs.config.ginChannels,
+    onnxBytes: graphs.extractor.byteLength + graphs.converter.byteLength,
+    built,
+  };
 }
-export async function runCloneStatus(): Promise<CloneStatusResult> {
-  return todo();
+
+const readAll = async (store: ModelFileStore, id: string, path: string) =>
+  new Uint8Array(await (await store.read(id, path)).arrayBuffer());
+
+/** The installed converter (v2 preferred), its graphs built and cached on first use after a catalogue install. */
+async function converter(d: CloneDeps, opts: RunOptions = {}) {
+  if (loaded) return loaded;
+  for (const version of ['v2', 'v1'] as const) {
+    const id = CONVERTER_MODEL_IDS[version];
+    const rec = await d.registry.get(id);
+    if (!rec) continue;
+    const has = (p: string) => rec.files.some((f) => f.path === p);
+    let graphs: ConverterGraphs;
+    if (has(FILES.extractor) && has(FILES.converter)) {
+      const configText = text(
+        await readAll(d.store, id, has(FILES.config) ? FILES.config : RELEASE_PATHS[version].config),
+      );
+      graphs = {
+        config: parseConfig(configText),
+        extractor: await readAll(d.store, id, FILES.extractor),
+        converter: await readAll(d.store, id, FILES.converter),
+      };
+    } else if (has(RELEASE_PATHS[version].checkpoint)) {
+      // Installed from the catalogue as the release files: build once, keep the graphs.
+      opts.onProgress?.({
+        stage: 'build',
+        done: 0,
+        total: 1,
+        message: 'Building the converter graphs (once)',
+      });
+      const configText = text(await readAll(d.store, id, RELEASE_PATHS[version].config));
+      graphs = await graphsFromCheckpoint(
+        configText,
+        await readAll(d.store, id, RELEASE_PATHS[version].checkpoint),
+      );
+      const extra = [
+        await writeFile(d.store, id, FILES.extractor, graphs.extractor),
+        await writeFile(d.store, id, FILES.converter, graphs.converter),
+      ];
+      await d.registry.put({
+        ...rec,
+        files: [...rec.files.filter((f) => !extra.some((e) => e.path === f.path)), ...extra],
+      });
+    } else continue;
+    loaded = { id, version, model: await OpenVoiceConverter.create(d.ort, graphs) };
+    return loaded;
+  }
+  throw new ModelNotInstalledError(notInstalledMessage());
 }
+
+export async function runCloneStatus(deps?: CloneDeps): Promise<CloneStatusResult> {
+  const d = deps ?? (await defaultDeps());
+  for (const version of ['v2', 'v1'] as const) {
+    const id = CONVERTER_MODEL_IDS[version];
+    const rec = await d.registry.get(id);
+    if (!rec) continue;
+    const p = rec.files.some((f) => f.path === FILES.config) ? FILES.config : RELEASE_PATHS[version].config;
+    try {
+      const cfg = parseConfig(text(await readAll(d.store, id, p)));
+      return { installed: true, id, version, sampleRate: cfg.samplingRate, toneDimension: cfg.ginChannels };
+    } catch {
+      continue;
+    }
+  }
+  return { installed: false };
+}
+
+const isWav = (b: Uint8Array) =>
+  b.length >= 12 &&
+  String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!) === 'RIFF' &&
+  String.fromCharCode(b[8]!, b[9]!, b[10]!, b[11]!) === 'WAVE';
+
+/** Any audio → mono samples at its own rate. */
+async function decodeAudio(
+  a: CloneAudio,
+  d: CloneDeps,
+  opts: RunOptions,
+): Promise<{ samples: Float32Array; rate: number }> {
+  if ('samples' in a) return { samples: a.samples, rate: a.sampleRate };
+  if (isWav(a.bytes)) {
+    const w = decodeWav(a.bytes);
+    return { samples: w.samples, rate: w.sampleRate };
+  }
+  if (!d.transcoder) throw new CloneParamError('Only WAV audio can be read here (no ffmpeg core).');
+  const t = await d.transcoder();
+  const dec = await t.decode(a.bytes, { mono: true }, { signal: opts.signal });
+  return {
+    samples: dec.channels > 1 ? mixToMono(dec.samples, dec.channels) : dec.samples,
+    rate: dec.sampleRate,
+  };
+}
+
+const to = (x: { samples: Float32Array; rate: number }, rate: number) =>
+  x.rate === rate ? x.samples : resample(x.samples, x.rate, rate);
+
+/** Speech regions (seconds) by Silero VAD when installed, else by energy. */
+async function regionsOf(x: { samples: Float32Array; rate: number }, d: CloneDeps, opts: RunOptions) {
+  const a16 = to(x, 16000);
+  const load = d.vadModel ? await d.vadModel() : null;
+  const probs = load
+    ? await sileroProbabilities(a16, load, { signal: opts.signal })
+    : energyProbabilities(a16);
+  return speechRegions(probs, a16.length / 16000);
+}
+
+async function embedSpeech(model: OpenVoiceConverter, speech: Float32Array, rate: number) {
+  const ps = pieces(speech, rate);
+  const list: Float32Array[] = [];
+  for (const p of ps) list.push(await model.embed(model.spectrogram(p)));
+  return { list, weights: ps.map((p) => p.length) };
+}
+
 export async function runCloneExtract(
-  _a: CloneExtractArgs,
-  _o: RunOptions = {},
+  args: CloneExtractArgs,
+  opts: RunOptions = {},
+  deps?: CloneDeps,
 ): Promise<CloneExtractResult> {
-  return todo();
+  const d = deps ?? (await defaultDeps());
+  if (!args.audio?.length) throw new CloneParamError('No recording given.');
+  const { model } = await converter(d, opts);
+  const rate = model.config.samplingRate;
+  const inputs: { samples: Float32Array; speech: Float32Array }[] = [];
+  for (const [i, a] of args.audio.entries()) {
+    opts.onProgress?.({ stage: 'decode', done: i, total: args.audio.length });
+    const x = await decodeAudio(a, d, opts);
+    opts.onProgress?.({ stage: 'vad', done: i, total: args.audio.length });
+    const regions = await regionsOf(x, d, opts);
+    const samples = to(x, rate);
+    inputs.push({ samples, speech: speechOnly(samples, rate, regions) });
+  }
+  const speechSeconds = inputs.reduce((s, i) => s + i.speech.length, 0) / rate;
+  requireSpeech(speechSeconds);
+  const all: Float32Array[] = [];
+  const weights: number[] = [];
+  for (const inp of inputs) {
+    throwIfAborted(opts.signal);
+    const e = await embedSpeech(model, inp.speech, rate);
+    all.push(...e.list);
+    weights.push(...e.weights);
+    opts.onProgress?.({ stage: 'embed', done: all.length, total: 0 });
+  }
+  const checks = qualityChecks(inputs, rate, all.length);
+  const out: CloneExtractResult = {
+    embedding: averageEmbeddings(all, weights),
+    checks,
+    speech_seconds: speechSeconds,
+    warnings: checks.warnings,
+  };
+  if (args.keepSamples) out.speech = inputs.map((i) => i.speech);
+  return out;
 }
+
+function checkTau(tau: number | undefined): number {
+  const t = tau ?? DEFAULT_TAU;
+  if (!Number.isFinite(t) || t < 0 || t > 1)
+    throw new CloneParamError(`tau must be between 0 and 1 (got ${tau}).`);
+  return t;
+}
+
+function checkEmbedding(e: Float32Array | number[], dim: number, what: string): Float32Array {
+  if (e.length !== dim)
+    throw new CloneParamError(`${what} has ${e.length} values; the converter needs ${dim}.`);
+  return Float32Array.from(e);
+}
+
+/** Converts mono samples at the converter's rate, streaming chunks as progress. */
+async function convertSamples(
+  model: OpenVoiceConverter,
+  samples: Float32Array,
+  srcSe: Float32Array,
+  tgtSe: Float32Array,
+  tau: number,
+  seed: number,
+  opts: RunOptions,
+  speech?: { start: number; end: number }[],
+) {
+  const cfg = model.config;
+  const rate = cfg.samplingRate;
+  return convertChunked(
+    samples,
+    (span, noise) => model.convert(model.spectrogram(span), noise, srcSe, tgtSe, tau),
+    {
+      hop: cfg.hopLength,
+      sampleRate: rate,
+      channels: cfg.interChannels,
+      seed,
+      speech,
+      signal: opts.signal,
+      onChunk: (c) =>
+        opts.onProgress?.({
+          stage: 'chunk',
+          done: c.index + 1,
+          total: c.total,
+          data: { ...c, sampleRate: rate } satisfies CloneChunkData,
+        }),
+    },
+  );
+}
+
 export async function runCloneConvert(
-  _a: CloneConvertArgs,
-  _o: RunOptions = {},
+  args: CloneConvertArgs,
+  opts: RunOptions = {},
+  deps?: CloneDeps,
 ): Promise<CloneConvertResult> {
-  return todo();
+  const d = deps ?? (await defaultDeps());
+  const tau = checkTau(args.tau);
+  const { model } = await converter(d, opts);
+  const cfg = model.config;
+  const rate = cfg.samplingRate;
+  const tgtSe = checkEmbedding(args.target, cfg.ginChannels, 'The target embedding');
+  const t0 = performance.now();
+  opts.onProgress?.({ stage: 'decode', done: 0, total: 1 });
+  const x = await decodeAudio(args.source, d, opts);
+  const samples = to(x, rate);
+  if (samples.length < cfg.hopLength * 4)
+    throw new CloneParamError('The source audio is too short to convert.');
+  const regions = await regionsOf(x, d, opts);
+  let srcSe: Float32Array;
+  if (args.sourceEmbedding)
+    srcSe = checkEmbedding(args.sourceEmbedding, cfg.ginChannels, 'The source embedding');
+  else {
+    opts.onProgress?.({ stage: 'embed', done: 0, total: 1, message: "The source's own tone" });
+    const speech = speechOnly(samples, rate, regions);
+    // Too little speech for VAD: the whole source stands for itself.
+    const e = await embedSpeech(model, speech.length >= rate ? speech : samples, rate);
+    srcSe = averageEmbeddings(e.list, e.weights);
+  }
+  const t1 = performance.now();
+  const r = await convertSamples(model, samples, srcSe, tgtSe, tau, args.seed ?? 0, opts, regions);
+  return {
+    samples: r.samples,
+    sampleRate: rate,
+    chunks: r.chunks,
+    extractSeconds: (t1 - t0) / 1000,
+    convertSeconds: (performance.now() - t1) / 1000,
+  };
 }
-export async function runCloneSpeak(_a: CloneSpeakArgs, _o: RunOptions = {}): Promise<CloneSpeakResult> {
-  return todo();
+
+const PREFERRED: Record<string, string> = {
+  'a:female': 'af_heart',
+  'a:male': 'am_michael',
+  'b:female': 'bf_emma',
+  'b:male': 'bm_george',
+};
+
+/** The Kokoro preset that fits a voice's language and gender best. */
+export async function baseVoiceFor(language = 'en-us', gender = 'unknown'): Promise<string> {
+  const { PRESET_VOICES, languageMatches } = await import('../voices/presets');
+  const g = gender === 'male' ? 'male' : 'female';
+  const langs = PRESET_VOICES.filter((v) => languageMatches(v.language, language || 'en-us'));
+  const pool = langs.length ? langs : PRESET_VOICES.filter((v) => v.id.startsWith('a'));
+  const same = pool.filter((v) => v.gender === g);
+  const pick = (same.length ? same : pool).map((v) => v.id);
+  const pref = PREFERRED[`${pick[0]?.[0]}:${g}`];
+  return pref && pick.includes(pref) ? pref : (pick[0] ?? 'af_heart');
+}
+
+/** Text the base voices say to take their tone (long enough for two embedding pieces). */
+const BASE_TEXT =
+  'The quick brown fox jumps over the lazy dog. A voice is more than its words: it carries the shape of the speaker, the room, and the moment. We read this passage slowly and clearly, so that every sound of the language has its turn.';
+
+export async function runCloneSpeak(
+  args: CloneSpeakArgs,
+  opts: RunOptions = {},
+  deps?: CloneDeps,
+): Promise<CloneSpeakResult> {
+  const d = deps ?? (await defaultDeps());
+  if (!args.text?.trim()) throw new CloneParamError('No text to speak.');
+  const tau = checkTau(args.tau);
+  const { model, id } = await converter(d, opts);
+  const cfg = model.config;
+  const rate = cfg.samplingRate;
+  const tgtSe = checkEmbedding(args.embedding, cfg.ginChannels, 'The voice embedding');
+  if (!d.speak) throw new ModelNotInstalledError('No speech engine here for cloned speech.');
+  const base = args.baseVoice ?? (await baseVoiceFor(args.language, args.gender));
+  const key = `${id}:${base}`;
+  let srcSe = baseSeCache.get(key);
+  const sePath = `base-se/${base}.f32`;
+  if (!srcSe) {
+    try {
+      const b = await readAll(d.store, id, sePath);
+      if (b.byteLength === cfg.ginChannels * 4) srcSe = new Float32Array(b.slice().buffer);
+    } catch {
+      // not cached yet
+    }
+  }
+  if (!srcSe) {
+    opts.onProgress?.({ stage: 'base', done: 0, total: 1, message: `The tone of ${base} (once)` });
+    const s = await d.speak({ text: BASE_TEXT, voice: base });
+    const e = await embedSpeech(
+      model,
+      s.sampleRate === rate ? s.samples : resample(s.samples, s.sampleRate, rate),
+      rate,
+    );
+    srcSe = averageEmbeddings(e.list, e.weights);
+    try {
+      const bytes = new Uint8Array(srcSe.buffer.slice(0));
+      await d.store.append(id, sePath, bytes, 0);
+      await d.store.commit(id, sePath);
+    } catch {
+      // The memory cache still holds it.
+    }
+  }
+  baseSeCache.set(key, srcSe);
+  throwIfAborted(opts.signal);
+  const s = await d.speak({ text: args.text, voice: base, speed: args.speed });
+  const samples = s.sampleRate === rate ? s.samples : resample(s.samples, s.sampleRate, rate);
+  const r = await convertSamples(model, samples, srcSe, tgtSe, tau, args.seed ?? 0, opts);
+  return { samples: r.samples, sampleRate: rate, baseVoice: base };
 }
