@@ -151,7 +151,7 @@ async function nodeWhole(session, qz, spec, noise, ses, reps = 2) {
 }
 
 /** A streamed conversion: spectrogram slice → run → keep the chunk's own samples; timed from the call. */
-async function nodeStream(session, qz, specOf, samples, noise, inter, ses, hop) {
+async function nodeStream(session, qz, specOf, samples, noise, inter, ses) {
   const t0 = performance.now();
   const spec = specOf(samples);
   const plan = streamPlan(spec.frames);
@@ -299,7 +299,7 @@ async function main() {
     const s = await nodeSession(bytes);
     const create = performance.now() - t;
     const whole = await nodeWhole(s, qz, specs.short, noise.short, ses);
-    const stream = await nodeStream(s, qz, specOf, audio.long, noise.long, inter, ses, hop);
+    const stream = await nodeStream(s, qz, specOf, audio.long, noise.long, inter, ses);
     await s.release();
     node[v] = { create_ms: create, whole, stream };
   }
@@ -400,7 +400,11 @@ async function main() {
     const wholeMs = median(n.whole.runs_ms.slice(1).length ? n.whole.runs_ms.slice(1) : n.whole.runs_ms);
     return {
       session_create_ms: round(n.create_ms),
-      whole: { audio_s: round2(audioShort), run_ms: n.whole.runs_ms.map(round), rtf: round3(wholeMs / 1000 / audioShort) },
+      whole: {
+        audio_s: round2(audioShort),
+        run_ms: n.whole.runs_ms.map(round),
+        rtf: round3(wholeMs / 1000 / audioShort),
+      },
       streamed: {
         audio_s: round2(audioLong),
         chunks: n.stream.chunks,
@@ -464,7 +468,10 @@ async function main() {
     };
   };
   const wasmOps = Object.fromEntries(
-    Object.entries(web.profiles).map(([v, ev]) => [v, byOp(nodeEvents(ev, weightShapes(files[`${v}.onnx`])))]),
+    Object.entries(web.profiles).map(([v, ev]) => [
+      v,
+      byOp(nodeEvents(ev, weightShapes(files[`${v}.onnx`]))),
+    ]),
   );
 
   // Deviation of the int8 variant from the float output (onnxruntime-node, the whole short input).
@@ -472,7 +479,8 @@ async function main() {
   const nf = { fp32: nodeFig('fp32'), int8: nodeFig('int8') };
   const wf = { fp32: webFig('fp32'), int8: webFig('int8') };
   const clean = (o) => Object.fromEntries(Object.entries(o).filter(([k]) => !k.startsWith('_')));
-  const convShare = sum(wasmOps.fp32.filter((o) => /Conv/.test(o.op)).map((o) => o.us)) / sum(wasmOps.fp32.map((o) => o.us));
+  const convShare =
+    sum(wasmOps.fp32.filter((o) => /Conv/.test(o.op)).map((o) => o.us)) / sum(wasmOps.fp32.map((o) => o.us));
 
   const out = {
     date: new Date().toISOString(),
@@ -484,7 +492,8 @@ async function main() {
       cross_origin_isolated: web.env.isolated,
       load_avg_before: loadBefore,
       load_avg_after: loadAverages(),
-      load_avg_note: '1, 5 and 15 minute load averages; other sessions share the cores: above ~2 the figures are not representative',
+      load_avg_note:
+        '1, 5 and 15 minute load averages; other sessions share the cores: above ~2 the figures are not representative',
     },
     runtime: {
       'onnxruntime-web': packageVersion('onnxruntime-web'),
@@ -501,7 +510,7 @@ async function main() {
       int8_quantize_ms: round(quantizeMs),
     },
     input: {
-      audio: "tests/fixtures/openvoice-v2-tiny source.wav + reference.wav (speech), alternated to length",
+      audio: 'tests/fixtures/openvoice-v2-tiny source.wav + reference.wav (speech), alternated to length',
       short_s: round2(audioShort),
       long_s: round2(audioLong),
       tau: TAU,
@@ -541,14 +550,18 @@ async function main() {
         snr_db: round2(dev.snr_db),
         note: 'random weights give a noise-like waveform; see the fixture figure for a trained-like scale',
       },
-      deviation_on_parity_fixture: 'tests/unit/openvoice-variant.test.ts (vs converted.f32; bound SNR ≥ 20 dB, max abs ≤ 0.05)',
+      deviation_on_parity_fixture:
+        'tests/unit/openvoice-variant.test.ts (vs converted.f32; bound SNR ≥ 20 dB, max abs ≤ 0.05)',
       wasm: clean(wf.int8),
       node: clean(nf.int8),
       ratio_wasm_over_node: {
         whole_rtf: round2(wf.int8._rtf / nf.int8._rtf),
         streamed_rtf: round2(wf.int8._srtf / nf.int8._srtf),
       },
-      speedup_over_fp32: { wasm: round2(wf.fp32._rtf / wf.int8._rtf), node: round2(nf.fp32._rtf / nf.int8._rtf) },
+      speedup_over_fp32: {
+        wasm: round2(wf.fp32._rtf / wf.int8._rtf),
+        node: round2(nf.fp32._rtf / nf.int8._rtf),
+      },
     },
     wasm_profile: {
       fp32: { conv_share_of_time: round3(convShare), ...opsTable(wasmOps.fp32, 2) },
