@@ -1,0 +1,653 @@
+// The Clone view's state: the converter's install, the samples (recorded or dropped, each with a chosen
+// region), the quality report of clone.extract, saving the voice, and then speech in the voice
+// (clone.speak) and conversion of a recording (clone.convert), both streamed into Web Audio.
+import type { Studio } from './studio.svelte';
+import type { Progress } from '../lib/engine/types';
+import type { Gender, Voice, VoiceSample } from '../lib/voices/types';
+import { PlaybackPlan } from '../lib/audio/playback-plan';
+import { encodeWav } from '../lib/tts/wav';
+import {
+  CLONE_SAMPLE_RATE,
+  CONVERTER_MODEL_IDS,
+  DEFAULT_TAU,
+  isCloneChunk,
+  type CloneExtractResult,
+  type CloneStatusResult,
+} from '../lib/clone/types';
+import { clampRegion, mixDown, sliceRegion, type Region } from '../lib/clone/ui-audio';
+import { installLine, OFFICIAL_RELEASE_URL, releaseBase } from '../lib/clone/ui-report';
+
+export interface CloneSample {
+  id: string;
+  name: string;
+  origin: 'recording' | 'file';
+  /** Mono samples at CLONE_SAMPLE_RATE (decoded and resampled once, in the page). */
+  samples: Float32Array;
+  duration: number;
+  /** The same audio as a WAV blob, for the waveform. */
+  wav: Blob;
+  region: Region;
+}
+
+export interface CloneAudioResult {
+  samples: Float32Array;
+  sampleRate: number;
+  duration: number;
+  wav: Blob;
+  elapsedMs: number;
+  firstAudioMs: number | null;
+}
+
+export type Busy = 'install' | 'extract' | 'save' | 'speak' | 'convert' | null;
+
+const wavBlob = (samples: Float32Array, rate: number) =>
+  new Blob([encodeWav(samples, rate, 's16') as Uint8Array<ArrayBuffer>], { type: 'audio/wav' });
+
+/** Decodes any audio file the browser (or, failing that, ffmpeg.wasm) reads, to mono at the converter's rate. */
+export async function decodeToClone(studio: Studio, bytes: Uint8Array): Promise<Float32Array> {
+  try {
+    const ctx = new OfflineAudioContext(1, 1, CLONE_SAMPLE_RATE);
+    const buf = await ctx.decodeAudioData(bytes.slice().buffer);
+    return mixDown(Array.from({ length: buf.numberOfChannels }, (_, c) => buf.getChannelData(c)));
+  } catch {
+    const d = await studio.formats.decode(bytes, { sampleRate: CLONE_SAMPLE_RATE, mono: true });
+    return d.samples;
+  }
+}
+
+/** Plays streamed chunks gaplessly (the chunk events carry final audio in order). */
+class ChunkPlayer {
+  readonly plan = new PlaybackPlan();
+  private readonly out: GainNode;
+  private readonly sources = new Set<AudioBufferSourceNode>();
+  stopped = false;
+
+  constructor(readonly ctx: AudioContext) {
+    this.out = ctx.createGain();
+    this.out.connect(ctx.destination);
+  }
+
+  push(samples: Float32Array, sampleRate: number): void {
+    if (this.stopped || !samples.length) return;
+    const buf = this.ctx.createBuffer(1, samples.length, sampleRate);
+    buf.copyToChannel(samples as Float32Array<ArrayBuffer>, 0);
+    const piece = this.plan.add(this.ctx.currentTime, buf.duration);
+    const src = this.ctx.createBufferSource();
+    src.buffer = buf;
+    src.connect(this.out);
+    src.onended = () => this.sources.delete(src);
+    this.sources.add(src);
+    src.start(piece.at);
+  }
+
+  get position(): number {
+    return this.plan.positionAt(this.ctx.currentTime);
+  }
+
+  get pending(): boolean {
+    return !this.stopped && this.plan.pieces.length > 0 && !this.plan.finishedAt(this.ctx.currentTime);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const s of this.sources) {
+      try {
+        s.stop();
+      } catch {
+        // never started
+      }
+      s.disconnect();
+    }
+    this.sources.clear();
+    this.out.disconnect();
+  }
+}
+
+function message(e: unknown): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return err.message || 'Something went wrong.';
+}
+
+let nextId = 1;
+
+export class CloneSession {
+  // Converter.
+  status = $state<CloneStatusResult | null>(null);
+  statusError = $state<string | null>(null);
+  releaseUrl = $state(OFFICIAL_RELEASE_URL);
+  installStage = $state('');
+  installProgress = $state({ done: 0, total: 0 });
+  installError = $state<string | null>(null);
+
+  // Samples and the voice.
+  samples = $state<CloneSample[]>([]);
+  report = $state.raw<CloneExtractResult | null>(null);
+  extractError = $state<string | null>(null);
+  extractStage = $state('');
+  name = $state('');
+  language = $state('en-us');
+  gender = $state<Gender>('unknown');
+  keepRecordings = $state(false);
+  /** The voice "Say something" and "Convert" use (a saved cloned voice). */
+  target = $state.raw<Voice | null>(null);
+  clonedVoices = $state.raw<Voice[]>([]);
+
+  // Say something.
+  text = $state('Hello! This is my cloned voice, speaking entirely in the browser.');
+  spoken = $state.raw<CloneAudioResult | null>(null);
+  speakError = $state<string | null>(null);
+  speakStage = $state('');
+
+  // Convert a recording.
+  source = $state.raw<CloneSample | null>(null);
+  tau = $state(DEFAULT_TAU);
+  converted = $state.raw<CloneAudioResult | null>(null);
+  convertError = $state<string | null>(null);
+  convertStage = $state('');
+  convertProgress = $state({ done: 0, total: 0 });
+
+  busy = $state<Busy>(null);
+  /** Where the stream being heard is (s), while it plays. */
+  position = $state(0);
+  streaming = $state<'speak' | 'convert' | null>(null);
+  /** A/B: which one plays ('converted' or 'source'), null when stopped. */
+  abPlaying = $state<'converted' | 'source' | null>(null);
+
+  private ctx: AudioContext | null = null;
+  private stream: ChunkPlayer | null = null;
+  private ctl: AbortController | null = null;
+  private frame = 0;
+  private ab: { src: AudioBufferSourceNode; startedAt: number; offset: number } | null = null;
+
+  constructor(private readonly studio: Studio) {}
+
+  get installed(): boolean {
+    return this.status?.installed === true;
+  }
+
+  // ---------------------------------------------------------------------------------- converter
+
+  async refreshStatus(): Promise<void> {
+    try {
+      this.status = await this.studio.engine.run('clone.status', {});
+      this.statusError = null;
+    } catch (e) {
+      this.status = { installed: false };
+      this.statusError = message(e);
+    }
+  }
+
+  /** Installs the converter from the release URL or from the two imported files. */
+  async install(source: { url: string } | { config: File; checkpoint: File }): Promise<void> {
+    if (this.busy) return;
+    const ctl = new AbortController();
+    this.ctl = ctl;
+    this.busy = 'install';
+    this.installError = null;
+    this.installStage = 'Starting…';
+    this.installProgress = { done: 0, total: 0 };
+    try {
+      const src =
+        'url' in source
+          ? { kind: 'url' as const, base: releaseBase(source.url) }
+          : {
+              kind: 'files' as const,
+              config: await source.config.text(),
+              checkpoint: new Uint8Array(await source.checkpoint.arrayBuffer()),
+            };
+      if (src.kind === 'url' && !URL.canParse(src.base))
+        throw new Error(`"${src.base}" is not a URL: give the release's address (…/resolve/main/).`);
+      const r = await this.studio.engine.run(
+        'clone.install',
+        { source: src },
+        {
+          signal: ctl.signal,
+          onProgress: (p: Progress) => {
+            this.installStage = installLine(p);
+            this.installProgress = { done: p.done, total: p.total };
+          },
+        },
+      );
+      this.status = {
+        installed: true,
+        id: r.id,
+        version: r.version,
+        sampleRate: r.sampleRate,
+        toneDimension: r.toneDimension,
+      };
+      this.statusError = null;
+      this.studio.toast('The voice converter is installed: you can clone voices now.', { kind: 'success' });
+      this.studio.touch();
+    } catch (e) {
+      if (ctl.signal.aborted) this.studio.toast('Install cancelled.');
+      else this.installError = message(e);
+    } finally {
+      if (this.ctl === ctl) this.ctl = null;
+      this.busy = null;
+      this.installStage = '';
+    }
+  }
+
+  /** Cancels what runs (install, extraction, speech or conversion). */
+  cancel(): void {
+    this.ctl?.abort();
+    this.ctl = null;
+    this.endStream();
+  }
+
+  // ------------------------------------------------------------------------------------ samples
+
+  /** Adds a recording or a file as a sample: the whole of it chosen at first. */
+  async addSample(bytes: Uint8Array, name: string, origin: CloneSample['origin']): Promise<CloneSample> {
+    const samples = await decodeToClone(this.studio, bytes);
+    if (!samples.length) throw new Error(`"${name}" has no audio in it.`);
+    const duration = samples.length / CLONE_SAMPLE_RATE;
+    const s: CloneSample = {
+      id: `s${nextId++}`,
+      name,
+      origin,
+      samples,
+      duration,
+      wav: wavBlob(samples, CLONE_SAMPLE_RATE),
+      region: { start: 0, end: duration },
+    };
+    this.samples = [...this.samples, s];
+    this.report = null;
+    return s;
+  }
+
+  async addFiles(files: readonly File[]): Promise<void> {
+    for (const f of files) {
+      try {
+        await this.addSample(new Uint8Array(await f.arrayBuffer()), f.name, 'file');
+      } catch (e) {
+        this.studio.fail(e, `Could not read "${f.name}"`);
+      }
+    }
+  }
+
+  setRegion(id: string, r: Region): void {
+    this.samples = this.samples.map((s) => (s.id === id ? { ...s, region: clampRegion(r, s.duration) } : s));
+    this.report = null;
+  }
+
+  /** Removes a sample, with Undo. */
+  removeSample(id: string): void {
+    const i = this.samples.findIndex((s) => s.id === id);
+    const s = this.samples[i];
+    if (!s) return;
+    this.samples = this.samples.filter((x) => x.id !== id);
+    this.report = null;
+    this.studio.toast(`Removed the sample "${s.name}".`, {
+      action: {
+        label: 'Undo',
+        run: () => {
+          const next = [...this.samples];
+          next.splice(Math.min(i, next.length), 0, s);
+          this.samples = next;
+        },
+      },
+    });
+  }
+
+  // -------------------------------------------------------------------------------- extraction
+
+  /** Runs clone.extract on the chosen regions: the quality report, and the embedding to save. */
+  async analyse(): Promise<void> {
+    if (this.busy || !this.samples.length) return;
+    const ctl = new AbortController();
+    this.ctl = ctl;
+    this.busy = 'extract';
+    this.report = null;
+    this.extractError = null;
+    this.extractStage = 'Starting…';
+    try {
+      const audio = this.samples.map((s) => ({
+        samples: sliceRegion(s.samples, CLONE_SAMPLE_RATE, s.region),
+        sampleRate: CLONE_SAMPLE_RATE,
+      }));
+      this.report = await this.studio.engine.run(
+        'clone.extract',
+        { audio },
+        {
+          signal: ctl.signal,
+          onProgress: (p) => {
+            this.extractStage =
+              p.stage === 'decode'
+                ? 'Reading the samples…'
+                : p.stage === 'vad'
+                  ? 'Finding the speech…'
+                  : p.stage === 'embed'
+                    ? `Measuring the voice · ${p.done} of ${p.total || '?'} pieces`
+                    : (p.message ?? p.stage);
+          },
+        },
+      );
+      if (!this.name) this.name = `My voice ${new Intl.DateTimeFormat().format(Date.now())}`;
+    } catch (e) {
+      if (!ctl.signal.aborted) this.extractError = message(e);
+    } finally {
+      if (this.ctl === ctl) this.ctl = null;
+      this.busy = null;
+      this.extractStage = '';
+    }
+  }
+
+  /** Saves the analysed voice in the library (with the chosen regions only when recordings are kept). */
+  async save(): Promise<Voice | null> {
+    const r = this.report;
+    const name = this.name.trim();
+    if (!r || this.busy) return null;
+    if (!name) {
+      this.studio.toast('Give the voice a name first.', { kind: 'error' });
+      return null;
+    }
+    this.busy = 'save';
+    try {
+      const now = Date.now();
+      const samples: VoiceSample[] = this.keepRecordings
+        ? this.samples.map((s) => {
+            const part = sliceRegion(s.samples, CLONE_SAMPLE_RATE, s.region);
+            return {
+              id: s.id,
+              name: s.name,
+              mime: 'audio/wav',
+              duration: part.length / CLONE_SAMPLE_RATE,
+              data: encodeWav(part, CLONE_SAMPLE_RATE, 's16').slice().buffer as ArrayBuffer,
+            };
+          })
+        : [];
+      const voice: Voice = {
+        id: `cloned-${crypto.randomUUID()}`,
+        name,
+        description: `Cloned from ${this.samples.length} ${this.samples.length === 1 ? 'sample' : 'samples'} (${r.speech_seconds.toFixed(1)} s of speech).`,
+        tags: ['cloned'],
+        language: this.language,
+        gender: this.gender,
+        kind: 'cloned',
+        model: CONVERTER_MODEL_IDS[this.status?.version ?? 'v2'],
+        samples,
+        embedding: Array.from(r.embedding),
+        checks: { ...r.checks },
+        favorite: false,
+        created_at: now,
+        updated_at: now,
+      };
+      await this.studio.voices.put(voice);
+      this.target = voice;
+      this.studio.touch();
+      await this.loadVoices();
+      this.studio.toast(`Saved "${name}" in the library.`, { kind: 'success' });
+      return voice;
+    } catch (e) {
+      this.studio.fail(e, 'Could not save the voice');
+      return null;
+    } finally {
+      this.busy = null;
+    }
+  }
+
+  async loadVoices(): Promise<void> {
+    const { voices } = await this.studio.voices.query({ kind: 'cloned' });
+    this.clonedVoices = voices.filter((v) => v.embedding?.length);
+    if (this.target && !this.clonedVoices.some((v) => v.id === this.target!.id)) this.target = null;
+    this.target ??= this.clonedVoices[0] ?? null;
+  }
+
+  chooseTarget(id: string): void {
+    this.target = this.clonedVoices.find((v) => v.id === id) ?? null;
+  }
+
+  // ----------------------------------------------------------------------------------- playback
+
+  private audio(): AudioContext {
+    this.ctx ??= new AudioContext({ latencyHint: 'interactive' });
+    if (this.ctx.state === 'suspended') void this.ctx.resume();
+    return this.ctx;
+  }
+
+  private follow = () => {
+    const s = this.stream;
+    if (!s) return;
+    if (!s.stopped) this.position = s.position;
+    if (s.pending || this.busy === 'speak' || this.busy === 'convert')
+      this.frame = requestAnimationFrame(this.follow);
+    else this.endStream();
+  };
+
+  private endStream(): void {
+    cancelAnimationFrame(this.frame);
+    this.stream?.stop();
+    this.stream = null;
+    this.streaming = null;
+  }
+
+  /** The waveform's player took over: the stream stops. */
+  waveTookOver(): void {
+    this.endStream();
+    this.stopAB();
+  }
+
+  /** Runs clone.speak or clone.convert, playing each chunk as it arrives. */
+  private async streamed(
+    kind: 'speak' | 'convert',
+    run: (
+      signal: AbortSignal,
+      onProgress: (p: Progress) => void,
+    ) => Promise<{
+      samples: Float32Array;
+      sampleRate: number;
+    }>,
+    onStage: (p: Progress) => void,
+  ): Promise<CloneAudioResult | null> {
+    this.stopAB();
+    this.endStream();
+    const ctl = new AbortController();
+    this.ctl = ctl;
+    this.busy = kind;
+    const stream = new ChunkPlayer(this.audio());
+    this.stream = stream;
+    this.streaming = kind;
+    this.position = 0;
+    const t0 = performance.now();
+    let firstAudioMs: number | null = null;
+    this.frame = requestAnimationFrame(this.follow);
+    try {
+      const r = await run(ctl.signal, (p) => {
+        if (ctl.signal.aborted) return;
+        if (isCloneChunk(p)) {
+          stream.push(p.data.samples, p.data.sampleRate);
+          firstAudioMs ??= performance.now() - t0;
+        }
+        onStage(p);
+      });
+      if (ctl.signal.aborted) return null;
+      return {
+        samples: r.samples,
+        sampleRate: r.sampleRate,
+        duration: r.samples.length / r.sampleRate,
+        wav: wavBlob(r.samples, r.sampleRate),
+        elapsedMs: performance.now() - t0,
+        firstAudioMs,
+      };
+    } catch (e) {
+      this.endStream();
+      if (ctl.signal.aborted) return null;
+      throw e;
+    } finally {
+      if (this.ctl === ctl) this.ctl = null;
+      this.busy = null;
+    }
+  }
+
+  /** Speaks the text in the target voice. */
+  async speak(): Promise<void> {
+    const v = this.target;
+    if (!v?.embedding || !this.text.trim() || this.busy) return;
+    this.speakError = null;
+    this.spoken = null;
+    this.speakStage = 'Starting…';
+    try {
+      const r = await this.streamed(
+        'speak',
+        (signal, onProgress) =>
+          this.studio.engine.run(
+            'clone.speak',
+            {
+              text: this.text,
+              embedding: v.embedding!,
+              language: v.language,
+              gender: v.gender,
+              ...(v.recipe?.base_voice ? { baseVoice: v.recipe.base_voice } : {}),
+            },
+            { signal, onProgress },
+          ),
+        (p) => {
+          this.speakStage =
+            p.stage === 'base'
+              ? 'Preparing the base voice…'
+              : p.stage === 'chunk'
+                ? 'Speaking while the rest is made…'
+                : (p.message ?? 'Working…');
+        },
+      );
+      if (r) this.spoken = r;
+    } catch (e) {
+      this.speakError = message(e);
+    } finally {
+      this.speakStage = '';
+    }
+  }
+
+  async setSource(bytes: Uint8Array, name: string, origin: CloneSample['origin']): Promise<void> {
+    const samples = await decodeToClone(this.studio, bytes);
+    if (!samples.length) throw new Error(`"${name}" has no audio in it.`);
+    const duration = samples.length / CLONE_SAMPLE_RATE;
+    this.source = {
+      id: `src${nextId++}`,
+      name,
+      origin,
+      samples,
+      duration,
+      wav: wavBlob(samples, CLONE_SAMPLE_RATE),
+      region: { start: 0, end: duration },
+    };
+    this.converted = null;
+  }
+
+  /** Converts the source recording into the target voice. */
+  async convert(): Promise<void> {
+    const v = this.target;
+    const src = this.source;
+    if (!v?.embedding || !src || this.busy) return;
+    this.convertError = null;
+    this.converted = null;
+    this.convertStage = 'Starting…';
+    this.convertProgress = { done: 0, total: 0 };
+    try {
+      const r = await this.streamed(
+        'convert',
+        (signal, onProgress) =>
+          this.studio.engine.run(
+            'clone.convert',
+            {
+              source: { samples: src.samples, sampleRate: CLONE_SAMPLE_RATE },
+              target: v.embedding!,
+              tau: this.tau,
+            },
+            { signal, onProgress },
+          ),
+        (p) => {
+          if (isCloneChunk(p)) {
+            this.convertProgress = { done: p.data.index + 1, total: p.data.total };
+            this.convertStage = 'Converting while you listen…';
+          } else
+            this.convertStage =
+              p.stage === 'decode'
+                ? 'Reading the recording…'
+                : p.stage === 'embed'
+                  ? 'Measuring the source voice…'
+                  : (p.message ?? 'Working…');
+        },
+      );
+      if (r) this.converted = r;
+    } catch (e) {
+      this.convertError = message(e);
+    } finally {
+      this.convertStage = '';
+    }
+  }
+
+  /** A/B: plays the converted result or the source from where the other one was, switching at once. */
+  toggleAB(which?: 'converted' | 'source'): void {
+    const conv = this.converted;
+    const src = this.source;
+    if (!conv || !src) return;
+    const next = which ?? (this.abPlaying === 'converted' ? 'source' : 'converted');
+    const ctx = this.audio();
+    let at = 0;
+    if (this.ab) at = this.ab.offset + (ctx.currentTime - this.ab.startedAt);
+    this.stopAB();
+    this.endStream();
+    const samples = next === 'converted' ? conv.samples : src.samples;
+    const rate = next === 'converted' ? conv.sampleRate : CLONE_SAMPLE_RATE;
+    const buf = ctx.createBuffer(1, samples.length, rate);
+    buf.copyToChannel(samples as Float32Array<ArrayBuffer>, 0);
+    const node = ctx.createBufferSource();
+    node.buffer = buf;
+    node.connect(ctx.destination);
+    const offset = at < buf.duration ? at : 0;
+    node.onended = () => {
+      if (this.ab?.src === node) {
+        this.ab = null;
+        this.abPlaying = null;
+      }
+    };
+    node.start(0, offset);
+    this.ab = { src: node, startedAt: ctx.currentTime, offset };
+    this.abPlaying = next;
+  }
+
+  stopAB(): void {
+    const ab = this.ab;
+    this.ab = null;
+    this.abPlaying = null;
+    if (!ab) return;
+    try {
+      ab.src.stop();
+    } catch {
+      // not started
+    }
+    ab.src.disconnect();
+  }
+
+  /** Saves audio as a WAV file. */
+  download(r: { samples: Float32Array; sampleRate: number }, stem: string): void {
+    const url = URL.createObjectURL(wavBlob(r.samples, r.sampleRate));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = `${stem}.wav`;
+    a.style.display = 'none';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  /** Leaving the view: playback stops and work is cancelled, except an install, which carries on. */
+  dispose(): void {
+    if (this.busy !== 'install') this.cancel();
+    this.stopAB();
+    void this.ctx?.close();
+    this.ctx = null;
+  }
+}
+
+const sessions = new WeakMap<Studio, CloneSession>();
+
+/** One session per studio, so samples and results survive switching views. */
+export function cloneSession(studio: Studio): CloneSession {
+  let s = sessions.get(studio);
+  if (!s) sessions.set(studio, (s = new CloneSession(studio)));
+  return s;
+}
