@@ -15,6 +15,9 @@ export const FLAGS = [
   '--disable-quic',
 ];
 
+/** Chromium's fake microphone (a beeping tone) granted without a prompt: pass to launch() to record. */
+export const FAKE_MEDIA = ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'];
+
 export async function launch(extraArgs: string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(

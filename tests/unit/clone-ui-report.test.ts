@@ -61,6 +61,9 @@ describe('install', () => {
       'Downloading the release · 12.0 of 131.0 MB',
     );
     expect(installLine({ stage: 'build', done: 1, total: 2 })).toBe('Building the ONNX graphs · 1 of 2');
+    expect(installLine({ stage: 'download', done: 2.5e6, total: 0 })).toBe(
+      'Downloading the release · 2.5 MB',
+    );
     expect(installLine({ stage: 'store', done: 0, total: 0 })).toBe('Storing the graphs on this device');
   });
   it('finds config.json and the checkpoint among files in any order', () => {

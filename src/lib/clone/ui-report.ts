@@ -101,7 +101,7 @@ const INSTALL_STAGES: Record<string, string> = {
 /** A line for clone.install progress ("Downloading the release · 12.0 of 131.0 MB"). */
 export function installLine(p: Progress): string {
   const name = INSTALL_STAGES[p.stage] ?? p.message ?? p.stage;
-  if (!p.total) return name;
+  if (!p.total) return p.stage === 'download' && p.done ? `${name} · ${(p.done / 1e6).toFixed(1)} MB` : name;
   if (p.stage === 'download')
     return `${name} · ${(p.done / 1e6).toFixed(1)} of ${(p.total / 1e6).toFixed(1)} MB`;
   return `${name} · ${p.done} of ${p.total}`;

@@ -1,0 +1,193 @@
+// The Clone view driven as a person would: the converter installs from a local server laid out like the
+// official release (the tiny fixture), the fixture's reference is dropped as a sample and shows a
+// waveform with a region, the quality report appears, the voice is saved and found in the Voices view,
+// source.wav converts to audio of its own length, and Chromium's fake microphone records a sample while
+// the level meter moves.
+import { createServer, type Server } from 'node:http';
+import { readFile } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { FAKE_MEDIA, launch, openStudio } from './browser';
+import { decodeWav } from '../../src/lib/tts/wav';
+
+const FIXTURE = 'tests/fixtures/openvoice-v2-tiny';
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let release: Server;
+let releaseUrl: string;
+let releaseHits = 0;
+
+/** Drops files on an element the way a drag from the desktop does (a DataTransfer with File objects). */
+async function drop(p: Page, testId: string, files: { name: string; type: string; bytes: Buffer }[]) {
+  await p.evaluate(
+    ({ testId, files }) => {
+      const dt = new DataTransfer();
+      for (const f of files)
+        dt.items.add(
+          new File([Uint8Array.from(atob(f.b64), (c) => c.charCodeAt(0))], f.name, { type: f.type }),
+        );
+      const el = document.querySelector(`[data-testid="${testId}"]`)!;
+      el.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    },
+    { testId, files: files.map((f) => ({ name: f.name, type: f.type, b64: f.bytes.toString('base64') })) },
+  );
+}
+
+beforeAll(async () => {
+  // The release as Hugging Face lays it out: <base>/converter/config.json and converter/checkpoint.pth.
+  const files: Record<string, Buffer> = {
+    '/myshell-ai/OpenVoiceV2/resolve/main/converter/config.json': await readFile(`${FIXTURE}/config.json`),
+    '/myshell-ai/OpenVoiceV2/resolve/main/converter/checkpoint.pth': await readFile(
+      `${FIXTURE}/checkpoint.pth`,
+    ),
+  };
+  release = createServer((req, res) => {
+    const body = files[req.url ?? ''];
+    // The studio is cross-origin isolated: a cross-origin download needs CORS.
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    if (!body) return void res.writeHead(404).end();
+    releaseHits++;
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
+    res.end(body);
+  });
+  await new Promise<void>((r) => release.listen(0, '127.0.0.1', r));
+  const { port } = release.address() as { port: number };
+  releaseUrl = `http://127.0.0.1:${port}/myshell-ai/OpenVoiceV2/resolve/main/`;
+
+  browser = await launch([...FAKE_MEDIA, '--autoplay-policy=no-user-gesture-required']);
+  context = await browser.newContext({ acceptDownloads: true });
+  page = await openStudio(context, '#/clone');
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((r) => release?.close(r));
+});
+
+describe('Clone view', () => {
+  it('is in the navigation after Speak and explains the converter until it is installed', async () => {
+    const nav = await page.locator('nav[aria-label="Main"] li a').allTextContents();
+    expect(nav.indexOf('Clone')).toBe(nav.indexOf('Speak') + 1);
+    const panel = page.getByTestId('clone-install');
+    await panel.waitFor();
+    expect(await panel.textContent()).toContain('131 MB');
+    expect(await page.getByTestId('release-url').inputValue()).toBe(
+      'https://huggingface.co/myshell-ai/OpenVoiceV2/resolve/main/',
+    );
+  });
+
+  it('says plainly when the release URL serves nothing', async () => {
+    await page.getByTestId('release-url').fill(`${releaseUrl}nothing-here/`);
+    await page.getByTestId('install-url').click();
+    await page.getByTestId('install-error').waitFor({ timeout: 60_000 });
+    expect((await page.getByTestId('install-error').textContent())!.length).toBeGreaterThan(10);
+    expect(await page.getByTestId('converter-installed').count()).toBe(0);
+  });
+
+  it('installs the converter from the release URL', async () => {
+    await page.getByTestId('release-url').fill(releaseUrl);
+    await page.getByTestId('install-url').click();
+    await page.getByTestId('converter-installed').waitFor({ timeout: 150_000 });
+    expect(releaseHits).toBe(2);
+    expect(await page.getByTestId('clone-install').count()).toBe(0);
+  }, 180_000);
+
+  it('takes a dropped sample, reports its quality and saves the voice into the library', async () => {
+    const wav = await readFile(`${FIXTURE}/reference.wav`);
+    const ref = decodeWav(new Uint8Array(wav));
+    await drop(page, 'sample-drop', [{ name: 'reference.wav', type: 'audio/wav', bytes: wav }]);
+    const sample = page.getByTestId('sample').first();
+    await sample.waitFor();
+    // Decoded at the converter's rate: the whole file, chosen whole.
+    const duration = Number(await sample.getAttribute('data-duration'));
+    expect(duration).toBeCloseTo(ref.samples.length / ref.sampleRate, 1);
+    expect(Number(await page.getByTestId('region-end').inputValue())).toBeCloseTo(duration, 1);
+
+    await page.getByTestId('analyse').click();
+    const report = page.getByTestId('quality-report').or(page.getByTestId('extract-error'));
+    await report.first().waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('extract-error').count()).toBe(0);
+    const text = (await page.getByTestId('quality-report').textContent()) ?? '';
+    expect(text).toMatch(/Speech\s*[\d.]+ s of [\d.]+ s/);
+    expect(await page.getByTestId('quality-report').getAttribute('data-level')).not.toBe('error');
+
+    await page.getByTestId('voice-name').fill('Fixture Speaker');
+    await page.getByTestId('save-voice').click();
+    await page.getByTestId('target-voice').waitFor();
+    const stored = await page.evaluate(async () => {
+      const studio = (
+        globalThis as unknown as {
+          __timbre: {
+            voices: {
+              query(
+                q: unknown,
+              ): Promise<{
+                voices: { name: string; kind: string; embedding?: number[]; samples: unknown[] }[];
+              }>;
+            };
+          };
+        }
+      ).__timbre;
+      const { voices } = await studio.voices.query({ kind: 'cloned' });
+      return voices.map((v) => ({
+        name: v.name,
+        kind: v.kind,
+        dim: v.embedding?.length,
+        samples: v.samples.length,
+      }));
+    });
+    // "Keep recordings" was not ticked: the embedding only.
+    expect(stored).toEqual([{ name: 'Fixture Speaker', kind: 'cloned', dim: 256, samples: 0 }]);
+
+    await page.goto(page.url().replace(/#.*$/, '#/voices'));
+    await page.getByText('Fixture Speaker').first().waitFor();
+    await page.goto(page.url().replace(/#.*$/, '#/clone'));
+  }, 180_000);
+
+  it('converts source.wav into the voice, streamed, with the source length', async () => {
+    await page.getByTestId('target-voice').waitFor();
+    const wav = await readFile(`${FIXTURE}/source.wav`);
+    const src = decodeWav(new Uint8Array(wav));
+    await page.getByTestId('source-file').setInputFiles(`${FIXTURE}/source.wav`);
+    await page.getByTestId('source').waitFor();
+    await page.getByTestId('convert').click();
+    const out = page.getByTestId('converted').or(page.getByTestId('convert-error'));
+    await out.first().waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('convert-error').count()).toBe(0);
+    const n = Number(await page.getByTestId('converted').getAttribute('data-samples'));
+    const expected = Math.round((src.samples.length / src.sampleRate) * 22050);
+    // The converter works in hops of 256 samples: the result may differ from the source by less than one.
+    expect(Math.abs(n - expected)).toBeLessThan(256);
+
+    const dl = page.waitForEvent('download');
+    await page.getByTestId('download-converted').click();
+    const file = await (await dl).path();
+    const got = decodeWav(new Uint8Array(await readFile(file)));
+    expect(got.sampleRate).toBe(22050);
+    expect(got.samples.length).toBe(n);
+  }, 180_000);
+
+  it('records 4 s from the (fake) microphone while the level meter moves', async () => {
+    const before = await page.getByTestId('sample').count();
+    await page.getByTestId('record-start').first().click();
+    await page.getByTestId('record-stop').first().waitFor();
+    const levels: number[] = [];
+    const t0 = Date.now();
+    while (Date.now() - t0 < 4000) {
+      levels.push(Number(await page.getByTestId('level-meter').first().getAttribute('data-level')));
+      await page.waitForTimeout(200);
+    }
+    await page.getByTestId('record-stop').first().click();
+    await expect.poll(() => page.getByTestId('sample').count(), { timeout: 20_000 }).toBe(before + 1);
+    // Chromium's fake device beeps: the meter rises above silence and changes between readings.
+    expect(Math.max(...levels)).toBeGreaterThan(0.2);
+    expect(new Set(levels.map((l) => l.toFixed(2))).size).toBeGreaterThan(1);
+    const d = Number(await page.getByTestId('sample').last().getAttribute('data-duration'));
+    expect(d).toBeGreaterThan(3.5);
+    expect(d).toBeLessThan(6);
+  }, 60_000);
+});
