@@ -95,7 +95,10 @@ export function toApiError(e: unknown): ApiError {
       name === 'WavFormatError' ||
       name === 'CheckpointError' ||
       name === 'OpenVoiceConfigError' ||
-      name === 'OpenVoiceWeightsError'
+      name === 'OpenVoiceWeightsError' ||
+      name === 'TooLittleSpeechError' ||
+      name === 'CloneParamError' ||
+      name === 'ConverterGraphError'
     )
       return new ApiError('bad_request', message);
     if (name === 'EngineCrashedError') return new ApiError('internal_error', message);

@@ -12,6 +12,7 @@ import * as history from './handlers/history';
 import * as transcribe from './handlers/transcribe';
 import * as design from './handlers/design';
 import * as lexicon from './handlers/lexicon';
+import * as clone from './handlers/clone';
 import { ApiError } from './errors';
 import { buildOpenApi } from './openapi';
 import { json } from './http';
@@ -38,7 +39,6 @@ function planned(
   return route({ method, path, scope, tag, summary, planned: issue, handler: async () => json({}) });
 }
 
-const CLONE = 'comes with voice cloning (the OpenVoice converter).';
 const ASR = 'comes with transcription (Whisper).';
 const TOOLS = 'comes with the audio tools.';
 const PROJECTS = 'comes with projects and the timeline.';
@@ -378,7 +378,15 @@ export const ROUTES: AnyRoute[] = [
       'Speak text in a voice designed from a description (or a stored designed voice_id) at its recipe speed; JSON with base64 WAV/PCM, the blend and why',
     handler: async (r, ctx) => design.designSpeech(r.body, keyOf(r.key), ctx),
   }),
-  planned('POST', '/api/generate/clone', 'tts:generate', 'Speech', 'Speak text in a cloned voice', CLONE),
+  route({
+    method: 'POST',
+    path: '/api/generate/clone',
+    scope: 'tts:generate',
+    tag: 'Speech',
+    summary:
+      'Speak text in a cloned voice {voice_id, text, language, speed 0.5–2, tau 0–1 (0.3), format wav|mp3|opus|aac|flac|pcm}: Kokoro in a base voice of the same language and gender → the OpenVoice converter; JSON with base64 audio',
+    handler: async (r, ctx) => clone.generateClone(r.request, ctx),
+  }),
   route({
     method: 'POST',
     path: '/api/design/create',
@@ -415,33 +423,60 @@ export const ROUTES: AnyRoute[] = [
     summary: 'Delete one lexicon entry',
     handler: async (r, ctx) => lexicon.deleteLexicon(r.params.scope!, r.params.word!, ctx),
   }),
-  planned('POST', '/api/clone/create', 'clone:create', 'Cloning', 'Clone a voice from a recording', CLONE),
-  planned(
-    'POST',
-    '/api/clone/create-multi',
-    'clone:create',
-    'Cloning',
-    'Clone a voice from several recordings',
-    CLONE,
-  ),
-  planned('POST', '/api/clone', 'clone:create', 'Cloning', 'Tone-colour conversion (OpenVoice shape)', CLONE),
-  planned(
-    'POST',
-    '/v1/tts/clone',
-    'clone:create',
-    'Cloning',
-    'Speak text in a voice cloned from reference_audio',
-    CLONE,
-  ),
-  planned('POST', '/v1/voice-convert', 'clone:create', 'Cloning', 'Convert a recording into a voice', CLONE),
-  planned(
-    'POST',
-    '/v1/speech-to-speech',
-    'clone:create',
-    'Cloning',
-    'Speech to speech in another voice',
-    CLONE,
-  ),
+  route({
+    method: 'POST',
+    path: '/api/clone/create',
+    scope: 'clone:create',
+    tag: 'Cloning',
+    summary:
+      'Clone a voice from one recording (JSON {audio: base64 or data URL, name, language, gender, keep_samples} or multipart audio + fields; ≤ 20 MB, any format): VAD keeps the speech (≥ 3 s, else 400), ~10 s pieces averaged into a 256-float embedding; 201 with the voice, checks and warnings (clipping, noisy, non_speech, short)',
+    handler: async (r, ctx) => clone.createClone(r.request, ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/clone/create-multi',
+    scope: 'clone:create',
+    tag: 'Cloning',
+    summary:
+      'Clone a voice from several recordings of one person (JSON {samples: [base64 | data URL], name, …} or multipart files, ≤ 20): every piece of every sample averaged',
+    handler: async (r, ctx) => clone.createCloneMulti(r.request, ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/clone',
+    scope: 'clone:create',
+    tag: 'Cloning',
+    summary:
+      'Tone-colour conversion, OpenVoice shape: {target_audio, source_audio (base64 or data URL), tau 0–1 (0.3)} → {success, message, result_audio (base64 WAV 22050 Hz), stats{extract_time, clone_time, total_time}}; long audio taken whole (chunked at pauses, crossfaded)',
+    handler: async (r, ctx) => clone.openVoiceClone(r.request, ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/tts/clone',
+    scope: 'clone:create',
+    tag: 'Cloning',
+    summary:
+      'Speak text in a voice cloned from reference_audio (multipart {reference_audio ≤ 20 MB, text, format (mp3), language, speed, tau}) → audio',
+    handler: async (r, ctx) => clone.v1TtsClone(r.request, ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/voice-convert',
+    scope: 'clone:create',
+    tag: 'Cloning',
+    summary:
+      'Convert a recording into a cloned voice (multipart {file ≤ 200 MB, target_voice (cloned voice id), format (wav), tau}) → audio at 22050 Hz',
+    handler: async (r, ctx) => clone.v1VoiceConvert(r.request, ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/speech-to-speech',
+    scope: 'clone:create',
+    tag: 'Cloning',
+    summary:
+      'Speech to speech in a cloned voice (multipart {file, voice, format, tau}); timbre only: emotion other than neutral and speed other than 1 answer 400 (not supported)',
+    handler: async (r, ctx) => clone.v1SpeechToSpeech(r.request, ctx),
+  }),
   route({
     method: 'POST',
     path: '/api/transcribe',

@@ -22,6 +22,7 @@ import { convertChunked } from './chunks';
 import { averageEmbeddings, pieces, qualityChecks, requireSpeech, speechOnly } from './reference';
 import {
   CONVERTER_MODEL_IDS,
+  CONVERTER_NOT_INSTALLED,
   DEFAULT_TAU,
   RELEASE_PATHS,
   type CloneAudio,
@@ -69,8 +70,7 @@ export interface CloneDeps {
 
 const FILES = { config: 'config.json', extractor: 'extractor.onnx', converter: 'converter.onnx' };
 
-export const notInstalledMessage = () =>
-  'The voice converter (OpenVoice) is not installed on this device. Install "OpenVoice V2 tone colour converter" in the Models view (from the release, or by importing converter/config.json and converter/checkpoint.pth), or run the engine op clone.install; it works offline once installed.';
+export const notInstalledMessage = () => CONVERTER_NOT_INSTALLED;
 
 let depsPromise: Promise<CloneDeps> | null = null;
 let ownTranscoder: Transcoder | null = null;

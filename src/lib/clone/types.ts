@@ -174,3 +174,7 @@ export interface CloneSpeakResult {
   sampleRate: number;
   baseVoice: string;
 }
+
+/** How to install the converter (the 503 model_not_installed message of every clone route and op). */
+export const CONVERTER_NOT_INSTALLED =
+  'The voice converter (OpenVoice) is not installed on this device. Install "OpenVoice V2 tone colour converter" in the Models view (from the release URL, or by importing converter/config.json and converter/checkpoint.pth), or run the engine op clone.install; it works offline once installed.';

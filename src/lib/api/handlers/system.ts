@@ -4,6 +4,7 @@ import { audioInfo, UndecodableAudioError } from '../../audio/duration';
 import { readAudioUpload } from '../audio-input';
 import { badRequest } from '../errors';
 import { splitSentences } from '../../text/split';
+import type { CloneStatusResult } from '../../clone/types';
 
 export const AUDIO_UPLOAD_LIMIT = 100 * 1024 * 1024;
 
@@ -16,14 +17,17 @@ export function health(ctx: ApiContext): Response {
   });
 }
 
-export function info(ctx: ApiContext): Response {
+/** OpenVoice-shape facts of the tone-colour converter; `installed` says whether it is on this device. */
+export async function info(ctx: ApiContext): Promise<Response> {
+  const s = await ctx.engine.run('clone.status', {}).catch(() => ({ installed: false }) as CloneStatusResult);
   return json({
-    model: 'openvoice-v2-tone-color-converter',
+    model: s.installed ? `openvoice-${s.version}-tone-color-converter` : 'openvoice-v2-tone-color-converter',
     version: ctx.version,
-    sample_rate: 22050,
+    installed: s.installed,
+    sample_rate: s.sampleRate ?? 22050,
     target_length: null,
-    tone_dimension: 256,
-    supported_formats: ['wav', 'mp3', 'flac', 'ogg'],
+    tone_dimension: s.toneDimension ?? 256,
+    supported_formats: ['wav', 'mp3', 'flac', 'ogg', 'opus', 'm4a', 'aac', 'webm'],
   });
 }
 

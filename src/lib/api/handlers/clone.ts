@@ -1,0 +1,384 @@
+// Voice-cloning routes: the OpenVoice shape (/api/clone), the studio shape (/api/clone/create,
+// create-multi, /api/generate/clone) and the OpenAI-style uploads (/v1/tts/clone, /v1/voice-convert,
+// /v1/speech-to-speech). Every one runs the clone.* engine ops; with no converter installed each answers
+// 503 model_not_installed saying how to install it, before reading any audio.
+import type { ApiContext } from '../context';
+import { readAudioUpload } from '../audio-input';
+import { ApiError, badRequest, notFound, toApiError } from '../errors';
+import { decodeBase64Field, json, parseJson, readBodyBytes, tooLarge } from '../http';
+import { voiceJson, storage } from './voices';
+import { encodeWav } from '../../tts/wav';
+import { encodeBase64 } from '../../util/base64';
+import {
+  CONVERTER_NOT_INSTALLED,
+  DEFAULT_TAU,
+  type CloneAudio,
+  type CloneExtractResult,
+} from '../../clone/types';
+import type { Gender, Voice } from '../../voices/types';
+
+/** Per recording (the OpenAI-style reference limit is 20 MB; long conversions take up to 200 MB). */
+export const REFERENCE_LIMIT = 20 * 1024 * 1024;
+export const SOURCE_LIMIT = 200 * 1024 * 1024;
+const FORMATS = ['wav', 'mp3', 'opus', 'aac', 'flac', 'pcm'] as const;
+type Format = (typeof FORMATS)[number];
+const TYPES: Record<Format, string> = {
+  wav: 'audio/wav',
+  mp3: 'audio/mpeg',
+  opus: 'audio/ogg',
+  aac: 'audio/aac',
+  flac: 'audio/flac',
+  pcm: 'audio/pcm',
+};
+
+/** 503 before any audio is read when the converter is not on this device. */
+export async function requireConverter(ctx: ApiContext): Promise<void> {
+  const s = await ctx.engine.run('clone.status', {});
+  if (!s.installed) throw new ApiError('model_not_installed', CONVERTER_NOT_INSTALLED);
+}
+
+function tauOf(v: unknown): number {
+  if (v === undefined || v === null || v === '') return DEFAULT_TAU;
+  const t = Number(v);
+  if (!Number.isFinite(t) || t < 0 || t > 1)
+    throw badRequest('tau must be a number from 0 to 1.', { field: 'tau' });
+  return t;
+}
+
+function formatOf(v: unknown, fallback: Format = 'wav'): Format {
+  if (v === undefined || v === null || v === '') return fallback;
+  const f = String(v).toLowerCase();
+  if (!(FORMATS as readonly string[]).includes(f))
+    throw badRequest(`format must be one of ${FORMATS.join(', ')}.`, { field: 'format' });
+  return f as Format;
+}
+
+async function encode(samples: Float32Array, sampleRate: number, format: Format, ctx: ApiContext) {
+  if (format === 'wav') return { bytes: encodeWav(samples, sampleRate, 's16'), type: TYPES.wav };
+  if (format === 'pcm') {
+    const b = new Uint8Array(samples.length * 2);
+    const v = new DataView(b.buffer);
+    samples.forEach((s, i) => v.setInt16(i * 2, Math.round(Math.max(-1, Math.min(1, s)) * 32767), true));
+    return { bytes: b, type: TYPES.pcm };
+  }
+  const e = await ctx.engine.run('audio.encode', { samples, sampleRate, options: { format } });
+  return { bytes: e.bytes, type: e.mime };
+}
+
+const audioResponse = (bytes: Uint8Array, type: string, extra: Record<string, string> = {}) =>
+  new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'Content-Type': type, ...extra } });
+
+async function extract(
+  ctx: ApiContext,
+  audio: CloneAudio[],
+  keepSamples = false,
+): Promise<CloneExtractResult> {
+  return ctx.engine.run('clone.extract', { audio, keepSamples });
+}
+
+/** A library voice with an embedding (a cloned voice). */
+async function clonedVoice(id: unknown, field: string, ctx: ApiContext): Promise<Voice> {
+  if (typeof id !== 'string' || !id.trim())
+    throw badRequest(`${field}: the id of a cloned voice is required.`, { field });
+  const v = await ctx.db.get('voices', id.trim());
+  if (!v) throw notFound(`No voice "${id}".`);
+  if (!v.embedding?.length)
+    throw badRequest(
+      `Voice "${v.name}" is not a cloned voice (it has no tone embedding); clone one with POST /api/clone/create.`,
+      {
+        field,
+      },
+    );
+  return v;
+}
+
+const genderOf = (g: unknown): Gender => (g === 'female' || g === 'male' || g === 'neutral' ? g : 'unknown');
+
+function clonedVoiceRecord(
+  r: CloneExtractResult,
+  f: Record<string, unknown>,
+  files: { bytes: Uint8Array; mime?: string; name?: string }[],
+  now: number,
+): Voice {
+  const keep = f.keep_samples === true || f.keep_samples === 'true';
+  const name = typeof f.name === 'string' && f.name.trim() ? f.name.trim().slice(0, 200) : 'Cloned voice';
+  return {
+    id: `clone_${crypto.randomUUID()}`,
+    name,
+    description: typeof f.description === 'string' ? f.description.slice(0, 5000) : '',
+    tags: ['cloned'],
+    language: typeof f.language === 'string' && f.language ? f.language.slice(0, 20) : 'en-us',
+    gender: genderOf(f.gender),
+    kind: 'cloned',
+    model: 'openvoice',
+    samples: keep
+      ? files.map((x, i) => ({
+          id: `sample_${i + 1}`,
+          name: x.name ?? `sample-${i + 1}`,
+          mime: x.mime ?? 'application/octet-stream',
+          duration: 0,
+          data: x.bytes.slice().buffer,
+        }))
+      : [],
+    embedding: Array.from(r.embedding),
+    checks: { ...r.checks },
+    favorite: false,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+/** POST /api/clone/create: one recording (JSON {audio, name, …} or multipart audio/file + fields). */
+export async function createClone(request: Request, ctx: ApiContext): Promise<Response> {
+  await requireConverter(ctx);
+  const up = await readAudioUpload(request, {
+    fileField: 'audio',
+    jsonField: 'audio',
+    limit: REFERENCE_LIMIT,
+  });
+  const r = await extract(ctx, [{ bytes: up.bytes, mimeType: up.mime }]);
+  const voice = await storage(() => ctx.voices.put(clonedVoiceRecord(r, up.fields, [up], ctx.now())));
+  return json(
+    {
+      success: true,
+      voice_id: voice.id,
+      voice: voiceJson(voice),
+      speech_seconds: r.speech_seconds,
+      warnings: r.warnings,
+      checks: r.checks,
+    },
+    201,
+  );
+}
+
+/** POST /api/clone/create-multi: JSON {samples: [base64 | data URL, …], name, …} or multipart files. */
+export async function createCloneMulti(request: Request, ctx: ApiContext): Promise<Response> {
+  await requireConverter(ctx);
+  const ct = (request.headers.get('Content-Type') ?? '').toLowerCase();
+  const files: { bytes: Uint8Array; mime?: string; name?: string }[] = [];
+  const fields: Record<string, unknown> = {};
+  if (ct.startsWith('multipart/form-data')) {
+    const form = await request.formData().catch(() => {
+      throw badRequest('The multipart body could not be read.', { field: 'body' });
+    });
+    for (const [k, v] of form) {
+      if (typeof v === 'string') fields[k] = v;
+      else {
+        if (v.size > REFERENCE_LIMIT) throw tooLarge(REFERENCE_LIMIT, k);
+        files.push({ bytes: new Uint8Array(await v.arrayBuffer()), mime: v.type || undefined, name: v.name });
+      }
+    }
+  } else {
+    const raw = parseJson(await readBodyBytes(request, Math.ceil((REFERENCE_LIMIT * 20 * 4) / 3)));
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+      throw badRequest('The body must be a JSON object.', { field: 'body' });
+    const o = raw as Record<string, unknown>;
+    const list = o.samples ?? o.audios ?? o.audio_files;
+    if (!Array.isArray(list))
+      throw badRequest('samples: an array of base64 audio or data URLs is required.', { field: 'samples' });
+    list.forEach((s, i) => {
+      if (typeof s !== 'string')
+        throw badRequest(`samples[${i}]: expected base64 audio or a data URL.`, { field: 'samples' });
+      files.push({ bytes: decodeBase64Field(s, `samples[${i}]`, REFERENCE_LIMIT) });
+    });
+    Object.assign(fields, o);
+  }
+  if (!files.length) throw badRequest('No recordings: send one or more samples.', { field: 'samples' });
+  if (files.length > 20) throw badRequest('At most 20 recordings per voice.', { field: 'samples' });
+  const r = await extract(
+    ctx,
+    files.map((f) => ({ bytes: f.bytes, mimeType: f.mime })),
+  );
+  const voice = await storage(() => ctx.voices.put(clonedVoiceRecord(r, fields, files, ctx.now())));
+  return json(
+    {
+      success: true,
+      voice_id: voice.id,
+      voice: voiceJson(voice),
+      samples_used: files.length,
+      speech_seconds: r.speech_seconds,
+      warnings: r.warnings,
+      checks: r.checks,
+    },
+    201,
+  );
+}
+
+/** Cloned speech for a stored voice: Kokoro in the matching base voice → the converter. */
+export async function speakCloned(
+  v: Voice,
+  text: string,
+  o: { speed?: number; tau?: number; seed?: number; language?: string },
+  ctx: ApiContext,
+) {
+  return ctx.engine.run('clone.speak', {
+    text,
+    embedding: Float32Array.from(v.embedding!),
+    language: o.language ?? v.language,
+    gender: v.gender,
+    speed: o.speed,
+    tau: o.tau,
+    seed: o.seed,
+  });
+}
+
+async function jsonBody(request: Request, limit: number): Promise<Record<string, unknown>> {
+  const raw = parseJson(await readBodyBytes(request, limit));
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw badRequest('The body must be a JSON object.', { field: 'body' });
+  return raw as Record<string, unknown>;
+}
+
+function textOf(v: unknown, field = 'text'): string {
+  if (typeof v !== 'string' || !v.trim())
+    throw badRequest(`${field}: 1 to 5000 characters of text are required.`, { field });
+  if (v.length > 5000) throw badRequest(`${field}: longer than 5000 characters.`, { field });
+  return v;
+}
+
+function speedOf(v: unknown): number {
+  if (v === undefined || v === null || v === '') return 1;
+  const s = Number(v);
+  if (!Number.isFinite(s) || s < 0.5 || s > 2)
+    throw badRequest('speed must be from 0.5 to 2.', { field: 'speed' });
+  return s;
+}
+
+/** POST /api/generate/clone {voice_id, text, language, speed, tau, format} → JSON with base64 audio. */
+export async function generateClone(request: Request, ctx: ApiContext): Promise<Response> {
+  const b = await jsonBody(request, 256 * 1024);
+  const text = textOf(b.text);
+  const format = formatOf(b.format);
+  const tau = tauOf(b.tau);
+  const speed = speedOf(b.speed);
+  const v = await clonedVoice(b.voice_id, 'voice_id', ctx);
+  await requireConverter(ctx);
+  const t0 = ctx.now();
+  const r = await speakCloned(
+    v,
+    text,
+    { speed, tau, language: typeof b.language === 'string' ? b.language : undefined },
+    ctx,
+  );
+  const { bytes, type } = await encode(r.samples, r.sampleRate, format, ctx);
+  return json({
+    success: true,
+    voice_id: v.id,
+    base_voice: r.baseVoice,
+    format,
+    content_type: type,
+    sample_rate: r.sampleRate,
+    duration: Math.round((r.samples.length / r.sampleRate) * 1000) / 1000,
+    generation_time: (ctx.now() - t0) / 1000,
+    audio_base64: encodeBase64(bytes),
+  });
+}
+
+/** POST /api/clone (OpenVoice shape): {target_audio, source_audio, tau} → base64 WAV at 22050 Hz. */
+export async function openVoiceClone(request: Request, ctx: ApiContext): Promise<Response> {
+  try {
+    await requireConverter(ctx);
+    const b = await jsonBody(request, Math.ceil((SOURCE_LIMIT * 2 * 4) / 3));
+    for (const f of ['target_audio', 'source_audio'])
+      if (typeof b[f] !== 'string')
+        throw badRequest(`${f}: base64 audio or a data URL is required.`, { field: f });
+    const target = decodeBase64Field(b.target_audio as string, 'target_audio', SOURCE_LIMIT);
+    const source = decodeBase64Field(b.source_audio as string, 'source_audio', SOURCE_LIMIT);
+    const tau = tauOf(b.tau);
+    const t0 = ctx.now();
+    const e = await extract(ctx, [{ bytes: target }]);
+    const t1 = ctx.now();
+    const c = await ctx.engine.run('clone.convert', { source: { bytes: source }, target: e.embedding, tau });
+    const t2 = ctx.now();
+    return json({
+      success: true,
+      message: e.warnings.length ? `Converted. ${e.warnings.map((w) => w.message).join(' ')}` : 'Converted.',
+      result_audio: encodeBase64(encodeWav(c.samples, c.sampleRate, 's16')),
+      stats: {
+        extract_time: (t1 - t0) / 1000,
+        clone_time: (t2 - t1) / 1000,
+        total_time: (t2 - t0) / 1000,
+      },
+      warnings: e.warnings,
+    });
+  } catch (err) {
+    // This family also answers {success: false, message} next to the usual error object.
+    const a = toApiError(err);
+    return json(
+      { success: false, message: a.message, error: { code: a.code, message: a.message, ...a.details } },
+      a.status,
+    );
+  }
+}
+
+/** POST /v1/tts/clone: multipart {reference_audio ≤ 20 MB, text, format, language, tau} → audio. */
+export async function v1TtsClone(request: Request, ctx: ApiContext): Promise<Response> {
+  await requireConverter(ctx);
+  const up = await readAudioUpload(request, {
+    fileField: 'reference_audio',
+    jsonField: 'reference_audio',
+    limit: REFERENCE_LIMIT,
+  });
+  const text = textOf(up.fields.text);
+  const format = formatOf(up.fields.format, 'mp3');
+  const tau = tauOf(up.fields.tau);
+  const speed = speedOf(up.fields.speed);
+  const e = await extract(ctx, [{ bytes: up.bytes, mimeType: up.mime }]);
+  const language =
+    typeof up.fields.language === 'string' && up.fields.language ? up.fields.language : 'en-us';
+  const r = await ctx.engine.run('clone.speak', { text, embedding: e.embedding, language, speed, tau });
+  const { bytes, type } = await encode(r.samples, r.sampleRate, format, ctx);
+  return audioResponse(bytes, type, {
+    'X-Clone-Warnings': String(e.warnings.length),
+    'X-Base-Voice': r.baseVoice,
+  });
+}
+
+/** POST /v1/voice-convert: multipart {file, target_voice (a cloned voice id), format, tau} → audio. */
+export async function v1VoiceConvert(request: Request, ctx: ApiContext): Promise<Response> {
+  await requireConverter(ctx);
+  const up = await readAudioUpload(request, { fileField: 'file', jsonField: 'file', limit: SOURCE_LIMIT });
+  const v = await clonedVoice(up.fields.target_voice, 'target_voice', ctx);
+  const format = formatOf(up.fields.format, 'wav');
+  const tau = tauOf(up.fields.tau);
+  const c = await ctx.engine.run('clone.convert', {
+    source: { bytes: up.bytes, mimeType: up.mime },
+    target: Float32Array.from(v.embedding!),
+    tau,
+  });
+  const { bytes, type } = await encode(c.samples, c.sampleRate, format, ctx);
+  return audioResponse(bytes, type);
+}
+
+/**
+ * POST /v1/speech-to-speech: multipart {file, voice (a cloned voice id), speed, emotion}. The converter
+ * changes timbre only: it keeps the speaker's timing and expression, so `emotion` other than neutral and
+ * `speed` other than 1 are refused with a 400 rather than silently ignored.
+ */
+export async function v1SpeechToSpeech(request: Request, ctx: ApiContext): Promise<Response> {
+  await requireConverter(ctx);
+  const up = await readAudioUpload(request, { fileField: 'file', jsonField: 'file', limit: SOURCE_LIMIT });
+  const emotion = up.fields.emotion;
+  if (emotion !== undefined && emotion !== '' && String(emotion).toLowerCase() !== 'neutral')
+    throw badRequest(
+      'emotion is not supported: the tone-colour converter changes who is speaking, not how; the source recording’s own expression is kept. Send emotion=neutral or leave it out.',
+      { field: 'emotion' },
+    );
+  const speed = speedOf(up.fields.speed);
+  if (speed !== 1)
+    throw badRequest(
+      'speed is not supported here: the converter keeps the source’s timing. Send speed=1 or leave it out.',
+      {
+        field: 'speed',
+      },
+    );
+  const v = await clonedVoice(up.fields.voice, 'voice', ctx);
+  const format = formatOf(up.fields.format, 'wav');
+  const c = await ctx.engine.run('clone.convert', {
+    source: { bytes: up.bytes, mimeType: up.mime },
+    target: Float32Array.from(v.embedding!),
+    tau: tauOf(up.fields.tau),
+  });
+  const { bytes, type } = await encode(c.samples, c.sampleRate, format, ctx);
+  return audioResponse(bytes, type);
+}
