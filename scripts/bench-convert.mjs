@@ -38,7 +38,11 @@ import { viteLoader } from './lib/vite-load.mjs';
 
 const log = logger('bench:convert');
 const QUICK = Boolean(process.env.BENCH_CONVERT_QUICK); // tiny lengths: checks the script, figures mean nothing
-const LENGTHS = QUICK ? { short: 2, long: 6 } : { short: 10, long: 60 };
+// BENCH_CONVERT_LENGTHS=short,long (seconds) overrides 10 and 60, e.g. on a machine too loaded to finish.
+const [shortS, longS] = (process.env.BENCH_CONVERT_LENGTHS ?? (QUICK ? '2,6' : '10,60'))
+  .split(',')
+  .map(Number);
+const LENGTHS = { short: shortS, long: longS };
 /** Streaming plan, in frames (256 samples at 22050 Hz = 11.6 ms). */
 const STREAM = { first: 43, chunk: 431, context: 16 }; // 0.5 s first, then 5 s; 0.19 s context each side
 const TAU = 0.3;

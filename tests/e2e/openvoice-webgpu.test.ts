@@ -57,6 +57,33 @@ function transpose(x: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
+/** op and EP of each node event in onnxruntime's profile JSON lines. */
+function nodeProviders(ls: string[]): { op: string; provider: string }[] {
+  const out: { op: string; provider: string }[] = [];
+  for (const raw of ls) {
+    const line = raw.trim().replace(/,$/, '');
+    if (!line.startsWith('{')) continue;
+    try {
+      const e = JSON.parse(line) as {
+        cat?: string;
+        name?: string;
+        args?: { op_name?: string; provider?: string };
+      };
+      if (e.cat === 'Node' && e.name?.endsWith('_kernel_time'))
+        out.push({ op: e.args?.op_name ?? '?', provider: e.args?.provider ?? '?' });
+    } catch {
+      // another console line
+    }
+  }
+  return out;
+}
+const count = (xs: string[]) => {
+  const m = new Map<string, number>();
+  for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+  return m;
+};
+
+let lines: string[] = [];
 let browser: Browser;
 let page: Page;
 let graphs: ConverterGraphs;
@@ -84,6 +111,10 @@ beforeAll(async () => {
   ];
   browser = await launch(WEBGPU_FLAGS);
   page = await openStudio(await browser.newContext());
+  page.on('console', (m) => {
+    const t = m.text();
+    if (t.includes('"cat"')) lines.push(...t.split('\n'));
+  });
 });
 afterAll(async () => {
   await browser?.close();
@@ -101,6 +132,8 @@ function runOn(ep: 'webgpu' | 'wasm'): Promise<BenchOut> {
           bytes: await decode(m.bytes),
           runs: 0,
           values: true,
+          // The profiler's node events name the EP each node ran on (printed to the console).
+          profile: true,
           inputs: await Promise.all(m.inputs.map(async (i) => ({ ...i, data: await decode(i.data) }))),
         })),
       );
@@ -133,7 +166,10 @@ describe('OpenVoice graphs on WebGPU', () => {
     if (adapter !== 'adapter')
       throw new Error(`This Chromium gives no WebGPU adapter with ${WEBGPU_FLAGS.join(' ')} (${adapter}).`);
 
+    lines = [];
     const gpu = await runOn('webgpu');
+    await new Promise((r) => setTimeout(r, 1000)); // the profile's last console lines
+    const gpuNodes = nodeProviders(lines);
     const cpu = await runOn('wasm');
     expect(gpu.models.map((m) => m.ep)).toEqual(['webgpu', 'webgpu']);
     expect(cpu.models.map((m) => m.ep)).toEqual(['wasm', 'wasm']);
@@ -148,6 +184,14 @@ describe('OpenVoice graphs on WebGPU', () => {
     // Not trivially equal: both outputs carry signal.
     expect(rms(cExt!.values.se!)).toBeGreaterThan(0.01);
     expect(rms(cConv!.values.audio!)).toBeGreaterThan(1e-3);
+    // The convolutions really ran on WebGPU (not on its CPU fallback): compare a GPU, not the CPU twice.
+    const convs = gpuNodes.filter((n) => /Conv/.test(n.op));
+    console.log(
+      'WebGPU session node placement:',
+      JSON.stringify(Object.fromEntries(count(gpuNodes.map((n) => `${n.op}@${n.provider}`)))),
+    );
+    expect(convs.length).toBeGreaterThan(0);
+    expect(convs.every((n) => /Js|WebGpu/i.test(n.provider))).toBe(true);
     expect(se).toBeLessThan(BOUND.se);
     expect(audio).toBeLessThan(BOUND.audio);
   }, 600_000);
