@@ -107,6 +107,23 @@ describe('Clone view', () => {
     expect(duration).toBeCloseTo(ref.samples.length / ref.sampleRate, 1);
     expect(Number(await page.getByTestId('region-end').inputValue())).toBeCloseTo(duration, 1);
 
+    // Under 3 s of speech chosen: the engine's message, no report and nothing to save.
+    await page.getByTestId('region-end').fill('2');
+    await page.getByTestId('region-end').press('Enter');
+    await page.getByTestId('region-end').blur();
+    await expect.poll(() => page.getByTestId('chosen-seconds').textContent()).toContain('2.0 s chosen');
+    await page.getByTestId('analyse').click();
+    await page.getByTestId('extract-error').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('extract-error').textContent()).toMatch(/speech/i);
+    expect(await page.getByTestId('save-voice').count()).toBe(0);
+    // The whole sample again.
+    await page.getByTestId('region-end').fill(String(duration));
+    await page.getByTestId('region-end').press('Enter');
+    await page.getByTestId('region-end').blur();
+    await expect
+      .poll(async () => Number(await page.getByTestId('region-end').inputValue()))
+      .toBeCloseTo(duration, 1);
+
     await page.getByTestId('analyse').click();
     const report = page.getByTestId('quality-report').or(page.getByTestId('extract-error'));
     await report.first().waitFor({ timeout: 120_000 });
@@ -123,9 +140,7 @@ describe('Clone view', () => {
         globalThis as unknown as {
           __timbre: {
             voices: {
-              query(
-                q: unknown,
-              ): Promise<{
+              query(q: unknown): Promise<{
                 voices: { name: string; kind: string; embedding?: number[]; samples: unknown[] }[];
               }>;
             };
@@ -162,6 +177,11 @@ describe('Clone view', () => {
     const expected = Math.round((src.samples.length / src.sampleRate) * 22050);
     // The converter works in hops of 256 samples: the result may differ from the source by less than one.
     expect(Math.abs(n - expected)).toBeLessThan(256);
+    // Streamed: the first chunk was playing before the whole conversion had finished.
+    const first = Number(await page.getByTestId('converted').getAttribute('data-first-audio-ms'));
+    const elapsed = Number(await page.getByTestId('converted').getAttribute('data-elapsed-ms'));
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(elapsed);
 
     const dl = page.waitForEvent('download');
     await page.getByTestId('download-converted').click();
