@@ -1,0 +1,365 @@
+// Voice cloning through the real router, storage (fake-indexeddb) and the real clone.* ops on the tiny v2
+// fixture converter (onnxruntime-web WASM in Node). The speech engine for cloned speech is a stand-in (the
+// fixture's source clip) so the converter path is what is tested here; the browser test speaks with Kokoro.
+import 'fake-indexeddb/auto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { createApiContext, type ApiContext } from '../../src/lib/api/context';
+import { createRouter } from '../../src/lib/api/routes';
+import type { RunOptions } from '../../src/lib/engine/types';
+import { MemoryModelStore } from '../../src/lib/models/store';
+import type { InstalledModel } from '../../src/lib/models/types';
+import {
+  resetClone,
+  runCloneConvert,
+  runCloneExtract,
+  runCloneInstall,
+  runCloneSpeak,
+  runCloneStatus,
+  type CloneDeps,
+} from '../../src/lib/clone/operation';
+import { graphsFromCheckpoint } from '../../src/lib/openvoice';
+import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
+import { FACTS, setup } from './helpers';
+import { caller, errorOf, HIGH_LIMITS, okJson, toBase64 } from './test-utils';
+
+vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
+
+const dir = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');
+const read = async (n: string) => new Uint8Array(await readFile(join(dir, n)));
+const SR = 22050;
+
+/** `seconds` of a clip looped with 0.3 s pauses (as a person speaking). */
+function looped(clip: Float32Array, seconds: number): Float32Array {
+  const out = new Float32Array(Math.round(seconds * SR));
+  const gap = Math.round(0.3 * SR);
+  for (let o = 0; o < out.length; o += clip.length + gap)
+    out.set(clip.subarray(0, Math.min(clip.length, out.length - o)), o);
+  return out;
+}
+
+let files: Record<string, Uint8Array>;
+let reference: Float32Array;
+let source: Float32Array;
+const served: string[] = [];
+
+function deps(): CloneDeps {
+  const records = new Map<string, InstalledModel>();
+  return {
+    registry: { get: async (id) => records.get(id), put: async (r) => void records.set(r.id, r) },
+    store: new MemoryModelStore(),
+    ort,
+    // The release layout on a fake origin.
+    fetch: (async (url: string) => {
+      served.push(String(url));
+      const m = /\/converter\/(config\.json|checkpoint\.pth)$/.exec(String(url));
+      if (!m || !String(url).startsWith('http://release.test/')) return new Response('no', { status: 404 });
+      return new Response(files[m[1]!] as Uint8Array<ArrayBuffer>, {
+        headers: { 'content-length': String(files[m[1]!]!.byteLength) },
+      });
+    }) as typeof fetch,
+    speak: async () => ({ samples: looped(source, 6), sampleRate: SR }),
+    vadModel: async () => null,
+  };
+}
+
+let d: CloneDeps;
+let ctx: ApiContext;
+let call: ReturnType<typeof caller>;
+let key: string;
+
+beforeAll(async () => {
+  files = { 'config.json': await read('config.json'), 'checkpoint.pth': await read('checkpoint.pth') };
+  reference = decodeWav(await read('reference.wav')).samples;
+  source = decodeWav(await read('source.wav')).samples;
+  await resetClone();
+  d = deps();
+  const base = await setup();
+  ctx = createApiContext({
+    db: base.db,
+    engine: {
+      hostCount: async () => 1,
+      run: (async (op: string, args: never, o: RunOptions = {}) => {
+        if (op === 'clone.status') return runCloneStatus(d);
+        if (op === 'clone.extract') return runCloneExtract(args, o, d);
+        if (op === 'clone.convert') return runCloneConvert(args, o, d);
+        if (op === 'clone.speak') return runCloneSpeak(args, o, d);
+        throw new Error(`unexpected op ${op}`);
+      }) as ApiContext['engine']['run'],
+    },
+    system: async () => FACTS,
+    version: 'test',
+  });
+  call = caller(createRouter(), ctx);
+  key = (await ctx.keys.create({ name: 'k', limits: HIGH_LIMITS, now: Date.now() })).secret;
+});
+
+const wavB64 = (x: Float32Array) => toBase64(encodeWav(x, SR, 's16'));
+function form(fields: Record<string, string>, fileField: string, wav?: Float32Array) {
+  const f = new FormData();
+  if (wav)
+    f.set(
+      fileField,
+      new Blob([encodeWav(wav, SR, 's16') as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }),
+      'a.wav',
+    );
+  for (const [k, v] of Object.entries(fields)) f.set(k, v);
+  return f;
+}
+
+describe('before the converter is installed', () => {
+  it('every clone route answers 503 model_not_installed saying how to install it', async () => {
+    const routes: [string, unknown][] = [
+      ['/api/clone/create', { audio: wavB64(reference), name: 'x' }],
+      ['/api/clone/create-multi', { samples: [wavB64(reference)] }],
+      ['/api/generate/clone', { voice_id: 'none', text: 'hi' }],
+      ['/v1/tts/clone', form({ text: 'hi' }, 'reference_audio', reference)],
+      ['/v1/voice-convert', form({ target_voice: 'x' }, 'file', source)],
+      ['/v1/speech-to-speech', form({ voice: 'x' }, 'file', source)],
+    ];
+    for (const [path, body] of routes) {
+      const r =
+        body instanceof FormData
+          ? await call('POST', path, { key, raw: body })
+          : await call('POST', path, { key, body });
+      if (path === '/api/generate/clone') {
+        // No such voice is found first; with a voice it would be the 503 below.
+        expect([404, 503]).toContain(r.status);
+        continue;
+      }
+      const e = await errorOf(r, 503, 'model_not_installed');
+      expect(e.message, path).toMatch(/Models view/);
+    }
+    const r = await call('POST', '/api/clone', {
+      key,
+      body: { target_audio: wavB64(reference), source_audio: wavB64(source) },
+    });
+    expect(r.status).toBe(503);
+    const b = (await r.json()) as { success: boolean; error: { code: string } };
+    expect(b.success).toBe(false);
+    expect(b.error.code).toBe('model_not_installed');
+    expect((await okJson<{ installed: boolean }>(await call('GET', '/api/info', { key }))).installed).toBe(
+      false,
+    );
+  });
+});
+
+describe('install', () => {
+  it('a wrong ONNX pair is refused with a clear error', async () => {
+    const g = await graphsFromCheckpoint(
+      new TextDecoder().decode(files['config.json']),
+      files['checkpoint.pth']!,
+    );
+    const other = deps();
+    await expect(
+      runCloneInstall(
+        {
+          source: {
+            kind: 'onnx',
+            config: files['config.json']!,
+            extractor: g.converter,
+            converter: g.extractor,
+          },
+        },
+        {},
+        other,
+      ),
+    ).rejects.toMatchObject({ name: 'ConverterGraphError', message: expect.stringMatching(/extractor/) });
+    expect((await runCloneStatus(other)).installed).toBe(false);
+    // The right pair is accepted as is (not rebuilt).
+    const ok = await runCloneInstall(
+      {
+        source: {
+          kind: 'onnx',
+          config: files['config.json']!,
+          extractor: g.extractor,
+          converter: g.converter,
+        },
+      },
+      {},
+      other,
+    );
+    expect(ok.built).toBe(false);
+    await resetClone();
+  });
+
+  it('from the release layout by URL, with download and build progress; the ONNX graphs are stored', async () => {
+    const stages = new Set<string>();
+    const r = await runCloneInstall(
+      { source: { kind: 'url', base: 'http://release.test/' } },
+      { onProgress: (p) => stages.add(p.stage) },
+      d,
+    );
+    expect(r).toMatchObject({
+      id: 'openvoice-v2-converter',
+      version: 'v2',
+      sampleRate: 22050,
+      toneDimension: 256,
+      built: true,
+    });
+    expect([...stages]).toEqual(expect.arrayContaining(['download', 'build', 'store', 'done']));
+    expect(served).toContain('http://release.test/converter/checkpoint.pth');
+    const rec = await d.registry.get('openvoice-v2-converter');
+    expect(rec!.files.map((f) => f.path).sort()).toEqual(['config.json', 'converter.onnx', 'extractor.onnx']);
+    expect(await runCloneStatus(d)).toMatchObject({ installed: true, version: 'v2', toneDimension: 256 });
+    const info = await okJson<Record<string, unknown>>(await call('GET', '/api/info', { key }));
+    expect(info).toMatchObject({ installed: true, sample_rate: 22050, tone_dimension: 256 });
+  });
+});
+
+describe('voices, conversion and the routes', () => {
+  let voiceId: string;
+
+  it('under 3 s of speech is a 400 with a clear message', async () => {
+    const r = await call('POST', '/api/clone/create', {
+      key,
+      body: { audio: wavB64(reference.subarray(0, 2 * SR)), name: 'short' },
+    });
+    const e = await errorOf(r, 400, 'bad_request');
+    expect(e.message).toMatch(/at least 3 s/);
+  });
+
+  it('/api/clone/create stores the embedding and the checks; clipping is warned about; samples kept only when asked', async () => {
+    const r = await okJson<{
+      voice_id: string;
+      voice: { embedding: number[]; samples: unknown[]; kind: string };
+      warnings: { code: string }[];
+      speech_seconds: number;
+    }>(
+      await call('POST', '/api/clone/create', {
+        key,
+        body: { audio: wavB64(looped(reference, 12)), name: 'Ref', gender: 'female' },
+      }),
+      201,
+    );
+    expect(r.voice.kind).toBe('cloned');
+    expect(r.voice.embedding).toHaveLength(256);
+    expect(r.voice.samples).toHaveLength(0);
+    expect(r.speech_seconds).toBeGreaterThan(8);
+    expect(r.warnings.map((w) => w.code)).not.toContain('clipping');
+    voiceId = r.voice_id;
+    // The same speech, clipped hard.
+    const bad = looped(reference, 12).map((v) => Math.max(-0.99, Math.min(0.99, v * 30)));
+    const r2 = await okJson<{ warnings: { code: string }[]; voice: { samples: unknown[] } }>(
+      await call('POST', '/api/clone/create', {
+        key,
+        body: { audio: wavB64(bad), name: 'Bad', keep_samples: true },
+      }),
+      201,
+    );
+    expect(r2.warnings.map((w) => w.code)).toContain('clipping');
+    expect(r2.voice.samples).toHaveLength(1);
+  });
+
+  it('create-multi averages several samples (its embedding lies between the single ones)', async () => {
+    const a = looped(reference, 8);
+    const b = looped(source, 8);
+    const one = async (x: Float32Array) =>
+      (await runCloneExtract({ audio: [{ samples: x, sampleRate: SR }] }, {}, d)).embedding;
+    const [ea, eb] = [await one(a), await one(b)];
+    const r = await okJson<{ voice: { embedding: number[] }; samples_used: number }>(
+      await call('POST', '/api/clone/create-multi', {
+        key,
+        body: { samples: [wavB64(a), wavB64(b)], name: 'Multi' },
+      }),
+      201,
+    );
+    expect(r.samples_used).toBe(2);
+    const dist = (x: ArrayLike<number>, y: ArrayLike<number>) =>
+      Math.hypot(...Array.from(x, (v, i) => v - y[i]!));
+    const m = r.voice.embedding;
+    expect(dist(m, ea)).toBeLessThan(dist(ea, eb));
+    expect(dist(m, eb)).toBeLessThan(dist(ea, eb));
+  });
+
+  it('/api/clone (OpenVoice shape) converts a long source whole: base64 WAV at 22050 Hz with stats', async () => {
+    const src = looped(source, 20);
+    const r = await okJson<{ success: boolean; result_audio: string; stats: Record<string, number> }>(
+      await call('POST', '/api/clone', {
+        key,
+        body: {
+          target_audio: `data:audio/wav;base64,${wavB64(looped(reference, 10))}`,
+          source_audio: wavB64(src),
+          tau: 0.3,
+        },
+      }),
+    );
+    expect(r.success).toBe(true);
+    expect(r.result_audio.startsWith('data:')).toBe(false);
+    const w = decodeWav(Uint8Array.from(atob(r.result_audio), (c) => c.charCodeAt(0)));
+    expect(w.sampleRate).toBe(22050);
+    expect(Math.abs(w.samples.length - src.length)).toBeLessThan(256);
+    expect(r.stats.total_time).toBeGreaterThanOrEqual(r.stats.clone_time!);
+    const bad = await call('POST', '/api/clone', {
+      key,
+      body: { target_audio: wavB64(reference), source_audio: wavB64(src), tau: 3 },
+    });
+    expect(bad.status).toBe(400);
+  });
+
+  it('/v1/voice-convert and /v1/speech-to-speech answer audio; emotion and speed are refused with 400', async () => {
+    const r = await call('POST', '/v1/voice-convert', {
+      key,
+      raw: form({ target_voice: voiceId }, 'file', looped(source, 5)),
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('Content-Type')).toBe('audio/wav');
+    expect(decodeWav(new Uint8Array(await r.arrayBuffer())).sampleRate).toBe(22050);
+    const e1 = await errorOf(
+      await call('POST', '/v1/speech-to-speech', {
+        key,
+        raw: form({ voice: voiceId, emotion: 'happy' }, 'file', source),
+      }),
+      400,
+    );
+    expect(e1.message).toMatch(/emotion is not supported/);
+    const e2 = await errorOf(
+      await call('POST', '/v1/speech-to-speech', {
+        key,
+        raw: form({ voice: voiceId, speed: '1.5' }, 'file', source),
+      }),
+      400,
+    );
+    expect(e2.message).toMatch(/speed/);
+    const ok = await call('POST', '/v1/speech-to-speech', {
+      key,
+      raw: form({ voice: voiceId, emotion: 'neutral' }, 'file', source),
+    });
+    expect(ok.status).toBe(200);
+  });
+
+  it('/api/generate/clone and /v1/tts/clone speak through the converter (base voice by language and gender)', async () => {
+    const r = await okJson<{
+      base_voice: string;
+      sample_rate: number;
+      audio_base64: string;
+      duration: number;
+    }>(await call('POST', '/api/generate/clone', { key, body: { voice_id: voiceId, text: 'Hello there.' } }));
+    expect(r.base_voice).toBe('af_heart');
+    expect(r.sample_rate).toBe(22050);
+    expect(r.duration).toBeGreaterThan(5);
+    const t = await call('POST', '/v1/tts/clone', {
+      key,
+      raw: form({ text: 'Hello there.', format: 'wav' }, 'reference_audio', looped(reference, 10)),
+    });
+    expect(t.status).toBe(200);
+    expect(decodeWav(new Uint8Array(await t.arrayBuffer())).samples.length).toBeGreaterThan(5 * SR);
+  });
+
+  it('conversion is reproducible from a seed and follows the target', async () => {
+    const emb = (await runCloneExtract({ audio: [{ samples: looped(reference, 8), sampleRate: SR }] }, {}, d))
+      .embedding;
+    const run = (seed: number, tau = 0.3) =>
+      runCloneConvert(
+        { source: { samples: looped(source, 4), sampleRate: SR }, target: emb, seed, tau },
+        {},
+        d,
+      );
+    const [a, b, c] = [await run(5), await run(5), await run(6)];
+    expect(Array.from(a.samples)).toEqual(Array.from(b.samples));
+    expect(Array.from(a.samples)).not.toEqual(Array.from(c.samples));
+    await expect(run(1, 1.5)).rejects.toMatchObject({ name: 'CloneParamError' });
+  });
+});
