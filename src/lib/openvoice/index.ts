@@ -8,3 +8,12 @@ export { buildOpenVoiceGraphs, buildConverterGraph, buildExtractorGraph, type Gr
 export { OpenVoiceConverter, graphsFromCheckpoint, type ConverterGraphs, type OrtLike } from './converter';
 export { RELEASED_V2_CONFIG, randomConverterGraphs, randomConverterTensors } from './random';
 export { runParity, PARITY_TOLERANCE, ParityFixtureError, type ParityResult } from './parity';
+export {
+  quantizeConverter,
+  quantizeGraph,
+  calibrate,
+  deviation,
+  QuantizeError,
+  DECODER_RESBLOCKS,
+  type QuantizeResult,
+} from './quantize';
