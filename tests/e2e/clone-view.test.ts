@@ -191,6 +191,29 @@ describe('Clone view', () => {
     expect(got.samples.length).toBe(n);
   }, 180_000);
 
+  it('says something in the voice through Kokoro and the converter, streamed', async () => {
+    // The speech model (Kokoro) is the base voice the converter recolours.
+    await page.evaluate(() =>
+      (
+        globalThis as unknown as { __timbre: { models: { install(id: string): Promise<unknown> } } }
+      ).__timbre.models.install('kokoro-82m-q8'),
+    );
+    await page.getByTestId('clone-text').fill('The garden is quiet this morning. Two birds are singing.');
+    await page.getByTestId('clone-speak').click();
+    await page
+      .getByTestId('spoken')
+      .or(page.getByTestId('speak-error'))
+      .first()
+      .waitFor({ timeout: 240_000 });
+    expect(await page.getByTestId('speak-error').count()).toBe(0);
+    const spoken = page.getByTestId('spoken');
+    // Two sentences of speech last a couple of seconds at least.
+    expect(Number(await spoken.getAttribute('data-duration'))).toBeGreaterThan(1.5);
+    const first = Number(await spoken.getAttribute('data-first-audio-ms'));
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(Number(await spoken.getAttribute('data-elapsed-ms')));
+  }, 400_000);
+
   it('records 4 s from the (fake) microphone while the level meter moves', async () => {
     const before = await page.getByTestId('sample').count();
     await page.getByTestId('record-start').first().click();
