@@ -38,28 +38,36 @@ const SENTENCES = [
 const VOICES = ['af_heart', 'af_bella', 'am_michael', 'bf_emma', 'bm_george', 'bm_lewis'];
 
 const NORMALISATION =
-  "Both the reference and Whisper's transcript go through the same steps: (1) the project's own text " +
+  "Both the reference and Whisper's transcript go through the same steps: (0) a time written with a dot " +
+  '("10.30", as Whisper writes some) becomes "10:30"; (1) the project\'s own text ' +
   'normaliser (src/lib/tts/normalize.ts normalizeText, in the language of the voice: en-us or en-gb) spells ' +
   'numbers, times, dates, money, percentages and abbreviations the way Kokoro is made to say them, so "10:30" ' +
   'and "ten thirty" compare equal; (2) lower case; (3) "mr", "mrs", "ms", "dr", "st" (left as written by the ' +
   'normaliser or Whisper) become "mister", "missus", "miz", "doctor", "saint"; (4) hyphens and dots between ' +
   'letters become spaces ("twenty-five", "p-m"); (5) every other punctuation mark is removed (apostrophes ' +
-  'inside words kept); (6) runs of spaces collapse. WER = (substitutions + deletions + insertions) / ' +
+  'inside words kept); (6) runs of spaces collapse; (7) "the the" becomes "the" (the normaliser turns ' +
+  '"the 3rd of March" into "the the third of March"). WER = (substitutions + deletions + insertions) / ' +
   'reference words, by word-level Levenshtein alignment, summed over sentences.';
 
 const WORD_MAP = { mr: 'mister', mrs: 'missus', ms: 'miz', dr: 'doctor', st: 'saint' };
 
 function normalise(text, language, normalizeText) {
-  return normalizeText(text, language)
-    .toLowerCase()
-    .replace(/[‐‑–—-]/g, ' ')
-    .replace(/(?<=\p{L})\.(?=\p{L})/gu, ' ')
-    .replace(/[’‘]/g, "'")
-    .replace(/[^\p{L}\p{N}'\s]/gu, ' ')
-    .replace(/(^|\s)'+|'+(?=\s|$)/g, '$1')
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((w) => WORD_MAP[w] ?? w);
+  // Whisper writes some times as "10.30": a time, not a decimal (never after a currency sign).
+  const times = text.replace(/(?<![\d$£€.])\b([01]?\d|2[0-3])\.([0-5]\d)\b(?!\.\d)/g, '$1:$2');
+  return (
+    normalizeText(times, language)
+      .toLowerCase()
+      .replace(/[‐‑–—-]/g, ' ')
+      .replace(/(?<=\p{L})\.(?=\p{L})/gu, ' ')
+      .replace(/[’‘]/g, "'")
+      .replace(/[^\p{L}\p{N}'\s]/gu, ' ')
+      .replace(/(^|\s)'+|'+(?=\s|$)/g, '$1')
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((w) => WORD_MAP[w] ?? w)
+      // The normaliser makes "the 3rd of March" "the the third of March": one "the".
+      .filter((w, i, ws) => !(w === 'the' && ws[i - 1] === 'the'))
+  );
 }
 
 /** Word-level edit distance with its substitution / deletion / insertion counts. */
