@@ -348,6 +348,23 @@ describe('voices, conversion and the routes', () => {
     expect(decodeWav(new Uint8Array(await t.arrayBuffer())).samples.length).toBeGreaterThan(5 * SR);
   });
 
+  it('the speech routes speak in a cloned voice through clone.speak', async () => {
+    const r = await call('POST', '/v1/audio/speech', {
+      key,
+      body: { model: 'tts-1', input: 'Hello there.', voice: voiceId, response_format: 'wav' },
+    });
+    expect(
+      r.status,
+      await r
+        .clone()
+        .text()
+        .then((t) => t.slice(0, 200)),
+    ).toBe(200);
+    const w = decodeWav(new Uint8Array(await r.arrayBuffer()));
+    // The converter's rate, not Kokoro's 24 kHz: the audio went through the converter.
+    expect(w.sampleRate).toBe(22050);
+  });
+
   it('conversion is reproducible from a seed and follows the target', async () => {
     const emb = (await runCloneExtract({ audio: [{ samples: looped(reference, 8), sampleRate: SR }] }, {}, d))
       .embedding;

@@ -19,6 +19,7 @@ import {
   type OrtLike,
 } from '../openvoice';
 import { convertChunked } from './chunks';
+import { baseVoiceFor } from './base-voice';
 import { averageEmbeddings, pieces, qualityChecks, requireSpeech, speechOnly } from './reference';
 import {
   CONVERTER_MODEL_IDS,
@@ -541,25 +542,6 @@ export async function runCloneConvert(
   };
 }
 
-const PREFERRED: Record<string, string> = {
-  'a:female': 'af_heart',
-  'a:male': 'am_michael',
-  'b:female': 'bf_emma',
-  'b:male': 'bm_george',
-};
-
-/** The Kokoro preset that fits a voice's language and gender best. */
-export async function baseVoiceFor(language = 'en-us', gender = 'unknown'): Promise<string> {
-  const { PRESET_VOICES, languageMatches } = await import('../voices/presets');
-  const g = gender === 'male' ? 'male' : 'female';
-  const langs = PRESET_VOICES.filter((v) => languageMatches(v.language, language || 'en-us'));
-  const pool = langs.length ? langs : PRESET_VOICES.filter((v) => v.id.startsWith('a'));
-  const same = pool.filter((v) => v.gender === g);
-  const pick = (same.length ? same : pool).map((v) => v.id);
-  const pref = PREFERRED[`${pick[0]?.[0]}:${g}`];
-  return pref && pick.includes(pref) ? pref : (pick[0] ?? 'af_heart');
-}
-
 /** Text the base voices say to take their tone (long enough for two embedding pieces). */
 const BASE_TEXT =
   'The quick brown fox jumps over the lazy dog. A voice is more than its words: it carries the shape of the speaker, the room, and the moment. We read this passage slowly and clearly, so that every sound of the language has its turn.';
@@ -577,7 +559,7 @@ export async function runCloneSpeak(
   const rate = cfg.samplingRate;
   const tgtSe = checkEmbedding(args.embedding, cfg.ginChannels, 'The voice embedding');
   if (!d.speak) throw new ModelNotInstalledError('No speech engine here for cloned speech.');
-  const base = args.baseVoice ?? (await baseVoiceFor(args.language, args.gender));
+  const base = args.baseVoice ?? baseVoiceFor(args.language, args.gender);
   const key = `${id}:${base}`;
   let srcSe = baseSeCache.get(key);
   const sePath = `base-se/${base}.f32`;

@@ -12,6 +12,8 @@ import { LexiconStore } from '../../storage/lexicon';
 import { encodePcm16, encodeWav } from '../../tts/wav';
 import { encodeBase64 } from '../../util/base64';
 import { KOKORO_VOICE_IDS } from '../../voices/presets';
+import { baseVoiceFor } from '../../clone/base-voice';
+import type { CloneSpeakArgs, CloneSpeakResult } from '../../clone/types';
 import type { SynthesizeParams, SynthesizeResult } from '../../tts/kokoro';
 
 /** Speech can take a while on 2 cores; a Service Worker keeps a fetch open for about five minutes. */
@@ -164,11 +166,13 @@ export interface Speaker {
   lexiconScope?: string;
   /** A designed voice's own pace, multiplied into the caller's speed. */
   speed?: number;
+  /** A cloned voice: spoken by clone.speak (Kokoro in `voice`, its base voice → the converter). */
+  cloned?: { embedding: number[]; language: string; gender: string };
 }
 
 /**
  * A voice as callers name it: a preset id, an OpenAI voice name, a mix formula, or a library voice whose
- * recipe is a formula (mixed and designed voices). Cloned voices need the converter (issue #6).
+ * recipe is a formula (mixed and designed voices), or a cloned voice (spoken by clone.speak).
  */
 export async function resolveSpeaker(name: string, ctx: ApiContext): Promise<Speaker> {
   const v = name.trim();
@@ -184,10 +188,13 @@ export async function resolveSpeaker(name: string, ctx: ApiContext): Promise<Spe
   if (stored.recipe?.formula)
     return { voice: stored.recipe.formula, lexiconScope: stored.id, speed: stored.recipe.speed };
   if (stored.kind === 'preset') return { voice: stored.id, lexiconScope: stored.id };
-  throw new ApiError(
-    'model_not_installed',
-    `Voice "${stored.name}" is a cloned voice; speaking in it needs the tone-colour converter, which is not available yet.`,
-  );
+  if (stored.embedding?.length)
+    return {
+      voice: baseVoiceFor(stored.language, stored.gender),
+      lexiconScope: stored.id,
+      cloned: { embedding: stored.embedding, language: stored.language, gender: stored.gender },
+    };
+  throw notFound(`Voice "${stored.name}" has neither a recipe nor a tone embedding to speak with.`);
 }
 
 /** The engine voice only (kept for callers that need no lexicon scope). */
@@ -296,18 +303,41 @@ export interface Spoken {
   speaker: Speaker;
 }
 
+/** clone.speak's arguments for a cloned voice (the converter takes no lexicon, pauses or volume). */
+function clonedArgs(a: SynthesizeParams, c: NonNullable<Speaker['cloned']>): CloneSpeakArgs {
+  return {
+    text: a.text,
+    embedding: c.embedding,
+    language: a.language ?? c.language,
+    gender: c.gender as CloneSpeakArgs['gender'],
+    baseVoice: typeof a.voice === 'string' ? a.voice : undefined,
+    speed: a.speed,
+  };
+}
+
+const clonedResult = (r: CloneSpeakResult, text: string): SynthesizeResult => ({
+  samples: r.samples,
+  sampleRate: r.sampleRate,
+  chunks: [{ text, start: 0, end: r.samples.length / r.sampleRate }],
+  dropped_chars: 0,
+});
+
 /** Speaks the whole text as one job, waits for it, and keeps it in the history. */
 export async function speak(spec: SpeechSpec, key: ApiKeyRecord, ctx: ApiContext): Promise<Spoken> {
   const { args, speaker } = await engineArgs(spec, ctx);
   const t0 = ctx.now();
-  const job = await ctx.jobs.start('tts.generate', args, key.id);
+  const job = speaker.cloned
+    ? await ctx.jobs.start('clone.speak', clonedArgs(args, speaker.cloned), key.id)
+    : await ctx.jobs.start('tts.generate', args, key.id);
   const done = await ctx.jobs.wait(job.id, SPEECH_WAIT_MS);
   if (!done || done.status === 'running' || done.status === 'queued') {
     await ctx.jobs.cancel({ id: job.id });
     throw tooSlow();
   }
   if (done.status !== 'succeeded') throw jobError(done);
-  const result = done.result as SynthesizeResult;
+  const result = speaker.cloned
+    ? clonedResult(done.result as CloneSpeakResult, spec.text)
+    : (done.result as SynthesizeResult);
   const kept = await keepInHistory(spec, speaker, result, ctx.now() - t0, key, ctx);
   return { result, jobId: job.id, kept, speaker };
 }
@@ -426,7 +456,8 @@ export async function streamSpeech(
   ctx: ApiContext,
   request?: Request,
 ): Promise<Response> {
-  if (spec.format !== 'wav' && spec.format !== 'pcm') {
+  // Cloned voices are spoken whole (clone.speak), then sent the same way as compressed formats.
+  if ((spec.format !== 'wav' && spec.format !== 'pcm') || (await resolveSpeaker(spec.voice, ctx)).cloned) {
     const s = await speak(spec, key, ctx);
     const { bytes, type } = await encodeAudio(s.result, spec.format, ctx);
     if (mode === 'audio') return audioAnswer(s, bytes, type);
