@@ -135,28 +135,45 @@ describe('Clone view', () => {
     await page.getByTestId('voice-name').fill('Fixture Speaker');
     await page.getByTestId('save-voice').click();
     await page.getByTestId('target-voice').waitFor();
-    const stored = await page.evaluate(async () => {
-      const studio = (
-        globalThis as unknown as {
-          __timbre: {
-            voices: {
-              query(q: unknown): Promise<{
-                voices: { name: string; kind: string; embedding?: number[]; samples: unknown[] }[];
-              }>;
+    const cloned = () =>
+      page.evaluate(async () => {
+        const studio = (
+          globalThis as unknown as {
+            __timbre: {
+              voices: {
+                query(q: unknown): Promise<{
+                  voices: {
+                    name: string;
+                    kind: string;
+                    embedding?: number[];
+                    samples: { duration: number }[];
+                  }[];
+                }>;
+              };
             };
-          };
-        }
-      ).__timbre;
-      const { voices } = await studio.voices.query({ kind: 'cloned' });
-      return voices.map((v) => ({
-        name: v.name,
-        kind: v.kind,
-        dim: v.embedding?.length,
-        samples: v.samples.length,
-      }));
-    });
+          }
+        ).__timbre;
+        const { voices } = await studio.voices.query({ kind: 'cloned' });
+        return voices.map((v) => ({
+          name: v.name,
+          kind: v.kind,
+          dim: v.embedding?.length,
+          samples: v.samples.length,
+          seconds: v.samples.reduce((a, x) => a + x.duration, 0),
+        }));
+      });
     // "Keep recordings" was not ticked: the embedding only.
-    expect(stored).toEqual([{ name: 'Fixture Speaker', kind: 'cloned', dim: 256, samples: 0 }]);
+    expect(await cloned()).toEqual([
+      { name: 'Fixture Speaker', kind: 'cloned', dim: 256, samples: 0, seconds: 0 },
+    ]);
+    // Ticked: the chosen part of the sample is kept with a second voice.
+    await page.getByTestId('keep-recordings').check();
+    await page.getByTestId('voice-name').fill('Fixture Speaker kept');
+    await page.getByTestId('save-voice').click();
+    await expect.poll(async () => (await cloned()).length).toBe(2);
+    const kept = (await cloned()).find((v) => v.name === 'Fixture Speaker kept')!;
+    expect(kept.samples).toBe(1);
+    expect(kept.seconds).toBeCloseTo(duration, 1);
 
     await page.goto(page.url().replace(/#.*$/, '#/voices'));
     await page.getByText('Fixture Speaker').first().waitFor();
