@@ -1,0 +1,64 @@
+// A converter installed from the catalogue (the release files, as the Models view downloads them) is built
+// into ONNX graphs on first use, and those are kept so later loads read them instead of rebuilding.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { describe, expect, it } from 'vitest';
+import { MemoryModelStore } from '../../src/lib/models/store';
+import type { InstalledModel } from '../../src/lib/models/types';
+import { resetClone, runCloneExtract, runCloneStatus, type CloneDeps } from '../../src/lib/clone/operation';
+import { decodeWav } from '../../src/lib/tts/wav';
+
+const dir = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');
+const read = async (n: string) => new Uint8Array(await readFile(join(dir, n)));
+
+describe('catalogue install of the release files', () => {
+  it('builds the graphs once and records them with the model', async () => {
+    await resetClone();
+    const store = new MemoryModelStore();
+    const records = new Map<string, InstalledModel>();
+    const id = 'openvoice-v2-converter';
+    const files = [];
+    for (const [path, name] of [
+      ['converter/config.json', 'config.json'],
+      ['converter/checkpoint.pth', 'checkpoint.pth'],
+    ] as const) {
+      const b = await read(name);
+      await store.append(id, path, b, 0);
+      await store.commit(id, path);
+      files.push({ path, bytes: b.byteLength, sha256: '', verified_at: 0, pinned: false });
+    }
+    records.set(id, { id, files, installed_at: 0, origin: 'download' });
+    const d: CloneDeps = {
+      registry: { get: async (k) => records.get(k), put: async (r) => void records.set(r.id, r) },
+      store,
+      ort,
+      vadModel: async () => null,
+    };
+    expect(await runCloneStatus(d)).toMatchObject({ installed: true, version: 'v2', toneDimension: 256 });
+    const ref = decodeWav(await read('reference.wav')).samples;
+    const loop = new Float32Array(ref.length * 3);
+    for (let i = 0; i < 3; i++) loop.set(ref, i * ref.length);
+    const stages: string[] = [];
+    const r = await runCloneExtract(
+      { audio: [{ samples: loop, sampleRate: 22050 }] },
+      { onProgress: (p) => stages.push(p.stage) },
+      d,
+    );
+    expect(r.embedding).toHaveLength(256);
+    expect(stages).toContain('build');
+    expect(records.get(id)!.files.map((f) => f.path)).toEqual(
+      expect.arrayContaining(['converter/checkpoint.pth', 'extractor.onnx', 'converter.onnx']),
+    );
+    // A fresh load reads the stored graphs: no build stage.
+    await resetClone();
+    const again: string[] = [];
+    const r2 = await runCloneExtract(
+      { audio: [{ samples: loop, sampleRate: 22050 }] },
+      { onProgress: (p) => again.push(p.stage) },
+      d,
+    );
+    expect(again).not.toContain('build');
+    expect(Array.from(r2.embedding)).toEqual(Array.from(r.embedding));
+  }, 300_000);
+});
