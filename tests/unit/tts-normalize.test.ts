@@ -109,6 +109,10 @@ describe('English normalisation', () => {
     ['March 5, 2024', 'March fifth, twenty twenty-four'],
     ['on Jan. 3rd', 'on January third'],
     ['5 March 2024', 'the fifth of March twenty twenty-four'],
+    // a "the" before the day is not doubled, and the sentence's full stop after the month stays
+    ['Meet me on the 3rd of March.', 'Meet me on the third of March.'],
+    ['The 1st of May.', 'The first of May.'],
+    ['on 3 Mar. we left', 'on the third of March we left'],
     ['At 3:30 p.m.', 'At three thirty P-M.'],
     ['At 3:05', 'At three oh five'],
     ['At 3:00', "At three o'clock"],

@@ -193,11 +193,25 @@ export function readDates(t: string, british: boolean): string {
   );
   out = out.replace(
     new RegExp(
-      `\\b(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?(${MONTH_RE})(?![\\w])(?:,?\\s+(\\d{4})\\b)?`,
+      // A "the" already before the day is kept once ("the 3rd of March" → "the third of March").
+      `\\b(?:([Tt]he)\\s+)?(\\d{1,2})(?:st|nd|rd|th)?\\s+(?:of\\s+)?(${MONTH_RE})(?![\\w])(?:,?\\s+(\\d{4})\\b)?`,
       'g',
     ),
-    (m, d: string, mon: string, y: string | undefined) =>
-      validDate(monthOf(mon), Number(d)) ? dateWords(monthOf(mon), Number(d), y, true) : m,
+    (
+      m: string,
+      the: string | undefined,
+      d: string,
+      mon: string,
+      y: string | undefined,
+      offset: number,
+      text: string,
+    ) => {
+      if (!validDate(monthOf(mon), Number(d))) return m;
+      const words = dateWords(monthOf(mon), Number(d), y, true);
+      // The month pattern takes a trailing "." (Mar.); when it also ended the sentence, keep one.
+      const dot = mon.endsWith('.') && !y ? endDot(text, offset, m) : '';
+      return (the ? `${the}${words.slice(3)}` : words) + dot;
+    },
   );
   return out;
 }
