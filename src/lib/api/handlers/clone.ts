@@ -66,7 +66,10 @@ async function encode(samples: Float32Array, sampleRate: number, format: Format,
 }
 
 const audioResponse = (bytes: Uint8Array, type: string, extra: Record<string, string> = {}) =>
-  new Response(bytes as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'Content-Type': type, ...extra } });
+  new Response(bytes as Uint8Array<ArrayBuffer>, {
+    status: 200,
+    headers: { 'Content-Type': type, ...extra },
+  });
 
 async function extract(
   ctx: ApiContext,
