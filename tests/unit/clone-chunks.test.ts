@@ -36,6 +36,16 @@ beforeAll(async () => {
 }, 120_000);
 
 const channels = () => model.config.interChannels;
+let whole60: Promise<Float32Array> | null = null;
+/** One conversion of the whole 60 s (seed 7), shared by the tests that compare against it. */
+const wholeFile = () =>
+  (whole60 ??= model.convert(
+    model.spectrogram(source),
+    seededNormals(channels() * Math.floor(source.length / HOP), 7),
+    srcSe,
+    tgtSe,
+    0.3,
+  ));
 const conv = (span: Float32Array, noise: Float32Array) =>
   model.convert(model.spectrogram(span), noise, srcSe, tgtSe, 0.3);
 
@@ -70,9 +80,7 @@ describe('chunked conversion of 60 s', () => {
   });
 
   it('streams chunks in order, matches the whole-file conversion, and has no seam at the joins', async () => {
-    const totalFrames = Math.floor(source.length / HOP);
-    const noise = seededNormals(channels() * totalFrames, 7);
-    const whole = await model.convert(model.spectrogram(source), noise, srcSe, tgtSe, 0.3);
+    const whole = await wholeFile();
     const got: { offset: number; samples: Float32Array }[] = [];
     const r = await convertChunked(source, conv, {
       hop: HOP,
@@ -109,9 +117,7 @@ describe('chunked conversion of 60 s', () => {
   }, 300_000);
 
   it('without context and crossfade the joins deviate (so the check above can fail)', async () => {
-    const totalFrames = Math.floor(source.length / HOP);
-    const noise = seededNormals(channels() * totalFrames, 7);
-    const whole = await model.convert(model.spectrogram(source), noise, srcSe, tgtSe, 0.3);
+    const whole = await wholeFile();
     const r = await convertChunked(source, conv, {
       hop: HOP,
       sampleRate: SR,

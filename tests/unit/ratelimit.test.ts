@@ -114,7 +114,7 @@ describe('rate headers', () => {
           headers: { 'Content-Type': 'image/png' },
         }),
       ],
-      [501, await env.call('POST', '/api/generate/clone', { key })],
+      [501, await env.call('POST', '/v1/audio/convert', { key })],
       [200, await env.call('GET', '/api/health')],
       [200, await env.call('GET', '/api/openapi.json')],
     ];
@@ -151,8 +151,8 @@ describe('custom and separate limits', () => {
 
     const high = await env.makeKey({ scopes: ['clone:create'], limits: { 'clone:create': 7 } });
     for (let i = 0; i < 7; i++)
-      await errorOf(await env.call('POST', '/api/clone/create', { key: high }), 501, 'not_implemented');
-    await errorOf(await env.call('POST', '/api/clone/create', { key: high }), 429, 'rate_limited');
+      await errorOf(await env.call('POST', '/api/design/create', { key: high }), 400, 'bad_request');
+    await errorOf(await env.call('POST', '/api/design/create', { key: high }), 429, 'rate_limited');
   });
 
   it('counts per key and per scope', async () => {
@@ -213,8 +213,8 @@ describe('persistence', () => {
   it('counts survive a Service Worker restart (a new context over the same database)', async () => {
     const env = await setup();
     const key = await env.makeKey({ scopes: ['clone:create'] });
-    await errorOf(await env.call('POST', '/api/clone/create', { key }), 501);
-    await errorOf(await env.call('POST', '/api/clone/create', { key }), 501);
+    await errorOf(await env.call('POST', '/api/design/create', { key }), 400);
+    await errorOf(await env.call('POST', '/api/design/create', { key }), 400);
 
     const ctx2 = createApiContext({
       db: env.db,
@@ -225,7 +225,7 @@ describe('persistence', () => {
     });
     const router2 = createRouter();
     const req = () =>
-      new Request('http://127.0.0.1:4173/api/clone/create', {
+      new Request('http://127.0.0.1:4173/api/design/create', {
         method: 'POST',
         headers: { 'X-API-Key': key },
       });
@@ -238,7 +238,7 @@ describe('persistence', () => {
     expect(bucket).toMatchObject({ count: 2, window_start: Math.floor(env.clock.t / WINDOW_MS) * WINDOW_MS });
 
     env.clock.t += WINDOW_MS;
-    await errorOf(await router2.handle(req(), ctx2), 501, 'not_implemented');
+    await errorOf(await router2.handle(req(), ctx2), 400, 'bad_request');
   });
 
   it('RateLimiter: fixed windows, remaining, reset and retry-after', async () => {
