@@ -96,7 +96,12 @@ describe.each(ROUTES.map((r) => [label(r), r] as const))('%s', (_name, r) => {
         expect(err.message).toContain(r.planned);
       } else if (res.status >= 400) {
         const err = await errorOf(res);
-        expect(['bad_request', 'not_found', 'unsupported_media_type']).toContain(err.code);
+        // Past the key and scope checks an empty request is refused for what it lacks, or (the clone
+        // routes) because the converter is not installed in this test engine.
+        const codes = ['bad_request', 'not_found', 'unsupported_media_type'];
+        if (path.includes('clone') || path.includes('voice-convert') || path.includes('speech-to-speech'))
+          codes.push('model_not_installed');
+        expect(codes, label(r)).toContain(err.code);
       } else {
         await drain(res);
       }

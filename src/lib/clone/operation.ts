@@ -354,8 +354,21 @@ async function converter(d: CloneDeps, opts: RunOptions = {}) {
   throw new ModelNotInstalledError(notInstalledMessage());
 }
 
-export async function runCloneStatus(deps?: CloneDeps): Promise<CloneStatusResult> {
-  const d = deps ?? (await defaultDeps());
+/** What the status needs: the registry and the store, not the runtime (a host without one still answers). */
+async function statusDeps(): Promise<Pick<CloneDeps, 'registry' | 'store'>> {
+  if (depsPromise) return depsPromise;
+  const [{ openTimbreDB }, { ModelRegistry }, { pickModelStore }] = await Promise.all([
+    import('../storage/db'),
+    import('../storage/models'),
+    import('../models/store'),
+  ]);
+  return { registry: new ModelRegistry(await openTimbreDB()), store: await pickModelStore() };
+}
+
+export async function runCloneStatus(
+  deps?: Pick<CloneDeps, 'registry' | 'store'>,
+): Promise<CloneStatusResult> {
+  const d = deps ?? (await statusDeps());
   for (const version of ['v2', 'v1'] as const) {
     const id = CONVERTER_MODEL_IDS[version];
     const rec = await d.registry.get(id);
