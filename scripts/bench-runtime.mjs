@@ -6,108 +6,34 @@
 //
 // Builds the studio when dist/ is missing or older than the sources, serves it with `vite preview`
 // (COOP/COEP headers from vite.config.ts) on a free port, and drives Debian's Chromium (CHROMIUM_PATH).
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runnerImport } from 'vite';
 import { chromium } from 'playwright-core';
 import ortNode from 'onnxruntime-node';
+import {
+  benchInput,
+  CHROMIUM,
+  CORES,
+  engineRun,
+  ensureBuild,
+  median,
+  MODELS,
+  root,
+  round,
+  round2,
+  serve,
+} from './lib/bench.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const MODELS = join(root, '.cache', 'models');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CORES = availableParallelism();
 /** MatMul roofline: N = K = M, and how long each side measures. */
 const ROOFLINE = { size: 512, seconds: 3 };
 
 const log = (...a) => console.error('[bench]', ...a);
-const round = (x) => Math.round(x * 10) / 10;
-const round2 = (x) => Math.round(x * 100) / 100;
-
-// ---------------------------------------------------------------- build and serve
-
-const SOURCES = [
-  'src',
-  'public',
-  'index.html',
-  'embed.html',
-  'vite.config.ts',
-  'package.json',
-  'scripts/vite-models.ts',
-];
-
-function newest(p) {
-  const full = join(root, p);
-  if (!existsSync(full)) return 0;
-  const st = statSync(full);
-  if (!st.isDirectory()) return st.mtimeMs;
-  return Math.max(st.mtimeMs, ...readdirSync(full).map((n) => newest(join(p, n))));
-}
-
-function ensureBuild() {
-  const built = join(root, 'dist', 'index.html');
-  if (existsSync(built) && statSync(built).mtimeMs >= Math.max(...SOURCES.map(newest))) return;
-  log('building the studio (dist/ is missing or older than the sources)…');
-  // Build output on stderr: stdout carries only the JSON.
-  const r = spawnSync('npx', ['vite', 'build', '--logLevel', 'warn'], {
-    cwd: root,
-    stdio: ['ignore', process.stderr, process.stderr],
-  });
-  if (r.status !== 0) throw new Error('vite build failed');
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function serve() {
-  const port = await freePort();
-  const child = spawn('npx', ['vite', 'preview', '--port', String(port), '--strictPort'], {
-    cwd: root,
-    stdio: 'ignore',
-    detached: true,
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const stop = () => {
-    try {
-      process.kill(-child.pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-  };
-  const end = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/`)).ok) break;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > end) {
-      stop();
-      throw new Error(`vite preview did not come up on ${base}`);
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { base, stop };
-}
 
 // ---------------------------------------------------------------- models and inputs
 
-/** An input: name, element type, dims, and its little-endian bytes. */
-function input(name, type, dims, typed) {
-  return { name, type, dims, data: new Uint8Array(typed.buffer, typed.byteOffset, typed.byteLength) };
-}
+const input = benchInput;
 
 /** About 100 real Kokoro phoneme ids (a US-English sentence in IPA through the model's own vocabulary). */
 function kokoroTokens() {
@@ -226,12 +152,6 @@ async function modelList(seededFloats) {
 
 // ---------------------------------------------------------------- onnxruntime-node
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
 const nodeOptions = {
   executionProviders: ['cpu'],
   graphOptimizationLevel: 'all',
@@ -304,20 +224,6 @@ const FLAGS = [
   '--disable-quic',
 ];
 
-/** Runs an engine operation in the studio page (its engine worker). */
-function engineRun(page, op, args) {
-  return page.evaluate(
-    async ({ op, args }) => {
-      // Inputs travel as base64; the engine takes raw bytes.
-      const decode = async (b64) =>
-        (await fetch(`data:application/octet-stream;base64,${b64}`)).arrayBuffer();
-      if (args.models) for (const m of args.models) for (const i of m.inputs) i.data = await decode(i.data);
-      return globalThis.__timbre.engine.run(op, args);
-    },
-    { op, args },
-  );
-}
-
 async function benchBrowser(base, models) {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH).`);
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: FLAGS });
@@ -367,7 +273,7 @@ async function benchBrowser(base, models) {
 async function main() {
   const started = Date.now();
   const loadBefore = loadavg()[0];
-  ensureBuild();
+  ensureBuild(log);
   const { module: tm } = await runnerImport('/src/lib/runtime/test-models.ts', {
     root,
     configFile: false,
