@@ -234,3 +234,27 @@ const isWavBytes = (b: Uint8Array) =>
   b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46;
 
 const now = () => globalThis.performance?.now() ?? Date.now();
+
+export interface AsrPrepareArgs {
+  /** 'default', 'tiny', 'base', or an installed model id. */
+  model?: string;
+}
+
+export interface AsrPrepareResult {
+  model: string;
+  elapsed_ms: number;
+}
+
+/** Creates the Whisper sessions now (the Transcribe view opens), so the first transcription skips it. */
+export async function runAsrPrepare(
+  args: AsrPrepareArgs,
+  opts: RunOptions = {},
+  deps?: ModelFileDeps,
+): Promise<AsrPrepareResult> {
+  const t0 = now();
+  const d = deps ?? (await defaultDeps());
+  const id = await resolveAsrModel(args.model, d);
+  const runner = await runnerFor(id, d);
+  await runner.use({ signal: opts.signal, onProgress: opts.onProgress }, async () => undefined);
+  return { model: id, elapsed_ms: Math.round(now() - t0) };
+}

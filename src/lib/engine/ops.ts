@@ -14,7 +14,12 @@ import type {
   SelftestResult,
 } from '../runtime/operations';
 import type { TtsGenerateArgs, TtsGenerateResult } from '../tts/operation';
-import type { AsrTranscribeArgs, AsrTranscribeResult } from '../asr/operation';
+import type {
+  AsrPrepareArgs,
+  AsrPrepareResult,
+  AsrTranscribeArgs,
+  AsrTranscribeResult,
+} from '../asr/operation';
 import type {
   CloneConvertArgs,
   CloneConvertResult,
@@ -55,6 +60,8 @@ export interface EngineOps {
    * progress events with stage 'segment' and `data: AsrSegmentData` ({segments, language}).
    */
   'asr.transcribe': { args: AsrTranscribeArgs; result: AsrTranscribeResult };
+  /** Creates (and keeps) a Whisper model's sessions ahead of a transcription, so its first text comes fast. */
+  'asr.prepare': { args: AsrPrepareArgs; result: AsrPrepareResult };
   /**
    * Voice cloning (src/lib/clone, types in clone/types.ts). clone.install builds the OpenVoice graphs from
    * the release (URL or imported files) or takes an ONNX pair, and stores them; clone.extract turns
@@ -96,6 +103,10 @@ export const ENGINE_OPS: Impl = {
   'asr.transcribe': {
     model: 'whisper',
     run: async (a, o) => (await import('../asr/operation')).runAsrTranscribe(a, o),
+  },
+  'asr.prepare': {
+    model: 'whisper',
+    run: async (a, o) => (await import('../asr/operation')).runAsrPrepare(a, o),
   },
   // The converter's sessions load on first use only; all clone ops share one queue.
   'clone.install': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneInstall(a, o) },
