@@ -354,7 +354,7 @@ describe('errors', () => {
 });
 
 describe('database migrations v1 → current', () => {
-  it('adds the models, history, lexicon and preview stores and keeps the voices and keys of a v1 database', async () => {
+  it('adds the models, history, lexicon, preview and transcript stores and keeps the voices and keys of a v1 database', async () => {
     expect(DB_VERSION).toBeGreaterThanOrEqual(2);
     const name = `v1-${process.pid}-${Date.now()}`;
     // The v1 schema exactly as it shipped.
@@ -390,6 +390,8 @@ describe('database migrations v1 → current', () => {
     expect(db.transaction('history').store.indexNames.contains('created_at')).toBe(true);
     expect(db.transaction('lexicon').store.indexNames.contains('scope')).toBe(true);
     expect(db.transaction('previews').store.keyPath).toBe('voice_id');
+    // v4: transcripts, newest first by created_at.
+    expect(db.transaction('transcripts').store.indexNames.contains('created_at')).toBe(true);
     db.close();
 
     // A fresh database gets every store and the presets, as before.
@@ -403,6 +405,7 @@ describe('database migrations v1 → current', () => {
       'models',
       'previews',
       'rateLimits',
+      'transcripts',
       'voices',
     ]);
     expect(await fresh.count('voices')).toBe(PRESET_VOICES.length);

@@ -7,6 +7,7 @@ import type { InstalledModel } from '../models/types';
 import type { HistoryRecord } from './history';
 import type { StoredLexiconEntry } from './lexicon';
 import type { VoicePreview } from './previews';
+import type { TranscriptRecord } from './transcripts';
 
 export interface RateBucket {
   /** `${keyId}|${scope}` */
@@ -29,13 +30,15 @@ export interface TimbreSchema extends DBSchema {
   lexicon: { key: string; value: StoredLexiconEntry; indexes: { scope: string } };
   /** v3: short generated previews of voices, made on first request and kept. */
   previews: { key: string; value: VoicePreview };
+  /** v4: the Transcribe view's transcripts (segments with edits, and the audio). */
+  transcripts: { key: string; value: TranscriptRecord; indexes: { created_at: number } };
 }
 
 export type TimbreDB = IDBPDatabase<TimbreSchema>;
 
 export const DB_NAME = 'timbre';
 /** Bump with a new step in MIGRATIONS; steps run in order from the stored version. */
-export const DB_VERSION = 3;
+export const DB_VERSION = 4;
 
 type Migration = (
   db: IDBPDatabase<TimbreSchema>,
@@ -66,6 +69,10 @@ const MIGRATIONS: Migration[] = [
     db.createObjectStore('history', { keyPath: 'id' }).createIndex('created_at', 'created_at');
     db.createObjectStore('lexicon', { keyPath: 'id' }).createIndex('scope', 'scope');
     db.createObjectStore('previews', { keyPath: 'voice_id' });
+  },
+  // v4: transcripts of the Transcribe view.
+  (db) => {
+    db.createObjectStore('transcripts', { keyPath: 'id' }).createIndex('created_at', 'created_at');
   },
 ];
 
