@@ -19,7 +19,17 @@ const CANCEL_GRACE_MS = 400;
 interface Live {
   worker: Worker;
   remote: Remote<EngineWorkerApi>;
-  crashed: Promise<never>;
+  /** Rejects when this worker ends: a crash (EngineCrashedError) or a forced stop (EngineStoppedError). */
+  ended: Promise<never>;
+  end: (e: Error) => void;
+}
+
+/**
+ * The worker was terminated to free it from a cancelled job that did not stop in time, taking this job
+ * with it. A job that had reported nothing yet is started again on a fresh worker instead.
+ */
+class EngineStoppedError extends Error {
+  override name = 'EngineStoppedError';
 }
 
 export class EngineBridge implements EngineGateway {
@@ -53,18 +63,17 @@ export class EngineBridge implements EngineGateway {
       type: 'module',
       name: 'timbre-engine',
     });
-    let reject!: (e: Error) => void;
-    const crashed = new Promise<never>((_, rej) => (reject = rej));
-    crashed.catch(() => undefined);
+    let end!: (e: Error) => void;
+    const ended = new Promise<never>((_, rej) => (end = rej));
+    ended.catch(() => undefined);
     const die = (why: string) => {
       if (this.live?.worker !== worker) return;
-      this.stop();
-      this.restarts++;
-      reject(
+      this.stop(
         new EngineCrashedError(
           `The engine stopped unexpectedly (${why}); it has restarted, so run the job again.`,
         ),
       );
+      this.restarts++;
       this.changed();
     };
     worker.addEventListener('error', (e) => {
@@ -72,14 +81,16 @@ export class EngineBridge implements EngineGateway {
       die(e.message || 'worker error');
     });
     worker.addEventListener('messageerror', () => die('a message could not be read'));
-    this.live = { worker, remote: wrap<EngineWorkerApi>(worker), crashed };
+    this.live = { worker, remote: wrap<EngineWorkerApi>(worker), ended, end };
     this.changed();
     return this.live;
   }
 
-  private stop() {
+  /** Terminates the worker; every job still on it fails with `why` (none is left waiting forever). */
+  private stop(why: Error) {
     if (!this.live) return;
     this.live.worker.terminate();
+    this.live.end(why);
     this.live = null;
   }
 
@@ -93,43 +104,15 @@ export class EngineBridge implements EngineGateway {
     const job = this.queues.run(
       model,
       async () => {
-        const live = this.ensure();
-        const jobId = `j${++this.seq}`;
-        this.changed();
-        let onAbort = () => {};
-        const aborted = new Promise<never>((_, reject) => {
-          onAbort = () => {
-            void live.remote.cancel(jobId).catch(() => undefined);
-            // A job stuck in one long synchronous step cannot see the cancel: free the engine by force.
-            const t = setTimeout(() => {
-              if (this.live === live) {
-                this.stop();
-                this.changed();
-              }
-            }, CANCEL_GRACE_MS);
-            void work.finally(() => clearTimeout(t)).catch(() => undefined);
-            reject(new CancelledError());
-          };
-        });
-        aborted.catch(() => undefined);
-        if (opts.signal?.aborted) throw new CancelledError();
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        const progress = opts.onProgress;
-        // The callback's return value would be sent back over comlink: never return one.
-        const work = live.remote.run(
-          jobId,
-          op,
-          args,
-          progress ? proxy((p: Progress) => void progress(p)) : undefined,
-        );
-        work.catch(() => undefined);
-        try {
-          return (await Promise.race([work, live.crashed, aborted])) as OpResult<K>;
-        } catch (e) {
-          throw e instanceof Error && e.name !== 'Error' ? e : reviveError(e as Error);
-        } finally {
-          opts.signal?.removeEventListener('abort', onAbort);
-          this.changed();
+        for (;;) {
+          let heard = false;
+          try {
+            return await this.attempt(op, args, opts, () => (heard = true));
+          } catch (e) {
+            // Another job's cancel stopped the worker under this one before it said anything: run it again.
+            if (e instanceof EngineStoppedError && !heard && !opts.signal?.aborted) continue;
+            throw e;
+          }
         }
       },
       opts.signal,
@@ -140,5 +123,61 @@ export class EngineBridge implements EngineGateway {
       () => this.changed(),
     );
     return job;
+  }
+
+  /** One try of a job on the live worker (started if needed). */
+  private async attempt<K extends EngineOpName>(
+    op: K,
+    args: OpArgs<K>,
+    opts: RunOptions,
+    onHeard: () => void,
+  ): Promise<OpResult<K>> {
+    const live = this.ensure();
+    const jobId = `j${++this.seq}`;
+    this.changed();
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        void live.remote.cancel(jobId).catch(() => undefined);
+        // A job stuck in one long synchronous step cannot see the cancel: free the engine by force.
+        const t = setTimeout(() => {
+          if (this.live === live) {
+            this.stop(
+              new EngineStoppedError(
+                'The engine was restarted to stop a cancelled job that did not stop in time; run the job again.',
+              ),
+            );
+            this.changed();
+          }
+        }, CANCEL_GRACE_MS);
+        void work.finally(() => clearTimeout(t)).catch(() => undefined);
+        reject(new CancelledError());
+      };
+    });
+    aborted.catch(() => undefined);
+    if (opts.signal?.aborted) throw new CancelledError();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    const progress = opts.onProgress;
+    // The callback's return value would be sent back over comlink: never return one.
+    const work = live.remote.run(
+      jobId,
+      op,
+      args,
+      progress
+        ? proxy((p: Progress) => {
+            onHeard();
+            progress(p);
+          })
+        : undefined,
+    );
+    work.catch(() => undefined);
+    try {
+      return (await Promise.race([work, live.ended, aborted])) as OpResult<K>;
+    } catch (e) {
+      throw e instanceof Error && e.name !== 'Error' ? e : reviveError(e as Error);
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      this.changed();
+    }
   }
 }

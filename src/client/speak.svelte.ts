@@ -56,13 +56,6 @@ export interface Spoken {
 }
 
 const PRESETS = new Set<string>(KOKORO_VOICE_IDS);
-/**
- * After cancelling a running job, the engine bridge may terminate its worker up to 400 ms later (a job in
- * one long model run cannot hear the cancel); a job started on that worker meanwhile would go with it.
- * The next job here waits this long after such a cancel.
- */
-const CANCEL_SETTLE_MS = 450;
-
 /** Plays streamed pieces gaplessly on an AudioContext, following a PlaybackPlan. */
 class StreamPlayer {
   readonly plan = new PlaybackPlan();
@@ -179,9 +172,6 @@ export class SpeakSession {
   private previewSource: AudioBufferSourceNode | null = null;
   private previewCtl: AbortController | null = null;
   private frame = 0;
-  /** Engine jobs under way (their controllers), and when one of them was last cancelled. */
-  private inFlight: AbortController[] = [];
-  private cancelledAt = -Infinity;
 
   constructor(private readonly studio: Studio) {}
 
@@ -285,21 +275,16 @@ export class SpeakSession {
 
   // ----------------------------------------------------------------------------------- engine
 
-  /** tts.generate through the engine, started only once a job cancelled just before has surely let go. */
+  /**
+   * tts.generate through the engine. One started right after a cancel is safe: if the bridge must stop the
+   * worker to end the cancelled job, it starts this one again on a fresh worker.
+   */
   private async speak(args: SynthesizeParams, ctl: AbortController, onProgress?: (p: Progress) => void) {
-    const wait = this.cancelledAt + CANCEL_SETTLE_MS - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    this.inFlight.push(ctl);
-    try {
-      return await this.studio.engine.run('tts.generate', args, { signal: ctl.signal, onProgress });
-    } finally {
-      this.inFlight = this.inFlight.filter((c) => c !== ctl);
-    }
+    return this.studio.engine.run('tts.generate', args, { signal: ctl.signal, onProgress });
   }
 
   private cancel(ctl: AbortController | null): void {
     if (!ctl) return;
-    if (this.inFlight.includes(ctl)) this.cancelledAt = performance.now();
     ctl.abort();
   }
 

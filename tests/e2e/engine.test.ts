@@ -97,6 +97,50 @@ describe('engine host', () => {
     expect(j.status).toBe('cancelled');
   });
 
+  it('a job started while a cancelled job is forced off the worker runs on the restarted one', async () => {
+    // One 1400² matrix multiply is seconds of synchronous work: the cancel cannot be heard, so after the
+    // grace period the bridge terminates the worker. The jobs started meanwhile must not go with it.
+    const out = await page.evaluate(async () => {
+      type Bridge = {
+        run(
+          op: string,
+          args: unknown,
+          o?: { signal?: AbortSignal; onProgress?: (p: unknown) => void },
+        ): Promise<{ gflops: number }>;
+        state: { alive: boolean };
+      };
+      const engine = (globalThis as unknown as { __timbre: { engine: Bridge } }).__timbre.engine;
+      await engine.run('system.compute', { seconds: 0.05, size: 64 }); // worker up
+      const ac = new AbortController();
+      const stuck = engine.run('system.compute', { seconds: 0.1, size: 1400 }, { signal: ac.signal });
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = performance.now();
+      ac.abort();
+      const cancelled = await stuck.then(
+        () => 'finished',
+        (e: Error) => e.name,
+      );
+      // Same queue and another queue, both with progress listeners (nothing can be heard before the stop).
+      const heard: number[] = [];
+      const [same, other] = await Promise.all([
+        engine.run('system.compute', { seconds: 0.2, size: 128 }, { onProgress: () => heard.push(1) }),
+        engine.run('system.facts', {}, { onProgress: () => heard.push(2) }),
+      ]);
+      return {
+        cancelled,
+        gflops: same.gflops,
+        facts: typeof other === 'object' && other !== null,
+        ms: performance.now() - t0,
+        alive: engine.state.alive,
+      };
+    });
+    expect(out.cancelled).toBe('CancelledError');
+    expect(out.gflops).toBeGreaterThan(0);
+    expect(out.facts).toBe(true);
+    expect(out.alive).toBe(true);
+    expect(out.ms).toBeLessThan(30_000);
+  });
+
   it('recovers when the engine worker crashes mid-job', async () => {
     const id = await start(30);
     await until(id, (j) => j.status === 'running' && (j.progress?.done ?? 0) > 0);
