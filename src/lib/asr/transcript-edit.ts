@@ -123,3 +123,59 @@ export function fileStem(name: string): string {
 export function isEmptyTranscript(segments: readonly Segment[]): boolean {
   return transcriptText(segments).length === 0;
 }
+
+/** The languages offered besides "detect" (Whisper knows more; these are the common ones). */
+export const TRANSCRIBE_LANGUAGES = [
+  'en',
+  'es',
+  'fr',
+  'de',
+  'it',
+  'pt',
+  'nl',
+  'pl',
+  'ru',
+  'uk',
+  'tr',
+  'ar',
+  'hi',
+  'ja',
+  'ko',
+  'zh',
+  'sv',
+  'da',
+  'no',
+  'fi',
+  'cs',
+  'el',
+  'he',
+  'id',
+  'vi',
+  'th',
+  'ro',
+  'hu',
+  'ca',
+] as const;
+
+/** A stage line a person can read, from the engine's progress event. */
+export function stageLine(p: { stage: string; done: number; total: number; message?: string }): string {
+  switch (p.stage) {
+    case 'decode':
+      return 'Reading the audio…';
+    case 'load':
+    case 'create':
+    case 'warmup':
+      return 'Loading the Whisper model…';
+    case 'vad':
+      return 'Finding the speech…';
+    case 'language':
+      return `Detected the language: ${p.message ?? '?'}`;
+    case 'transcribe':
+    case 'segment':
+      return p.total > 0
+        ? `Transcribing · ${Math.min(100, Math.round((p.done / p.total) * 100))} %`
+        : 'Transcribing…';
+    default:
+      return p.message ?? 'Working…';
+  }
+}

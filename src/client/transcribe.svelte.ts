@@ -1,0 +1,516 @@
+// The Transcribe view's state: the model list (installed Whisper models), the file or recording being
+// transcribed (decoded once in the page to 16 kHz, so the waveform and the timestamps agree), the live
+// segments of asr.transcribe, playback of a line, line edits, exports, and the stored transcripts.
+import type { Studio } from './studio.svelte';
+import type { Progress } from '../lib/engine/types';
+import type { Segment } from '../lib/asr/transcribe';
+// Types only: the operation module (Whisper, VAD) stays out of the page's bundle.
+import type { AsrSegmentData } from '../lib/asr/operation';
+import {
+  editLine,
+  exportTranscript,
+  isEmptyTranscript,
+  lineAt,
+  mergeSegments,
+  stageLine,
+  transcriptText,
+  type EditableTranscript,
+  type ExportFormat,
+} from '../lib/asr/transcript-edit';
+import { mixDown } from '../lib/clone/ui-audio';
+import { encodeWav } from '../lib/tts/wav';
+import { TranscriptStore, type TranscriptRecord, type TranscriptSummary } from '../lib/storage/transcripts';
+
+const RATE = 16000;
+const WHISPER_TINY = 'whisper-tiny-q8';
+const WHISPER_BASE = 'whisper-base-q8';
+
+const isAsrSegment = (p: Progress): p is Progress & { data: AsrSegmentData } =>
+  p.stage === 'segment' && typeof p.data === 'object' && p.data !== null && 'segments' in p.data;
+/** Longer audio is not kept with the transcript (about 58 MB of WAV); the text still is. */
+const MAX_KEPT_SECONDS = 30 * 60;
+
+export interface AsrModelChoice {
+  id: string;
+  name: string;
+  installed: boolean;
+}
+
+/** The transcript on screen: the stored record's fields plus the audio as a playable blob. */
+export interface OpenTranscript extends EditableTranscript {
+  id: string;
+  name: string;
+  model: string;
+  created_at: number;
+  wav: Blob | null;
+  /** Saved in IndexedDB (false while it is still being made, or after a cancel). */
+  saved: boolean;
+}
+
+export type Phase = 'idle' | 'decoding' | 'transcribing';
+
+function message(e: unknown): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  return err.message || 'Something went wrong.';
+}
+
+/** Decodes any audio the browser (or, failing that, ffmpeg.wasm) reads, to mono 16 kHz. */
+async function decode16k(studio: Studio, bytes: Uint8Array): Promise<Float32Array> {
+  try {
+    const ctx = new OfflineAudioContext(1, 1, RATE);
+    const buf = await ctx.decodeAudioData(bytes.slice().buffer);
+    return mixDown(Array.from({ length: buf.numberOfChannels }, (_, c) => buf.getChannelData(c)));
+  } catch {
+    return (await studio.formats.decode(bytes, { sampleRate: RATE, mono: true })).samples;
+  }
+}
+
+export class TranscribeSession {
+  models = $state.raw<AsrModelChoice[]>([]);
+  model = $state(WHISPER_TINY);
+  /** 'auto' detects. */
+  language = $state('auto');
+  task = $state<'transcribe' | 'translate'>('transcribe');
+
+  phase = $state<Phase>('idle');
+  stage = $state('');
+  progress = $state({ done: 0, total: 0 });
+  error = $state<string | null>(null);
+  /** A plain notice about the last run (no speech found, cancelled). */
+  notice = $state<string | null>(null);
+  /** Milliseconds from the file being handed over to its first line on screen. */
+  firstLineMs = $state<number | null>(null);
+  /** The model is warming (asr.prepare) for the first transcription. */
+  warming = $state(false);
+
+  current = $state.raw<OpenTranscript | null>(null);
+  saved = $state.raw<TranscriptSummary[]>([]);
+  /** The line being edited (segment id). */
+  editing = $state<number | null>(null);
+
+  /** Playback: where the audio is (s), whether it plays, and the line heard (index, -1 for none). */
+  position = $state(0);
+  playing = $state(false);
+  activeLine = $state(-1);
+
+  private store: TranscriptStore;
+  private ctl: AbortController | null = null;
+  private audio: HTMLAudioElement | null = null;
+  private audioUrl: string | null = null;
+  private stopAt: number | null = null;
+  private frame = 0;
+  /** Models warmed in this page (plain data, not shown). */
+  private prepared: string[] = [];
+
+  constructor(private readonly studio: Studio) {
+    this.store = new TranscriptStore(studio.db);
+  }
+
+  get busy(): boolean {
+    return this.phase !== 'idle';
+  }
+
+  get installedChoice(): boolean {
+    return this.models.some((m) => m.id === this.model && m.installed);
+  }
+
+  // ------------------------------------------------------------------------------------- models
+
+  /** The Whisper models: tiny and base always listed (installed or not), other installed ones after. */
+  async loadModels(): Promise<void> {
+    const list = await this.studio.models.list();
+    const asr = list.filter((m) => m.kind === 'asr');
+    const known = [WHISPER_TINY, WHISPER_BASE];
+    const rows: AsrModelChoice[] = known.map((id) => {
+      const m = asr.find((x) => x.id === id);
+      return { id, name: m?.name ?? id, installed: m?.installed === true };
+    });
+    for (const m of asr)
+      if (!known.includes(m.id) && m.installed) rows.push({ id: m.id, name: m.name, installed: true });
+    this.models = rows;
+    if (!this.installedChoice) this.model = rows.find((r) => r.installed)?.id ?? this.model;
+  }
+
+  /** Creates the chosen model's sessions now, so the first text comes soon after a drop. */
+  async warm(): Promise<void> {
+    const id = this.model;
+    if (!this.installedChoice || this.prepared.includes(id)) return;
+    this.prepared.push(id);
+    this.warming = true;
+    try {
+      await this.studio.engine.run('asr.prepare', { model: id });
+    } catch {
+      // Only a head start: the transcription itself loads the model and reports any error.
+      this.prepared = this.prepared.filter((x) => x !== id);
+    } finally {
+      this.warming = false;
+    }
+  }
+
+  chooseModel(id: string): void {
+    this.model = id;
+    void this.warm();
+  }
+
+  // ------------------------------------------------------------------------------ transcription
+
+  async transcribeFile(file: File): Promise<void> {
+    await this.transcribe(new Uint8Array(await file.arrayBuffer()), file.name);
+  }
+
+  /** Decodes the audio, then runs asr.transcribe, showing each window's segments as they come. */
+  async transcribe(bytes: Uint8Array, name: string): Promise<void> {
+    if (this.busy) this.cancel();
+    const ctl = new AbortController();
+    this.ctl = ctl;
+    const t0 = performance.now();
+    this.stopPlayback();
+    this.error = null;
+    this.notice = null;
+    this.editing = null;
+    this.firstLineMs = null;
+    this.phase = 'decoding';
+    this.stage = 'Reading the audio…';
+    this.progress = { done: 0, total: 0 };
+    try {
+      const samples = await decode16k(this.studio, bytes);
+      if (ctl.signal.aborted) return;
+      if (!samples.length) throw new Error(`"${name}" has no audio in it.`);
+      const wavBytes = encodeWav(samples, RATE, 's16') as Uint8Array<ArrayBuffer>;
+      const duration = samples.length / RATE;
+      const open: OpenTranscript = {
+        id: `tr_${crypto.randomUUID()}`,
+        name,
+        model: this.model,
+        created_at: Date.now(),
+        language: this.language === 'auto' ? '' : this.language,
+        task: this.task,
+        duration,
+        segments: [],
+        edited: [],
+        wav: new Blob([wavBytes], { type: 'audio/wav' }),
+        saved: false,
+      };
+      this.show(open);
+      this.phase = 'transcribing';
+      this.stage = 'Starting…';
+      const r = await this.studio.engine.run(
+        'asr.transcribe',
+        {
+          audio: wavBytes,
+          mime: 'audio/wav',
+          model: this.model,
+          task: this.task,
+          ...(this.language === 'auto' ? {} : { language: this.language }),
+        },
+        { signal: ctl.signal, onProgress: (p) => this.onProgress(ctl, open.id, p, t0) },
+      );
+      if (ctl.signal.aborted || this.current?.id !== open.id) return;
+      if (!this.prepared.includes(r.model)) this.prepared.push(r.model);
+      // The final segments, with any edit made while it ran kept.
+      const cur = this.current;
+      const segments = r.segments.map((s) => {
+        const had = cur.edited.includes(s.id) ? cur.segments.find((x) => x.id === s.id) : undefined;
+        return had ? { ...s, text: had.text } : s;
+      });
+      const done: OpenTranscript = { ...cur, model: r.model, language: r.language, segments };
+      this.current = done;
+      if (isEmptyTranscript(segments)) {
+        this.notice = `No speech was found in "${name}": nothing to transcribe. Try a recording with someone speaking.`;
+        return;
+      }
+      await this.persist(done, wavBytes);
+    } catch (e) {
+      if (!ctl.signal.aborted) this.error = message(e);
+    } finally {
+      if (this.ctl === ctl) {
+        this.ctl = null;
+        this.phase = 'idle';
+        this.stage = '';
+      }
+    }
+  }
+
+  private onProgress(ctl: AbortController, id: string, p: Progress, t0: number): void {
+    if (ctl.signal.aborted || this.current?.id !== id) return;
+    if (p.total > 0 && (p.stage === 'transcribe' || p.stage === 'segment'))
+      this.progress = { done: p.done, total: p.total };
+    this.stage = stageLine(p);
+    if (p.stage === 'language' && p.message) this.current = { ...this.current, language: p.message };
+    if (!isAsrSegment(p)) return;
+    const cur = this.current;
+    // A line edited while the job runs keeps its edit when its window is sent again.
+    const incoming = p.data.segments.filter((s) => !cur.edited.includes(s.id));
+    const segments = mergeSegments(cur.segments, incoming);
+    this.current = { ...cur, segments, language: p.data.language || cur.language };
+    if (this.firstLineMs === null && segments.some((s) => s.text.trim()))
+      this.firstLineMs = Math.round(performance.now() - t0);
+  }
+
+  /** Stops the running transcription at once; what arrived stays on screen, unsaved. */
+  cancel(): void {
+    if (!this.ctl) return;
+    this.ctl.abort();
+    this.ctl = null;
+    this.phase = 'idle';
+    this.stage = '';
+    this.notice = 'Transcription cancelled: the lines so far are shown but not saved.';
+  }
+
+  private async persist(t: OpenTranscript, wavBytes: Uint8Array | null): Promise<void> {
+    const now = Date.now();
+    const rec: TranscriptRecord = {
+      id: t.id,
+      name: t.name,
+      created_at: t.created_at,
+      updated_at: now,
+      model: t.model,
+      language: t.language,
+      task: t.task,
+      duration: t.duration,
+      segments: t.segments,
+      edited: t.edited,
+      audio: wavBytes && t.duration <= MAX_KEPT_SECONDS ? (wavBytes.slice().buffer as ArrayBuffer) : null,
+    };
+    try {
+      await this.store.put(rec);
+      if (this.current?.id === t.id) this.current = { ...this.current, saved: true };
+      await this.loadSaved();
+    } catch (e) {
+      this.studio.fail(e, 'Could not keep the transcript');
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ editing
+
+  startEdit(id: number): void {
+    if (this.current?.segments.some((s) => s.id === id)) this.editing = id;
+  }
+
+  cancelEdit(): void {
+    this.editing = null;
+  }
+
+  /** Saves a line's new text (in the open transcript and, once it is stored, in IndexedDB). */
+  async saveEdit(id: number, text: string): Promise<boolean> {
+    const cur = this.current;
+    if (!cur) return false;
+    try {
+      const next = editLine(cur, id, text);
+      this.editing = null;
+      if (next === cur) return true;
+      this.current = { ...cur, ...next };
+      if (cur.saved) {
+        const seg = next.segments.find((s) => s.id === id)!;
+        await this.store.editLine(cur.id, id, seg.text);
+        await this.loadSaved();
+      }
+      return true;
+    } catch (e) {
+      this.studio.fail(e, 'Could not change the line');
+      return false;
+    }
+  }
+
+  // ----------------------------------------------------------------------------------- playback
+
+  /** The view's audio element (wavesurfer draws from it); the session drives it. */
+  attach(el: HTMLAudioElement | null): void {
+    if (this.audio === el) return;
+    this.audio?.pause();
+    this.audio = el;
+    if (!el) return;
+    el.addEventListener('play', () => {
+      this.playing = true;
+      this.follow();
+    });
+    el.addEventListener('pause', () => {
+      this.playing = false;
+      this.tick();
+    });
+    el.addEventListener('seeked', () => this.tick());
+    this.load();
+  }
+
+  private show(t: OpenTranscript): void {
+    this.current = t;
+    this.position = 0;
+    this.activeLine = -1;
+    this.load();
+  }
+
+  private load(): void {
+    const el = this.audio;
+    const wav = this.current?.wav ?? null;
+    if (this.audioUrl) URL.revokeObjectURL(this.audioUrl);
+    this.audioUrl = wav ? URL.createObjectURL(wav) : null;
+    if (el) {
+      if (this.audioUrl) el.src = this.audioUrl;
+      else el.removeAttribute('src');
+    }
+  }
+
+  /** The URL of the open transcript's audio (for the waveform). */
+  get audioSrc(): string | null {
+    return this.audioUrl;
+  }
+
+  /** Plays one line from its start to its end, and marks it. */
+  playLine(index: number): void {
+    const s = this.current?.segments[index];
+    const el = this.audio;
+    if (!s || !el || !this.current?.wav) return;
+    this.stopAt = s.end;
+    el.currentTime = s.start;
+    this.activeLine = index;
+    void el.play().catch((e: unknown) => this.studio.fail(e, 'Could not play the line'));
+  }
+
+  togglePlay(): void {
+    const el = this.audio;
+    if (!el || !this.current?.wav) return;
+    this.stopAt = null;
+    if (el.paused) void el.play();
+    else el.pause();
+  }
+
+  private tick(): void {
+    const el = this.audio;
+    if (!el) return;
+    const t = el.currentTime;
+    this.position = t;
+    if (this.stopAt !== null && t >= this.stopAt) {
+      this.stopAt = null;
+      el.pause();
+      return;
+    }
+    const at = lineAt(this.current?.segments ?? [], t);
+    if (at >= 0 || this.stopAt === null) this.activeLine = at;
+  }
+
+  private follow = () => {
+    cancelAnimationFrame(this.frame);
+    this.tick();
+    if (this.audio && !this.audio.paused) this.frame = requestAnimationFrame(this.follow);
+  };
+
+  stopPlayback(): void {
+    cancelAnimationFrame(this.frame);
+    this.stopAt = null;
+    this.audio?.pause();
+    this.playing = false;
+  }
+
+  // ------------------------------------------------------------------------------------ exports
+
+  private get editable(): EditableTranscript | null {
+    const c = this.current;
+    return c && c.segments.length ? c : null;
+  }
+
+  exportFile(format: ExportFormat): void {
+    const t = this.editable;
+    if (!t || !this.current) return;
+    const f = exportTranscript(t, format, this.current.name);
+    const url = URL.createObjectURL(new Blob([f.body], { type: f.type }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = f.filename;
+    a.style.display = 'none';
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  async copy(): Promise<void> {
+    const t = this.editable;
+    if (!t) return;
+    try {
+      await navigator.clipboard.writeText(transcriptText(t.segments));
+      this.studio.toast('Copied the transcript.', { kind: 'success' });
+    } catch (e) {
+      this.studio.fail(e, 'Could not copy (the browser refused the clipboard)');
+    }
+  }
+
+  // --------------------------------------------------------------------------- stored transcripts
+
+  async loadSaved(): Promise<void> {
+    this.saved = await this.store.list();
+  }
+
+  /** Opens a stored transcript (its audio too, when it was kept). */
+  async open(id: string): Promise<void> {
+    if (this.busy) return;
+    const r = await this.store.get(id);
+    if (!r) return;
+    this.stopPlayback();
+    this.error = null;
+    this.notice = null;
+    this.editing = null;
+    this.show({
+      id: r.id,
+      name: r.name,
+      model: r.model,
+      created_at: r.created_at,
+      language: r.language,
+      task: r.task,
+      duration: r.duration,
+      segments: r.segments,
+      edited: r.edited,
+      wav: r.audio ? new Blob([r.audio], { type: 'audio/wav' }) : null,
+      saved: true,
+    });
+  }
+
+  /** On opening the view: the list, and the newest transcript shown again. */
+  async restore(): Promise<void> {
+    await this.loadSaved();
+    const newest = this.saved[0];
+    if (!this.current && newest) await this.open(newest.id);
+  }
+
+  /** Deletes a stored transcript, with Undo. */
+  async remove(id: string): Promise<void> {
+    try {
+      const gone = await this.store.delete(id);
+      if (this.current?.id === id) {
+        this.stopPlayback();
+        this.current = null;
+        this.load();
+      }
+      await this.loadSaved();
+      this.studio.toast(`Deleted the transcript of "${gone.name}".`, {
+        action: {
+          label: 'Undo',
+          run: async () => {
+            await this.store.put(gone);
+            await this.loadSaved();
+          },
+        },
+      });
+    } catch (e) {
+      this.studio.fail(e, 'Could not delete the transcript');
+    }
+  }
+
+  /** Leaving the view: the transcription stops and so does playback. */
+  dispose(): void {
+    this.cancel();
+    this.notice = null;
+    this.stopPlayback();
+    this.attach(null);
+  }
+}
+
+const sessions = new WeakMap<Studio, TranscribeSession>();
+
+/** One session per studio, so the open transcript survives switching views. */
+export function transcribeSession(studio: Studio): TranscribeSession {
+  let s = sessions.get(studio);
+  if (!s) sessions.set(studio, (s = new TranscribeSession(studio)));
+  return s;
+}
+
+export type { Segment };
