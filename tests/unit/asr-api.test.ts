@@ -90,7 +90,7 @@ describe('refusals before any decoding', () => {
     expect((await errorOf(r4, 400)).message).toMatch(/file/);
   });
 
-  it('400 for an unknown response_format and for word timing outside verbose_json; 501 for diarize', async () => {
+  it('400 for an unknown response_format, word timing outside verbose_json, a bad diarize or speaker hint', async () => {
     const f = {
       bytes: new Uint8Array(encodeWav(new Float32Array(1600), 16000, 's16')),
       name: 'a.wav',
@@ -106,8 +106,11 @@ describe('refusals before any decoding', () => {
       multipart({ model: 'whisper-1', 'timestamp_granularities[]': 'word' }, f),
     );
     expect((await errorOf(r2, 400)).message).toMatch(/verbose_json/);
-    const r3 = await post('/v1/stt', multipart({ diarize: 'true' }, f));
-    expect((await errorOf(r3, 501, 'not_implemented')).message).toMatch(/diariz/);
+    // Diarization is offered now; its fields are checked before anything is decoded.
+    const r3 = await post('/v1/stt', multipart({ diarize: 'perhaps' }, f));
+    expect((await errorOf(r3, 400)).field).toBe('diarize');
+    const r4 = await post('/v1/stt', multipart({ diarize: 'true', max_speakers: '0' }, f));
+    expect((await errorOf(r4, 400)).field).toBe('max_speakers');
   });
 
   it('needs the audio:process scope', async () => {

@@ -492,7 +492,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Transcription',
     summary:
-      'Speech to text, multipart {file ≤ 100 MB, model (whisper = the default installed Whisper, tiny, base), language (auto), timestamps (word timestamps), diarize (not available yet: 501)} → {text, language, duration, segments[{start, end, text, speaker: null}]}; long files answer 202 with a job',
+      'Speech to text, multipart {file ≤ 100 MB, model (whisper = the default installed Whisper, tiny, base), language (auto), timestamps (word timestamps), diarize (speaker labels SPEAKER_00…), num_speakers / max_speakers (hints)} → {text, language, duration, segments[{start, end, text, speaker (null without diarize)}], diarization {speakers, method tone-colour|acoustic, description, turns[{start, end, speaker}]} with diarize}; long files answer 202 with a job',
     handler: async (r, ctx) => transcribe.v1Stt(r.request, keyOf(r.key), ctx),
   }),
   route({

@@ -141,6 +141,8 @@ export function toVerboseJson(
             avg_logprob: s.avg_logprob,
             compression_ratio: s.compression_ratio,
             no_speech_prob: s.no_speech_prob,
+            // Only when the transcript was diarized (OpenAI's verbose_json has no speaker field).
+            ...(s.speaker !== undefined ? { speaker: s.speaker } : {}),
           })),
         }),
     ...(opts.words ? { words } : {}),

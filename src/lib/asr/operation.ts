@@ -6,6 +6,15 @@ import type { InstalledModel } from '../models/types';
 import { ModelNotInstalledError } from '../tts/errors';
 import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '../tts/model-files';
 import { decodeForAsr } from './audio-in';
+import {
+  acousticEmbedder,
+  diarize,
+  labelSegments,
+  toneColourEmbedder,
+  type DiarizationResult,
+  type PieceEmbedder,
+  type ToneColourExtractor,
+} from './diarize';
 import { AsrParamError, UnknownAsrModelError, WordTimestampsUnavailableError } from './errors';
 import { SAMPLE_RATE } from './mel';
 import { transcribe, type Segment, type TranscribeResult } from './transcribe';
@@ -40,6 +49,11 @@ export interface AsrTranscribeArgs {
   /** Duration and rate from the caller's probe, if known (picks the decode path for very long files). */
   duration_hint?: number;
   rate_hint?: number;
+  /** Label each segment (and word) with its speaker; the result says how in `diarization`. */
+  diarize?: boolean;
+  /** Diarization hints: exactly this many speakers, or at most this many. */
+  speakers?: number;
+  max_speakers?: number;
 }
 
 export interface AsrTranscribeResult extends TranscribeResult {
@@ -50,6 +64,8 @@ export interface AsrTranscribeResult extends TranscribeResult {
   elapsed_ms: number;
   /** Processing seconds per second of audio. */
   rtf: number;
+  /** With `diarize`: the speaker turns and how the labels were obtained. */
+  diarization?: DiarizationResult;
 }
 
 /** `Progress.data` of the 'segment' events. */
@@ -64,6 +80,8 @@ export const isAsrSegment = (p: Progress): p is Progress & { data: AsrSegmentDat
 export interface AsrDeps extends ModelFileDeps {
   registry: ModelFileDeps['registry'] & { list?(): Promise<InstalledModel[]> };
   transcoder: () => Transcoder;
+  /** The OpenVoice tone-colour extractor when the converter is installed (else diarization is acoustic). */
+  toneColour?: () => Promise<ToneColourExtractor | null>;
 }
 
 const LANG = /^[a-z]{2,3}$/;
@@ -82,6 +100,12 @@ function check(a: AsrTranscribeArgs) {
     throw new AsrParamError('temperature', 'temperature must be a number from 0 to 1.');
   if (a.prompt !== undefined && a.prompt.length > 4000)
     throw new AsrParamError('prompt', 'prompt is longer than 4000 characters.');
+  for (const [field, v] of [
+    ['num_speakers', a.speakers],
+    ['max_speakers', a.max_speakers],
+  ] as const)
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= 32))
+      throw new AsrParamError(field, `${field} must be a whole number from 1 to 32 (got ${v}).`);
 }
 
 /** The ONNX files of a Whisper export (the int8 ones where both kinds are present). */
@@ -219,15 +243,49 @@ export async function runAsrTranscribe(
           })
       : undefined,
   });
+  let diarization: DiarizationResult | undefined;
+  if (args.diarize) {
+    progress?.({ stage: 'diarize', done: 0, total: 1, message: 'Finding the speakers' });
+    const { embedder, note } = await pieceEmbedder(deps ? d.toneColour : defaultToneColour);
+    diarization = await diarize(audio.samples, regions, embedder, {
+      speakers: args.speakers,
+      maxSpeakers: args.max_speakers,
+      signal: opts.signal,
+    });
+    if (note) diarization.description += ` ${note}`;
+    labelSegments(result.segments, diarization.turns);
+    progress?.({ stage: 'diarize', done: 1, total: 1, message: `${diarization.speakers} speakers` });
+  }
   const elapsed = now() - t0;
   return {
     ...result,
+    ...(diarization ? { diarization } : {}),
     model: id,
     vad,
     task,
     elapsed_ms: Math.round(elapsed),
     rtf: total > 0 ? Math.round((elapsed / 1000 / total) * 1000) / 1000 : 0,
   };
+}
+
+/** The engine worker's converter, shared with the clone operations (null when not installed). */
+const defaultToneColour = async () => (await import('../clone/operation')).toneColourExtractor();
+
+/** Tone-colour embeddings when the converter is installed, else the acoustic ones. */
+async function pieceEmbedder(
+  tone: AsrDeps['toneColour'],
+): Promise<{ embedder: PieceEmbedder; note?: string }> {
+  if (!tone) return { embedder: acousticEmbedder() };
+  try {
+    const x = await tone();
+    return { embedder: x ? toneColourEmbedder(x) : acousticEmbedder() };
+  } catch (e) {
+    // A converter that is installed but does not load should not cost the transcript its speakers.
+    return {
+      embedder: acousticEmbedder(),
+      note: `(The installed tone-colour converter could not be loaded: ${(e as Error).message}; the acoustic embedding was used.)`,
+    };
+  }
 }
 
 const isWavBytes = (b: Uint8Array) =>

@@ -22,7 +22,9 @@ export interface Segment {
   avg_logprob: number;
   compression_ratio: number;
   no_speech_prob: number;
-  words?: Word[];
+  /** With diarization: the speaker covering most of the segment (SPEAKER_00 …); each word too. */
+  speaker?: string;
+  words?: (Word & { speaker?: string })[];
 }
 
 export interface TranscribeOptions {

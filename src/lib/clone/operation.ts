@@ -354,6 +354,35 @@ async function converter(d: CloneDeps, opts: RunOptions = {}) {
   throw new ModelNotInstalledError(notInstalledMessage());
 }
 
+/**
+ * The installed converter's tone-colour extractor on its own (for speaker diarization), sharing the loaded
+ * session; null when no converter is installed.
+ */
+export async function toneColourExtractor(deps?: CloneDeps): Promise<{
+  sampleRate: number;
+  dimension: number;
+  embed(samples: Float32Array): Promise<Float32Array>;
+} | null> {
+  const d = deps ?? (await defaultDeps());
+  let l: Awaited<ReturnType<typeof converter>>;
+  try {
+    l = await converter(d);
+  } catch (e) {
+    if (e instanceof ModelNotInstalledError) return null;
+    throw e;
+  }
+  const { model } = l;
+  return {
+    sampleRate: model.config.samplingRate,
+    dimension: model.config.ginChannels,
+    // Read `loaded` at each call: an install in between replaces (and releases) the session.
+    embed: async (samples) => {
+      const m = (await converter(d)).model;
+      return m.embed(m.spectrogram(samples));
+    },
+  };
+}
+
 /** What the status needs: the registry and the store, not the runtime (a host without one still answers). */
 async function statusDeps(): Promise<Pick<CloneDeps, 'registry' | 'store'>> {
   if (depsPromise) return depsPromise;

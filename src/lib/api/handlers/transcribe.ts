@@ -177,6 +177,39 @@ function temperatureField(v: unknown): number | undefined {
   return t;
 }
 
+/** num_speakers / max_speakers: a whole number from 1 to 32, or absent. */
+function speakersField(v: unknown, field: string): number | undefined {
+  const s = str(v);
+  if (s === undefined || s === '') return undefined;
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1 || n > 32)
+    throw badRequest(`${field}: expected a whole number from 1 to 32 (got "${s}").`, { field });
+  return n;
+}
+
+/** The diarization fields of a form: diarize, num_speakers, max_speakers. */
+function diarizeFields(f: Record<string, unknown>, force = false) {
+  const diarize = force || boolField(f.diarize, 'diarize');
+  const speakers = speakersField(f.num_speakers, 'num_speakers');
+  const max = speakersField(f.max_speakers, 'max_speakers');
+  if ((speakers !== undefined || max !== undefined) && !diarize)
+    throw badRequest('num_speakers and max_speakers need diarize=true.', {
+      field: speakers !== undefined ? 'num_speakers' : 'max_speakers',
+    });
+  return diarize ? { diarize, speakers, max_speakers: max } : {};
+}
+
+/** What the answer says about how the speaker labels were obtained. */
+const diarizationOf = (r: AsrTranscribeResult) =>
+  r.diarization
+    ? {
+        speakers: r.diarization.speakers,
+        method: r.diarization.method,
+        description: r.diarization.description,
+        turns: r.diarization.turns,
+      }
+    : undefined;
+
 /** A failed or cancelled job as the API error it stands for. */
 function jobError(done: JobRecord): ApiError {
   const code = done.error?.code;
@@ -277,7 +310,10 @@ export async function openAiTranscription(
       },
     );
   const probe = await inspect(up, 'file');
+  // OpenAI's diarizing model name asks for speakers too.
+  const diarizeModel = str(f.model)?.toLowerCase() === 'gpt-4o-transcribe-diarize';
   const args: AsrTranscribeArgs = {
+    ...diarizeFields(f, diarizeModel),
     audio: up.bytes,
     mime: up.mime,
     model: modelField(f.model),
@@ -298,20 +334,16 @@ export async function openAiTranscription(
   return new Response(body, { headers: { 'Content-Type': type, ...jobHeaders(out.jobId, out.result) } });
 }
 
-/** `POST /v1/stt/`: multipart {file ≤ 100 MB, model, language, timestamps, diarize}. */
+/** `POST /v1/stt/`: multipart {file ≤ 100 MB, model, language, timestamps, diarize, num_speakers, max_speakers}. */
 export async function v1Stt(request: Request, key: ApiKeyRecord, ctx: ApiContext): Promise<Response> {
   const up = await readUpload(request, 'file');
   const f = up.fields;
   const words = boolField(f.timestamps, 'timestamps');
-  if (boolField(f.diarize, 'diarize'))
-    throw new ApiError(
-      'not_implemented',
-      'diarize: speaker diarization is not available yet; send diarize=false (segments then carry speaker null).',
-      { field: 'diarize' },
-    );
+  const dia = diarizeFields(f);
   const probe = await inspect(up, 'file');
   const out = await run(
     {
+      ...dia,
       audio: up.bytes,
       mime: up.mime,
       model: modelField(f.model),
@@ -336,9 +368,10 @@ export async function v1Stt(request: Request, key: ApiKeyRecord, ctx: ApiContext
         start: s.start,
         end: s.end,
         text: s.text,
-        speaker: null,
+        speaker: s.speaker ?? null,
         ...(words ? { words: s.words ?? [] } : {}),
       })),
+      ...(dia.diarize ? { diarization: diarizationOf(r) } : {}),
     },
     200,
     jobHeaders(out.jobId, r),
@@ -347,7 +380,7 @@ export async function v1Stt(request: Request, key: ApiKeyRecord, ctx: ApiContext
 
 /**
  * `POST /api/transcribe` (the Studio family): JSON {audio: base64 or data URL, language, task, model,
- * prompt, word_timestamps, async}, a multipart `file` with the same fields, or raw audio bytes.
+ * prompt, word_timestamps, diarize, num_speakers, max_speakers, async}, a multipart `file` with the same fields, or raw audio bytes.
  */
 export async function studioTranscribe(
   request: Request,
@@ -362,8 +395,10 @@ export async function studioTranscribe(
   const field = up.name !== undefined ? 'file' : 'audio';
   const probe = await inspect(up, field);
   const words = boolField(f.word_timestamps ?? f.timestamps, 'word_timestamps');
+  const dia = diarizeFields(f);
   const out = await run(
     {
+      ...dia,
       audio: up.bytes,
       mime: up.mime,
       model: modelField(f.model),
@@ -395,8 +430,10 @@ export async function studioTranscribe(
         start: s.start,
         end: s.end,
         text: s.text,
+        ...(dia.diarize ? { speaker: s.speaker ?? null } : {}),
         ...(words ? { words: s.words ?? [] } : {}),
       })),
+      ...(dia.diarize ? { diarization: diarizationOf(r) } : {}),
       job_id: out.jobId,
       elapsed_ms: r.elapsed_ms,
       rtf: r.rtf,
