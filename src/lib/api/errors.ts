@@ -89,6 +89,7 @@ export function toApiError(e: unknown): ApiError {
       name === 'FormatOptionError' ||
       name === 'UnsupportedFormatError' ||
       name === 'DecodeError' ||
+      name === 'AnalysisInputError' ||
       name === 'AsrParamError' ||
       name === 'UnknownAsrModelError' ||
       name === 'WordTimestampsUnavailableError' ||

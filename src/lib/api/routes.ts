@@ -13,6 +13,7 @@ import * as transcribe from './handlers/transcribe';
 import * as design from './handlers/design';
 import * as lexicon from './handlers/lexicon';
 import * as clone from './handlers/clone';
+import * as audioTools from './handlers/audio-tools';
 import { ApiError } from './errors';
 import { buildOpenApi } from './openapi';
 import { json } from './http';
@@ -523,7 +524,15 @@ export const ROUTES: AnyRoute[] = [
   ),
   planned('POST', '/v1/audio/convert', 'audio:process', 'Audio', 'Convert between audio formats', TOOLS),
   planned('POST', '/v1/audio/enhance', 'audio:process', 'Audio', 'Denoise and enhance speech', TOOLS),
-  planned('POST', '/v1/audio/analyze', 'audio:process', 'Audio', 'Key, scale, tempo', TOOLS),
+  route({
+    method: 'POST',
+    path: '/v1/audio/analyze',
+    scope: 'audio:process',
+    tag: 'Audio',
+    summary:
+      'Tempo, metre and key of a clip (multipart file, JSON {audio: base64 or data URL} or raw audio; ≤ 100 MB, ≥ 3 s; the first 10 minutes are analysed) → {key, scale, bpm, time_signature 3/4|4/4, camelot, compatible_keys, confidence, chroma, duration}',
+    handler: async (r, ctx) => audioTools.analyzeAudio(r.request, ctx),
+  }),
   planned('GET', '/api/projects', 'projects:read', 'Projects', 'List projects', PROJECTS),
   planned('POST', '/api/projects', 'projects:write', 'Projects', 'Create a project', PROJECTS),
   planned('GET', '/api/projects/{id}', 'projects:read', 'Projects', 'One project', PROJECTS),

@@ -3,7 +3,7 @@
 // reserve 1 GiB and many threads for work that takes a fraction of a second.
 import type { RunOptions } from '../engine/types';
 import type { EncodeOptions } from './formats';
-import type { EncodedAudio } from './transcoder';
+import type { EncodedAudio, Transcoder } from './transcoder';
 import { createTranscoder } from './core-loader';
 
 export interface AudioEncodeArgs {
@@ -14,7 +14,12 @@ export interface AudioEncodeArgs {
 
 let engine: ReturnType<typeof createTranscoder> | null = null;
 
-export async function runAudioEncode(args: AudioEncodeArgs, opts: RunOptions = {}): Promise<EncodedAudio> {
+/** The engine worker's single-thread ffmpeg core, loaded on first use and shared by the audio ops. */
+export function engineTranscoder(): Transcoder {
   engine ??= createTranscoder(new URL('/', globalThis.location.href).href, 'st', false);
-  return engine.transcoder.encode(args.samples, args.sampleRate, args.options, opts);
+  return engine.transcoder;
+}
+
+export async function runAudioEncode(args: AudioEncodeArgs, opts: RunOptions = {}): Promise<EncodedAudio> {
+  return engineTranscoder().encode(args.samples, args.sampleRate, args.options, opts);
 }

@@ -2,6 +2,7 @@ import { measureCompute, type ComputeResult } from './compute';
 import type { RunOptions } from './types';
 import type { AudioEncodeArgs } from '../audio/encode-op';
 import type { EncodedAudio } from '../audio/transcoder';
+import type { AudioAnalyzeArgs, AudioAnalyzeResult } from '../audio/analyze-op';
 import { gatherSystemFacts, type SystemFacts } from '../system/info';
 import type {
   BenchArgs,
@@ -55,6 +56,8 @@ export interface EngineOps {
   'tts.generate': { args: TtsGenerateArgs; result: TtsGenerateResult };
   /** Encodes audio to a compressed format (mp3, opus, aac, flac, …) on the ffmpeg.wasm core. */
   'audio.encode': { args: AudioEncodeArgs; result: EncodedAudio };
+  /** Tempo, metre and key of an audio file (src/lib/audio/analyze.ts). */
+  'audio.analyze': { args: AudioAnalyzeArgs; result: AudioAnalyzeResult };
   /**
    * Transcription with Whisper (src/lib/asr): file bytes in; each window's new segments arrive early as
    * progress events with stage 'segment' and `data: AsrSegmentData` ({segments, language}).
@@ -98,6 +101,10 @@ export const ENGINE_OPS: Impl = {
   'audio.encode': {
     model: 'ffmpeg',
     run: async (a, o) => (await import('../audio/encode-op')).runAudioEncode(a, o),
+  },
+  'audio.analyze': {
+    model: 'ffmpeg',
+    run: async (a, o) => (await import('../audio/analyze-op')).runAudioAnalyze(a, o),
   },
   // Whisper, Silero and the decoder load on first use only.
   'asr.transcribe': {
