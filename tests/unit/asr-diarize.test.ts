@@ -20,6 +20,8 @@ import {
   type SpeakerTurn,
 } from '../../src/lib/asr/diarize';
 import { runAsrTranscribe, type AsrTranscribeArgs } from '../../src/lib/asr/operation';
+import { formatTranscript } from '../../src/lib/asr/formats';
+import type { Segment } from '../../src/lib/asr/transcribe';
 import { resample } from '../../src/lib/asr/resample';
 import { sileroProbabilities, speechRegions, type SpeechRegion } from '../../src/lib/asr/vad';
 import { resetClone, toneColourExtractor, type CloneDeps } from '../../src/lib/clone/operation';
@@ -184,6 +186,32 @@ describe('clustering', () => {
     );
     expect(segs.map((s) => s.speaker)).toEqual(['SPEAKER_00', 'SPEAKER_01', 'SPEAKER_01']);
     expect(segs[1]!.words!.map((w) => w.speaker)).toEqual(['SPEAKER_00', 'SPEAKER_01']);
+  });
+});
+
+describe('formats', () => {
+  it('verbose_json carries the speaker of a diarized segment, and no speaker field otherwise', () => {
+    const seg = (speaker?: string): Segment => ({
+      id: 0,
+      start: 0,
+      end: 1,
+      text: 'hi',
+      tokens: [],
+      temperature: 0,
+      avg_logprob: 0,
+      compression_ratio: 1,
+      no_speech_prob: 0,
+      ...(speaker ? { speaker } : {}),
+    });
+    const t = (s: Segment) => ({ text: 'hi', language: 'en', duration: 1, segments: [s] });
+    const v = JSON.parse(formatTranscript(t(seg('SPEAKER_01')), 'verbose_json', 'transcribe').body) as {
+      segments: Record<string, unknown>[];
+    };
+    expect(v.segments[0]!.speaker).toBe('SPEAKER_01');
+    const plain = JSON.parse(formatTranscript(t(seg()), 'verbose_json', 'transcribe').body) as {
+      segments: Record<string, unknown>[];
+    };
+    expect('speaker' in plain.segments[0]!).toBe(false);
   });
 });
 
