@@ -23,3 +23,14 @@ export function engineTranscoder(): Transcoder {
 export async function runAudioEncode(args: AudioEncodeArgs, opts: RunOptions = {}): Promise<EncodedAudio> {
   return engineTranscoder().encode(args.samples, args.sampleRate, args.options, opts);
 }
+
+export interface AudioConvertArgs {
+  /** A file in any format ffmpeg reads. */
+  audio: Uint8Array;
+  options: EncodeOptions;
+}
+
+/** The engine operation 'audio.convert': one file to another format, rate or channel count. */
+export async function runAudioConvert(args: AudioConvertArgs, opts: RunOptions = {}): Promise<EncodedAudio> {
+  return engineTranscoder().convert(args.audio, args.options, opts);
+}

@@ -1,6 +1,6 @@
 import { measureCompute, type ComputeResult } from './compute';
 import type { RunOptions } from './types';
-import type { AudioEncodeArgs } from '../audio/encode-op';
+import type { AudioConvertArgs, AudioEncodeArgs } from '../audio/encode-op';
 import type { EncodedAudio } from '../audio/transcoder';
 import type { AudioAnalyzeArgs, AudioAnalyzeResult } from '../audio/analyze-op';
 import { gatherSystemFacts, type SystemFacts } from '../system/info';
@@ -56,6 +56,8 @@ export interface EngineOps {
   'tts.generate': { args: TtsGenerateArgs; result: TtsGenerateResult };
   /** Encodes audio to a compressed format (mp3, opus, aac, flac, …) on the ffmpeg.wasm core. */
   'audio.encode': { args: AudioEncodeArgs; result: EncodedAudio };
+  /** Converts a file of any format ffmpeg reads to another format, rate or channel count. */
+  'audio.convert': { args: AudioConvertArgs; result: EncodedAudio };
   /** Tempo, metre and key of an audio file (src/lib/audio/analyze.ts). */
   'audio.analyze': { args: AudioAnalyzeArgs; result: AudioAnalyzeResult };
   /**
@@ -101,6 +103,10 @@ export const ENGINE_OPS: Impl = {
   'audio.encode': {
     model: 'ffmpeg',
     run: async (a, o) => (await import('../audio/encode-op')).runAudioEncode(a, o),
+  },
+  'audio.convert': {
+    model: 'ffmpeg',
+    run: async (a, o) => (await import('../audio/encode-op')).runAudioConvert(a, o),
   },
   'audio.analyze': {
     model: 'ffmpeg',
