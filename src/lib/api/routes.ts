@@ -14,6 +14,7 @@ import * as design from './handlers/design';
 import * as lexicon from './handlers/lexicon';
 import * as clone from './handlers/clone';
 import * as audioTools from './handlers/audio-tools';
+import * as speechTranslate from './handlers/speech-translate';
 import { ApiError } from './errors';
 import { buildOpenApi } from './openapi';
 import { json } from './http';
@@ -40,7 +41,6 @@ function planned(
   return route({ method, path, scope, tag, summary, planned: issue, handler: async () => json({}) });
 }
 
-const ASR = 'comes with transcription (Whisper).';
 const TOOLS = 'comes with the audio tools.';
 const PROJECTS = 'comes with projects and the timeline.';
 
@@ -514,15 +514,24 @@ export const ROUTES: AnyRoute[] = [
       'OpenAI audio.translations: speech in any language to English text, the audio.transcriptions fields and formats',
     handler: async (r, ctx) => transcribe.openAiTranscription(r.request, 'translate', keyOf(r.key), ctx),
   }),
-  planned(
-    'POST',
-    '/v1/speech-translate',
-    'audio:process',
-    'Transcription',
-    'Transcribe, translate to English and speak',
-    ASR,
-  ),
-  planned('POST', '/v1/audio/convert', 'audio:process', 'Audio', 'Convert between audio formats', TOOLS),
+  route({
+    method: 'POST',
+    path: '/v1/speech-translate',
+    scope: 'audio:process',
+    tag: 'Transcription',
+    summary:
+      "Speech in any language to English speech, multipart {file ≤ 100 MB, voice (preset, mix formula or library voice; default: the English preset nearest to the speaker), preserve_voice (the speaker's own cloned voice; needs the converter, else 503), model (Whisper), language (source, auto), format mp3|wav|opus|flac|aac|pcm, speed 0.5–2, response audio|json} → audio with X-Transcript, X-Translation, X-Voice headers (URI-encoded), or JSON {audio_base64, source_text, text, source_language, voice, voice_choice, segments}",
+    handler: async (r, ctx) => speechTranslate.speechTranslate(r.request, keyOf(r.key), ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/audio/convert',
+    scope: 'audio:process',
+    tag: 'Audio',
+    summary:
+      'Convert an audio file (multipart file or JSON {audio: base64 or data URL}, ≤ 100 MB, any format ffmpeg reads) to {format wav|mp3|ogg|opus|flac|m4a|aac|webm (mp3), bitrate 64–320 kbps, sample_rate 8000–48000, channels mono|stereo, sample_format s16|f32 (wav)} → the file, with X-Audio-Format, X-Sample-Rate, X-Channels, X-Bitrate',
+    handler: async (r, ctx) => audioTools.convertAudio(r.request, ctx),
+  }),
   planned('POST', '/v1/audio/enhance', 'audio:process', 'Audio', 'Denoise and enhance speech', TOOLS),
   route({
     method: 'POST',

@@ -440,6 +440,19 @@ export interface DesignResult {
   traits_commit: string;
 }
 
+type Targets = Partial<Record<'pitch' | 'pace' | 'energy', number>>;
+
+/** Euclidean distance from the targets in standard scores (only the targets given). */
+function distanceTo(s: Scored, targets: Targets): number {
+  return Math.sqrt(
+    (Object.entries(targets) as ['pitch' | 'pace' | 'energy', number][]).reduce(
+      (acc, [k, t]) => acc + (s.z[k] - t) ** 2,
+      // with no scale named, the most typical voices of the group: distance from its centre
+      0,
+    ) || (Object.keys(targets).length ? 0 : s.z.pitch ** 2 + s.z.pace ** 2 + s.z.energy ** 2),
+  );
+}
+
 /** How strongly an age pushes the other targets (older: lower, slower, calmer). */
 const AGE_PUSH = { pitch: -0.5, pace: -0.4, energy: -0.3 } as const;
 /** Speed per pace level: slow (−1) is 0.86× the language's median pace, very slow 0.74×. */
@@ -480,14 +493,7 @@ export function designVoice(description: string, overrides: DesignOverrides = {}
       `Age "${attributes.age.value}" (${attributes.age.words.join(', ')}): no preset has a measured age, so it moves the targets: pitch ${sgn(AGE_PUSH.pitch * age)}, pace ${sgn(AGE_PUSH.pace * age)}, energy ${sgn(AGE_PUSH.energy * age)} (standard scores).`,
     );
 
-  const distance = (s: Scored) =>
-    Math.sqrt(
-      (Object.entries(targets) as ['pitch' | 'pace' | 'energy', number][]).reduce(
-        (acc, [k, t]) => acc + (s.z[k] - t) ** 2,
-        // with no scale named, the most typical voices of the group: distance from its centre
-        0,
-      ) || (Object.keys(targets).length ? 0 : s.z.pitch ** 2 + s.z.pace ** 2 + s.z.energy ** 2),
-    );
+  const distance = (s: Scored) => distanceTo(s, targets);
   const byDistance = (a: Scored, b: Scored) => distance(a) - distance(b) || a.id.localeCompare(b.id);
   // no gender named: the nearest voice by pitch against every voice decides it (men and women are not mixed)
   let gender: DesignGender | undefined = named;
@@ -620,3 +626,89 @@ function describeAttributes(a: DesignAttributes): string {
 /** The languages designed voices can speak. */
 export const DESIGN_LANGUAGES: readonly TtsLanguage[] = TTS_LANGUAGES;
 export const presetTraits = (id: string): PresetTraits | undefined => TRAITS[id];
+
+/** What was measured of a speaker (src/lib/audio/pitch.ts measureSpeech). */
+export interface SpeakerTraits {
+  f0_median_hz: number;
+  /** Syllables per active second; omitted when not measured. */
+  syllables_per_s?: number | null;
+}
+
+export interface SpeakerMatch {
+  voice: string;
+  gender: 'female' | 'male';
+  language: string;
+  distance: number;
+  /** The speaker in the presets' standard scores (pitch within the chosen gender, pace as the presets'). */
+  targets: Targets;
+  /** The nearest presets of that gender, nearest first (≤ MAX_BLEND). */
+  ranked: { voice: string; distance: number; f0_median_hz: number; syllables_per_s: number }[];
+  explanation: string[];
+}
+
+/**
+ * The preset nearest to a measured speaker, in the same standard scores and distance voice design uses:
+ * the gender by F0 (nearer to which gender's median), then the nearest preset of that gender by pitch
+ * within the gender and pace. Pace is the speaker's syllables per second turned into the presets'
+ * phonemes per second by their median ratio. Deterministic; throws DesignError when nothing matches.
+ */
+export function nearestPreset(m: SpeakerTraits, languages: readonly TtsLanguage[] = ENGLISH): SpeakerMatch {
+  if (!(m.f0_median_hz > 0)) throw new DesignError('No pitch was measured: the speaker cannot be matched.');
+  const st = (hz: number) => 12 * Math.log2(hz);
+  const ids = Object.keys(TRAITS);
+  const inLangs = (s: Scored) => languages.includes(s.language);
+  const pitchAll = zOf(
+    st(m.f0_median_hz),
+    ids.map((id) => st(TRAITS[id]!.f0_median_hz)),
+  );
+  // Single presets' F0 overlap (a breathy woman at 136 Hz, a falsetto man at 171 Hz): the gender whose
+  // presets' median F0 is nearer in semitones decides, not the one nearest preset.
+  const medianOf = (g: 'female' | 'male') =>
+    median(ids.filter((id) => TRAITS[id]!.gender === g).map((id) => st(TRAITS[id]!.f0_median_hz)));
+  const gap = (g: 'female' | 'male') => Math.abs(st(m.f0_median_hz) - medianOf(g));
+  const gender: 'female' | 'male' = gap('female') <= gap('male') ? 'female' : 'male';
+  const hz = (g: 'female' | 'male') => Math.round(2 ** (medianOf(g) / 12));
+  const sameGender = ids.filter((id) => TRAITS[id]!.gender === gender);
+  const scored = scorePresets(false);
+  const targets: Targets = {
+    pitch: r2(
+      zOf(
+        st(m.f0_median_hz),
+        sameGender.map((id) => st(TRAITS[id]!.f0_median_hz)),
+      ),
+    ),
+  };
+  let paceNote = 'pace not measured';
+  if (m.syllables_per_s && m.syllables_per_s > 0) {
+    const ratio = median(ids.map((id) => TRAITS[id]!.phonemes_per_s / TRAITS[id]!.syllables_per_s));
+    const langMedian = median(scored.filter(inLangs).map((s) => s.t.phonemes_per_s));
+    const paceLog = Math.log((m.syllables_per_s * ratio) / langMedian);
+    targets.pace = r2(paceLog / sd(scored.map((s) => s.paceLog)));
+    paceNote = `${r2(m.syllables_per_s)} syllables/s ≈ ${r2(m.syllables_per_s * ratio)} phonemes/s (pace z ${sgn(targets.pace)})`;
+  }
+  const ranked = scored
+    .filter((s) => inLangs(s) && s.t.gender === gender)
+    .map((s) => ({ s, d: distanceTo(s, targets) }))
+    .sort((a, b) => a.d - b.d || a.s.id.localeCompare(b.s.id))
+    .slice(0, MAX_BLEND);
+  const best = ranked[0];
+  if (!best) throw new DesignError(`No ${gender} preset voice speaks ${languages.join('/')}.`);
+  return {
+    voice: best.s.id,
+    gender,
+    language: best.s.t.language,
+    distance: r2(best.d),
+    targets,
+    ranked: ranked.map(({ s, d }) => ({
+      voice: s.id,
+      distance: r2(d),
+      f0_median_hz: s.t.f0_median_hz,
+      syllables_per_s: s.t.syllables_per_s,
+    })),
+    explanation: [
+      `Speaker: F0 ${Math.round(m.f0_median_hz)} Hz (pitch z ${sgn(pitchAll)} against every preset), ${paceNote}.`,
+      `Gender ${gender}: ${Math.round(m.f0_median_hz)} Hz is nearer the ${gender} presets' median F0 (${hz(gender)} Hz) than the ${gender === 'female' ? 'male' : 'female'} presets' (${hz(gender === 'female' ? 'male' : 'female')} Hz).`,
+      `Nearest ${gender} preset: ${best.s.id} (F0 ${best.s.t.f0_median_hz} Hz, ${best.s.t.syllables_per_s} syllables/s; pitch z ${sgn(best.s.z.pitch)} vs target ${sgn(targets.pitch!)}${targets.pace !== undefined ? `, pace z ${sgn(best.s.z.pace)} vs target ${sgn(targets.pace)}` : ''}; distance ${r2(best.d)}).`,
+    ],
+  };
+}

@@ -206,8 +206,9 @@ export async function resolveVoice(name: string, ctx: ApiContext): Promise<strin
 export async function engineArgs(
   spec: SpeechSpec,
   ctx: ApiContext,
+  resolved?: Speaker,
 ): Promise<{ args: SynthesizeParams; speaker: Speaker }> {
-  const speaker = await resolveSpeaker(spec.voice, ctx);
+  const speaker = resolved ?? (await resolveSpeaker(spec.voice, ctx));
   const lexicon = await new LexiconStore(ctx.db).forVoice(speaker.lexiconScope);
   const args: SynthesizeParams = {
     text: spec.text,
@@ -322,9 +323,17 @@ const clonedResult = (r: CloneSpeakResult, text: string): SynthesizeResult => ({
   dropped_chars: 0,
 });
 
-/** Speaks the whole text as one job, waits for it, and keeps it in the history. */
-export async function speak(spec: SpeechSpec, key: ApiKeyRecord, ctx: ApiContext): Promise<Spoken> {
-  const { args, speaker } = await engineArgs(spec, ctx);
+/**
+ * Speaks the whole text as one job, waits for it, and keeps it in the history. `resolved` is a speaker
+ * already chosen by the caller (e.g. a tone embedding measured from an upload, not a stored voice).
+ */
+export async function speak(
+  spec: SpeechSpec,
+  key: ApiKeyRecord,
+  ctx: ApiContext,
+  resolved?: Speaker,
+): Promise<Spoken> {
+  const { args, speaker } = await engineArgs(spec, ctx, resolved);
   const t0 = ctx.now();
   const job = speaker.cloned
     ? await ctx.jobs.start('clone.speak', clonedArgs(args, speaker.cloned), key.id)
@@ -359,11 +368,17 @@ export async function encodeAudio(
 }
 
 /** The audio bytes, or — storage full — a 507 whose error carries the audio as base64. */
-function audioAnswer(s: Spoken, bytes: Uint8Array, type: string): Response {
+export function audioAnswer(
+  s: Spoken,
+  bytes: Uint8Array,
+  type: string,
+  extra: Record<string, string> = {},
+): Response {
   const info = {
     'X-Sample-Rate': String(s.result.sampleRate),
     'X-Audio-Duration': String(seconds(s.result)),
     'X-Job-Id': s.jobId,
+    ...extra,
   };
   if (s.kept.error)
     throw new ApiError(

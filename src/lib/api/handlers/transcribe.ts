@@ -37,7 +37,7 @@ export function estimateSeconds(model: string, duration: number): number {
   return LOAD_SECONDS + duration * rtf;
 }
 
-function noteRtf(r: AsrTranscribeResult) {
+export function noteRtf(r: AsrTranscribeResult) {
   if (!(r.duration > 5) || !(r.rtf > 0)) return;
   const prev = measuredRtf.get(r.model);
   measuredRtf.set(r.model, prev === undefined ? r.rtf : 0.5 * prev + 0.5 * r.rtf);
@@ -63,7 +63,7 @@ export function sniffContainer(b: Uint8Array): string | null {
 const SUPPORTED = 'wav, mp3, flac, ogg/opus, m4a/aac, mp4, webm';
 
 /** The upload, checked: a known container, its duration if the container says. */
-async function inspect(
+export async function inspect(
   up: AudioUpload,
   field: string,
 ): Promise<{ container: string; duration?: number; rate?: number }> {
@@ -87,13 +87,13 @@ async function inspect(
   }
 }
 
-interface MultipartUpload extends AudioUpload {
+export interface MultipartUpload extends AudioUpload {
   /** Every value of each text field (timestamp_granularities[] comes once per value). */
   all: Record<string, string[]>;
 }
 
 /** Multipart with repeated fields kept; other bodies as readAudioUpload takes them. */
-async function readUpload(request: Request, jsonField: string): Promise<MultipartUpload> {
+export async function readUpload(request: Request, jsonField: string): Promise<MultipartUpload> {
   const ct = (request.headers.get('Content-Type') ?? '').toLowerCase();
   if (!ct.startsWith('multipart/form-data')) {
     const up = await readAudioUpload(request, {
@@ -140,7 +140,7 @@ async function readUpload(request: Request, jsonField: string): Promise<Multipar
 const str = (v: unknown) =>
   typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : undefined;
 
-function boolField(v: unknown, field: string): boolean {
+export function boolField(v: unknown, field: string): boolean {
   if (v === undefined || v === null || v === '') return false;
   if (typeof v === 'boolean') return v;
   const s = String(v).toLowerCase();
@@ -149,7 +149,7 @@ function boolField(v: unknown, field: string): boolean {
   throw badRequest(`${field}: expected true or false (got "${String(v)}").`, { field });
 }
 
-function languageField(v: unknown): string | undefined {
+export function languageField(v: unknown): string | undefined {
   const s = str(v)?.toLowerCase();
   if (!s || s === 'auto') return undefined;
   const code = s.split(/[-_]/)[0]!;
@@ -160,7 +160,7 @@ function languageField(v: unknown): string | undefined {
   return code;
 }
 
-function modelField(v: unknown): string {
+export function modelField(v: unknown): string {
   const s = str(v);
   if (!s) return 'default';
   if (OPENAI_ASR_MODELS.has(s.toLowerCase())) return 'default';
@@ -211,7 +211,7 @@ const diarizationOf = (r: AsrTranscribeResult) =>
     : undefined;
 
 /** A failed or cancelled job as the API error it stands for. */
-function jobError(done: JobRecord): ApiError {
+export function jobError(done: JobRecord): ApiError {
   const code = done.error?.code;
   return new ApiError(
     code === 'model_not_installed' ||

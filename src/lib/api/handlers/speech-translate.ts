@@ -1,0 +1,312 @@
+// `POST /v1/speech-translate`: speech in any language → English text (Whisper) → English speech (Kokoro),
+// in the voice given, else the English preset nearest to the speaker (median F0 and pace measured from the
+// upload, matched with voice design's distance), or with preserve_voice in the speaker's own cloned voice
+// (OpenVoice tone embedding of the upload, spoken by clone.speak).
+//
+// Whisper's 'translate' task gives English only, so the source text needs its own 'transcribe' pass; that
+// pass runs first and its detected language is handed to the translate pass (no second detection, and
+// both texts agree on the language). English input needs no translation: the one pass serves for both.
+import type { ApiContext } from '../context';
+import { ApiError, badRequest } from '../errors';
+import { json } from '../http';
+import type { ApiKeyRecord } from '../../auth/keys';
+import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/operation';
+import { measureSpeech } from '../../audio/pitch';
+import { decodeWav } from '../../tts/wav';
+import { DesignError, nearestPreset, type SpeakerMatch } from '../../tts/design';
+import { encodeBase64 } from '../../util/base64';
+import { KOKORO_VOICE_IDS } from '../../voices/presets';
+import { CLONE_SAMPLE_RATE } from '../../clone/types';
+import { requireConverter } from './clone';
+import {
+  AUDIO_FORMATS,
+  DEFAULT_VOICE,
+  audioAnswer,
+  encodeAudio,
+  resolveSpeaker,
+  speak,
+  type AudioFormat,
+  type Speaker,
+  type SpeechSpec,
+} from './speech';
+import {
+  TRANSCRIBE_WAIT_MS,
+  boolField,
+  estimateSeconds,
+  inspect,
+  jobError,
+  languageField,
+  modelField,
+  noteRtf,
+  readUpload,
+} from './transcribe';
+
+const ROUTE = 'POST /v1/speech-translate';
+/** Seconds of the upload the speaker's pitch and pace are measured on (enough for a stable median). */
+const MEASURE_SECONDS = 60;
+/** Header values carry at most this many characters of text (the JSON answer has all of it). */
+const HEADER_CHARS = 2000;
+
+/** How the voice was chosen, as the answer reports it. */
+export interface VoiceChoice {
+  voice: string;
+  how: 'given' | 'nearest_preset' | 'default' | 'cloned';
+  reason: string;
+  /** The Kokoro preset the cloned voice is spoken from (how = cloned). */
+  base_voice?: string;
+  measured?: { f0_median_hz: number | null; syllables_per_s: number | null; seconds: number };
+  candidates?: SpeakerMatch['ranked'];
+}
+
+const str = (v: unknown) =>
+  typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : undefined;
+
+function formatField(v: unknown): AudioFormat {
+  const s = str(v)?.toLowerCase();
+  if (!s) return 'mp3';
+  if (!(AUDIO_FORMATS as readonly string[]).includes(s))
+    throw badRequest(`format: expected one of ${AUDIO_FORMATS.join(', ')} (got "${s}").`, {
+      field: 'format',
+    });
+  return s as AudioFormat;
+}
+
+function speedField(v: unknown): number {
+  const s = str(v);
+  if (s === undefined || s === '') return 1;
+  const n = Number(s);
+  if (!Number.isFinite(n) || n < 0.5 || n > 2)
+    throw badRequest(`speed: expected a number from 0.5 to 2 (got "${s}").`, { field: 'speed' });
+  return n;
+}
+
+function responseField(v: unknown): 'audio' | 'json' {
+  const s = str(v)?.toLowerCase();
+  if (!s || s === 'audio') return 'audio';
+  if (s === 'json') return 'json';
+  throw badRequest(`response: expected "audio" or "json" (got "${s}").`, { field: 'response' });
+}
+
+function voiceField(v: unknown): string | undefined {
+  const s = str(v);
+  if (!s) return undefined;
+  if (s.length > 1000) throw badRequest('voice: longer than 1000 characters.', { field: 'voice' });
+  return s;
+}
+
+/** One Whisper pass as a job; this route answers whole, so a pass that outlasts the wait is stopped. */
+async function transcribeJob(
+  args: AsrTranscribeArgs,
+  key: ApiKeyRecord,
+  ctx: ApiContext,
+): Promise<AsrTranscribeResult> {
+  const job = await ctx.jobs.start('asr.transcribe', args, key.id);
+  const done = await ctx.jobs.wait(job.id, TRANSCRIBE_WAIT_MS);
+  if (!done || done.status === 'queued' || done.status === 'running') {
+    await ctx.jobs.cancel({ id: job.id });
+    throw new ApiError(
+      'internal_error',
+      `Transcription took longer than ${TRANSCRIBE_WAIT_MS / 1000} s and was stopped; send a shorter file.`,
+      { job_id: job.id },
+    );
+  }
+  if (done.status !== 'succeeded') throw jobError(done);
+  const r = done.result as AsrTranscribeResult;
+  noteRtf(r);
+  return r;
+}
+
+/**
+ * Median F0 and pace of the speaker. A WAV upload is read here; other containers need the engine's
+ * decoder, whose decoded speech only clone.extract hands back (`speech`), so without it they give null.
+ */
+function measureSpeaker(
+  container: string,
+  bytes: Uint8Array,
+  speech?: Float32Array,
+): VoiceChoice['measured'] | null {
+  let samples: Float32Array;
+  let rate: number;
+  if (speech?.length) {
+    samples = speech;
+    rate = CLONE_SAMPLE_RATE;
+  } else if (container === 'wav') {
+    try {
+      const w = decodeWav(bytes);
+      samples = w.samples;
+      rate = w.sampleRate;
+    } catch {
+      return null;
+    }
+  } else return null;
+  const part = samples.subarray(0, Math.round(MEASURE_SECONDS * rate));
+  const m = measureSpeech(part, rate);
+  return {
+    f0_median_hz: m.f0_median_hz === null ? null : Math.round(m.f0_median_hz * 10) / 10,
+    syllables_per_s: m.active_s > 0.5 ? Math.round(m.syllables_per_s * 100) / 100 : null,
+    seconds: Math.round((part.length / rate) * 100) / 100,
+  };
+}
+
+/** The nearest English preset to what was measured, or the default voice saying why there is none. */
+function choosePreset(measured: VoiceChoice['measured'] | null, container: string): VoiceChoice {
+  if (!measured)
+    return {
+      voice: DEFAULT_VOICE,
+      how: 'default',
+      reason: `The speaker could not be measured (a ${container} upload is decoded only in the engine; send WAV, or name a voice): spoken in the default voice ${DEFAULT_VOICE}.`,
+    };
+  try {
+    const m = nearestPreset({
+      f0_median_hz: measured.f0_median_hz ?? NaN,
+      syllables_per_s: measured.syllables_per_s,
+    });
+    return {
+      voice: m.voice,
+      how: 'nearest_preset',
+      reason: m.explanation.join(' '),
+      measured,
+      candidates: m.ranked,
+    };
+  } catch (e) {
+    if (!(e instanceof DesignError)) throw e;
+    return {
+      voice: DEFAULT_VOICE,
+      how: 'default',
+      reason: `${e.message} Spoken in the default voice ${DEFAULT_VOICE}.`,
+      measured,
+    };
+  }
+}
+
+/** Kokoro's English for the voice: British for the b… presets, American otherwise. */
+const englishFor = (voice: string) => (/^b[fm]_/.test(voice.trim()) ? 'en-gb' : 'en-us');
+
+const headerText = (s: string) => encodeURIComponent(s.length > HEADER_CHARS ? s.slice(0, HEADER_CHARS) : s);
+
+/**
+ * multipart {file ≤ 100 MB, voice, preserve_voice, model, language, format, speed, response} or JSON with
+ * base64 audio in `file` → English speech (audio bytes with X-… headers, or JSON).
+ */
+export async function speechTranslate(
+  request: Request,
+  key: ApiKeyRecord,
+  ctx: ApiContext,
+): Promise<Response> {
+  const up = await readUpload(request, 'file');
+  const f = up.fields;
+  const format = formatField(f.format);
+  const response = responseField(f.response);
+  const speed = speedField(f.speed);
+  const preserve = boolField(f.preserve_voice, 'preserve_voice');
+  const model = modelField(f.model);
+  const language = languageField(f.language);
+  const voiceName = voiceField(f.voice);
+  // Refusals before any model runs: an unknown voice (404), no converter (503), not audio (415/400).
+  const given = voiceName ? await resolveSpeaker(voiceName, ctx) : undefined;
+  if (preserve) await requireConverter(ctx);
+  const probe = await inspect(up, 'file');
+  if (probe.duration !== undefined) {
+    const whisper = /base/i.test(model) ? 'whisper-base-q8' : 'whisper-tiny-q8';
+    // Two Whisper passes and the speech must fit in one answer.
+    const est = 2 * estimateSeconds(whisper, probe.duration);
+    if (est * 1000 > TRANSCRIBE_WAIT_MS)
+      throw badRequest(
+        `file: ${Math.round(probe.duration)} s of audio would take about ${Math.round(est)} s to translate, longer than one request may stay open; send a shorter clip (or use /v1/audio/translations, which answers long files with a job).`,
+        { field: 'file' },
+      );
+  }
+
+  const asrArgs: AsrTranscribeArgs = {
+    audio: up.bytes,
+    mime: up.mime,
+    model,
+    language,
+    task: 'transcribe',
+    duration_hint: probe.duration,
+    rate_hint: probe.rate,
+  };
+  const source = await transcribeJob(asrArgs, key, ctx);
+  const english =
+    source.language === 'en'
+      ? source
+      : await transcribeJob({ ...asrArgs, task: 'translate', language: source.language }, key, ctx);
+  const text = english.text.trim();
+  if (!text)
+    throw badRequest(
+      'file: no speech was found in the upload, so there is nothing to translate and speak (the English translation is empty).',
+      { field: 'file' },
+    );
+
+  let choice: VoiceChoice;
+  let speaker: Speaker | undefined;
+  if (preserve) {
+    const e = await ctx.engine.run('clone.extract', {
+      audio: [{ bytes: up.bytes, mimeType: up.mime }],
+      keepSamples: !given && probe.container !== 'wav',
+    });
+    // The converter changes timbre only: the base speech comes from the given preset or the nearest one.
+    const base =
+      given && (KOKORO_VOICE_IDS as readonly string[]).includes(given.voice) && !given.cloned
+        ? { voice: given.voice, how: 'given' as const, reason: `Base voice ${given.voice} as given.` }
+        : choosePreset(measureSpeaker(probe.container, up.bytes, e.speech?.[0]), probe.container);
+    const gender = base.voice[1] === 'm' ? 'male' : 'female';
+    speaker = {
+      voice: base.voice,
+      cloned: { embedding: Array.from(e.embedding), language: englishFor(base.voice), gender },
+    };
+    choice = {
+      ...base,
+      voice: 'cloned',
+      how: 'cloned',
+      base_voice: base.voice,
+      reason: `preserve_voice: the speaker's own voice, cloned from ${e.speech_seconds.toFixed(1)} s of speech in the upload${e.warnings.length ? ` (${e.warnings.map((w) => w.message).join(' ')})` : ''}; spoken from ${base.voice}. ${base.reason}`,
+    };
+  } else if (voiceName) {
+    choice = { voice: voiceName, how: 'given', reason: `The voice "${voiceName}" was named in the request.` };
+  } else {
+    choice = choosePreset(measureSpeaker(probe.container, up.bytes), probe.container);
+  }
+
+  const spec: SpeechSpec = {
+    text,
+    voice: voiceName && !preserve ? voiceName : (choice.base_voice ?? choice.voice),
+    format,
+    speed,
+    language: englishFor(speaker?.voice ?? given?.voice ?? choice.voice),
+    route: ROUTE,
+  };
+  const s = await speak(spec, key, ctx, speaker);
+  const { bytes, type } = await encodeAudio(s.result, format, ctx);
+
+  if (response === 'audio')
+    return audioAnswer(s, bytes, type, {
+      'X-Source-Language': source.language,
+      'X-Transcript': headerText(source.text.trim()),
+      'X-Translation': headerText(text),
+      'X-Voice': encodeURIComponent(choice.voice),
+      'X-Voice-Choice': choice.how,
+      ...(choice.base_voice ? { 'X-Base-Voice': choice.base_voice } : {}),
+      'X-Voice-Reason': headerText(choice.reason),
+    });
+  const out = {
+    audio_base64: encodeBase64(bytes),
+    format,
+    content_type: type,
+    sample_rate: s.result.sampleRate,
+    duration: Math.round((s.result.samples.length / s.result.sampleRate) * 1000) / 1000,
+    source_text: source.text.trim(),
+    source_language: source.language,
+    language_probability: source.language_probability,
+    text,
+    voice: choice.voice,
+    voice_choice: choice,
+    model: english.model,
+    segments: english.segments.map((x) => ({ start: x.start, end: x.end, text: x.text })),
+    source_segments: source.segments.map((x) => ({ start: x.start, end: x.end, text: x.text })),
+    job_id: s.jobId,
+    history_id: s.kept.id,
+  };
+  if (s.kept.error) throw new ApiError('storage_full', s.kept.error.message, out);
+  return json(out);
+}
