@@ -38,6 +38,17 @@ function instantEngine(): ApiContext['engine'] {
         return { samples, sampleRate: 24000, chunks: [], dropped_chars: 0 };
       }
       if (op === 'audio.encode') return { bytes: new Uint8Array(16), mime: 'audio/mpeg' };
+      if (op === 'audio.convert')
+        return {
+          bytes: new Uint8Array(16),
+          mime: 'audio/wav',
+          extension: 'wav',
+          format: 'wav',
+          sampleRate: 16000,
+          channels: 1,
+          bitrate: null,
+          duration: 0,
+        };
       if (op === 'asr.transcribe')
         return {
           language: 'en',
