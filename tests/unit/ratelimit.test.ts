@@ -114,7 +114,7 @@ describe('rate headers', () => {
           headers: { 'Content-Type': 'image/png' },
         }),
       ],
-      [501, await env.call('POST', '/v1/audio/convert', { key })],
+      [501, await env.call('POST', '/v1/audio/enhance', { key })],
       [200, await env.call('GET', '/api/health')],
       [200, await env.call('GET', '/api/openapi.json')],
     ];
