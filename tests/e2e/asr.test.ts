@@ -9,9 +9,10 @@ import * as ort from 'onnxruntime-web';
 import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { encodeWav } from '../../src/lib/tts/wav';
-import { concat, kokoroSpeech, silence, wer } from '../unit/asr-helpers';
-import { ENGLISH } from '../unit/asr-corpus';
+import { concat, kokoroSpeech, normWords, silence, wer } from '../unit/asr-helpers';
+import { ENGLISH, SPANISH } from '../unit/asr-corpus';
 import { expectOrdered, parseSrt, parseVtt } from '../unit/asr-subtitles';
+import { longSpeech, WER_GOAL, type LongSpeech } from '../../scripts/lib/asr-speech';
 
 vi.setConfig({ testTimeout: 900_000, hookTimeout: 900_000 });
 
@@ -22,6 +23,9 @@ let page: Page;
 let key: string;
 let wavB64: string;
 let longB64: string;
+let minutes: LongSpeech;
+let minutesB64: string;
+let spanishB64: string;
 const offOrigin: string[] = [];
 
 beforeAll(async () => {
@@ -34,6 +38,13 @@ beforeAll(async () => {
   const parts: Float32Array[] = [];
   for (const s of ENGLISH) parts.push((await kokoroSpeech(s.text, s.voice)).samples, silence(0.7, 24000));
   longB64 = Buffer.from(encodeWav(concat(parts), 24000, 's16')).toString('base64');
+  // Minutes of known text: the corpus three times in seeded orders with pauses (cached speech only).
+  minutes = await longSpeech(3, { seed: 9 });
+  minutesB64 = Buffer.from(encodeWav(minutes.samples, minutes.sampleRate, 's16')).toString('base64');
+  const es = await kokoroSpeech(SPANISH.text, SPANISH.voice);
+  spanishB64 = Buffer.from(
+    encodeWav(concat([silence(0.5, 24000), es.samples, silence(0.5, 24000)]), 24000, 's16'),
+  ).toString('base64');
 
   browser = await launch();
   const context = await browser.newContext();
@@ -196,5 +207,62 @@ describe('transcription in the browser', () => {
     });
     expect(again.status, again.body).toBe(200);
     expect(wer(TEXT, again.body)).toBeLessThan(0.1);
+  });
+  it('a file of minutes: verbose_json within the WER goal, segments in order, apart and inside the file', async () => {
+    expect(minutes.seconds).toBeGreaterThan(120);
+    const r = await postFile('/v1/audio/transcriptions', minutesB64, {
+      model: 'tiny',
+      language: 'en',
+      response_format: 'verbose_json',
+    });
+    expect([200, 202], r.body).toContain(r.status);
+    type Seg = { start: number; end: number; text: string };
+    type Out = { text: string; duration: number; segments: Seg[] };
+    type Job = { status: string; result: Out; error: unknown };
+    let out: Out;
+    if (r.status === 200) out = JSON.parse(r.body) as Out;
+    else {
+      // Long files answer 202 with a job: follow it to its result.
+      const id = (JSON.parse(r.body) as { job_id: string }).job_id;
+      let job: Job | undefined;
+      for (let i = 0; i < 2400; i++) {
+        const j = await pageFetch(page, `/api/jobs/${id}`, { headers: { 'X-API-Key': key } });
+        job = j.body as Job;
+        if (job.status !== 'running' && job.status !== 'queued') break;
+        await page.waitForTimeout(500);
+      }
+      expect(job?.status, JSON.stringify(job?.error)).toBe('succeeded');
+      out = job!.result;
+    }
+    const w = wer(minutes.text, out.text);
+    console.log(
+      `[asr e2e] ${minutes.seconds.toFixed(1)} s (${r.status}) in ${(r.ms / 1000).toFixed(1)} s to the answer; ` +
+        `${out.segments.length} segments, WER ${(w * 100).toFixed(1)} %`,
+    );
+    expect(w).toBeLessThanOrEqual(WER_GOAL['whisper-tiny-q8']!);
+    expect(out.duration).toBeCloseTo(minutes.seconds, 1);
+    // At least one segment per sentence's worth of windows; each in the file, in order, none overlapping.
+    expect(out.segments.length).toBeGreaterThanOrEqual(minutes.sentences.length / 2);
+    out.segments.forEach((s, i) => {
+      expect(s.start).toBeGreaterThanOrEqual(0);
+      expect(s.end).toBeGreaterThan(s.start);
+      expect(s.end).toBeLessThanOrEqual(minutes.seconds + 0.02);
+      if (i) expect(s.start).toBeGreaterThanOrEqual(out.segments[i - 1]!.end);
+      // Each segment covers some of the speech, not only a pause between sentences.
+      const spoken = minutes.sentences.some((x) => s.start < x.end && s.end > x.start);
+      expect(spoken, `segment ${i} [${s.start}, ${s.end}] "${s.text}"`).toBe(true);
+    });
+    // The segments' text is the transcript, in the same order.
+    expect(wer(out.text, out.segments.map((s) => s.text).join(' '))).toBeLessThan(0.02);
+  });
+
+  it('POST /v1/audio/translations: a Spanish clip comes back in English', async () => {
+    const r = await postFile('/v1/audio/translations', spanishB64, { model: 'tiny' });
+    expect(r.status, r.body).toBe(200);
+    const text = (JSON.parse(r.body) as { text: string }).text;
+    console.log(`[asr e2e] translation in ${r.ms.toFixed(0)} ms: ${text}`);
+    const words = new Set(normWords(text));
+    expect(SPANISH.english.filter((x) => words.has(x)).length).toBeGreaterThanOrEqual(5);
+    expect(SPANISH.spanishWords.filter((x) => words.has(x))).toEqual([]);
   });
 });
