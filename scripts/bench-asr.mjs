@@ -32,6 +32,7 @@ import {
   round2,
   round3,
   serve,
+  NODE_SESSION_OPTIONS,
 } from './lib/bench.mjs';
 import { viteLoader } from './lib/vite-load.mjs';
 
@@ -49,13 +50,6 @@ const GOALS = {
   rtf: { 'whisper-tiny-q8': 0.2, 'whisper-base-q8': 0.5 },
   first_text_ms: 3000,
   roofline_share: 0.8,
-};
-
-const nodeOptions = {
-  executionProviders: ['cpu'],
-  graphOptimizationLevel: 'all',
-  intraOpNumThreads: CORES,
-  interOpNumThreads: 1,
 };
 
 // ---------------------------------------------------------------- FLOPs (analytic)
@@ -122,7 +116,7 @@ const nodeShim = {
   Tensor: ortNode.Tensor,
   InferenceSession: {
     create: async (bytes, opts) => {
-      const s = await ortNode.InferenceSession.create(bytes, { ...opts, ...nodeOptions });
+      const s = await ortNode.InferenceSession.create(bytes, { ...opts, ...NODE_SESSION_OPTIONS });
       const kind = kindOf(s);
       const run = s.run.bind(s);
       s.run = async (feeds, ...rest) => {
@@ -167,7 +161,7 @@ async function nodeRun(asr, deps, wav, model) {
 
 async function rooflineNode(tm) {
   const n = ROOFLINE.size;
-  const s = await ortNode.InferenceSession.create(tm.matmulModel(n), nodeOptions);
+  const s = await ortNode.InferenceSession.create(tm.matmulModel(n), NODE_SESSION_OPTIONS);
   const a = new ortNode.Tensor('float32', tm.seededFloats(n * n, 11), [n, n]);
   await s.run({ a });
   let busy = 0;
@@ -223,7 +217,7 @@ function componentInputs(m, decoderInputs, tm) {
 }
 
 async function nodeComponent(path, inputs, runs) {
-  const s = await ortNode.InferenceSession.create(path, nodeOptions);
+  const s = await ortNode.InferenceSession.create(path, NODE_SESSION_OPTIONS);
   const feeds = {};
   for (const i of inputs) {
     const b = i.data.slice().buffer;
@@ -311,7 +305,7 @@ async function main() {
   const comp = {};
   for (const id of MODEL_IDS) {
     const decPath = join(MODELS, id, 'onnx', 'decoder_model_merged_quantized.onnx');
-    const s = await ortNode.InferenceSession.create(decPath, nodeOptions);
+    const s = await ortNode.InferenceSession.create(decPath, NODE_SESSION_OPTIONS);
     const names = [...s.inputNames];
     await s.release();
     const inputs = componentInputs(shapes[id], names, tm);

@@ -32,6 +32,7 @@ import {
   round2,
   round3,
   serve,
+  NODE_SESSION_OPTIONS,
 } from './lib/bench.mjs';
 import { FLOPS_METHOD, byOp, nodeEvents, parseProfileLines, weightShapes } from './lib/flops.mjs';
 import { viteLoader } from './lib/vite-load.mjs';
@@ -49,13 +50,6 @@ const TAU = 0.3;
 const ROOFLINE = { size: 512, seconds: 3 };
 const GOALS = { roofline_share: 0.8, first_audio_ms: 1500, variant_rtf: 0.8 };
 const FIXTURE = join(root, 'tests', 'fixtures', 'openvoice-v2-tiny');
-
-const nodeOptions = {
-  executionProviders: ['cpu'],
-  graphOptimizationLevel: 'all',
-  intraOpNumThreads: CORES,
-  interOpNumThreads: 1,
-};
 
 // ---------------------------------------------------------------- inputs
 
@@ -135,7 +129,7 @@ function analyticFlopsPerFrame(cfg, arch) {
 // ---------------------------------------------------------------- onnxruntime-node
 
 async function nodeSession(bytes, extra = {}) {
-  return ortNode.InferenceSession.create(bytes, { ...nodeOptions, ...extra });
+  return ortNode.InferenceSession.create(bytes, { ...NODE_SESSION_OPTIONS, ...extra });
 }
 
 function feedsFor(qz, spec, noise, ses) {
@@ -289,7 +283,7 @@ async function main() {
     ortNode,
     graphs.converter,
     [qz.converterFeeds(ortNode, calSpec, noiseOf(calSpec.frames, 9), ses.tgt, ses.src, TAU)],
-    { sessionOptions: nodeOptions, perRun: 16 },
+    { sessionOptions: NODE_SESSION_OPTIONS, perRun: 16 },
   );
   const quantizeMs = performance.now() - tq;
   const variants = { fp32: graphs.converter, int8: q.model };

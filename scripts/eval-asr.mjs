@@ -14,8 +14,19 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { env, pipeline } from '@huggingface/transformers';
 import ortNode from 'onnxruntime-node';
-import { CORES, MODELS, loadAverages, logger, machine, packageVersion, root, round3 } from './lib/bench.mjs';
+import {
+  CORES,
+  MODELS,
+  loadAverages,
+  logger,
+  machine,
+  packageVersion,
+  root,
+  round3,
+  NODE_SESSION_OPTIONS,
+} from './lib/bench.mjs';
 import { viteLoader } from './lib/vite-load.mjs';
+import { align } from './lib/wer.mjs';
 
 const log = logger('eval:asr');
 const SHARED = join(root, '..', 'shared', 'audio');
@@ -28,46 +39,6 @@ const VOICES = ['af_heart', 'am_michael', 'bf_emma', 'bm_george', 'af_bella', 'b
  * against our VAD-cut windows) and are reported without a goal: there the two differ in the windowing.
  */
 const AGREEMENT_GOAL = { 'whisper-tiny-q8': 0.169, 'whisper-base-q8': 0.124 };
-
-const nodeOptions = {
-  executionProviders: ['cpu'],
-  graphOptimizationLevel: 'all',
-  intraOpNumThreads: CORES,
-  interOpNumThreads: 1,
-};
-
-/** Word-level edit distance with its substitution / deletion / insertion counts. */
-function align(ref, hyp) {
-  const n = ref.length;
-  const m = hyp.length;
-  const d = Array.from({ length: n + 1 }, (_, i) =>
-    Array.from({ length: m + 1 }, (_, j) => (i ? (j ? 0 : i) : j)),
-  );
-  for (let i = 1; i <= n; i++)
-    for (let j = 1; j <= m; j++)
-      d[i][j] = Math.min(
-        d[i - 1][j] + 1,
-        d[i][j - 1] + 1,
-        d[i - 1][j - 1] + (ref[i - 1] === hyp[j - 1] ? 0 : 1),
-      );
-  let i = n;
-  let j = m;
-  const c = { sub: 0, del: 0, ins: 0 };
-  while (i > 0 || j > 0) {
-    if (i > 0 && j > 0 && d[i][j] === d[i - 1][j - 1] + (ref[i - 1] === hyp[j - 1] ? 0 : 1)) {
-      if (ref[i - 1] !== hyp[j - 1]) c.sub++;
-      i--;
-      j--;
-    } else if (i > 0 && d[i][j] === d[i - 1][j] + 1) {
-      c.del++;
-      i--;
-    } else {
-      c.ins++;
-      j--;
-    }
-  }
-  return { ...c, errors: d[n][m] };
-}
 
 const werOf = (xs) => {
   const words = xs.reduce((s, x) => s + x.ref_words, 0);
@@ -114,7 +85,8 @@ async function main() {
           env: ortNode.env,
           Tensor: ortNode.Tensor,
           InferenceSession: {
-            create: (bytes, opts) => ortNode.InferenceSession.create(bytes, { ...opts, ...nodeOptions }),
+            create: (bytes, opts) =>
+              ortNode.InferenceSession.create(bytes, { ...opts, ...NODE_SESSION_OPTIONS }),
           },
         }
       : await import('onnxruntime-web');

@@ -12,8 +12,19 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { env, pipeline } from '@huggingface/transformers';
 import ortNode from 'onnxruntime-node';
-import { CORES, MODELS, loadAverages, logger, machine, packageVersion, root, round3 } from './lib/bench.mjs';
+import {
+  CORES,
+  MODELS,
+  loadAverages,
+  logger,
+  machine,
+  packageVersion,
+  root,
+  round3,
+  NODE_SESSION_OPTIONS,
+} from './lib/bench.mjs';
 import { viteLoader } from './lib/vite-load.mjs';
+import { align } from './lib/wer.mjs';
 
 const log = logger('eval:tts');
 const KOKORO = join(MODELS, 'kokoro-82m-q8');
@@ -70,39 +81,6 @@ function normalise(text, language, normalizeText) {
   );
 }
 
-/** Word-level edit distance with its substitution / deletion / insertion counts. */
-function align(ref, hyp) {
-  const n = ref.length;
-  const m = hyp.length;
-  const d = Array.from({ length: n + 1 }, (_, i) =>
-    Array.from({ length: m + 1 }, (_, j) => (i ? (j ? 0 : i) : j)),
-  );
-  for (let i = 1; i <= n; i++)
-    for (let j = 1; j <= m; j++)
-      d[i][j] = Math.min(
-        d[i - 1][j] + 1,
-        d[i][j - 1] + 1,
-        d[i - 1][j - 1] + (ref[i - 1] === hyp[j - 1] ? 0 : 1),
-      );
-  let i = n;
-  let j = m;
-  const c = { sub: 0, del: 0, ins: 0 };
-  while (i > 0 || j > 0) {
-    if (i > 0 && j > 0 && d[i][j] === d[i - 1][j - 1] + (ref[i - 1] === hyp[j - 1] ? 0 : 1)) {
-      if (ref[i - 1] !== hyp[j - 1]) c.sub++;
-      i--;
-      j--;
-    } else if (i > 0 && d[i][j] === d[i - 1][j] + 1) {
-      c.del++;
-      i--;
-    } else {
-      c.ins++;
-      j--;
-    }
-  }
-  return { ...c, errors: d[n][m] };
-}
-
 /** 24 kHz → 16 kHz: windowed-sinc (Blackman, 64 taps) low-pass at 7.2 kHz, evaluated at each output time. */
 function to16k(x, inRate) {
   const ratio = inRate / 16000;
@@ -124,13 +102,6 @@ function to16k(x, inRate) {
   }
   return out;
 }
-
-const nodeOptions = {
-  executionProviders: ['cpu'],
-  graphOptimizationLevel: 'all',
-  intraOpNumThreads: CORES,
-  interOpNumThreads: 1,
-};
 
 async function main() {
   const { values } = parseArgs({
@@ -157,7 +128,8 @@ async function main() {
         env: ortNode.env,
         Tensor: ortNode.Tensor,
         InferenceSession: {
-          create: (bytes, opts) => ortNode.InferenceSession.create(bytes, { ...opts, ...nodeOptions }),
+          create: (bytes, opts) =>
+            ortNode.InferenceSession.create(bytes, { ...opts, ...NODE_SESSION_OPTIONS }),
         },
       },
       CORES,

@@ -3,6 +3,7 @@
 // pauses of varying length, so a file of minutes needs no new synthesis and its transcript is known.
 import { ENGLISH } from '../../tests/unit/asr-corpus';
 import { concat, kokoroSpeech, silence } from '../../tests/unit/asr-helpers';
+import { mulberry32 } from '../../tests/unit/random';
 
 export interface LongSpeech {
   /** 24 kHz mono. */
@@ -15,18 +16,6 @@ export interface LongSpeech {
   seconds: number;
 }
 
-/** A small seeded generator (mulberry32): the same file on every run and on both sides of a benchmark. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `orders` passes over the corpus, each in its own shuffled order, with pauses drawn from
  * [minPause, maxPause] s between sentences (0.5 s of silence at both ends).
@@ -35,7 +24,8 @@ export async function longSpeech(
   orders: number,
   opts: { seed?: number; minPause?: number; maxPause?: number } = {},
 ): Promise<LongSpeech> {
-  const rnd = random(opts.seed ?? 5);
+  // Seeded: the same file on every run and on both sides of a benchmark.
+  const rnd = mulberry32(opts.seed ?? 5);
   const [lo, hi] = [opts.minPause ?? 0.5, opts.maxPause ?? 1.6];
   const rate = 24000;
   const parts: Float32Array[] = [silence(0.5, rate)];

@@ -13,6 +13,13 @@ export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const MODELS = join(root, '.cache', 'models');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const CORES = availableParallelism();
+/** onnxruntime-node session options for every benchmark and evaluation: CPU, all optimisations, one thread a core. */
+export const NODE_SESSION_OPTIONS = {
+  executionProviders: ['cpu'],
+  graphOptimizationLevel: 'all',
+  intraOpNumThreads: CORES,
+  interOpNumThreads: 1,
+};
 
 export const logger =
   (tag) =>
