@@ -8,6 +8,8 @@ import type { HistoryRecord } from './history';
 import type { StoredLexiconEntry } from './lexicon';
 import type { VoicePreview } from './previews';
 import type { TranscriptRecord } from './transcripts';
+import type { ClipRecord } from './clips';
+import type { ProjectRecord } from './projects';
 
 export interface RateBucket {
   /** `${keyId}|${scope}` */
@@ -32,13 +34,17 @@ export interface TimbreSchema extends DBSchema {
   previews: { key: string; value: VoicePreview };
   /** v4: the Transcribe view's transcripts (segments with edits, and the audio). */
   transcripts: { key: string; value: TranscriptRecord; indexes: { created_at: number } };
+  /** v5: the clip library (recordings, imports, edits), audio as WAV bytes. */
+  clips: { key: string; value: ClipRecord; indexes: { created_at: number } };
+  /** v5: timeline projects (tracks of clips). */
+  projects: { key: string; value: ProjectRecord; indexes: { updated_at: number } };
 }
 
 export type TimbreDB = IDBPDatabase<TimbreSchema>;
 
 export const DB_NAME = 'timbre';
 /** Bump with a new step in MIGRATIONS; steps run in order from the stored version. */
-export const DB_VERSION = 4;
+export const DB_VERSION = 5;
 
 type Migration = (
   db: IDBPDatabase<TimbreSchema>,
@@ -73,6 +79,11 @@ const MIGRATIONS: Migration[] = [
   // v4: transcripts of the Transcribe view.
   (db) => {
     db.createObjectStore('transcripts', { keyPath: 'id' }).createIndex('created_at', 'created_at');
+  },
+  // v5: the clip library and timeline projects.
+  (db) => {
+    db.createObjectStore('clips', { keyPath: 'id' }).createIndex('created_at', 'created_at');
+    db.createObjectStore('projects', { keyPath: 'id' }).createIndex('updated_at', 'updated_at');
   },
 ];
 
