@@ -354,7 +354,7 @@ describe('errors', () => {
 });
 
 describe('database migrations v1 → current', () => {
-  it('adds the models, history, lexicon, preview and transcript stores and keeps the voices and keys of a v1 database', async () => {
+  it('adds the models, history, lexicon, preview, transcript, clip and project stores and keeps the voices and keys of a v1 database', async () => {
     expect(DB_VERSION).toBeGreaterThanOrEqual(2);
     const name = `v1-${process.pid}-${Date.now()}`;
     // The v1 schema exactly as it shipped.
@@ -392,18 +392,23 @@ describe('database migrations v1 → current', () => {
     expect(db.transaction('previews').store.keyPath).toBe('voice_id');
     // v4: transcripts, newest first by created_at.
     expect(db.transaction('transcripts').store.indexNames.contains('created_at')).toBe(true);
+    // v5: the clip library and projects.
+    expect(db.transaction('clips').store.indexNames.contains('created_at')).toBe(true);
+    expect(db.transaction('projects').store.indexNames.contains('updated_at')).toBe(true);
     db.close();
 
     // A fresh database gets every store and the presets, as before.
     const fresh = await openTimbreDB(`${name}-fresh`);
     expect([...fresh.objectStoreNames].sort()).toEqual([
       'apiKeys',
+      'clips',
       'history',
       'jobs',
       'lexicon',
       'meta',
       'models',
       'previews',
+      'projects',
       'rateLimits',
       'transcripts',
       'voices',
