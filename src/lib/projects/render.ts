@@ -4,6 +4,7 @@
 // the Service Worker, the page and Node tests. Mono mixdown (library WAVs are averaged to mono on decode).
 import { resample } from '../asr/resample';
 import { decodeWav, encodeWav } from '../tts/wav';
+import { decodeBase64 } from '../util/base64';
 import { CancelledError, type Progress, type ProgressFn } from '../engine/types';
 import {
   allClips,
@@ -48,6 +49,8 @@ export interface RenderOptions {
   limiter?: LimiterMode;
   /** Peak ceiling, linear (default 0.98 ≈ −0.2 dBFS). */
   ceiling?: number;
+  /** Also answer each clip's own audio (trimmed, faded, with its gains) for zipClips. */
+  keepClipAudio?: boolean;
 }
 
 export interface RenderedClip {
@@ -79,6 +82,8 @@ export interface RenderResult {
   /** Speech clips generated now, and taken from the cache. */
   spoken: number;
   reused: number;
+  /** With keepClipAudio: each unmuted clip's audio as it enters the mix (before limiting), by clip id. */
+  clipAudio?: Map<string, Float32Array>;
 }
 
 /** A library clip or embedded audio that cannot be read. */
@@ -93,13 +98,6 @@ export class ClipSourceError extends Error {
 }
 
 export const dbToGain = (db: number) => Math.pow(10, db / 20);
-
-function base64ToBytes(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
 
 function check(signal: AbortSignal | undefined) {
   if (signal?.aborted) throw new CancelledError('The render was cancelled.');
@@ -149,12 +147,8 @@ async function loadSource(
     return { ...decodeSource(c.id, bytes, rate, `library clip "${k.clip_id}"`), spoken: false };
   }
   if (k.kind === 'audio') {
-    let bytes: Uint8Array;
-    try {
-      bytes = base64ToBytes(k.wav_base64);
-    } catch {
-      throw new ClipSourceError(c.id, `Clip "${c.id}": its embedded audio is not valid base64.`);
-    }
+    const bytes = decodeBase64(k.wav_base64);
+    if (!bytes) throw new ClipSourceError(c.id, `Clip "${c.id}": its embedded audio is not valid base64.`);
     return { ...decodeSource(c.id, bytes, rate, 'its embedded audio'), spoken: false };
   }
   const key = speechKey(k.text, k.voice, k.speed);
@@ -269,6 +263,7 @@ export async function renderProject(
   const duration = timelineDuration(p);
   const mix = new Float32Array(Math.round(duration * rate));
   const clips: RenderedClip[] = [];
+  const clipAudio = opts.keepClipAudio ? new Map<string, Float32Array>() : undefined;
   for (let i = 0; i < entries.length; i++) {
     check(opts.signal);
     opts.onProgress?.({ stage: 'mix', done: i, total: entries.length });
@@ -294,9 +289,26 @@ export async function renderProject(
     const fi = Math.round(clip.fade_in * rate);
     const fo = Math.round(clip.fade_out * rate);
     const n = Math.min(L, src.samples.length - off); // past the source's end: silence
-    for (let j = 0; j < n; j++) mix[s0 + j]! += src.samples[off + j]! * gain * fadeAt(j, L, fi, fo);
+    const own = clipAudio ? new Float32Array(Math.max(0, L)) : null;
+    for (let j = 0; j < n; j++) {
+      const x = src.samples[off + j]! * gain * fadeAt(j, L, fi, fo);
+      mix[s0 + j]! += x;
+      if (own) own[j] = x;
+    }
+    if (own) clipAudio!.set(clip.id, own);
   }
   const { peak, limited } = limit(mix, opts.limiter ?? 'normalize', opts.ceiling ?? 0.98);
   opts.onProgress?.({ stage: 'mix', done: entries.length, total: entries.length });
-  return { samples: mix, sampleRate: rate, duration, project: p, clips, peak, limited, spoken, reused };
+  return {
+    samples: mix,
+    sampleRate: rate,
+    duration,
+    project: p,
+    clips,
+    peak,
+    limited,
+    spoken,
+    reused,
+    ...(clipAudio ? { clipAudio } : {}),
+  };
 }
