@@ -176,6 +176,13 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)(
       // Progress in seconds of audio never goes back.
       const done = events.filter((e) => e.stage === 'transcribe').map((e) => e.done);
       for (let i = 1; i < done.length; i++) expect(done[i]!).toBeGreaterThanOrEqual(done[i - 1]!);
+      // The first text comes before the VAD has heard the whole file, from a short first window.
+      const firstSeg = events.findIndex(isAsrSegment);
+      const vadDone = events.findIndex((e) => e.stage === 'vad' && e.done === e.total);
+      expect(firstSeg).toBeGreaterThan(-1);
+      expect(vadDone === -1 || firstSeg < vadDone, 'first text waited for the whole VAD').toBe(true);
+      const first = segs[0]!;
+      expect(first.done).toBeLessThan(16);
     });
 
     it('cancel: an abort stops the transcription between decoder steps', async () => {

@@ -18,7 +18,15 @@ import {
 import { AsrParamError, UnknownAsrModelError, WordTimestampsUnavailableError } from './errors';
 import { SAMPLE_RATE } from './mel';
 import { transcribe, type Segment, type TranscribeResult } from './transcribe';
-import { energyProbabilities, sileroProbabilities, speechRegions, VAD_MODEL_ID } from './vad';
+import {
+  energyProbabilities,
+  fixedRegions,
+  SileroStream,
+  sileroRegions,
+  speechRegions,
+  VAD_MODEL_ID,
+  type RegionSource,
+} from './vad';
 import { loadWhisperFiles, WhisperRunner, type WhisperFiles } from './whisper';
 
 export const WHISPER_TINY = 'whisper-tiny-q8';
@@ -215,16 +223,17 @@ export async function runAsrTranscribe(
   });
   const total = audio.samples.length / SAMPLE_RATE;
   let vad: AsrTranscribeResult['vad'] = 'energy';
-  let probs: Float32Array;
+  let speech: RegionSource;
   if (await d.registry.get(VAD_MODEL_ID)) {
     const load = await installedModelFiles(VAD_MODEL_ID, 'Silero VAD v5', d);
-    probs = await sileroProbabilities(audio.samples, () => load('silero_vad_v5.onnx'), opts);
+    // Run as far as each window needs, so the first text does not wait for the whole file's VAD.
+    const stream = new SileroStream(audio.samples, () => load('silero_vad_v5.onnx'), opts);
+    speech = sileroRegions(stream, total);
     vad = 'silero-vad-v5';
-  } else probs = energyProbabilities(audio.samples);
-  const regions = speechRegions(probs, total);
+  } else speech = fixedRegions(speechRegions(energyProbabilities(audio.samples), total), total);
   const progress = opts.onProgress;
   const task = args.task ?? 'transcribe';
-  const result = await transcribe(runner, audio.samples, regions, {
+  const result = await transcribe(runner, audio.samples, speech, {
     language: args.language,
     task,
     prompt: args.prompt,
@@ -247,6 +256,7 @@ export async function runAsrTranscribe(
   if (args.diarize) {
     progress?.({ stage: 'diarize', done: 0, total: 1, message: 'Finding the speakers' });
     const { embedder, note } = await pieceEmbedder(deps ? d.toneColour : defaultToneColour);
+    const { regions } = await speech.upTo(total);
     diarization = await diarize(audio.samples, regions, embedder, {
       speakers: args.speakers,
       maxSpeakers: args.max_speakers,

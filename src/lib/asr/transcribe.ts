@@ -4,10 +4,12 @@
 // decoded again in the next window instead of being lost or written twice. Long silences are skipped.
 // Guards: a decode that loops or is unlikely is redone at higher temperatures (openai/whisper's fallback);
 // a window that sounds like no speech, and text where VAD hears no speech, are dropped.
+// Early text: the VAD runs only a window ahead of the decoding, and the first window ends at the first
+// pause after FIRST_WINDOW seconds, so the first line costs a short decode instead of a full 30 s one.
 import { throwIfAborted, type ProgressFn } from '../engine/types';
 import type { OrtTensor } from '../runtime/ort-session';
 import { SAMPLE_RATE, WINDOW_SAMPLES } from './mel';
-import { speechWithin, type SpeechRegion } from './vad';
+import { fixedRegions, speechWithin, type RegionSource, type SpeechRegion } from './vad';
 import { repeatingTail, type DecodeResult, type WhisperRunner } from './whisper';
 import { alignWords, type Word } from './words';
 
@@ -63,6 +65,10 @@ const LONG_PAUSE = 4;
 const MIN_PAUSE = 0.3;
 /** Windows shorter than this at a forced edge are not cut (keeps the encoder's 30 s of context useful). */
 const MIN_WINDOW = 10;
+/** The first window ends at the first pause after this many seconds of it: its text comes sooner. */
+export const FIRST_WINDOW = 4;
+/** Seconds of VAD past a window's end before it is planned (more than LONG_PAUSE, and region padding). */
+const VAD_LOOKAHEAD = LONG_PAUSE + 1;
 
 /**
  * How repetitive a text is, like openai/whisper's gzip compression ratio: bytes of the text over bytes of
@@ -109,8 +115,16 @@ interface Window {
   endsInPause: boolean;
 }
 
-/** The next window from `seek` (seconds), or null when no speech is left. */
-export function nextWindow(seek: number, total: number, regions: readonly SpeechRegion[]): Window | null {
+/**
+ * The next window from `seek` (seconds), or null when no speech is left. With `early`, the window ends
+ * at the first pause after FIRST_WINDOW seconds (the first window of a transcription).
+ */
+export function nextWindow(
+  seek: number,
+  total: number,
+  regions: readonly SpeechRegion[],
+  early = false,
+): Window | null {
   const maxLen = WINDOW_SAMPLES / SAMPLE_RATE;
   const first = regions.find((r) => r.end > seek + 0.05);
   if (!first) return null;
@@ -119,8 +133,11 @@ export function nextWindow(seek: number, total: number, regions: readonly Speech
   // Pauses inside the window: gaps between regions.
   const inside = regions.filter((r) => r.end > start && r.start < end);
   for (let i = 0; i + 1 < inside.length; i++) {
-    const gap = inside[i + 1]!.start - inside[i]!.end;
-    if (gap >= LONG_PAUSE) return { start, end: inside[i]!.end, endsInPause: true };
+    const a = inside[i]!.end;
+    const gap = inside[i + 1]!.start - a;
+    if (gap >= LONG_PAUSE) return { start, end: a, endsInPause: true };
+    if (early && gap >= MIN_PAUSE && a - start >= FIRST_WINDOW)
+      return { start, end: a + Math.min(gap / 2, 0.5), endsInPause: true };
   }
   const last = inside[inside.length - 1]!;
   // Speech ends inside the window (or the file ends): no silence after it is decoded.
@@ -169,13 +186,33 @@ export function splitSegments(
   return pieces;
 }
 
+/**
+ * The regions a window from `seek` needs: VAD far enough past the next speech to plan the window whole
+ * (regions inside it final), however long the silence before it.
+ */
+export async function windowRegions(src: RegionSource, seek: number): Promise<readonly SpeechRegion[]> {
+  const span = WINDOW_SAMPLES / SAMPLE_RATE + VAD_LOOKAHEAD;
+  let until = seek + span;
+  for (;;) {
+    const { regions, covered } = await src.upTo(until);
+    if (covered >= src.total) return regions;
+    const next = regions.find((r) => r.end > seek + 0.05);
+    const start = next ? Math.max(seek, next.start) : covered;
+    if (next && start + span <= covered) return regions;
+    until = start + span;
+  }
+}
+
 export async function transcribe(
   w: WhisperRunner,
   audio: Float32Array,
-  regions: readonly SpeechRegion[],
+  speech: readonly SpeechRegion[] | RegionSource,
   o: TranscribeOptions,
 ): Promise<TranscribeResult> {
   const total = audio.length / SAMPLE_RATE;
+  const source: RegionSource = Array.isArray(speech)
+    ? fixedRegions(speech as readonly SpeechRegion[], total)
+    : (speech as RegionSource);
   const tok = w.tokenizer;
   const prompt = o.prompt?.trim() ? tok.encode(' ' + o.prompt.trim()) : undefined;
   const segments: Segment[] = [];
@@ -197,7 +234,8 @@ export async function transcribe(
   return w.use({ signal: o.signal, onProgress: o.onProgress }, async () => {
     for (;;) {
       throwIfAborted(o.signal);
-      const win = nextWindow(seek, total, regions);
+      const regions = await windowRegions(source, seek);
+      const win = nextWindow(seek, total, regions, windows === 0);
       if (!win) break;
       o.onProgress?.({
         stage: 'transcribe',

@@ -115,35 +115,98 @@ export async function sileroProbabilities(
   loadModel: () => Promise<Uint8Array>,
   opts: { signal?: AbortSignal; onProgress?: ProgressFn } = {},
 ): Promise<Float32Array> {
-  const rt = await runtimeHost();
-  const ort = rt.ort;
-  const frames = Math.ceil(audio.length / VAD_FRAME);
-  const probs = new Float32Array(frames);
-  return rt.pool.use(VAD_MODEL_ID, loadModel, { signal: opts.signal }, async (ps) => {
-    const session: OrtSession = ps.session;
-    const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(SAMPLE_RATE)]), []);
-    let state: OrtTensor = new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128]);
-    const input = new Float32Array(CONTEXT + VAD_FRAME);
-    for (let f = 0; f < frames; f++) {
-      if (f % 64 === 0) {
-        await yieldToEvents();
-        throwIfAborted(opts.signal);
-        opts.onProgress?.({ stage: 'vad', done: f, total: frames, message: 'Finding speech' });
+  const stream = new SileroStream(audio, loadModel, opts);
+  await stream.advance(stream.frames);
+  return stream.probs;
+}
+
+/**
+ * Silero VAD run on demand: frames are computed only as far as asked (`advance`), with the recurrent
+ * state carried over, so the probabilities are the same as one pass over the whole file. Transcription
+ * asks for a window's worth ahead, so its first text does not wait for the VAD of an hour of audio.
+ */
+export class SileroStream {
+  readonly frames: number;
+  readonly probs: Float32Array;
+  /** Frames computed so far. */
+  done = 0;
+  private state: OrtTensor | null = null;
+  private readonly input = new Float32Array(CONTEXT + VAD_FRAME);
+
+  constructor(
+    private readonly audio: Float32Array,
+    private readonly loadModel: () => Promise<Uint8Array>,
+    private readonly opts: { signal?: AbortSignal; onProgress?: ProgressFn } = {},
+  ) {
+    this.frames = Math.ceil(audio.length / VAD_FRAME);
+    this.probs = new Float32Array(this.frames);
+  }
+
+  /** Computes frames up to `frame` (exclusive). */
+  async advance(frame: number): Promise<void> {
+    const to = Math.min(this.frames, Math.ceil(frame));
+    if (to <= this.done) return;
+    const { audio, input, opts } = this;
+    const rt = await runtimeHost();
+    const ort = rt.ort;
+    await rt.pool.use(VAD_MODEL_ID, this.loadModel, { signal: opts.signal }, async (ps) => {
+      const session: OrtSession = ps.session;
+      const sr = new ort.Tensor('int64', BigInt64Array.from([BigInt(SAMPLE_RATE)]), []);
+      this.state ??= new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128]);
+      for (let f = this.done; f < to; f++) {
+        if (f % 64 === 0) {
+          await yieldToEvents();
+          throwIfAborted(opts.signal);
+          opts.onProgress?.({ stage: 'vad', done: f, total: this.frames, message: 'Finding speech' });
+        }
+        // Context: the last 64 samples of the previous frame (zeros before the first).
+        input.copyWithin(0, VAD_FRAME, VAD_FRAME + CONTEXT);
+        if (f === 0) input.fill(0, 0, CONTEXT);
+        input.fill(0, CONTEXT);
+        input.set(audio.subarray(f * VAD_FRAME, Math.min(audio.length, (f + 1) * VAD_FRAME)), CONTEXT);
+        const out: Record<string, OrtTensor> = await session.run({
+          input: new ort.Tensor('float32', input.slice(), [1, CONTEXT + VAD_FRAME]),
+          state: this.state!,
+          sr,
+        });
+        this.probs[f] = (out.output!.data as Float32Array)[0]!;
+        this.state = out.stateN!;
+        this.done = f + 1;
       }
-      // Context: the last 64 samples of the previous frame (zeros before the first).
-      input.copyWithin(0, VAD_FRAME, VAD_FRAME + CONTEXT);
-      if (f === 0) input.fill(0, 0, CONTEXT);
-      input.fill(0, CONTEXT);
-      input.set(audio.subarray(f * VAD_FRAME, Math.min(audio.length, (f + 1) * VAD_FRAME)), CONTEXT);
-      const out = await session.run({
-        input: new ort.Tensor('float32', input.slice(), [1, CONTEXT + VAD_FRAME]),
-        state,
-        sr,
-      });
-      probs[f] = (out.output!.data as Float32Array)[0]!;
-      state = out.stateN!;
-    }
-    opts.onProgress?.({ stage: 'vad', done: frames, total: frames, message: 'Found speech' });
-    return probs;
-  });
+    });
+    if (this.done === this.frames)
+      opts.onProgress?.({ stage: 'vad', done: this.frames, total: this.frames, message: 'Found speech' });
+  }
+}
+
+/** Speech regions known up to a time: what transcription reads the VAD through. */
+export interface RegionSource {
+  /** Seconds of audio. */
+  readonly total: number;
+  /**
+   * The regions over [0, t] at least (the whole file once t ≥ total). Regions that end more than a
+   * second before the covered end are final; the last one may still grow.
+   */
+  upTo(t: number): Promise<{ regions: readonly SpeechRegion[]; covered: number }>;
+}
+
+/** A RegionSource over regions known in full. */
+export function fixedRegions(regions: readonly SpeechRegion[], total: number): RegionSource {
+  return { total, upTo: async () => ({ regions, covered: total }) };
+}
+
+/** A RegionSource that runs Silero only as far as asked. */
+export function sileroRegions(stream: SileroStream, total: number, o: RegionOptions = {}): RegionSource {
+  let cache: { frames: number; regions: SpeechRegion[] } | null = null;
+  return {
+    total,
+    async upTo(t) {
+      await stream.advance(Math.ceil(t / FRAME_SECONDS));
+      const frames = stream.done;
+      const covered = frames >= stream.frames ? total : frames * FRAME_SECONDS;
+      if (cache?.frames !== frames)
+        cache = { frames, regions: speechRegions(stream.probs.subarray(0, frames), covered, o) };
+      return { regions: cache.regions, covered };
+    },
+  };
 }
