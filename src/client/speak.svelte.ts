@@ -12,7 +12,8 @@ import { isMixFormula, parseMixFormula } from '../lib/tts/voices';
 import { KOKORO_VOICE_IDS } from '../lib/voices/presets';
 import { PREVIEW_TEXT, sentenceOfRun, speakSentences, STUDIO_MAX_CHARS } from '../lib/speak/text';
 import { engineVoice, voiceLanguages } from '../lib/speak/voices';
-import { encodeLocally, type DownloadChoice } from '../lib/speak/download';
+import type { DownloadChoice } from '../lib/speak/download';
+import { saveAudioFile } from './download';
 
 export type SpeakStatus = 'idle' | 'generating';
 
@@ -533,20 +534,7 @@ export class SpeakSession {
     if (this.downloading) return;
     this.downloading = choice.id;
     try {
-      const { samples, sampleRate } = await audio();
-      const local = encodeLocally(choice.id, samples, sampleRate);
-      const file =
-        local ?? (await this.studio.formats.encode(samples, sampleRate, choice.encode ?? { format: 'wav' }));
-      const blob = new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.mime });
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = `${stem}.${file.extension}`;
-      a.style.display = 'none';
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      await saveAudioFile(this.studio.formats, choice, audio, stem);
     } catch (e) {
       this.studio.fail(e, `Could not make the ${choice.label} file`);
     } finally {

@@ -1,0 +1,35 @@
+// Saves audio as a file in one of the download formats: WAV and PCM written in the page, the compressed
+// formats encoded by ffmpeg.wasm (the formats worker). Shared by every view with a DownloadMenu.
+import type { FormatsBridge } from './formats';
+import { encodeLocally, type DownloadChoice } from '../lib/speak/download';
+
+/** What a DownloadMenu drives: the choice being prepared, and the download itself. */
+export interface DownloadTarget {
+  downloading: string | null;
+  download(
+    choice: DownloadChoice,
+    audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
+    stem: string,
+  ): Promise<void>;
+}
+
+export async function saveAudioFile(
+  formats: FormatsBridge,
+  choice: DownloadChoice,
+  audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
+  stem: string,
+): Promise<void> {
+  const { samples, sampleRate } = await audio();
+  const local = encodeLocally(choice.id, samples, sampleRate);
+  const file = local ?? (await formats.encode(samples, sampleRate, choice.encode ?? { format: 'wav' }));
+  const blob = new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.mime });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `${stem}.${file.extension}`;
+  a.style.display = 'none';
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
