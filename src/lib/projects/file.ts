@@ -121,7 +121,8 @@ export function importProjectFile(bytes: Uint8Array): { project: Project; clips:
 function safeName(s: string): string {
   return (
     s
-      .replace(/[\\/:*?"<>|\u0000-\u001f]+/g, ' ')
+      .replace(/[\\/:*?"<>|]+/g, ' ')
+      .replace(/\p{Cc}+/gu, ' ')
       .replace(/\s+/g, ' ')
       .trim()
       .slice(0, 60) || 'clip'
