@@ -2,7 +2,7 @@ import type { TimbreDB } from '../storage/db';
 import type { EventBus } from './events';
 import type { EngineOpName, OpArgs } from './ops';
 import type { EngineGateway } from './remote';
-import type { Progress, ProgressFn } from './types';
+import type { Progress, ProgressFn, RunOptions } from './types';
 import { newId } from '../auth/keys';
 import { toApiError } from '../api/errors';
 
@@ -71,6 +71,20 @@ export class JobManager {
     owner: string,
     opts: { onProgress?: ProgressFn } = {},
   ): Promise<JobRecord> {
+    return this.startTask(op, (o) => this.engine.run(op, args, o), owner, opts);
+  }
+
+  /**
+   * A job whose work runs here (in the Service Worker) rather than as one engine operation, e.g. a
+   * project render that calls several engine operations and mixes their audio. Same record, progress,
+   * events and cancellation as `start`.
+   */
+  async startTask(
+    op: string,
+    run: (o: RunOptions) => Promise<unknown>,
+    owner: string,
+    opts: { onProgress?: ProgressFn } = {},
+  ): Promise<JobRecord> {
     await this.ready;
     const t = this.now();
     const job: JobRecord = {
@@ -86,13 +100,13 @@ export class JobManager {
     this.emit(job);
     const ac = new AbortController();
     this.controllers.set(job.id, ac);
-    this.settled.set(job.id, this.execute(job, args, ac, opts.onProgress));
+    this.settled.set(job.id, this.execute(job, run, ac, opts.onProgress));
     return job;
   }
 
-  private async execute<K extends EngineOpName>(
+  private async execute(
     job: JobRecord,
-    args: OpArgs<K>,
+    run: (o: RunOptions) => Promise<unknown>,
     ac: AbortController,
     onProgress?: ProgressFn,
   ): Promise<JobRecord> {
@@ -108,7 +122,7 @@ export class JobManager {
     };
     await save(true);
     try {
-      const result = await this.engine.run(job.op as K, args, {
+      const result = await run({
         signal: ac.signal,
         onProgress: (p) => {
           try {
