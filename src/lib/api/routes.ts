@@ -430,7 +430,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'clone:create',
     tag: 'Cloning',
     summary:
-      'Clone a voice from one recording (JSON {audio: base64 or data URL, name, language, gender, keep_samples} or multipart audio + fields; ≤ 20 MB, any format): VAD keeps the speech (≥ 3 s, else 400), ~10 s pieces averaged into a 256-float embedding; 201 with the voice, checks and warnings (clipping, noisy, non_speech, short)',
+      'Clone a voice from one recording (JSON {audio: base64 or data URL, name, language, gender, keep_samples} or multipart audio + fields; ≤ 20 MB, any format): VAD keeps the speech (≥ 3 s, else 400), ~10 s pieces averaged into a 256-float embedding; 201 with the voice, checks and warnings (clipping, noisy, non_speech, short, music, multiple_speakers)',
     handler: async (r, ctx) => clone.createClone(r.request, ctx),
   }),
   route({

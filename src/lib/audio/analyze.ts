@@ -87,7 +87,12 @@ export function compatibleKeys(pc: number, scale: Scale): CompatibleKey[] {
 // ------------------------------------------------------------------------------------------ spectra
 
 /** Magnitude frames of a Hann-windowed STFT (not centred). */
-function stft(x: Float32Array, n: number, hop: number, each: (mag: Float64Array, frame: number) => void) {
+export function stft(
+  x: Float32Array,
+  n: number,
+  hop: number,
+  each: (mag: Float64Array, frame: number) => void,
+) {
   const fft = new RealFFT(n);
   const win = new Float64Array(n);
   for (let i = 0; i < n; i++) win[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / n);

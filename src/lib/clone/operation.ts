@@ -20,7 +20,15 @@ import {
 } from '../openvoice';
 import { convertChunked } from './chunks';
 import { baseVoiceFor } from './base-voice';
-import { averageEmbeddings, pieces, qualityChecks, requireSpeech, speechOnly } from './reference';
+import {
+  averageEmbeddings,
+  measureMusic,
+  measureSpeakers,
+  pieces,
+  qualityChecks,
+  requireSpeech,
+  speechOnly,
+} from './reference';
 import {
   CONVERTER_MODEL_IDS,
   CONVERTER_NOT_INSTALLED,
@@ -38,6 +46,8 @@ import {
   type CloneSpeakResult,
   type CloneStatusResult,
   type ConverterVersion,
+  type MusicMeasure,
+  type SpeakerMeasure,
 } from './types';
 
 /** An ONNX pair whose inputs or outputs are not the converter's. */
@@ -443,12 +453,17 @@ const to = (x: { samples: Float32Array; rate: number }, rate: number) =>
 
 /** Speech regions (seconds) by Silero VAD when installed, else by energy. */
 async function regionsOf(x: { samples: Float32Array; rate: number }, d: CloneDeps, opts: RunOptions) {
+  return (await regions16(x, d, opts)).regions;
+}
+
+/** The 16 kHz audio and its speech regions (what VAD and diarization work on). */
+async function regions16(x: { samples: Float32Array; rate: number }, d: CloneDeps, opts: RunOptions) {
   const a16 = to(x, 16000);
   const load = d.vadModel ? await d.vadModel() : null;
   const probs = load
     ? await sileroProbabilities(a16, load, { signal: opts.signal })
     : energyProbabilities(a16);
-  return speechRegions(probs, a16.length / 16000);
+  return { a16, regions: speechRegions(probs, a16.length / 16000) };
 }
 
 async function embedSpeech(model: OpenVoiceConverter, speech: Float32Array, rate: number) {
@@ -468,13 +483,16 @@ export async function runCloneExtract(
   const { model } = await converter(d, opts);
   const rate = model.config.samplingRate;
   const inputs: { samples: Float32Array; speech: Float32Array }[] = [];
+  const content = { music: [] as MusicMeasure[], speakers: [] as SpeakerMeasure[] };
   for (const [i, a] of args.audio.entries()) {
     opts.onProgress?.({ stage: 'decode', done: i, total: args.audio.length });
     const x = await decodeAudio(a, d, opts);
     opts.onProgress?.({ stage: 'vad', done: i, total: args.audio.length });
-    const regions = await regionsOf(x, d, opts);
+    const { a16, regions } = await regions16(x, d, opts);
     const samples = to(x, rate);
     inputs.push({ samples, speech: speechOnly(samples, rate, regions) });
+    content.music.push(measureMusic(a16, 16000));
+    content.speakers.push(await measureSpeakers(a16, regions, opts.signal));
   }
   const speechSeconds = inputs.reduce((s, i) => s + i.speech.length, 0) / rate;
   requireSpeech(speechSeconds);
@@ -487,7 +505,7 @@ export async function runCloneExtract(
     weights.push(...e.weights);
     opts.onProgress?.({ stage: 'embed', done: all.length, total: 0 });
   }
-  const checks = qualityChecks(inputs, rate, all.length);
+  const checks = qualityChecks(inputs, rate, all.length, content);
   const out: CloneExtractResult = {
     embedding: averageEmbeddings(all, weights),
     checks,

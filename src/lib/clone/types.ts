@@ -62,11 +62,27 @@ export interface CloneStatusResult {
   toneDimension?: number;
 }
 
-export type CloneWarningCode = 'clipping' | 'noisy' | 'non_speech' | 'short';
+export type CloneWarningCode = 'clipping' | 'noisy' | 'non_speech' | 'short' | 'music' | 'multiple_speakers';
 
 export interface CloneWarning {
   code: CloneWarningCode;
   message: string;
+}
+
+/** Signs of music in one recording (see src/lib/clone/reference.ts measureMusic). */
+export interface MusicMeasure {
+  /** Periodicity of the onset envelope at its best tempo, 0–1 (speech ~0.1, a drum beat 0.35+). */
+  beat_strength: number;
+  bpm: number;
+  /** Share of frames with a tonal peak held at one pitch for 0.3 s or more (notes; speech glides). */
+  sustained_tone_fraction: number;
+}
+
+/** The speakers of one recording's speech (acoustic diarization). */
+export interface SpeakerMeasure {
+  speakers: number;
+  /** Each speaker's share of the speech, largest first (sums to 1). */
+  shares: number[];
 }
 
 /** What the quality checks measured; stored with the voice as `checks`. */
@@ -81,6 +97,10 @@ export interface CloneChecks {
   non_speech_fraction: number;
   /** Embeddings averaged (pieces of ~10 s over all samples). */
   pieces: number;
+  /** Signs of music, per recording (absent in voices saved before the check existed). */
+  music?: MusicMeasure[];
+  /** Speakers found in each recording's speech, with their shares (absent in older voices). */
+  speakers?: SpeakerMeasure[];
   samples: number;
   warnings: CloneWarning[];
 }

@@ -53,6 +53,26 @@ export function reportRows(c: CloneChecks): ReportRow[] {
       value: pct(c.non_speech_fraction),
       level: warned.has('non_speech') ? 'warn' : 'ok',
     },
+    ...(c.music
+      ? [
+          {
+            label: 'Music',
+            value: warned.has('music') ? 'likely' : 'none found',
+            level: (warned.has('music') ? 'warn' : 'ok') as RowLevel,
+          },
+        ]
+      : []),
+    ...(c.speakers
+      ? [
+          {
+            label: 'Speakers',
+            value: c.speakers
+              .map((s) => s.shares.map((x) => `${Math.round(x * 100)} %`).join(' + ') || 'none')
+              .join('; '),
+            level: (warned.has('multiple_speakers') ? 'warn' : 'ok') as RowLevel,
+          },
+        ]
+      : []),
     {
       label: 'Averaged',
       value: `${c.pieces} ${c.pieces === 1 ? 'piece' : 'pieces'} from ${c.samples} ${c.samples === 1 ? 'sample' : 'samples'}`,
@@ -85,6 +105,10 @@ export function warningAdvice(w: CloneWarning): string {
       return 'Record in a quieter room, away from fans and traffic.';
     case 'non_speech':
       return 'Choose a region with only the one speaker and no music.';
+    case 'music':
+      return 'Record without music playing, or choose a part with the voice alone.';
+    case 'multiple_speakers':
+      return 'Select a region where only the one person speaks.';
     case 'short':
       return 'Add another sample or choose a longer region: 10–60 s of speech works best.';
   }
