@@ -61,8 +61,16 @@ describe('timeline layout', () => {
     expect(tickLabel(1.5, 0.5)).toBe('0:01.5');
   });
 
-  it('draws unknown-length clips with a placeholder span', () => {
-    expect(drawnSpan(clip({ source_duration: null }))).toBe(UNKNOWN_SPAN);
+  it('draws speech not generated yet at its estimate, other unknown clips with a placeholder', () => {
+    const text = 'Twenty-eight characters long'; // 28 characters at ~14 a second
+    const speech = clip({
+      source_duration: null,
+      content: { kind: 'speech', text, voice: 'af_heart', speed: 1 },
+    });
+    expect(drawnSpan(speech)).toBeCloseTo(2, 6);
+    expect(drawnSpan(clip({ source_duration: null, content: { kind: 'library', clip_id: 'x' } }))).toBe(
+      UNKNOWN_SPAN,
+    );
     expect(drawnSpan(clip({ offset: 1 }))).toBe(2);
   });
 

@@ -1,12 +1,12 @@
 // Layout maths of the Projects view's timeline: seconds ↔ pixels at a zoom, snapping, ruler ticks, and
 // clamped edits of a clip (move, trim either edge, fades). DOM-free so it is unit-tested in Node.
-import { clipSpan, type TimelineClip } from './model';
+import { spanOrEstimate, type TimelineClip } from './model';
 
 /** Zoom range in pixels per second of timeline. */
 export const ZOOM = { min: 10, max: 400, initial: 80 } as const;
 /** Shortest clip a trim may leave (s). */
 export const MIN_CLIP = 0.05;
-/** Span drawn for a clip whose length is not known yet (speech not generated). */
+/** Span drawn for a clip whose length is not known and cannot be estimated. */
 export const UNKNOWN_SPAN = 1;
 
 export const toPx = (t: number, pxPerSec: number): number => t * pxPerSec;
@@ -54,9 +54,9 @@ export function tickLabel(t: number, step: number): string {
   return `${m}:${sec}`;
 }
 
-/** Seconds a clip is drawn over: its span, or a placeholder while its length is unknown. */
+/** Seconds a clip is drawn over: its span, else speech's estimate, else a placeholder. */
 export function drawnSpan(c: TimelineClip): number {
-  return clipSpan(c) ?? UNKNOWN_SPAN;
+  return spanOrEstimate(c) || UNKNOWN_SPAN;
 }
 
 /**
