@@ -4,7 +4,10 @@ import { integratedLoudness, normalizeLoudness, truePeakDb } from '../../src/lib
 import { mulberry32 } from './random';
 
 const sine = (f: number, peak: number, seconds: number, rate = 48000) =>
-  Float32Array.from({ length: Math.round(seconds * rate) }, (_, i) => peak * Math.sin((2 * Math.PI * f * i) / rate));
+  Float32Array.from(
+    { length: Math.round(seconds * rate) },
+    (_, i) => peak * Math.sin((2 * Math.PI * f * i) / rate),
+  );
 
 describe('integrated loudness (ITU-R BS.1770-4)', () => {
   it('a 0 dBFS 997 Hz sine in one channel reads −3.01 LUFS (the spec’s reference), at 48 and 44.1 kHz', () => {

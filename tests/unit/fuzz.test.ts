@@ -49,6 +49,40 @@ function instantEngine(): ApiContext['engine'] {
           bitrate: null,
           duration: 0,
         };
+      if (op === 'audio.enhance') {
+        const snr = { snr_db: 10, speech_db: -20, noise_db: -30 };
+        return {
+          audio: {
+            bytes: new Uint8Array(16),
+            mime: 'audio/wav',
+            extension: 'wav',
+            format: 'wav',
+            sampleRate: 48000,
+            channels: 1,
+            bitrate: null,
+            duration: 0,
+          },
+          loudness_before: -20,
+          loudness_after: -16,
+          true_peak_after: -1,
+          snr_before: snr,
+          snr_after: snr,
+          vad: 'energy',
+          duration: 0,
+          steps: [],
+        };
+      }
+      if (op === 'audio.silence') {
+        const wav = new Uint8Array(44);
+        const trimmed = { wav, start: 0, end: 0, duration: 0, pauses_shortened: 0, removed_seconds: 0 };
+        return {
+          vad: 'energy',
+          duration: 0,
+          sample_rate: 16000,
+          trimmed,
+          pieces: [{ start: 0, end: 0, wav }],
+        };
+      }
       if (op === 'asr.transcribe')
         return {
           language: 'en',
@@ -662,7 +696,19 @@ it(
     console.log(summary);
 
     // The corpus reached every kind of outcome.
-    for (const s of [200, 400, 401, 403, 404, 405, 413, 415, 429, 501])
+    // (501 only while some route is still planned.)
+    for (const s of [
+      200,
+      400,
+      401,
+      403,
+      404,
+      405,
+      413,
+      415,
+      429,
+      ...(IMPLEMENTED.length < ROUTES.length ? [501] : []),
+    ])
       expect(stats.statuses.get(s) ?? 0, `${summary}\nno ${s} seen`).toBeGreaterThan(0);
 
     // Nothing leaked: event-stream subscribers, running jobs.

@@ -141,7 +141,7 @@ export function normalizeLoudness(
   if (!Number.isFinite(before)) return { samples: x, gainDb: 0, truePeakDb: truePeakDb(x, rate) };
   const gainDb = targetLufs - before;
   const k = 10 ** (gainDb / 20);
-  let y = Float32Array.from(x, (v) => v * k);
+  let y: Float32Array = Float32Array.from(x, (v) => v * k);
   // Sample peaks are limited a little under the ceiling; inter-sample overs left after that are removed
   // by one overall trim.
   y = limit(y, rate, 10 ** ((ceilingDb - 0.3) / 20));

@@ -3,6 +3,12 @@ import type { RunOptions } from './types';
 import type { AudioConvertArgs, AudioEncodeArgs } from '../audio/encode-op';
 import type { EncodedAudio } from '../audio/transcoder';
 import type { AudioAnalyzeArgs, AudioAnalyzeResult } from '../audio/analyze-op';
+import type {
+  AudioEnhanceArgs,
+  AudioEnhanceResult,
+  AudioSilenceArgs,
+  AudioSilenceResult,
+} from '../audio/enhance-op';
 import { gatherSystemFacts, type SystemFacts } from '../system/info';
 import type {
   BenchArgs,
@@ -60,6 +66,10 @@ export interface EngineOps {
   'audio.convert': { args: AudioConvertArgs; result: EncodedAudio };
   /** Tempo, metre and key of an audio file (src/lib/audio/analyze.ts). */
   'audio.analyze': { args: AudioAnalyzeArgs; result: AudioAnalyzeResult };
+  /** Denoise (RNNoise), clarity, loudness; before/after loudness and estimated SNR (audio/enhance-op.ts). */
+  'audio.enhance': { args: AudioEnhanceArgs; result: AudioEnhanceResult };
+  /** Trim leading/trailing silence (and shorten long pauses), or split on pauses, by VAD. */
+  'audio.silence': { args: AudioSilenceArgs; result: AudioSilenceResult };
   /**
    * Transcription with Whisper (src/lib/asr): file bytes in; each window's new segments arrive early as
    * progress events with stage 'segment' and `data: AsrSegmentData` ({segments, language}).
@@ -111,6 +121,15 @@ export const ENGINE_OPS: Impl = {
   'audio.analyze': {
     model: 'ffmpeg',
     run: async (a, o) => (await import('../audio/analyze-op')).runAudioAnalyze(a, o),
+  },
+  // Its own queue, so a long denoise does not hold up conversions.
+  'audio.enhance': {
+    model: 'enhance',
+    run: async (a, o) => (await import('../audio/enhance-op')).runAudioEnhance(a, o),
+  },
+  'audio.silence': {
+    model: 'enhance',
+    run: async (a, o) => (await import('../audio/enhance-op')).runAudioSilence(a, o),
   },
   // Whisper, Silero and the decoder load on first use only.
   'asr.transcribe': {

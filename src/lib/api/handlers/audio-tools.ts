@@ -20,7 +20,7 @@ export const TOOLS_UPLOAD_LIMIT = 100 * 1024 * 1024;
 export const CONVERT_FORMATS = FORMAT_IDS.filter((f) => f !== 'pcm');
 
 /** The upload, refused with 415 unless it starts like an audio or video container we can read. */
-async function audioUpload(request: Request) {
+export async function audioUpload(request: Request) {
   const up = await readAudioUpload(request, {
     fileField: 'file',
     jsonField: 'audio',
@@ -36,7 +36,8 @@ async function audioUpload(request: Request) {
   return up;
 }
 
-const text = (v: unknown) => (typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '');
+export const text = (v: unknown) =>
+  typeof v === 'string' ? v.trim() : typeof v === 'number' ? String(v) : '';
 
 function intField(v: unknown, field: string): number | undefined {
   const s = text(v);

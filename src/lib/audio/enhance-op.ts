@@ -1,0 +1,249 @@
+// The engine operations 'audio.enhance' (denoise, clarity, loudness, with before/after loudness and SNR)
+// and 'audio.silence' (trim silence, or split on pauses). Both read any file ffmpeg reads (WAV directly),
+// work on mono, and find speech with Silero VAD when it is installed, else with the energy detector.
+import { throwIfAborted, type RunOptions } from '../engine/types';
+import { DecodeError, type EncodeOptions } from './formats';
+import type { EncodedAudio, Transcoder } from './transcoder';
+import { engineTranscoder } from './encode-op';
+import { decodeWav, encodeWav } from '../tts/wav';
+import { mixToMono, resample } from '../asr/resample';
+import {
+  energyProbabilities,
+  sileroProbabilities,
+  speechRegions,
+  VAD_MODEL_ID,
+  type SpeechRegion,
+} from '../asr/vad';
+import { denoise, DENOISE_RATE } from './denoise';
+import { enhanceClarity } from './clarity';
+import { integratedLoudness, normalizeLoudness, truePeakDb } from './loudness';
+import { estimateSnr, type SnrEstimate } from './snr';
+import { splitOnPauses, trimSilence } from './silence';
+
+export interface ToolDeps {
+  transcoder: () => Transcoder;
+  /** A reader of Silero VAD's model file, or null when it is not installed (energy VAD then). */
+  vadModel: () => Promise<(() => Promise<Uint8Array>) | null>;
+}
+
+const defaultDeps: ToolDeps = {
+  transcoder: engineTranscoder,
+  vadModel: async () => {
+    const { defaultModelFileDeps, installedModelFiles } = await import('../tts/model-files');
+    if (!(await (await defaultModelFileDeps()).registry.get(VAD_MODEL_ID))) return null;
+    const read = await installedModelFiles(VAD_MODEL_ID, 'Silero VAD v5');
+    return () => read('silero_vad_v5.onnx');
+  },
+};
+
+const isWav = (b: Uint8Array) =>
+  b.length >= 12 &&
+  String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!) === 'RIFF' &&
+  String.fromCharCode(b[8]!, b[9]!, b[10]!, b[11]!) === 'WAVE';
+
+/** Any file → mono float samples, at `rate` when given (else the file's own, at most 48 kHz). */
+export async function decodeMono(
+  bytes: Uint8Array,
+  rate: number | undefined,
+  t: () => Transcoder,
+  opts: RunOptions,
+): Promise<{ samples: Float32Array; rate: number }> {
+  let samples: Float32Array;
+  let at: number;
+  if (isWav(bytes)) {
+    let w;
+    try {
+      w = decodeWav(bytes);
+    } catch (e) {
+      throw new DecodeError(`The WAV file could not be read: ${(e as Error).message}`);
+    }
+    samples = w.channels > 1 ? mixToMono(w.samples, w.channels) : w.samples;
+    at = w.sampleRate;
+  } else {
+    const d = await t().decode(
+      bytes,
+      { mono: true, ...(rate ? { sampleRate: rate } : {}) },
+      {
+        signal: opts.signal,
+        onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, stage: 'decode' }) : undefined,
+      },
+    );
+    samples = d.samples;
+    at = d.sampleRate;
+  }
+  if (!samples.length) throw new DecodeError('The file holds no audio samples.');
+  const want = rate ?? Math.min(at, 48000);
+  if (want !== at) samples = resample(samples, at, want);
+  throwIfAborted(opts.signal);
+  return { samples, rate: want };
+}
+
+/** Speech regions (seconds) of mono audio, and which detector found them. */
+async function findSpeech(x: Float32Array, rate: number, deps: ToolDeps, opts: RunOptions) {
+  const a16 = rate === 16000 ? x : resample(x, rate, 16000);
+  const load = await deps.vadModel().catch(() => null);
+  opts.onProgress?.({ stage: 'vad', done: 0, total: 0, message: 'Finding speech' });
+  const probs = load
+    ? await sileroProbabilities(a16, load, { signal: opts.signal, onProgress: opts.onProgress })
+    : energyProbabilities(a16);
+  const regions: SpeechRegion[] = speechRegions(probs, a16.length / 16000);
+  return { regions, vad: load ? ('silero-vad-v5' as const) : ('energy' as const) };
+}
+
+const finite = (v: number) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
+
+function wavResult(samples: Float32Array, rate: number): EncodedAudio {
+  return {
+    bytes: encodeWav(samples, rate, 's16'),
+    mime: 'audio/wav',
+    extension: 'wav',
+    format: 'wav',
+    sampleRate: rate,
+    channels: 1,
+    bitrate: null,
+    duration: samples.length / rate,
+  };
+}
+
+/** WAV at its own rate without ffmpeg; anything else (or other rates and channels) through the encoder. */
+async function encodeOut(
+  samples: Float32Array,
+  rate: number,
+  options: EncodeOptions,
+  deps: ToolDeps,
+  opts: RunOptions,
+): Promise<EncodedAudio> {
+  const plainWav =
+    options.format === 'wav' &&
+    (options.sampleRate === undefined || options.sampleRate === rate) &&
+    (options.channels ?? 1) === 1 &&
+    options.sampleFormat !== 'f32';
+  if (plainWav) return wavResult(samples, rate);
+  opts.onProgress?.({ stage: 'encode', done: 0, total: 0, message: 'Encoding' });
+  return deps.transcoder().encode(samples, rate, options, { signal: opts.signal });
+}
+
+export interface AudioEnhanceArgs {
+  audio: Uint8Array;
+  /** Default true. */
+  denoise?: boolean;
+  /** Default false. */
+  clarity?: boolean;
+  /** 1–3, default 2 (see denoise.ts). */
+  strength?: 1 | 2 | 3;
+  /** LUFS; omitted: the level is left as it is. */
+  target_lufs?: number;
+  /** The output's format (default wav), bitrate, rate, channels. */
+  options?: EncodeOptions;
+}
+
+export interface AudioEnhanceResult {
+  audio: EncodedAudio;
+  /** Integrated loudness (LUFS; null for silence). */
+  loudness_before: number | null;
+  loudness_after: number | null;
+  true_peak_after: number | null;
+  snr_before: SnrEstimate;
+  snr_after: SnrEstimate;
+  vad: 'silero-vad-v5' | 'energy';
+  duration: number;
+  steps: string[];
+}
+
+export async function runAudioEnhance(
+  args: AudioEnhanceArgs,
+  opts: RunOptions = {},
+  deps: ToolDeps = defaultDeps,
+): Promise<AudioEnhanceResult> {
+  const { samples: x, rate } = await decodeMono(args.audio, DENOISE_RATE, deps.transcoder, opts);
+  const { regions, vad } = await findSpeech(x, rate, deps, opts);
+  const steps: string[] = [];
+  let y = x;
+  if (args.denoise ?? true) {
+    y = await denoise(y, { strength: args.strength ?? 2, signal: opts.signal, onProgress: opts.onProgress });
+    steps.push(`denoise (RNNoise, strength ${args.strength ?? 2})`);
+  }
+  if (args.clarity) {
+    throwIfAborted(opts.signal);
+    opts.onProgress?.({ stage: 'clarity', done: 0, total: 0, message: 'De-essing and presence EQ' });
+    y = enhanceClarity(y, rate);
+    steps.push('clarity (presence EQ, de-esser)');
+  }
+  throwIfAborted(opts.signal);
+  opts.onProgress?.({ stage: 'loudness', done: 0, total: 0, message: 'Measuring loudness' });
+  let peak: number;
+  if (args.target_lufs !== undefined) {
+    const n = normalizeLoudness(y, rate, args.target_lufs, -1);
+    y = n.samples;
+    peak = n.truePeakDb;
+    steps.push(`loudness ${args.target_lufs} LUFS (true-peak ceiling −1 dBFS)`);
+  } else peak = truePeakDb(y, rate);
+  const result: Omit<AudioEnhanceResult, 'audio'> = {
+    loudness_before: finite(integratedLoudness(x, rate)),
+    loudness_after: finite(integratedLoudness(y, rate)),
+    true_peak_after: finite(peak),
+    snr_before: estimateSnr(x, rate, regions),
+    snr_after: estimateSnr(y, rate, regions),
+    vad,
+    duration: Math.round((x.length / rate) * 1000) / 1000,
+    steps,
+  };
+  const audio = await encodeOut(y, rate, args.options ?? { format: 'wav' }, deps, opts);
+  return { ...result, audio };
+}
+
+export interface AudioSilenceArgs {
+  audio: Uint8Array;
+  mode: 'trim' | 'split';
+  /** trim: pauses longer than this (s) are shortened to it. */
+  max_pause?: number;
+  /** split: pauses of at least this (s) end a piece (default 0.5). */
+  min_pause?: number;
+}
+
+export interface AudioSilenceResult {
+  vad: 'silero-vad-v5' | 'energy';
+  duration: number;
+  sample_rate: number;
+  /** trim: the trimmed WAV and what was cut. */
+  trimmed?: {
+    wav: Uint8Array;
+    start: number;
+    end: number;
+    duration: number;
+    pauses_shortened: number;
+    removed_seconds: number;
+  };
+  /** split: one WAV a piece. */
+  pieces?: { start: number; end: number; wav: Uint8Array }[];
+}
+
+export async function runAudioSilence(
+  args: AudioSilenceArgs,
+  opts: RunOptions = {},
+  deps: ToolDeps = defaultDeps,
+): Promise<AudioSilenceResult> {
+  const { samples: x, rate } = await decodeMono(args.audio, undefined, deps.transcoder, opts);
+  const { regions, vad } = await findSpeech(x, rate, deps, opts);
+  throwIfAborted(opts.signal);
+  const base = { vad, duration: Math.round((x.length / rate) * 1000) / 1000, sample_rate: rate };
+  if (args.mode === 'trim') {
+    const t = trimSilence(x, rate, regions, args.max_pause);
+    return {
+      ...base,
+      trimmed: {
+        wav: encodeWav(t.samples, rate, 's16'),
+        start: t.start,
+        end: t.end,
+        duration: Math.round((t.samples.length / rate) * 1000) / 1000,
+        pauses_shortened: t.pauses_shortened,
+        removed_seconds: t.removed_seconds,
+      },
+    };
+  }
+  const pieces = splitOnPauses(x, rate, regions, args.min_pause ?? 0.5);
+  return {
+    ...base,
+    pieces: pieces.map((p) => ({ start: p.start, end: p.end, wav: encodeWav(p.samples, rate, 's16') })),
+  };
+}
