@@ -14,8 +14,8 @@ import * as design from './handlers/design';
 import * as lexicon from './handlers/lexicon';
 import * as clone from './handlers/clone';
 import * as audioTools from './handlers/audio-tools';
-import * as audioEnhance from './handlers/audio-enhance';
 import * as speechTranslate from './handlers/speech-translate';
+import * as projects from './handlers/projects';
 import { ApiError } from './errors';
 import { buildOpenApi } from './openapi';
 import { json } from './http';
@@ -42,7 +42,7 @@ function planned(
   return route({ method, path, scope, tag, summary, planned: issue, handler: async () => json({}) });
 }
 
-const PROJECTS = 'comes with projects and the timeline.';
+const TOOLS = 'comes with the audio tools.';
 
 export const ROUTES: AnyRoute[] = [
   // System
@@ -430,7 +430,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'clone:create',
     tag: 'Cloning',
     summary:
-      'Clone a voice from one recording (JSON {audio: base64 or data URL, name, language, gender, keep_samples} or multipart audio + fields; ≤ 20 MB, any format): VAD keeps the speech (≥ 3 s, else 400), ~10 s pieces averaged into a 256-float embedding; 201 with the voice, checks and warnings (clipping, noisy, non_speech, short, music, multiple_speakers)',
+      'Clone a voice from one recording (JSON {audio: base64 or data URL, name, language, gender, keep_samples} or multipart audio + fields; ≤ 20 MB, any format): VAD keeps the speech (≥ 3 s, else 400), ~10 s pieces averaged into a 256-float embedding; 201 with the voice, checks and warnings (clipping, noisy, non_speech, short)',
     handler: async (r, ctx) => clone.createClone(r.request, ctx),
   }),
   route({
@@ -532,33 +532,7 @@ export const ROUTES: AnyRoute[] = [
       'Convert an audio file (multipart file or JSON {audio: base64 or data URL}, ≤ 100 MB, any format ffmpeg reads) to {format wav|mp3|ogg|opus|flac|m4a|aac|webm (mp3), bitrate 64–320 kbps, sample_rate 8000–48000, channels mono|stereo, sample_format s16|f32 (wav)} → the file, with X-Audio-Format, X-Sample-Rate, X-Channels, X-Bitrate',
     handler: async (r, ctx) => audioTools.convertAudio(r.request, ctx),
   }),
-  route({
-    method: 'POST',
-    path: '/v1/audio/enhance',
-    scope: 'audio:process',
-    tag: 'Audio',
-    summary:
-      'Clean up speech (multipart file or JSON {audio: base64 or data URL}, ≤ 100 MB, any format ffmpeg reads; mono 48 kHz out): {denoise (true; RNNoise), enhance_clarity (false; presence EQ + de-esser), strength 1–3 (2; 1 = ¾ denoised + ¼ original, 2 = denoised, 3 = two passes), target_lufs −30…−9 (omitted: level unchanged; BS.1770-4 integrated loudness, true-peak ceiling −1 dBFS), format (wav) with the convert fields, response audio|json}; super_resolution is not supported (400). Answers the audio with X-Loudness-Before/After (LUFS) and X-SNR-Before/After (dB, estimated: VAD speech frames vs the noise floor between them), or JSON {audio_base64, loudness_before, loudness_after, snr_before, snr_after, noise_floor_before, noise_floor_after, …}',
-    handler: async (r, ctx) => audioEnhance.enhanceAudio(r.request, ctx),
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/audio/trim-silence',
-    scope: 'audio:process',
-    tag: 'Audio',
-    summary:
-      'Cut leading and trailing silence by VAD (multipart file or JSON {audio}, ≤ 100 MB), optional max_pause (s): longer inner pauses are shortened to it; response audio|json → mono WAV with X-Trim-Start, X-Trim-End, or JSON {audio_base64, start, end, duration, removed_seconds, pauses_shortened}',
-    handler: async (r, ctx) => audioEnhance.trimSilenceRoute(r.request, ctx),
-  }),
-  route({
-    method: 'POST',
-    path: '/v1/audio/split',
-    scope: 'audio:process',
-    tag: 'Audio',
-    summary:
-      'Split speech at pauses of at least min_pause seconds (0.5) found by VAD (multipart file or JSON {audio}, ≤ 100 MB) → {pieces[{start, end, duration, audio_base64 (mono WAV)}], count, duration}',
-    handler: async (r, ctx) => audioEnhance.splitRoute(r.request, ctx),
-  }),
+  planned('POST', '/v1/audio/enhance', 'audio:process', 'Audio', 'Denoise and enhance speech', TOOLS),
   route({
     method: 'POST',
     path: '/v1/audio/analyze',
@@ -568,19 +542,71 @@ export const ROUTES: AnyRoute[] = [
       'Tempo, metre and key of a clip (multipart file, JSON {audio: base64 or data URL} or raw audio; ≤ 100 MB, ≥ 3 s; the first 10 minutes are analysed) → {key, scale, bpm, time_signature 3/4|4/4, camelot, compatible_keys, confidence, chroma, duration}',
     handler: async (r, ctx) => audioTools.analyzeAudio(r.request, ctx),
   }),
-  planned('GET', '/api/projects', 'projects:read', 'Projects', 'List projects', PROJECTS),
-  planned('POST', '/api/projects', 'projects:write', 'Projects', 'Create a project', PROJECTS),
-  planned('GET', '/api/projects/{id}', 'projects:read', 'Projects', 'One project', PROJECTS),
-  planned('PUT', '/api/projects/{id}', 'projects:write', 'Projects', 'Update a project', PROJECTS),
-  planned('DELETE', '/api/projects/{id}', 'projects:write', 'Projects', 'Delete a project', PROJECTS),
-  planned(
-    'POST',
-    '/api/projects/{id}/render',
-    'tts:timeline',
-    'Projects',
-    'Render a project (a job)',
-    PROJECTS,
-  ),
+  route({
+    method: 'GET',
+    path: '/api/projects',
+    scope: 'projects:read',
+    tag: 'Projects',
+    summary:
+      'List projects, newest change first → {projects[{id, name, created_at, updated_at, sample_rate, tracks, clips, duration, speakers}], total}',
+    handler: async (_r, ctx) => projects.listProjects(ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/projects',
+    scope: 'projects:write',
+    tag: 'Projects',
+    body: projects.createProjectBody,
+    bodyLimit: projects.PROJECT_BODY_LIMIT,
+    summary:
+      'Create a project {name, sample_rate 8000–96000 (24000), tracks, cast {speaker: voice}, script ("[Narrator] text" lines: one speech clip per line in its cast voice, placed one after another), gap (s between lines, 0.4)} → 201 the project with its duration',
+    handler: async (r, ctx) => projects.createProject(r.body, ctx),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/projects/{id}',
+    scope: 'projects:read',
+    tag: 'Projects',
+    summary: 'One project: tracks of clips (speech, library or embedded audio), cast, script, duration',
+    handler: async (r, ctx) => projects.getProject(r.params.id!, ctx),
+  }),
+  route({
+    method: 'PUT',
+    path: '/api/projects/{id}',
+    scope: 'projects:write',
+    tag: 'Projects',
+    body: z.record(z.string(), z.unknown()),
+    bodyLimit: projects.PROJECT_BODY_LIMIT,
+    summary:
+      'Replace a project (validated: 400 names the field, e.g. tracks[0].clips[1].gain_db; 404 unknown id) → the saved project',
+    handler: async (r, ctx) => projects.putProject(r.params.id!, r.body, ctx),
+  }),
+  route({
+    method: 'DELETE',
+    path: '/api/projects/{id}',
+    scope: 'projects:write',
+    tag: 'Projects',
+    summary: 'Delete a project → {deleted, id}',
+    handler: async (r, ctx) => projects.deleteProject(r.params.id!, ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/projects/{id}/render',
+    scope: 'tts:timeline',
+    tag: 'Projects',
+    body: projects.renderBody,
+    summary:
+      "Render the mixdown as a job {format wav|mp3|opus|ogg|flac|aac|m4a|webm|zip (wav; zip = every clip as a WAV), bitrate, sample_rate, channels, sample_format, limiter normalize|soft|none} → 202 {job_id, audio_url}; speech not generated yet (or changed) is spoken, the rest reused; the job result holds duration, sample_rate and each clip's start/end",
+    handler: async (r, ctx) => projects.startRender(r.params.id!, r.body, keyOf(r.key), ctx),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/projects/{id}/render/{job_id}',
+    scope: 'projects:read',
+    tag: 'Projects',
+    summary: 'The file of a finished render job (202 while it runs)',
+    handler: async (r, ctx) => projects.renderedFile(r.params.id!, r.params.job_id!, keyOf(r.key), ctx),
+  }),
 ];
 
 export function createRouter(): Router {

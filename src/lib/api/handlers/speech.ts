@@ -305,7 +305,7 @@ export interface Spoken {
 }
 
 /** clone.speak's arguments for a cloned voice (the converter takes no lexicon, pauses or volume). */
-function clonedArgs(a: SynthesizeParams, c: NonNullable<Speaker['cloned']>): CloneSpeakArgs {
+export function clonedArgs(a: SynthesizeParams, c: NonNullable<Speaker['cloned']>): CloneSpeakArgs {
   return {
     text: a.text,
     embedding: c.embedding,
