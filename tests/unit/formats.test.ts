@@ -195,6 +195,7 @@ describe('ffmpeg arguments', () => {
     expect(tail({ format: 'mp3', bitrate: 128 })).toBe('-c:a libmp3lame -b:a 128k -f mp3');
     expect(tail({ format: 'opus', bitrate: 96 })).toBe('-c:a libopus -b:a 96k -f ogg');
     expect(tail({ format: 'webm' })).toBe('-c:a libopus -b:a 64k -f webm');
+    expect(tail({ format: 'opus', channels: 2 })).toBe('-c:a libopus -b:a 64k -mapping_family 255 -f ogg');
     expect(tail({ format: 'ogg', bitrate: 128 })).toBe('-c:a libvorbis -q:a 4 -f ogg');
     expect(tail({ format: 'flac' })).toBe('-c:a flac -sample_fmt s16 -f flac');
     expect(tail({ format: 'aac', bitrate: 96 })).toBe('-c:a aac -b:a 96k -f adts');

@@ -438,6 +438,15 @@ function rawInputArgs(raw: Required<RawInput>): string[] {
   ];
 }
 
+/**
+ * The bundled ffmpeg.wasm's libopus crashes ("memory access out of bounds") encoding a coupled stereo
+ * stream whose channels differ. Mapping family 255 codes the channels as independent mono streams,
+ * which avoids the crashing path; readers (ffmpeg, Chromium) decode it as ordinary stereo.
+ */
+function opusStereo(r: ResolvedEncode): string[] {
+  return r.channels > 1 ? ['-mapping_family', '255'] : [];
+}
+
 /** ffmpeg output options (codec, bitrate, muxer) for a resolved encode. */
 export function outputArgs(r: ResolvedEncode): string[] {
   const kbps = `${r.bitrate ?? 0}k`;
@@ -451,9 +460,9 @@ export function outputArgs(r: ResolvedEncode): string[] {
     case 'mp3':
       return ['-c:a', 'libmp3lame', '-b:a', kbps, '-f', 'mp3'];
     case 'opus':
-      return ['-c:a', 'libopus', '-b:a', kbps, '-f', 'ogg'];
+      return ['-c:a', 'libopus', '-b:a', kbps, ...opusStereo(r), '-f', 'ogg'];
     case 'webm':
-      return ['-c:a', 'libopus', '-b:a', kbps, '-f', 'webm'];
+      return ['-c:a', 'libopus', '-b:a', kbps, ...opusStereo(r), '-f', 'webm'];
     case 'ogg':
       return ['-c:a', 'libvorbis', '-q:a', String(vorbisQuality(r.bitrate ?? 128)), '-f', 'ogg'];
     case 'flac':
