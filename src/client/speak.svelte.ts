@@ -14,6 +14,8 @@ import { PREVIEW_TEXT, sentenceOfRun, speakSentences, STUDIO_MAX_CHARS } from '.
 import { engineVoice, voiceLanguages } from '../lib/speak/voices';
 import type { DownloadChoice } from '../lib/speak/download';
 import { saveAudioFile } from './download';
+import { isCloneChunk, type CloneStatusResult } from '../lib/clone/types';
+import { baseVoiceFor } from '../lib/clone/base-voice';
 
 export type SpeakStatus = 'idle' | 'generating';
 
@@ -21,6 +23,8 @@ export interface SpeakError {
   message: string;
   /** The model is missing: the view links to the Models view. */
   models: boolean;
+  /** The voice converter is missing (a cloned voice): the view links to the Clone view's install. */
+  converter?: boolean;
 }
 
 export interface Span {
@@ -118,8 +122,10 @@ class StreamPlayer {
   }
 }
 
-function describe(e: unknown): SpeakError {
+function describe(e: unknown, cloned = false): SpeakError {
   const err = e instanceof Error ? e : new Error(String(e));
+  if (cloned && err.name === 'ModelNotInstalledError' && /converter/i.test(err.message))
+    return { message: err.message, models: false, converter: true };
   if (err.name === 'ModelNotInstalledError')
     return { message: `The speech model is not installed on this device. ${err.message}`, models: true };
   if (err.name === 'EngineCrashedError') return { message: err.message, models: false };
@@ -139,6 +145,10 @@ export class SpeakSession {
 
   /** The library's voices Kokoro can speak with (presets, mixes, designed voices). */
   voices = $state.raw<Voice[]>([]);
+  /** Cloned voices of the library (spoken by clone.speak: Kokoro, then the tone-colour converter). */
+  cloned = $state.raw<Voice[]>([]);
+  /** Whether the converter is installed (null: not known yet, e.g. no engine). */
+  converter = $state.raw<CloneStatusResult | null>(null);
 
   status = $state<SpeakStatus>('idle');
   stage = $state('');
@@ -181,6 +191,14 @@ export class SpeakSession {
   async loadVoices(): Promise<void> {
     const { voices } = await this.studio.voices.query({});
     this.voices = voices.filter((v) => engineVoice(v) !== null);
+    this.cloned = voices.filter((v) => v.kind === 'cloned' && v.embedding?.length);
+    if (this.cloned.length)
+      this.converter = await this.studio.engine.run('clone.status', {}).catch(() => this.converter);
+  }
+
+  /** The cloned library voice of that id, if it is one. */
+  clonedVoice(id: string): Voice | undefined {
+    return this.cloned.find((v) => v.id === id);
   }
 
   /** Picks a library voice; a designed voice brings its own speed. */
@@ -207,7 +225,7 @@ export class SpeakSession {
 
   /** A readable name for a voice as the form names it. */
   label(voice: string): string {
-    const stored = this.voices.find((v) => v.id === voice);
+    const stored = this.voices.find((v) => v.id === voice) ?? this.clonedVoice(voice);
     if (stored) return stored.name;
     if (isMixFormula(voice)) return `Mix ${voice}`;
     return voice;
@@ -215,6 +233,8 @@ export class SpeakSession {
 
   /** Languages the chosen voice may be read in (its own first). */
   get languages(): string[] {
+    // A cloned voice speaks through a base voice of its own language.
+    if (this.clonedVoice(this.voice)) return [];
     const r = this.resolve(this.voice);
     try {
       return r ? voiceLanguages(r) : [];
@@ -317,7 +337,18 @@ export class SpeakSession {
       };
       return;
     }
-    const resolved = this.resolve(voice);
+    const cloned = this.clonedVoice(voice);
+    if (cloned && this.converter && !this.converter.installed) {
+      this.error = {
+        message: `"${cloned.name}" is a cloned voice: it needs the voice converter, which is not installed on this device.`,
+        models: false,
+        converter: true,
+      };
+      return;
+    }
+    const resolved = cloned
+      ? (cloned.recipe?.base_voice ?? baseVoiceFor(cloned.language, cloned.gender))
+      : this.resolve(voice);
     if (!resolved) {
       this.error = {
         message: `The voice "${voice}" is not in the library any more: pick another.`,
@@ -346,8 +377,21 @@ export class SpeakSession {
     this.frame = requestAnimationFrame(this.follow);
 
     let sentence = -1;
+    const gain = 10 ** (params.volume_db! / 20);
     const onProgress = (p: Progress) => {
       if (ctl.signal.aborted) return;
+      if (cloned) {
+        if (isCloneChunk(p)) {
+          const x = gain === 1 ? p.data.samples : p.data.samples.map((v) => v * gain);
+          stream.push(x, p.data.sampleRate, -1);
+          this.firstAudioMs ??= performance.now() - t0;
+          this.progress = { done: p.data.index + 1, total: p.data.total || p.data.index + 1 };
+          this.stage = 'Speaking while the rest is made…';
+        } else if (p.stage === 'base') this.stage = 'Preparing the base voice (once)…';
+        else if (p.stage === 'build') this.stage = 'Loading the voice converter…';
+        else if (this.firstAudioMs === null) this.stage = `Speaking in ${cloned.name}…`;
+        return;
+      }
       if (p.stage === 'chunk' && p.data) {
         const d = p.data as TtsChunkData;
         sentence = sentenceOfRun(sentences, sentence, d.text);
@@ -375,7 +419,9 @@ export class SpeakSession {
       ...(voice !== resolved ? { voice_id: voice } : {}),
     };
     try {
-      const r = await this.speak(args, ctl, onProgress);
+      const r = cloned
+        ? await this.speakCloned(cloned, text, resolved, params, gain, ctl, onProgress)
+        : await this.speak(args, ctl, onProgress);
       if (ctl.signal.aborted || this.ctl !== ctl) return;
       const elapsedMs = performance.now() - t0;
       const wavBytes = encodeWav(r.samples, r.sampleRate, 's16');
@@ -404,8 +450,35 @@ export class SpeakSession {
       this.status = 'idle';
       this.stage = '';
       this.spoken = null;
-      this.error = describe(e);
+      this.error = describe(e, !!cloned);
     }
+  }
+
+  /** clone.speak for a cloned voice, in the shape of a tts.generate result (one span: the whole text). */
+  private async speakCloned(
+    v: Voice,
+    text: string,
+    base: string,
+    params: HistoryParams,
+    gain: number,
+    ctl: AbortController,
+    onProgress: (p: Progress) => void,
+  ) {
+    const r = await this.studio.engine.run(
+      'clone.speak',
+      {
+        text,
+        embedding: v.embedding!,
+        language: v.language,
+        gender: v.gender,
+        baseVoice: base,
+        speed: params.speed,
+      },
+      { signal: ctl.signal, onProgress },
+    );
+    const samples = gain === 1 ? r.samples : r.samples.map((x) => x * gain);
+    const duration = samples.length / r.sampleRate;
+    return { samples, sampleRate: r.sampleRate, chunks: [{ text, start: 0, end: duration }] };
   }
 
   /** Stops a generation at once: the engine job is cancelled and what was made is dropped. */
@@ -484,7 +557,7 @@ export class SpeakSession {
   async regenerate(rec: Pick<HistoryRecord, 'text' | 'voice' | 'voice_resolved' | 'params'>): Promise<void> {
     this.stop();
     this.text = rec.text;
-    this.voice = this.resolve(rec.voice) ? rec.voice : rec.voice_resolved;
+    this.voice = this.resolve(rec.voice) || this.clonedVoice(rec.voice) ? rec.voice : rec.voice_resolved;
     this.speed = rec.params.speed;
     this.volumeDb = rec.params.volume_db ?? 0;
     this.pauseMs = rec.params.pause_ms ?? 250;
