@@ -19,7 +19,7 @@ import {
 import { parseScript, scriptToClips, type ScriptLine } from '../lib/projects/script';
 import { renderProject, type RenderDeps, type RenderResult } from '../lib/projects/render';
 import { exportProjectFile, importProjectFile, referencedClipIds, zipClips } from '../lib/projects/file';
-import { clampFades, snap } from '../lib/projects/timeline-view';
+import { clampFades, LINE_GAP, snap } from '../lib/projects/timeline-view';
 import { ClipStore, type ClipSummary } from '../lib/storage/clips';
 import { ProjectStore, summarizeProject, type ProjectSummary } from '../lib/storage/projects';
 import { encodeWav } from '../lib/tts/wav';
@@ -30,8 +30,6 @@ import { saveAudioFile } from './download';
 import type { DownloadChoice } from '../lib/speak/download';
 
 const SAVE_DELAY_MS = 600;
-/** Seconds between script lines laid out one after another. */
-export const LINE_GAP = 0.4;
 
 export type SaveState = 'saved' | 'saving' | 'pending' | 'failed';
 

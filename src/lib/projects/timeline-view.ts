@@ -4,6 +4,8 @@ import { spanOrEstimate, type TimelineClip } from './model';
 
 /** Zoom range in pixels per second of timeline. */
 export const ZOOM = { min: 10, max: 400, initial: 80 } as const;
+/** Seconds between script lines laid out one after another. */
+export const LINE_GAP = 0.4;
 /** Shortest clip a trim may leave (s). */
 export const MIN_CLIP = 0.05;
 /** Span drawn for a clip whose length is not known and cannot be estimated. */
