@@ -508,7 +508,20 @@ describe('routes', () => {
     await errorOf(await call('GET', '/api/projects/nope', { key }), 404, 'not_found');
     await errorOf(await call('PUT', '/api/projects/nope', { key, body: { name: 'Z' } }), 404, 'not_found');
     await errorOf(await call('POST', '/api/projects/nope/render', { key, body: {} }), 404, 'not_found');
-    await errorOf(await call('POST', `/api/projects/${p.id}/render`, { key, body: { format: 'doc' } }), 400);
+    e = await errorOf(await call('POST', `/api/projects/${p.id}/render`, { key, body: {} }), 400);
+    expect(e.message).toContain('no clips');
+    const q = await okJson<Project>(
+      await call('POST', '/api/projects', {
+        key,
+        body: { name: 'Q', script: '[A] hi', cast: { A: 'af_heart' } },
+      }),
+      201,
+    );
+    e = await errorOf(
+      await call('POST', `/api/projects/${q.id}/render`, { key, body: { format: 'doc' } }),
+      400,
+    );
+    expect(e.field).toBe('format');
     await errorOf(
       await call('POST', '/api/projects', { key: reader, body: { name: 'W' } }),
       403,

@@ -224,6 +224,10 @@ export async function startRender(
 ): Promise<Response> {
   const store = new ProjectStore(ctx.db);
   const project = await guarded(() => store.require(id));
+  if (!allClips(project).length)
+    throw badRequest('The project has no clips to render: add speech, a script or library clips.', {
+      field: 'tracks',
+    });
   const fmt = (body.format ?? 'wav').toLowerCase();
   const enc: EncodeOptions | 'zip' = fmt === 'zip' ? 'zip' : convertOptions({ ...body, format: fmt });
   // Unknown voices answer now, not as a failed job.
