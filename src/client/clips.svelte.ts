@@ -3,7 +3,7 @@
 // Clips are stored as 16-bit mono WAV at the rate they were decoded at (the timeline reads them as such).
 import type { Studio } from './studio.svelte';
 import type { DownloadTarget } from './download';
-import { saveAudioFile } from './download';
+import { runDownload } from './download';
 import type { DownloadChoice } from '../lib/speak/download';
 import { ClipStore, type ClipRecord, type ClipSource, type ClipSummary } from '../lib/storage/clips';
 import { NotFoundError } from '../lib/storage/errors';
@@ -249,20 +249,12 @@ export class ClipsSession implements DownloadTarget {
     return decodeWav(new Uint8Array(rec.audio));
   }
 
-  async download(
+  download(
     choice: DownloadChoice,
     audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
     stem: string,
   ): Promise<void> {
-    if (this.downloading) return;
-    this.downloading = choice.id;
-    try {
-      await saveAudioFile(this.studio.formats, choice, audio, stem);
-    } catch (e) {
-      this.studio.fail(e, `Could not make the ${choice.label} file`);
-    } finally {
-      this.downloading = null;
-    }
+    return runDownload(this, this.studio, choice, audio, stem);
   }
 
   // -------------------------------------------------------------------------------------- editor

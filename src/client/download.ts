@@ -33,3 +33,25 @@ export async function saveAudioFile(
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/**
+ * A DownloadTarget's download: marks the choice as being prepared (one at a time), saves the file, and
+ * shows a failure as a notice instead of throwing.
+ */
+export async function runDownload(
+  target: { downloading: string | null },
+  studio: { formats: FormatsBridge; fail(e: unknown, what: string): void },
+  choice: DownloadChoice,
+  audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
+  stem: string,
+): Promise<void> {
+  if (target.downloading) return;
+  target.downloading = choice.id;
+  try {
+    await saveAudioFile(studio.formats, choice, audio, stem);
+  } catch (e) {
+    studio.fail(e, `Could not make the ${choice.label} file`);
+  } finally {
+    target.downloading = null;
+  }
+}

@@ -13,7 +13,7 @@ import { KOKORO_VOICE_IDS } from '../lib/voices/presets';
 import { PREVIEW_TEXT, sentenceOfRun, speakSentences, STUDIO_MAX_CHARS } from '../lib/speak/text';
 import { engineVoice, voiceLanguages } from '../lib/speak/voices';
 import type { DownloadChoice } from '../lib/speak/download';
-import { saveAudioFile } from './download';
+import { runDownload } from './download';
 import { isCloneChunk, type CloneStatusResult } from '../lib/clone/types';
 import { baseVoiceFor } from '../lib/clone/base-voice';
 
@@ -599,20 +599,12 @@ export class SpeakSession {
   // -------------------------------------------------------------------------------- downloads
 
   /** Encodes audio in the chosen format and saves it as a file. */
-  async download(
+  download(
     choice: DownloadChoice,
     audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
     stem: string,
   ): Promise<void> {
-    if (this.downloading) return;
-    this.downloading = choice.id;
-    try {
-      await saveAudioFile(this.studio.formats, choice, audio, stem);
-    } catch (e) {
-      this.studio.fail(e, `Could not make the ${choice.label} file`);
-    } finally {
-      this.downloading = null;
-    }
+    return runDownload(this, this.studio, choice, audio, stem);
   }
 
   // --------------------------------------------------------------------------------- previews

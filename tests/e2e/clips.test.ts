@@ -244,7 +244,7 @@ describe('Clips view', () => {
     await expect
       .poll(async () => (await listed(page)).some((c) => c.name === 'tone'), { timeout: 30_000 })
       .toBe(true);
-    await page.getByTestId('clips-file').setInputFiles({
+    await page.getByTestId('clips-drop-file').setInputFiles({
       name: 'chosen.wav',
       mimeType: 'audio/wav',
       buffer: Buffer.from(encodeWav(sine(0.8, 16000), 16000)),
@@ -262,7 +262,7 @@ describe('Clips view', () => {
     expect(chosen.frames).toBe(12800);
     // Not audio: refused with a message naming the file, nothing stored.
     const n = all.length;
-    await page.getByTestId('clips-file').setInputFiles({
+    await page.getByTestId('clips-drop-file').setInputFiles({
       name: 'notes.wav',
       mimeType: 'audio/wav',
       buffer: Buffer.from('these are not samples'),
