@@ -297,8 +297,30 @@ describe('auto-stop on silence', () => {
     await p.locator('[data-testid="recorder"][data-state="idle"]').waitFor({ timeout: 60_000 });
     await p.getByTestId('clip').first().waitFor({ timeout: 30_000 });
     const [clip] = await stored(p);
-    // 1.5 s of tone + 1.5 s of silence, and well before the file's 13.5 s end.
-    expect(clip!.duration).toBeGreaterThan(2.8);
+    // What was heard: some of the tone (recording starts a moment after capture), then silence until the
+    // watch saw 1.5 s of it: the clip ends in 1.5 s (±0.5 s for the 100 ms blocks and the encoder's tail)
+    // of silence, well before the file's 13.5 s.
+    const shape = await p.evaluate(async (id) => {
+      const t = globalThis as unknown as {
+        __timbre: { db: { get(s: string, k: string): Promise<{ audio: ArrayBuffer; sample_rate: number }> } };
+      };
+      const rec = await t.__timbre.db.get('clips', id);
+      const v = new Int16Array(rec.audio.slice(44));
+      let last = -1;
+      let peak = 0;
+      for (let i = 0; i < v.length; i++) {
+        const a = Math.abs(v[i]!) / 32768;
+        peak = Math.max(peak, a);
+        if (a > 0.05) last = i;
+      }
+      return { peak, tail: (v.length - 1 - last) / rec.sample_rate };
+    }, clip!.id);
+    console.log(
+      `[clips] auto-stop: clip ${clip!.duration.toFixed(2)} s, silent tail ${shape.tail.toFixed(2)} s`,
+    );
+    expect(shape.peak).toBeGreaterThan(0.2);
+    expect(shape.tail).toBeGreaterThan(1.0);
+    expect(shape.tail).toBeLessThan(2.5);
     expect(clip!.duration).toBeLessThan(8);
   });
 });
