@@ -52,6 +52,19 @@ const drawn = () =>
 
 const idle = () => page.getByTestId('render-progress').waitFor({ state: 'detached', timeout: 280_000 });
 
+/** File names in a zip, from its central directory. */
+function zipNames(zip: Buffer): string[] {
+  const names: string[] = [];
+  for (let i = zip.lastIndexOf(Buffer.from('PK\x05\x06', 'binary')), at = zip.readUInt32LE(i + 16); ;) {
+    if (zip.readUInt32LE(at) !== 0x02014b50) break;
+    const n = zip.readUInt16LE(at + 28);
+    names.push(zip.subarray(at + 46, at + 46 + n).toString('utf8'));
+    at += 46 + n + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    if (names.length > 1000) break;
+  }
+  return names;
+}
+
 /** Stored clips in time order. */
 const clipsOf = (p: Project) => p.tracks.flatMap((t) => t.clips).sort((a, b) => a.start - b.start);
 
@@ -201,6 +214,42 @@ describe('Projects view', () => {
       for (let i = a; i < b; i++) sum += wav.samples[i]! ** 2;
       expect(Math.sqrt(sum / (b - a))).toBeGreaterThan(0.01);
     }
+  });
+
+  it('exports the clips as a zip, duplicates the project, and round-trips it through a project file', async () => {
+    const p = (await stored())!;
+    const [zip] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-zip').click()]);
+    expect(zip.suggestedFilename()).toBe('radio-play-clips.zip');
+    const names = zipNames(await readFile((await zip.path())!));
+    expect(names).toEqual([
+      expect.stringMatching(/^01 Narrator - The door opened.*\.wav$/),
+      expect.stringMatching(/^02 Anna - Hello there.*\.wav$/),
+      expect.stringMatching(/^03 Narrator - She smiled.*\.wav$/),
+    ]);
+
+    const item = page.locator(`[data-testid=project-item][data-id="${projectId}"]`);
+    await item.getByTestId('project-duplicate').click();
+    await expect.poll(() => page.getByTestId('project-item').count()).toBe(2);
+    const copyName = await page.getByTestId('project-item').first().locator('strong').textContent();
+    expect(copyName).toBe(`${NAME} (copy)`);
+
+    const [file] = await Promise.all([
+      page.waitForEvent('download'),
+      item.getByTestId('project-export').click(),
+    ]);
+    const path = (await file.path())!;
+    await page.getByTestId('project-import-file').setInputFiles({
+      name: file.suggestedFilename(),
+      mimeType: 'application/json',
+      buffer: await readFile(path),
+    });
+    await expect.poll(() => page.getByTestId('project-item').count()).toBe(3);
+    // The imported copy opens with its own id and the same clips, where they were.
+    await expect.poll(async () => page.getByTestId('editor').getAttribute('data-id')).not.toBe(projectId);
+    await expect.poll(() => page.getByTestId('timeline-clip').count()).toBe(3);
+    expect((await drawn()).map((c) => c.start)).toEqual(clipsOf(p).map((c) => c.start));
+    await item.getByTestId('project-open').click();
+    await expect.poll(async () => page.getByTestId('editor').getAttribute('data-id')).toBe(projectId);
   });
 
   it('keeps the project across a reload, and deletes it with Undo', async () => {
