@@ -127,9 +127,9 @@ describe.skipIf(!HAVE_KOKORO)('music and a second speaker in a reference', () =>
 describe.skipIf(!HAVE_KOKORO)('through clone.extract on the fixture converter', () => {
   const dir = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');
   let d: CloneDeps;
+  const records = new Map<string, InstalledModel>();
   beforeAll(async () => {
     await resetClone();
-    const records = new Map<string, InstalledModel>();
     d = {
       registry: { get: async (id) => records.get(id), put: async (r) => void records.set(r.id, r) },
       store: new MemoryModelStore(),
@@ -161,5 +161,12 @@ describe.skipIf(!HAVE_KOKORO)('through clone.extract on the fixture converter', 
     expect(one.warnings.map((w) => w.code)).not.toContain('multiple_speakers');
     expect(one.warnings.map((w) => w.code)).not.toContain('music');
     expect(one.checks.speakers).toEqual([{ speakers: 1, shares: [1] }]);
+  });
+
+  it('a converter deleted since it was loaded is not used any more (its sessions go too)', async () => {
+    records.clear();
+    await expect(
+      runCloneExtract({ audio: [{ samples: heart, sampleRate: SR }] }, {}, d),
+    ).rejects.toMatchObject({ name: 'ModelNotInstalledError' });
   });
 });

@@ -320,7 +320,11 @@ const readAll = async (store: ModelFileStore, id: string, path: string) =>
 
 /** The installed converter (v2 preferred), its graphs built and cached on first use after a catalogue install. */
 async function converter(d: CloneDeps, opts: RunOptions = {}) {
-  if (loaded) return loaded;
+  if (loaded) {
+    // Deleted in the Models view since it was loaded: its sessions go too.
+    if (await d.registry.get(loaded.id)) return loaded;
+    await resetClone();
+  }
   for (const version of ['v2', 'v1'] as const) {
     const id = CONVERTER_MODEL_IDS[version];
     const rec = await d.registry.get(id);
