@@ -18,7 +18,7 @@ import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
 import { decodeBase64 } from '../../src/lib/util/base64';
 import { MemoryModelStore } from '../../src/lib/models/store';
 import type { InstalledModel } from '../../src/lib/models/types';
-import type { AudioEncodeArgs } from '../../src/lib/audio/encode-op';
+import type { AudioConvertArgs, AudioEncodeArgs } from '../../src/lib/audio/encode-op';
 import {
   resetClone,
   runCloneExtract,
@@ -78,6 +78,10 @@ function engine(): ApiContext['engine'] {
       if (op === 'audio.encode') {
         const a = args as AudioEncodeArgs;
         return deps.transcoder().encode(a.samples, a.sampleRate, a.options, o);
+      }
+      if (op === 'audio.convert') {
+        const a = args as AudioConvertArgs;
+        return deps.transcoder().convert(a.audio, a.options, o);
       }
       if (op === 'clone.status') return runCloneStatus(clone);
       if (op === 'clone.extract') return runCloneExtract(args, o, clone);
@@ -202,6 +206,16 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('speech in, English speech out', () 
     expect(since(n, 'asr.transcribe')).toHaveLength(1);
     expect(decodeURIComponent(res.headers.get('X-Voice-Reason')!)).toMatch(/Gender male/);
     expect(since(n, 'audio.encode')).toHaveLength(1);
+  });
+
+  it('a FLAC upload is decoded by the engine to measure the speaker: a male preset again', async () => {
+    const flac = (await deps.transcoder().convert(george, { format: 'flac' })).bytes;
+    const n = calls.length;
+    const res = await post(form({ format: 'wav' }, { bytes: flac, name: 'george.flac', type: 'audio/flac' }));
+    expect(res.status).toBe(200);
+    expect(since(n, 'audio.convert')).toHaveLength(1);
+    expect(res.headers.get('X-Voice-Choice')).toBe('nearest_preset');
+    expect(res.headers.get('X-Voice')).toMatch(/^[ab]m_/);
   });
 
   it('a named voice is used as given (JSON body with base64 audio)', async () => {

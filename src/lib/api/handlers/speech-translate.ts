@@ -130,7 +130,7 @@ function measureSpeaker(
   if (speech?.length) {
     samples = speech;
     rate = CLONE_SAMPLE_RATE;
-  } else if (container === 'wav') {
+  } else if (container === 'wav' || isRiff(bytes)) {
     try {
       const w = decodeWav(bytes);
       samples = w.samples;
@@ -148,13 +148,30 @@ function measureSpeaker(
   };
 }
 
+/**
+ * The upload as WAV for measuring the speaker: as sent when it is WAV, else decoded by the engine's
+ * ffmpeg (mono 16 kHz: pitch and pace need no more). A decode failure leaves the default voice.
+ */
+async function wavForMeasure(container: string, bytes: Uint8Array, ctx: ApiContext): Promise<Uint8Array> {
+  if (container === 'wav') return bytes;
+  try {
+    const r = await ctx.engine.run('audio.convert', {
+      audio: bytes,
+      options: { format: 'wav', sampleRate: 16000, channels: 1 },
+    });
+    return r.bytes;
+  } catch {
+    return bytes;
+  }
+}
+
 /** The nearest English preset to what was measured, or the default voice saying why there is none. */
 function choosePreset(measured: VoiceChoice['measured'] | null, container: string): VoiceChoice {
   if (!measured)
     return {
       voice: DEFAULT_VOICE,
       how: 'default',
-      reason: `The speaker could not be measured (a ${container} upload is decoded only in the engine; send WAV, or name a voice): spoken in the default voice ${DEFAULT_VOICE}.`,
+      reason: `The speaker could not be measured (the ${container} upload could not be decoded; send WAV, or name a voice): spoken in the default voice ${DEFAULT_VOICE}.`,
     };
   try {
     const m = nearestPreset({
@@ -181,6 +198,9 @@ function choosePreset(measured: VoiceChoice['measured'] | null, container: strin
 
 /** Kokoro's English for the voice: British for the b… presets, American otherwise. */
 const englishFor = (voice: string) => (/^b[fm]_/.test(voice.trim()) ? 'en-gb' : 'en-us');
+
+const isRiff = (b: Uint8Array) =>
+  b.length >= 4 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46;
 
 const headerText = (s: string) => encodeURIComponent(s.length > HEADER_CHARS ? s.slice(0, HEADER_CHARS) : s);
 
@@ -265,7 +285,10 @@ export async function speechTranslate(
   } else if (voiceName) {
     choice = { voice: voiceName, how: 'given', reason: `The voice "${voiceName}" was named in the request.` };
   } else {
-    choice = choosePreset(measureSpeaker(probe.container, up.bytes), probe.container);
+    choice = choosePreset(
+      measureSpeaker(probe.container, await wavForMeasure(probe.container, up.bytes, ctx)),
+      probe.container,
+    );
   }
 
   const spec: SpeechSpec = {
