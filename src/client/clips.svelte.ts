@@ -95,6 +95,8 @@ export class ClipsSession implements DownloadTarget {
   dirty = $state(false);
   saving = $state(false);
   fadeCurve = $state<FadeCurve>('linear');
+  /** Normalise to the peak (−1 dBFS) or to a loudness in LUFS. */
+  normalizeTarget = $state<'peak' | '-16' | '-19' | '-23'>('peak');
 
   readonly store: ClipStore;
   private history: EditHistory | null = null;
@@ -310,7 +312,9 @@ export class ClipsSession implements DownloadTarget {
     const n = frames(a);
     const span = this.span(a);
     let op: EditOp;
-    if (kind === 'normalize') op = { kind };
+    if (kind === 'normalize')
+      op =
+        this.normalizeTarget === 'peak' ? { kind } : { kind: 'loudness', lufs: Number(this.normalizeTarget) };
     else if (kind === 'trim' || kind === 'cut') {
       if (!span) {
         this.studio.toast('Select a part of the clip first (drag across the waveform).', { kind: 'error' });

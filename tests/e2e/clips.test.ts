@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { FAKE_MEDIA, launch, openStudio } from './browser';
-import { encodeWav } from '../../src/lib/tts/wav';
+import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
+import { integratedLoudness } from '../../src/lib/audio/loudness';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 
@@ -269,6 +270,33 @@ describe('Clips view', () => {
     });
     await page.getByText('Could not import "notes.wav"', { exact: false }).waitFor({ timeout: 30_000 });
     expect((await stored(page)).length).toBe(n);
+  });
+
+  it('normalises a clip to −16 LUFS and saves it (measured again in Node)', async () => {
+    const tone = (await listed(page)).find((c) => c.name === 'tone')!;
+    await page.locator(`[data-testid="clip"][data-id="${tone.id}"] [data-testid="clip-open"]`).click();
+    const editor = page.getByTestId('clip-editor');
+    await expect.poll(() => editor.getByTestId('wave-play').isEnabled(), { timeout: 30_000 }).toBe(true);
+    await page.getByTestId('normalize-target').selectOption('-16');
+    await page.getByTestId('edit-normalize').click();
+    await expect.poll(() => page.getByTestId('edit-undo').textContent()).toContain('Undo normalise loudness');
+    await page.getByTestId('edit-save').click();
+    await expect.poll(() => page.getByTestId('edit-save').isDisabled()).toBe(true);
+    const b64 = await page.evaluate(async (id) => {
+      const t = globalThis as unknown as {
+        __timbre: { db: { get(s: string, k: string): Promise<{ audio: ArrayBuffer }> } };
+      };
+      const bytes = new Uint8Array((await t.__timbre.db.get('clips', id)).audio);
+      let bin = '';
+      for (const b of bytes) bin += String.fromCharCode(b);
+      return btoa(bin);
+    }, tone.id);
+    const wav = decodeWav(new Uint8Array(Buffer.from(b64, 'base64')));
+    expect(wav.samples.length).toBe(Math.round(1.25 * 22050));
+    const before = integratedLoudness(sine(1.25, 22050), 22050);
+    const after = integratedLoudness(wav.samples, wav.sampleRate);
+    console.log(`[clips] loudness ${before.toFixed(2)} → ${after.toFixed(2)} LUFS`);
+    expect(Math.abs(after + 16)).toBeLessThan(0.2);
   });
 });
 

@@ -10,12 +10,14 @@ import {
   fadeOut,
   insertSilence,
   normalize,
+  normalizeToLoudness,
   peakOf,
   toSample,
   trim,
   type EditAudio,
 } from '../../src/lib/audio/edit';
 import { audioBytes, EditHistory } from '../../src/lib/audio/edit-history';
+import { integratedLoudness } from '../../src/lib/audio/loudness';
 
 /** Channel 0 holds 0, 1, 2, … and channel 1 their negatives: every sample says where it came from. */
 function ramp(n: number, rate = 1000): EditAudio {
@@ -208,5 +210,32 @@ describe('EditHistory', () => {
     const a = ramp(6);
     expect(applyEdit(a, { kind: 'silence', at: 0, length: 2 }).channels[0]!.length).toBe(8);
     expect(applyEdit(a, { kind: 'fade-out', start: 0, end: 6 }).channels[0]![5]).toBe(0);
+  });
+});
+
+describe('loudness normalise', () => {
+  it('brings a mono tone to −16 LUFS (BS.1770) with the peak under −1 dBFS', () => {
+    const rate = 48000;
+    const s = Float32Array.from(
+      { length: 3 * rate },
+      (_, i) => 0.05 * Math.sin((2 * Math.PI * 997 * i) / rate),
+    );
+    const out = normalizeToLoudness({ channels: [s], sampleRate: rate }, -16);
+    expect(integratedLoudness(out.channels[0]!, rate)).toBeCloseTo(-16, 1);
+    expect(out.channels[0]!.length).toBe(s.length);
+    expect(peakOf(out)).toBeLessThanOrEqual(10 ** (-1 / 20) + 1e-6);
+  });
+  it('gives both channels one gain, and leaves silence alone', () => {
+    const rate = 48000;
+    const l = Float32Array.from(
+      { length: rate * 2 },
+      (_, i) => 0.05 * Math.sin((2 * Math.PI * 500 * i) / rate),
+    );
+    const r = l.map((x) => x / 2);
+    const out = normalizeToLoudness({ channels: [l, r], sampleRate: rate }, -20);
+    expect(integratedLoudness(out.channels, rate)).toBeCloseTo(-20, 1);
+    expect(out.channels[1]![1000]! / out.channels[0]![1000]!).toBeCloseTo(0.5, 5);
+    const quiet = normalizeToLoudness({ channels: [new Float32Array(rate)], sampleRate: rate }, -16);
+    expect(peakOf(quiet)).toBe(0);
   });
 });

@@ -1,6 +1,7 @@
 // The clip editor's operations on planar Float32 channels, DOM-free. Every operation is pure: it returns
 // new channels and leaves its input alone, so the undo history can keep the old state as it is.
 // Positions are sample indices, spans half-open [start, end).
+import { integratedLoudness, normalizeLoudness } from './loudness';
 
 export interface EditAudio {
   channels: Float32Array[];
@@ -15,6 +16,7 @@ export type EditOp =
   | { kind: 'fade-in'; start: number; end: number; curve?: FadeCurve }
   | { kind: 'fade-out'; start: number; end: number; curve?: FadeCurve }
   | { kind: 'normalize'; peakDb?: number }
+  | { kind: 'loudness'; lufs: number }
   | { kind: 'silence'; at: number; length: number };
 
 /** A span outside the audio, empty, or reversed. */
@@ -113,6 +115,21 @@ export function normalize(a: EditAudio, peakDb = NORMALIZE_PEAK_DB): EditAudio {
   return map(a, (c) => c.map((x) => x * gain));
 }
 
+/**
+ * Brings the clip to an integrated loudness (BS.1770, helper in ./loudness) with the true peak held under
+ * −1 dBFS; channels share one gain so a stereo image stays. Silence (no measurable loudness) is unchanged.
+ */
+export function normalizeToLoudness(a: EditAudio, lufs: number): EditAudio {
+  if (a.channels.length === 1) {
+    const r = normalizeLoudness(a.channels[0]!, a.sampleRate, lufs, NORMALIZE_PEAK_DB);
+    return { channels: [r.samples], sampleRate: a.sampleRate };
+  }
+  const before = integratedLoudness(a.channels, a.sampleRate);
+  if (!Number.isFinite(before)) return map(a, (c) => c.slice());
+  const gained = map(a, (c) => c.map((x) => x * 10 ** ((lufs - before) / 20)));
+  return peakOf(gained) > 10 ** (NORMALIZE_PEAK_DB / 20) ? normalize(gained) : gained;
+}
+
 /** Inserts `length` samples of silence before sample `at` (0…frames). */
 export function insertSilence(a: EditAudio, at: number, length: number): EditAudio {
   const n = frames(a);
@@ -138,6 +155,8 @@ export function applyEdit(a: EditAudio, op: EditOp): EditAudio {
       return fadeOut(a, op.start, op.end, op.curve);
     case 'normalize':
       return normalize(a, op.peakDb);
+    case 'loudness':
+      return normalizeToLoudness(a, op.lufs);
     case 'silence':
       return insertSilence(a, op.at, op.length);
   }
@@ -149,6 +168,7 @@ const LABELS: Record<EditOp['kind'], string> = {
   'fade-in': 'Fade in',
   'fade-out': 'Fade out',
   normalize: 'Normalise',
+  loudness: 'Normalise loudness',
   silence: 'Insert silence',
 };
 
