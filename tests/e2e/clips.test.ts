@@ -123,6 +123,7 @@ describe('Clips view', () => {
     await page.getByTestId('clip').first().waitFor({ timeout: 30_000 });
     const [clip] = await listed(page);
     recorded = clip!.id;
+    console.log(`[clips] recorded ${clip!.duration.toFixed(3)} s`);
     expect(clip!.name).toBe('Recording 1');
     expect(clip!.duration).toBeGreaterThan(2.7);
     expect(clip!.duration).toBeLessThan(4.5);
@@ -179,6 +180,9 @@ describe('Clips view', () => {
     expect(Math.abs(rec.duration - want)).toBeLessThan(0.02);
     expect(Math.abs(rec.frames / rec.sample_rate - want)).toBeLessThan(0.02);
     expect(Math.abs(rec.decoded - want)).toBeLessThan(0.02);
+    console.log(
+      `[clips] region ${region.start.toFixed(3)}–${region.end.toFixed(3)} s (${want.toFixed(3)} s); stored ${rec.duration.toFixed(3)} s, decoded ${rec.decoded.toFixed(3)} s`,
+    );
   });
 
   it('cuts the selected region with the Delete key and undoes it with Ctrl+Z', async () => {
