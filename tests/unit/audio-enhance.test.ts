@@ -25,48 +25,14 @@ import { concat, HAVE_KOKORO, kokoroSpeech, silence } from './asr-helpers';
 import { NodeCoreProvider } from './ffmpeg-node';
 import { FACTS, setup } from './helpers';
 import { tone } from './tone';
-import { caller, errorOf, HIGH_LIMITS, mulberry32, okJson, toBase64 } from './test-utils';
+import { caller, errorOf, HIGH_LIMITS, okJson, toBase64 } from './test-utils';
+import { addNoise, levels as levelsAt } from './noise-levels';
+
+const levels = (x: Float32Array, ref: Float32Array) => levelsAt(x, ref, R);
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
 const R = 48000;
-const FRAME = Math.round(0.032 * R);
-
-/** Mean power (dB) of 32 ms frames where the clean reference is (or is not) speech. */
-function levels(x: Float32Array, clean: Float32Array) {
-  let sp = 0,
-    ns = 0,
-    nsp = 0,
-    nns = 0;
-  for (let f = 0; (f + 1) * FRAME <= Math.min(x.length, clean.length); f++) {
-    let c = 0,
-      p = 0;
-    for (let i = f * FRAME; i < (f + 1) * FRAME; i++) {
-      c += clean[i]! * clean[i]!;
-      p += x[i]! * x[i]!;
-    }
-    c /= FRAME;
-    p /= FRAME;
-    if (c > 1e-4) {
-      sp += p;
-      nsp++;
-    } else if (c < 1e-8) {
-      ns += p;
-      nns++;
-    }
-  }
-  return { speech: 10 * Math.log10(sp / nsp), noise: 10 * Math.log10(ns / nns) };
-}
-
-/** `clean` plus white noise at `snrDb` below the speech frames' mean power. */
-function addNoise(clean: Float32Array, snrDb: number, seed = 1): Float32Array {
-  const { speech } = levels(clean, clean);
-  const sigma = Math.sqrt(10 ** ((speech - snrDb) / 10));
-  const rnd = mulberry32(seed);
-  // Uniform noise of variance sigma²: amplitude sigma·√3.
-  return Float32Array.from(clean, (v) => v + sigma * Math.sqrt(3) * (2 * rnd() - 1));
-}
-
 let clean: Float32Array; // 48 kHz: 1 s silence, sentence, 1.2 s pause, sentence, 1 s silence
 let noisy: Float32Array;
 
@@ -77,7 +43,7 @@ beforeAll(async () => {
   const b = await kokoroSpeech('Clean audio makes every recording easier to follow.', 'af_heart');
   const s = (x: Float32Array) => resample(x, 24000, R);
   clean = concat([silence(1, R), s(a.samples), silence(1.2, R), s(b.samples), silence(1, R)]);
-  noisy = addNoise(clean, 10);
+  noisy = addNoise(clean, R, 10);
 });
 
 describe.skipIf(!HAVE_KOKORO)('RNNoise on speech plus white noise at 10 dB SNR', () => {

@@ -20,7 +20,7 @@ export interface AsrAudio {
 /** Samples at the file's rate above which ffmpeg resamples while decoding (≈ 35 min at 48 kHz). */
 const MAX_NATIVE_SAMPLES = 100_000_000;
 
-const isWav = (b: Uint8Array) =>
+export const isWav = (b: Uint8Array) =>
   b.length >= 12 &&
   String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!) === 'RIFF' &&
   String.fromCharCode(b[8]!, b[9]!, b[10]!, b[11]!) === 'WAVE';

@@ -7,6 +7,7 @@ import type { EncodedAudio, Transcoder } from './transcoder';
 import { engineTranscoder } from './encode-op';
 import { decodeWav, encodeWav } from '../tts/wav';
 import { mixToMono, resample } from '../asr/resample';
+import { isWav } from '../asr/audio-in';
 import {
   energyProbabilities,
   sileroProbabilities,
@@ -35,11 +36,6 @@ const defaultDeps: ToolDeps = {
     return () => read('silero_vad_v5.onnx');
   },
 };
-
-const isWav = (b: Uint8Array) =>
-  b.length >= 12 &&
-  String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!) === 'RIFF' &&
-  String.fromCharCode(b[8]!, b[9]!, b[10]!, b[11]!) === 'WAVE';
 
 /** Any file → mono float samples, at `rate` when given (else the file's own, at most 48 kHz). */
 export async function decodeMono(
