@@ -216,6 +216,23 @@ describe('Projects view', () => {
     }
   });
 
+  it('plays the mixdown from the playhead with Space on a clip, and pauses with Space again', async () => {
+    const timeline = page.getByTestId('timeline');
+    const first = page.getByTestId('timeline-clip').first();
+    await first.focus();
+    await page.keyboard.press('Space');
+    await expect.poll(() => timeline.getAttribute('data-playing'), { timeout: 20_000 }).toBe('true');
+    await expect
+      .poll(async () => Number(await timeline.getAttribute('data-playhead')), { timeout: 20_000 })
+      .toBeGreaterThan(0.3);
+    await page.keyboard.press('Space');
+    await expect.poll(() => timeline.getAttribute('data-playing')).toBe('false');
+    const at = Number(await timeline.getAttribute('data-playhead'));
+    await page.waitForTimeout(300);
+    // Paused: the playhead stays where it stopped.
+    expect(Number(await timeline.getAttribute('data-playhead'))).toBe(at);
+  });
+
   it('exports the clips as a zip, duplicates the project, and round-trips it through a project file', async () => {
     const p = (await stored())!;
     const [zip] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-zip').click()]);
