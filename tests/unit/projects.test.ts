@@ -392,6 +392,7 @@ describe('routes', () => {
   let call: ReturnType<typeof caller>;
   let key: string;
   let reader: string;
+  let db: Awaited<ReturnType<typeof openTimbreDB>>;
   const ops: string[] = [];
   const engine: ApiContext['engine'] = {
     hostCount: async () => 1,
@@ -406,7 +407,7 @@ describe('routes', () => {
   };
 
   beforeAll(async () => {
-    const db = await openTimbreDB(`projects-api-${process.pid}`);
+    db = await openTimbreDB(`projects-api-${process.pid}`);
     const ctx = createApiContext({ db, engine, system: async () => FACTS, version: 'test' });
     call = caller(createRouter(), ctx);
     key = (await ctx.keys.create({ name: 'k', limits: HIGH_LIMITS, now: Date.now() })).secret;
@@ -533,5 +534,51 @@ describe('routes', () => {
     expect([renamed.name, renamed.created_at]).toEqual(['Y2', p.created_at]);
     await okJson(await call('DELETE', `/api/projects/${p.id}`, { key }));
     await errorOf(await call('DELETE', `/api/projects/${p.id}`, { key }), 404);
+  });
+
+  it('exports a project file with its library audio and imports it as a new project', async () => {
+    const wav = encodeWav(ramp(0.5, 24000), 24000, 's16');
+    await db.put('clips', {
+      id: 'lib_x',
+      name: 'ramp',
+      created_at: 1,
+      updated_at: 1,
+      source: 'import',
+      duration: 0.5,
+      sample_rate: 24000,
+      channels: 1,
+      audio: wav.slice().buffer,
+    });
+    const p = await okJson<Project>(
+      await call('POST', '/api/projects', {
+        key,
+        body: {
+          name: 'Exp',
+          tracks: [{ name: 'a', clips: [{ content: { kind: 'library', clip_id: 'lib_x' }, start: 1 }] }],
+        },
+      }),
+      201,
+    );
+    const file = await call('GET', `/api/projects/${p.id}/export`, { key: reader });
+    expect(file.headers.get('Content-Type')).toBe('application/vnd.timbre.project+json');
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    await db.delete('clips', 'lib_x');
+    const back = await okJson<Project & { duration: number }>(
+      await call('POST', '/api/projects/import', {
+        key,
+        raw: bytes,
+        headers: { 'Content-Type': 'application/json' },
+      }),
+      201,
+    );
+    expect(back.id).not.toBe(p.id);
+    expect(back.tracks).toEqual(p.tracks);
+    expect(new Uint8Array((await db.get('clips', 'lib_x'))!.audio)).toEqual(wav);
+    await errorOf(
+      await call('POST', '/api/projects/import', { key, raw: '{"format":"x"}' }),
+      400,
+      'bad_request',
+    );
+    await errorOf(await call('POST', '/api/projects/import', { key: reader, raw: bytes }), 403, 'forbidden');
   });
 });

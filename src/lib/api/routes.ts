@@ -601,6 +601,24 @@ export const ROUTES: AnyRoute[] = [
   }),
   route({
     method: 'GET',
+    path: '/api/projects/{id}/export',
+    scope: 'projects:read',
+    tag: 'Projects',
+    summary: 'The project file: JSON with the project and the library audio it uses (WAV as base64)',
+    handler: async (r, ctx) => projects.exportProject(r.params.id!, ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/api/projects/import',
+    scope: 'projects:write',
+    tag: 'Projects',
+    bodyLimit: projects.PROJECT_BODY_LIMIT,
+    summary:
+      'Import a project file (the body, ≤ 64 MB) → 201 the project under a new id; its clips join the library',
+    handler: async (r, ctx) => projects.importProject(r.request, ctx),
+  }),
+  route({
+    method: 'GET',
     path: '/api/projects/{id}/render/{job_id}',
     scope: 'projects:read',
     tag: 'Projects',

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import type { ApiContext } from '../context';
 import { ApiError, badRequest, notFound } from '../errors';
-import { json } from '../http';
+import { json, readBodyBytes } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
 import { newId } from '../../auth/keys';
 import { ProjectStore } from '../../storage/projects';
@@ -31,7 +31,14 @@ import {
   voiceFor,
 } from '../../projects/script';
 import { ClipSourceError, renderProject, type RenderResult } from '../../projects/render';
-import { zipClips, ProjectFileError } from '../../projects/file';
+import {
+  exportProjectFile,
+  importProjectFile,
+  PROJECT_FILE_MIME,
+  ProjectFileError,
+  referencedClipIds,
+  zipClips,
+} from '../../projects/file';
 import { encodeWav } from '../../tts/wav';
 import { clonedArgs, engineArgs, resolveSpeaker } from './speech';
 import { convertOptions } from './audio-tools';
@@ -365,5 +372,42 @@ export async function renderedFile(id: string, jobId: string, key: ApiKeyRecord,
       'X-Sample-Rate': String(r.sample_rate),
       'X-Job-Id': j.id,
     },
+  });
+}
+
+/** `GET /api/projects/{id}/export`: the project file (JSON with the library audio it uses embedded). */
+export async function exportProject(id: string, ctx: ApiContext): Promise<Response> {
+  return guarded(async () => {
+    const p = await new ProjectStore(ctx.db).require(id);
+    const clips: ClipRecord[] = [];
+    for (const cid of referencedClipIds(p)) {
+      const c = await ctx.db.get('clips', cid);
+      if (c) clips.push(c);
+    }
+    const bytes = exportProjectFile(p, clips);
+    const stem = p.name.replace(/[^\w.-]+/g, '_') || 'project';
+    return new Response(bytes as Uint8Array<ArrayBuffer>, {
+      headers: {
+        'Content-Type': PROJECT_FILE_MIME,
+        'Content-Length': String(bytes.byteLength),
+        'Content-Disposition': `attachment; filename="${stem}.timbre.json"`,
+      },
+    });
+  });
+}
+
+/** `POST /api/projects/import`: a project file as the body → 201 the new project (its clips stored too). */
+export async function importProject(request: Request, ctx: ApiContext): Promise<Response> {
+  const bytes = await readBodyBytes(request, PROJECT_BODY_LIMIT);
+  if (!bytes.length) throw badRequest('body: send a project file (.timbre.json).', { field: 'body' });
+  return guarded(async () => {
+    const { project, clips } = importProjectFile(bytes);
+    await guardQuota('the imported clips', async () => {
+      const tx = ctx.db.transaction('clips', 'readwrite');
+      for (const c of clips) await tx.store.put(c);
+      await tx.done;
+    });
+    const saved = await new ProjectStore(ctx.db).put(project, { touch: false });
+    return json(withDuration(saved), 201, { Location: `/api/projects/${saved.id}` });
   });
 }
