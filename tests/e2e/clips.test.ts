@@ -276,6 +276,38 @@ describe('Clips view', () => {
     expect((await stored(page)).length).toBe(n);
   });
 
+  it('offers a file from the inbox (file handler / share target) and imports it', async () => {
+    const b64 = Buffer.from(encodeWav(sine(0.6, 24000), 24000)).toString('base64');
+    await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      // As the share target leaves it (src/lib/storage/inbox.ts).
+      const cache = await caches.open('timbre-inbox');
+      await cache.put(
+        '/inbox/1700000000000-0/shared.wav',
+        new Response(bytes, {
+          headers: {
+            'Content-Type': 'audio/wav',
+            'X-Received-At': '1700000000000',
+            'Content-Length': String(bytes.length),
+          },
+        }),
+      );
+    }, b64);
+    await page.reload();
+    await page.waitForFunction(() => '__timbre' in globalThis);
+    await page.getByRole('button', { name: 'Import shared.wav' }).click();
+    await expect
+      .poll(async () => (await listed(page)).some((c) => c.name === 'shared'), { timeout: 30_000 })
+      .toBe(true);
+    const rec = (await stored(page)).find((c) => c.name === 'shared')!;
+    expect(rec.sample_rate).toBe(24000);
+    expect(rec.frames).toBe(14400);
+    await page.getByTestId('clips-inbox').waitFor({ state: 'detached' });
+    expect(await page.evaluate(async () => (await (await caches.open('timbre-inbox')).keys()).length)).toBe(
+      0,
+    );
+  });
+
   it('normalises a clip to −16 LUFS and saves it (measured again in Node)', async () => {
     const tone = (await listed(page)).find((c) => c.name === 'tone')!;
     await page.locator(`[data-testid="clip"][data-id="${tone.id}"] [data-testid="clip-open"]`).click();
