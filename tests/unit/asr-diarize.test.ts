@@ -33,7 +33,7 @@ import { encodeWav } from '../../src/lib/tts/wav';
 import { cacheDeps, concat, HAVE_KOKORO, HAVE_TINY, kokoroSpeech, MODELS, silence } from './asr-helpers';
 import { ENGLISH } from './asr-corpus';
 import { FACTS, setup } from './helpers';
-import { caller, errorOf, HIGH_LIMITS, mulberry32, okJson } from './test-utils';
+import { caller, errorOf, HIGH_LIMITS, mulberry32, okJson, toBase64 } from './test-utils';
 
 vi.setConfig({ testTimeout: 900_000, hookTimeout: 900_000 });
 
@@ -371,14 +371,54 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('through the engine operation and th
     const ctx = createApiContext({ db: base.db, engine, system: async () => FACTS, version: 'test' });
     const call = caller(createRouter(), ctx);
     const key = (await ctx.keys.create({ name: 'k', limits: HIGH_LIMITS, now: Date.now() })).secret;
-    const post = (fields: Record<string, string>) => {
+    const post = (fields: Record<string, string>, path = '/v1/stt') => {
       const form = new FormData();
       form.set('file', new Blob([wav as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }), 'talk.wav');
       for (const [k, v] of Object.entries(fields)) form.append(k, v);
-      return call('POST', '/v1/stt', { key, raw: form, bearer: true });
+      return call('POST', path, { key, raw: form, bearer: true });
     };
-    return { post };
+    return { post, call, key };
   }
+
+  /** Each segment's speaker is the voice that spoke most of it: af_heart first, so SPEAKER_00. */
+  function expectTruth(segments: { start: number; end: number; text: string; speaker?: string | null }[]) {
+    expect(segments.length).toBeGreaterThanOrEqual(3);
+    for (const s of segments) {
+      const truth = c.truth.find((t) => Math.min(s.end, t.end) - Math.max(s.start, t.start) > 0)!;
+      expect(s.speaker, s.text).toBe(truth.voice === 'af_heart' ? 'SPEAKER_00' : 'SPEAKER_01');
+    }
+  }
+
+  it('/api/transcribe (base64 JSON) and /v1/audio/transcriptions (verbose_json) diarize too', async () => {
+    const e = await env();
+    const studio = await okJson<{
+      segments: { start: number; end: number; text: string; speaker: string }[];
+      diarization: DiarizationResult;
+    }>(
+      await e.call('POST', '/api/transcribe', { key: e.key, body: { audio: toBase64(wav), diarize: true } }),
+    );
+    expect(studio.diarization.speakers).toBe(2);
+    expectTruth(studio.segments);
+    const openai = await okJson<{
+      segments: { start: number; end: number; text: string; speaker?: string }[];
+    }>(await e.post({ response_format: 'verbose_json', diarize: 'true' }, '/v1/audio/transcriptions'));
+    expectTruth(openai.segments);
+    // OpenAI's diarizing model name asks for the speakers without diarize.
+    const named = await okJson<{
+      segments: { start: number; end: number; text: string; speaker?: string }[];
+    }>(
+      await e.post(
+        { response_format: 'verbose_json', model: 'gpt-4o-transcribe-diarize' },
+        '/v1/audio/transcriptions',
+      ),
+    );
+    expectTruth(named.segments);
+    // Without diarize no speaker field is invented.
+    const plain = await okJson<{ segments: { speaker?: string }[] }>(
+      await e.post({ response_format: 'verbose_json' }, '/v1/audio/transcriptions'),
+    );
+    expect(plain.segments.every((x) => x.speaker === undefined)).toBe(true);
+  });
 
   it('/v1/stt diarize=true: each segment carries its speaker; diarization says how', async () => {
     const e = await env();
