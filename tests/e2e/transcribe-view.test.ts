@@ -262,4 +262,11 @@ describe('Transcribe view', () => {
     expect(await page.getByTestId('transcribe-notice').textContent()).toMatch(/No speech was found/);
     expect(await page.getByTestId('line').count()).toBe(0);
   });
+
+  it('reopens a saved transcript after that recording, with its lines drawn on the waveform again', async () => {
+    await page.getByTestId('saved-item').first().getByTestId('saved-open').click();
+    await expect.poll(() => page.getByTestId('line').count(), { timeout: 30_000 }).toBeGreaterThan(0);
+    const n = await page.getByTestId('line').count();
+    await expect.poll(regionCount, { timeout: 30_000 }).toBe(n);
+  });
 });
