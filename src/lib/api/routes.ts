@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { AnyRoute, Route, RouteScope, Method } from './router';
+import type { AnyRoute, Route } from './router';
 import { Router } from './router';
 import * as S from './schemas';
 import * as sys from './handlers/system';
@@ -14,6 +14,7 @@ import * as design from './handlers/design';
 import * as lexicon from './handlers/lexicon';
 import * as clone from './handlers/clone';
 import * as audioTools from './handlers/audio-tools';
+import * as audioEnhance from './handlers/audio-enhance';
 import * as speechTranslate from './handlers/speech-translate';
 import * as projects from './handlers/projects';
 import { ApiError } from './errors';
@@ -30,19 +31,6 @@ function keyOf(k: ApiKeyRecord | null): ApiKeyRecord {
   if (!k) throw new ApiError('unauthorized', 'An API key is required.');
   return k;
 }
-
-function planned(
-  method: Method,
-  path: string,
-  scope: RouteScope,
-  tag: string,
-  summary: string,
-  issue: string,
-): AnyRoute {
-  return route({ method, path, scope, tag, summary, planned: issue, handler: async () => json({}) });
-}
-
-const TOOLS = 'comes with the audio tools.';
 
 export const ROUTES: AnyRoute[] = [
   // System
@@ -430,7 +418,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'clone:create',
     tag: 'Cloning',
     summary:
-      'Clone a voice from one recording (JSON {audio: base64 or data URL, name, language, gender, keep_samples} or multipart audio + fields; ≤ 20 MB, any format): VAD keeps the speech (≥ 3 s, else 400), ~10 s pieces averaged into a 256-float embedding; 201 with the voice, checks and warnings (clipping, noisy, non_speech, short)',
+      'Clone a voice from one recording (JSON {audio: base64 or data URL, name, language, gender, keep_samples} or multipart audio + fields; ≤ 20 MB, any format): VAD keeps the speech (≥ 3 s, else 400), ~10 s pieces averaged into a 256-float embedding; 201 with the voice, checks and warnings (clipping, noisy, non_speech, short, music, multiple_speakers)',
     handler: async (r, ctx) => clone.createClone(r.request, ctx),
   }),
   route({
@@ -532,7 +520,33 @@ export const ROUTES: AnyRoute[] = [
       'Convert an audio file (multipart file or JSON {audio: base64 or data URL}, ≤ 100 MB, any format ffmpeg reads) to {format wav|mp3|ogg|opus|flac|m4a|aac|webm (mp3), bitrate 64–320 kbps, sample_rate 8000–48000, channels mono|stereo, sample_format s16|f32 (wav)} → the file, with X-Audio-Format, X-Sample-Rate, X-Channels, X-Bitrate',
     handler: async (r, ctx) => audioTools.convertAudio(r.request, ctx),
   }),
-  planned('POST', '/v1/audio/enhance', 'audio:process', 'Audio', 'Denoise and enhance speech', TOOLS),
+  route({
+    method: 'POST',
+    path: '/v1/audio/enhance',
+    scope: 'audio:process',
+    tag: 'Audio',
+    summary:
+      'Clean up speech (multipart file or JSON {audio: base64 or data URL}, ≤ 100 MB, any format ffmpeg reads; mono 48 kHz out): {denoise (true; RNNoise), enhance_clarity (false; presence EQ + de-esser), strength 1–3 (2; 1 = ¾ denoised + ¼ original, 2 = denoised, 3 = two passes), target_lufs −30…−9 (omitted: level unchanged; BS.1770-4 integrated loudness, true-peak ceiling −1 dBFS), format (wav) with the convert fields, response audio|json}; super_resolution is not supported (400). Answers the audio with X-Loudness-Before/After (LUFS) and X-SNR-Before/After (dB, estimated: VAD speech frames vs the noise floor between them), or JSON {audio_base64, loudness_before, loudness_after, snr_before, snr_after, noise_floor_before, noise_floor_after, …}',
+    handler: async (r, ctx) => audioEnhance.enhanceAudio(r.request, ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/audio/trim-silence',
+    scope: 'audio:process',
+    tag: 'Audio',
+    summary:
+      'Cut leading and trailing silence by VAD (multipart file or JSON {audio}, ≤ 100 MB), optional max_pause (s): longer inner pauses are shortened to it; response audio|json → mono WAV with X-Trim-Start, X-Trim-End, or JSON {audio_base64, start, end, duration, removed_seconds, pauses_shortened}',
+    handler: async (r, ctx) => audioEnhance.trimSilenceRoute(r.request, ctx),
+  }),
+  route({
+    method: 'POST',
+    path: '/v1/audio/split',
+    scope: 'audio:process',
+    tag: 'Audio',
+    summary:
+      'Split speech at pauses of at least min_pause seconds (0.5) found by VAD (multipart file or JSON {audio}, ≤ 100 MB) → {pieces[{start, end, duration, audio_base64 (mono WAV)}], count, duration}',
+    handler: async (r, ctx) => audioEnhance.splitRoute(r.request, ctx),
+  }),
   route({
     method: 'POST',
     path: '/v1/audio/analyze',
