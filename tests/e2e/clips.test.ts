@@ -3,7 +3,7 @@
 // decodes; cut with the Delete key and undo with Ctrl+Z; delete + Undo; a dropped and a chosen WAV land in
 // the library with their own length and rate; and auto-stop on silence ends a recording from a fake-device
 // file that is a tone followed by silence.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -89,7 +89,7 @@ async function selection(p: Page): Promise<{ start: number; end: number }> {
 
 beforeAll(async () => {
   browser = await launch([...FAKE_MEDIA, '--autoplay-policy=no-user-gesture-required']);
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
   page = await openStudio(context, '#/clips');
   await page.getByRole('heading', { name: 'Clips', level: 1 }).waitFor();
 });
@@ -274,6 +274,33 @@ describe('Clips view', () => {
     });
     await page.getByText('Could not import "notes.wav"', { exact: false }).waitFor({ timeout: 30_000 });
     expect((await stored(page)).length).toBe(n);
+  });
+
+  it('renames a clip (Enter keeps, Escape drops) and downloads it as WAV with all its samples', async () => {
+    const row = page.locator(`[data-testid="clip"][data-id="${recorded}"]`);
+    await row.getByRole('button', { name: /^Rename/ }).click();
+    await page.getByTestId('clip-rename-input').fill('Intro take');
+    await page.getByTestId('clip-rename-input').press('Enter');
+    await expect
+      .poll(async () => (await stored(page)).find((c) => c.id === recorded)?.name)
+      .toBe('Intro take');
+    await row.getByRole('button', { name: /^Rename/ }).click();
+    await page.getByTestId('clip-rename-input').fill('Never mind');
+    await page.getByTestId('clip-rename-input').press('Escape');
+    await page.getByTestId('clip-rename-input').waitFor({ state: 'detached' });
+    expect((await stored(page)).find((c) => c.id === recorded)?.name).toBe('Intro take');
+
+    await row.getByRole('button', { name: /^Download/ }).click();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      row.locator('[data-format="wav16"]').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('Intro take.wav');
+    const path = await download.path();
+    const wav = decodeWav(new Uint8Array(await readFile(path)));
+    const rec = (await stored(page)).find((c) => c.id === recorded)!;
+    expect(wav.samples.length).toBe(rec.frames);
+    expect(wav.sampleRate).toBe(rec.sample_rate);
   });
 
   it('offers a file from the inbox (file handler / share target) and imports it', async () => {
