@@ -194,7 +194,7 @@ export class ClipsSession implements DownloadTarget {
     try {
       if (this.playingId === id) this.stopPlay();
       const gone = await this.store.delete(id);
-      if (this.open?.id === id) this.close();
+      if (this.open?.id === id) this.close(false);
       await this.load();
       this.studio.touch();
       this.studio.toast(`Deleted "${gone.name}".`, {
@@ -268,6 +268,7 @@ export class ClipsSession implements DownloadTarget {
       this.studio.toast('This clip is no longer in the library.', { kind: 'error' });
       return;
     }
+    this.offerUnsaved();
     const w = decodeWav(new Uint8Array(rec.audio));
     this.history = new EditHistory({ channels: [w.samples], sampleRate: w.sampleRate });
     this.open = { id: rec.id, name: rec.name, source: rec.source };
@@ -276,7 +277,28 @@ export class ClipsSession implements DownloadTarget {
     this.show();
   }
 
-  close(): void {
+  /** Leaving a clip with unsaved edits: they are kept aside, and the notice can bring them back. */
+  private offerUnsaved(): void {
+    const history = this.history;
+    const open = this.open;
+    if (!history || !open || !this.dirty) return;
+    this.studio.toast(`Left "${open.name}" without saving its edits.`, {
+      action: {
+        label: 'Reopen edits',
+        run: () => {
+          this.history = history;
+          this.open = open;
+          this.selection = null;
+          this.dirty = true;
+          this.show();
+        },
+      },
+    });
+  }
+
+  /** Closes the editor; unsaved edits are offered back (not when the clip itself was deleted). */
+  close(offer = true): void {
+    if (offer) this.offerUnsaved();
     this.history = null;
     this.open = null;
     this.wav = null;

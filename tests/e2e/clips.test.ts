@@ -360,6 +360,14 @@ describe('Clips view', () => {
     const after = integratedLoudness(wav.samples, wav.sampleRate);
     console.log(`[clips] loudness ${before.toFixed(2)} → ${after.toFixed(2)} LUFS`);
     expect(Math.abs(after + 16)).toBeLessThan(0.2);
+
+    // Leaving with unsaved edits: the notice brings them back.
+    await page.getByTestId('edit-fade-in').click();
+    await page.getByRole('button', { name: 'Close the editor' }).click();
+    await page.getByTestId('clip-editor').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Reopen edits' }).click();
+    await expect.poll(() => page.getByTestId('edit-undo').textContent()).toContain('Undo fade in');
+    expect(await page.getByTestId('edit-save').isEnabled()).toBe(true);
   });
 });
 
