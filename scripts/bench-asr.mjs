@@ -331,6 +331,8 @@ async function main() {
   let browserVersion;
   let roof;
   let roofAfter;
+  let roofInt8;
+  let roofInt8After;
   let threads;
   try {
     const s = await openStudio(server.base, log);
@@ -346,6 +348,8 @@ async function main() {
       }, Buffer.from(wav).toString('base64'));
       log('chromium: roofline');
       roof = await engineRun(page, 'runtime.roofline', ROOFLINE);
+      log('chromium: int8 roofline (MatMulInteger)');
+      roofInt8 = await engineRun(page, 'runtime.roofline', { ...ROOFLINE, dtype: 'int8' });
       for (const id of MODEL_IDS) {
         web[id] = { cold: null, warm: [] };
         log(`chromium ${id}: cold`);
@@ -380,6 +384,7 @@ async function main() {
       }
       log('chromium: roofline again');
       roofAfter = await engineRun(page, 'runtime.roofline', ROOFLINE);
+      roofInt8After = await engineRun(page, 'runtime.roofline', { ...ROOFLINE, dtype: 'int8' });
     } finally {
       await s.browser.close();
     }
@@ -389,6 +394,8 @@ async function main() {
 
   // ---------------------------------------------------------------- figures
   const wasmRoof = (roof.gflops + roofAfter.gflops) / 2;
+  // The q8 encoder's MatMuls are MatMulInteger: judged against the int8 kernel's own roofline.
+  const wasmRoofInt8 = (roofInt8.gflops + roofInt8After.gflops) / 2;
   const audioS = long.seconds;
   const runFigures = (r) => ({
     total_s: round2(r.total_ms / 1000),
@@ -423,6 +430,7 @@ async function main() {
     const encF = encoderFlops(m);
     const stepF = decoderFlops(m, 1, STEP_PAST, false);
     const encShare = encF / 1e9 / (c.wasm_encoder_ms / 1000) / wasmRoof;
+    const encShareInt8 = encF / 1e9 / (c.wasm_encoder_ms / 1000) / wasmRoofInt8;
     const stepBoundMs = (c.decoder_bytes / (bandwidth * 1e9)) * 1000;
     const pipelineShare = (f.enc + f.dec) / 1e9 / (wasmWarmMs / 1000) / wasmRoof;
     models[id] = {
@@ -458,6 +466,7 @@ async function main() {
           run_ms: round(c.wasm_encoder_ms),
           gflops: round2(encF / 1e9 / (c.wasm_encoder_ms / 1000)),
           share: round3(encShare),
+          share_of_int8_roofline: round3(encShareInt8),
         },
         encoder_node: {
           run_ms: round(c.node_encoder_ms),
@@ -491,9 +500,10 @@ async function main() {
         met: firstWarm <= GOALS.first_text_ms,
       },
       roofline_share: {
-        goal: `>= ${GOALS.roofline_share * 100} % of the WASM MatMul roofline (encoder, the compute-bound part)`,
-        value: round3(encShare),
-        met: encShare >= GOALS.roofline_share,
+        goal: `>= ${GOALS.roofline_share * 100} % of the WASM int8 MatMulInteger roofline (encoder, the compute-bound part; its MatMuls are int8)`,
+        value: round3(encShareInt8),
+        met: encShareInt8 >= GOALS.roofline_share,
+        float32_value: round3(encShare),
         pipeline_value: round3(pipelineShare),
       },
     };
@@ -544,7 +554,10 @@ async function main() {
       wasm_gflops: round2(wasmRoof),
       wasm_gflops_before_and_after: [round2(roof.gflops), round2(roofAfter.gflops)],
       node_gflops: round2(nodeRoof),
-      note: 'The roofline is float32; the Whisper q8 MatMuls are int8 (MatMulInteger), which can pass it.',
+      int8_op: `MatMulInteger uint8 [${ROOFLINE.size}, ${ROOFLINE.size}] x int8 [${ROOFLINE.size}, ${ROOFLINE.size}] -> int32`,
+      wasm_int8_gops: round2(wasmRoofInt8),
+      wasm_int8_gops_before_and_after: [round2(roofInt8.gflops), round2(roofInt8After.gflops)],
+      note: 'The goal is judged on the int8 roofline (the Whisper q8 MatMuls are MatMulInteger); the float32 share is shown beside it.',
     },
     memory_bandwidth: {
       gb_per_s: round2(bandwidth),

@@ -7,7 +7,12 @@ import { installRuntime, onRuntimeNotice, runtimeHost } from '../../src/lib/runt
 import { RuntimeUnavailableError } from '../../src/lib/runtime/errors';
 import { median, runBench } from '../../src/lib/runtime/operations';
 import type { RuntimeNotice } from '../../src/lib/runtime/pool';
-import { tinyTestInput, tinyTestModel } from '../../src/lib/runtime/test-models';
+import {
+  matmulIntegerModel,
+  seededInt8,
+  tinyTestInput,
+  tinyTestModel,
+} from '../../src/lib/runtime/test-models';
 import { CancelledError, type Progress } from '../../src/lib/engine/types';
 import { maxAbsDiff, tinyReference } from './runtime-reference';
 
@@ -73,6 +78,31 @@ describe('runtime operations', () => {
     await expect(
       ENGINE_OPS['runtime.roofline'].run({ size: 128, seconds: 5 }, { signal: ac.signal }),
     ).rejects.toBeInstanceOf(CancelledError);
+  });
+
+  it('runtime.roofline int8: MatMulInteger computes the exact integer product, and is timed the same way', async () => {
+    // The graph does the real work: uint8 × int8 → int32 equals the product computed here.
+    const n = 16;
+    const session = await ort.InferenceSession.create(matmulIntegerModel(n));
+    const a = Uint8Array.from({ length: n * n }, (_, i) => (i * 37) % 256);
+    const b = seededInt8(n * n, 7);
+    const c = (await session.run({ a: new ort.Tensor('uint8', a, [n, n]) })).c!.data as Int32Array;
+    for (const [i, j] of [
+      [0, 0],
+      [3, 11],
+      [15, 15],
+    ] as const) {
+      let want = 0;
+      for (let k = 0; k < n; k++) want += a[i * n + k]! * b[k * n + j]!;
+      expect(c[i * n + j]).toBe(want);
+    }
+    const r = await ENGINE_OPS['runtime.roofline'].run({ size: 128, seconds: 0.2, dtype: 'int8' }, {});
+    expect(r.dtype).toBe('int8');
+    expect(r.runs).toBeGreaterThanOrEqual(2);
+    expect(r.gflops).toBeGreaterThan(0.05);
+    await expect(
+      ENGINE_OPS['runtime.roofline'].run({ size: 128, seconds: 1, dtype: 'int4' as 'int8' }, {}),
+    ).rejects.toThrow(RangeError);
   });
 
   it('runtime.bench times create, first and steady-state runs of given bytes and inputs', async () => {

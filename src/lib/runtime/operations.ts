@@ -6,7 +6,16 @@ import { providerPreference, runtimeHost, setProviderPreference, type ProviderPr
 import type { RuntimeNotice } from './pool';
 import type { OrtModule, OrtSession } from './ort-session';
 import type { ExecutionProvider } from './provider';
-import { TINY, matmulFlops, matmulModel, seededFloats, tinyTestInput, tinyTestModel } from './test-models';
+import {
+  TINY,
+  matmulFlops,
+  matmulIntegerModel,
+  matmulModel,
+  seededFloats,
+  seededInt8,
+  tinyTestInput,
+  tinyTestModel,
+} from './test-models';
 
 const now = () => globalThis.performance?.now() ?? Date.now();
 
@@ -68,10 +77,14 @@ export interface RooflineArgs {
   size: number;
   /** Measuring time (0.1…60 s). */
   seconds: number;
+  /** float32 MatMul (default), or int8 MatMulInteger (uint8 × int8 → int32), the quantized models' kernel. */
+  dtype?: 'float32' | 'int8';
 }
 
 export interface RooflineResult {
+  /** Giga-operations per second (multiply and add counted apart, as for FLOPs). */
   gflops: number;
+  dtype: 'float32' | 'int8';
   ep: ExecutionProvider;
   threads: number;
   size: number;
@@ -87,11 +100,20 @@ export async function runRoofline(args: RooflineArgs, opts: RunOptions = {}): Pr
   const size = Math.round(args.size);
   if (!(size >= 16 && size <= 2048)) throw new RangeError('size must be between 16 and 2048.');
   if (!(args.seconds > 0 && args.seconds <= 60)) throw new RangeError('seconds must be in (0, 60].');
+  const dtype = args.dtype ?? 'float32';
+  if (dtype !== 'float32' && dtype !== 'int8') throw new RangeError('dtype must be "float32" or "int8".');
   const rt = await runtimeHost();
-  const a = new rt.ort.Tensor('float32', seededFloats(size * size, 11), [size, size]);
+  const a =
+    dtype === 'int8'
+      ? new rt.ort.Tensor(
+          'uint8',
+          Uint8Array.from(seededInt8(size * size, 11), (x) => x + 128),
+          [size, size],
+        )
+      : new rt.ort.Tensor('float32', seededFloats(size * size, 11), [size, size]);
   return rt.pool.use(
-    `roofline@${size}`,
-    async () => matmulModel(size),
+    dtype === 'int8' ? `roofline-int8@${size}` : `roofline@${size}`,
+    async () => (dtype === 'int8' ? matmulIntegerModel(size) : matmulModel(size)),
     {
       preference: 'wasm',
       onProgress: opts.onProgress,
@@ -112,11 +134,12 @@ export async function runRoofline(args: RooflineArgs, opts: RunOptions = {}): Pr
           stage: 'compute',
           done: Math.min(busy, budget),
           total: budget,
-          message: `MatMul ${size}³: ${runs} runs`,
+          message: `${dtype === 'int8' ? 'MatMulInteger' : 'MatMul'} ${size}³: ${runs} runs`,
         });
       }
       return {
         gflops: (matmulFlops(size) * runs) / (busy / 1000) / 1e9,
+        dtype,
         ep: ps.ep,
         threads: ps.threads,
         size,

@@ -88,3 +88,23 @@ export function matmulModel(n: number, k = n, m = n): Uint8Array {
 }
 
 export const matmulFlops = (n: number, k = n, m = n) => 2 * n * k * m;
+
+/**
+ * The int8 counterpart: uint8 A [N, K] times int8 B [K, M] by MatMulInteger (int32 out), the kernel the
+ * int8-quantized models (Whisper q8, Kokoro q8) spend their MatMul time in; 2·N·K·M operations per run.
+ */
+export function matmulIntegerModel(n: number, k = n, m = n): Uint8Array {
+  const g = new GraphBuilder('timbre-roofline-int8');
+  const a = g.input('a', 'uint8', [n, k]);
+  g.op('MatMulInteger', [a, g.init('b', seededInt8(k * m, 7), [k, m], 'int8')], undefined, 'c');
+  g.output('c', 'int32', [n, m]);
+  return g.build();
+}
+
+/** Reproducible int8 values over the whole range. */
+export function seededInt8(n: number, seed: number): Int8Array {
+  const f = seededFloats(n, seed);
+  const out = new Int8Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.max(-127, Math.min(127, Math.round(f[i]! * 127)));
+  return out;
+}
