@@ -97,39 +97,68 @@ export interface ChunkedConvertOptions extends ChunkPlanOptions {
   onChunk?: (c: { index: number; total: number; samples: Float32Array; offset: number }) => void;
 }
 
+/** Noise frames [f0, f0 + frames) as a [channels, frames] array. */
+export type NoiseAt = (f0: number, frames: number) => Float32Array;
+
 /**
- * Converts `audio` through `convert(span, noise)` — which must return frames·hop samples for a span of
- * frames·hop (+ remainder) samples — chunk by chunk, and returns the whole output (frames·hop samples of
- * the whole file, as one conversion would give).
+ * Noise drawn frame after frame (frame-major), so a frame's values do not depend on how long the audio
+ * turns out to be: what streamed conversion needs, as the length is unknown while speech is still made.
  */
-export async function convertChunked(
-  audio: Float32Array,
-  convert: (span: Float32Array, noise: Float32Array, frames: number) => Promise<Float32Array>,
-  o: ChunkedConvertOptions,
-): Promise<{ samples: Float32Array; chunks: number; cuts: number[] }> {
-  const { hop, sampleRate: sr, channels } = o;
-  const n = audio.length;
-  const totalFrames = Math.floor(n / hop);
-  const outLen = totalFrames * hop;
-  const noise = seededNormals(channels * totalFrames, o.seed ?? 0);
-  const ctx = Math.round(((o.contextSeconds ?? 1) * sr) / hop) * hop;
-  const xf = Math.min(ctx, Math.round(((o.crossfadeSeconds ?? 0.1) * sr) / 2) * 2);
-  const cuts = planCuts(audio, o);
-  const total = cuts.length - 1;
-  const out = new Float32Array(outLen);
-  let emitted = 0;
-  let prev: { s0: number; audio: Float32Array } | null = null;
-  for (let k = 0; k < total; k++) {
-    throwIfAborted(o.signal);
-    const s0 = Math.max(0, cuts[k]! - ctx);
-    const s1 = Math.min(n, cuts[k + 1]! + ctx);
+export function frameNoise(seed: number, channels: number): NoiseAt {
+  let buf: Float32Array = new Float32Array(0);
+  return (f0, frames) => {
+    const need = (f0 + frames) * channels;
+    // seededNormals of an even count is a prefix of any longer draw: regrow by doubling.
+    if (buf.length < need) {
+      const count = Math.max(need, 2 * buf.length);
+      buf = seededNormals(count + (count % 2), seed);
+    }
+    const out = new Float32Array(channels * frames);
+    for (let f = 0; f < frames; f++)
+      for (let c = 0; c < channels; c++) out[c * frames + f] = buf[(f0 + f) * channels + c]!;
+    return out;
+  };
+}
+
+type Convert = (span: Float32Array, noise: Float32Array, frames: number) => Promise<Float32Array>;
+
+/** Chunk after chunk: converts with context, crossfades onto the previous chunk, emits final audio. */
+class Joiner {
+  out: Float32Array = new Float32Array(0);
+  emitted = 0;
+  private prev: { s0: number; audio: Float32Array } | null = null;
+  private k = 0;
+
+  constructor(
+    private readonly convert: Convert,
+    private readonly noise: NoiseAt,
+    readonly o: ChunkedConvertOptions,
+    readonly ctx: number,
+    readonly xf: number,
+  ) {}
+
+  /** Chunk [a, b) of `audio` (which holds at least b + ctx samples, or is whole when `last`). */
+  async chunk(audio: Float32Array, a: number, b: number, last: boolean, total: number): Promise<void> {
+    const { hop } = this.o;
+    const { ctx, xf } = this;
+    throwIfAborted(this.o.signal);
+    const k = this.k++;
+    const n = audio.length;
+    const s0 = Math.max(0, a - ctx);
+    const s1 = Math.min(n, b + ctx);
     const frames = Math.floor((s1 - s0) / hop);
-    const y = await convert(audio.subarray(s0, s1), noiseFrames(noise, channels, s0 / hop, frames), frames);
-    // This chunk owns [cut_k + xf/2, cut_{k+1} − xf/2) alone; around cut_k it fades in over prev.
-    const a = cuts[k]!;
-    const b = Math.min(outLen, cuts[k + 1]!);
+    const y = await this.convert(audio.subarray(s0, s1), this.noise(s0 / hop, frames), frames);
+    const end = last ? Math.floor(n / hop) * hop : Math.min(Math.floor(n / hop) * hop, b);
+    if (this.out.length < end) {
+      const grown = new Float32Array(Math.max(end, 2 * this.out.length));
+      grown.set(this.out);
+      this.out = grown;
+    }
+    const out = this.out;
+    const prev = this.prev;
+    // This chunk owns [a + xf/2, b − xf/2) alone; around a it fades in over prev.
     const fadeStart = k === 0 ? a : a - xf / 2;
-    for (let t = fadeStart; t < b; t++) {
+    for (let t = fadeStart; t < end; t++) {
       const v = y[t - s0] ?? 0;
       if (k > 0 && t < a + xf / 2 && prev) {
         const w = 0.5 - 0.5 * Math.cos((Math.PI * (t - fadeStart + 0.5)) / xf);
@@ -137,12 +166,92 @@ export async function convertChunked(
       } else out[t] = v;
     }
     // The part before the next crossfade is final now.
-    const ready = k === total - 1 ? outLen : Math.min(outLen, cuts[k + 1]! - xf / 2);
-    if (ready > emitted) {
-      o.onChunk?.({ index: k, total, samples: out.slice(emitted, ready), offset: emitted });
-      emitted = ready;
+    const ready = last ? end : Math.min(end, b - xf / 2);
+    if (ready > this.emitted) {
+      this.o.onChunk?.({ index: k, total, samples: out.slice(this.emitted, ready), offset: this.emitted });
+      this.emitted = ready;
     }
-    prev = { s0, audio: y };
+    this.prev = { s0, audio: y };
   }
-  return { samples: out, chunks: total, cuts };
+
+  get chunks(): number {
+    return this.k;
+  }
+}
+
+const joinerFor = (convert: Convert, noise: NoiseAt, o: ChunkedConvertOptions) => {
+  const ctx = Math.round(((o.contextSeconds ?? 1) * o.sampleRate) / o.hop) * o.hop;
+  const xf = Math.min(ctx, Math.round(((o.crossfadeSeconds ?? 0.1) * o.sampleRate) / 2) * 2);
+  return new Joiner(convert, noise, o, ctx, xf);
+};
+
+/**
+ * Converts `audio` through `convert(span, noise)` — which must return frames·hop samples for a span of
+ * frames·hop (+ remainder) samples — chunk by chunk, and returns the whole output (frames·hop samples of
+ * the whole file, as one conversion would give). `noise` defaults to one seeded draw over the whole file.
+ */
+export async function convertChunked(
+  audio: Float32Array,
+  convert: Convert,
+  o: ChunkedConvertOptions & { noise?: NoiseAt },
+): Promise<{ samples: Float32Array; chunks: number; cuts: number[] }> {
+  const { hop, channels } = o;
+  const totalFrames = Math.floor(audio.length / hop);
+  let noise = o.noise;
+  if (!noise) {
+    const all = seededNormals(channels * totalFrames, o.seed ?? 0);
+    noise = (f0, frames) => noiseFrames(all, channels, f0, frames);
+  }
+  const cuts = planCuts(audio, o);
+  const total = cuts.length - 1;
+  const j = joinerFor(convert, noise, o);
+  for (let k = 0; k < total; k++) await j.chunk(audio, cuts[k]!, cuts[k + 1]!, k === total - 1, total);
+  return { samples: j.out.subarray(0, totalFrames * hop), chunks: total, cuts };
+}
+
+/**
+ * Conversion of audio that is still being made (speech sentence by sentence): `add` the audio as it grows
+ * with where a cut may fall (a pause), `finish` when it is whole. A chunk is converted as soon as the audio
+ * reaches its end plus the context, so the first sentence is heard while later ones are being made; the
+ * output equals convertChunked's with the same cuts and noise.
+ */
+export class StreamedConversion {
+  private readonly j: Joiner;
+  private readonly cuts = [0];
+  private done = 0;
+  /** Lead over a chunk's end before it is converted (the resampler's edge, beyond the context). */
+  private readonly margin: number;
+
+  constructor(convert: Convert, noise: NoiseAt, o: ChunkedConvertOptions) {
+    this.j = joinerFor(convert, noise, o);
+    this.margin = Math.round(0.05 * o.sampleRate);
+  }
+
+  /** `audio` is everything so far; `cut` a pause in it (samples) where a chunk may end. */
+  async add(audio: Float32Array, cut: number | null): Promise<void> {
+    const { hop, sampleRate } = this.j.o;
+    const min = Math.round((this.j.o.firstSeconds ?? 1) * sampleRate);
+    if (cut !== null) {
+      const c = Math.round(cut / hop) * hop;
+      if (c - this.cuts[this.cuts.length - 1]! >= min) this.cuts.push(c);
+    }
+    while (this.done < this.cuts.length - 1) {
+      const a = this.cuts[this.done]!;
+      const b = this.cuts[this.done + 1]!;
+      if (audio.length < b + this.j.ctx + this.margin) break;
+      await this.j.chunk(audio, a, b, false, 0);
+      this.done++;
+    }
+  }
+
+  /** The whole audio: converts what is left and returns the output. */
+  async finish(audio: Float32Array): Promise<{ samples: Float32Array; chunks: number; cuts: number[] }> {
+    const { hop } = this.j.o;
+    const n = audio.length;
+    while (this.cuts.length > 1 && this.cuts[this.cuts.length - 1]! > n - hop) this.cuts.pop();
+    const cuts = [...this.cuts, n];
+    for (let k = this.done; k < cuts.length - 1; k++)
+      await this.j.chunk(audio, cuts[k]!, cuts[k + 1]!, k === cuts.length - 2, cuts.length - 1);
+    return { samples: this.j.out.subarray(0, Math.floor(n / hop) * hop), chunks: cuts.length - 1, cuts };
+  }
 }

@@ -18,7 +18,7 @@ import {
   type ConverterGraphs,
   type OrtLike,
 } from '../openvoice';
-import { convertChunked } from './chunks';
+import { convertChunked, frameNoise, StreamedConversion } from './chunks';
 import { baseVoiceFor } from './base-voice';
 import {
   averageEmbeddings,
@@ -69,12 +69,15 @@ export interface CloneDeps {
   ort: OrtLike;
   fetch?: typeof fetch;
   transcoder?: () => Promise<Transcoder>;
-  /** Speech for clone.speak (Kokoro in the app): mono samples at `sampleRate`. */
-  speak?: (a: {
-    text: string;
-    voice: string;
-    speed?: number;
-  }) => Promise<{ samples: Float32Array; sampleRate: number }>;
+  /**
+   * Speech for clone.speak (Kokoro in the app): mono samples at `sampleRate`. With `onChunk`, each piece
+   * (a sentence or part of one) is handed over as it is made, in order; together they are the samples.
+   */
+  speak?: (
+    a: { text: string; voice: string; speed?: number },
+    onChunk?: (samples: Float32Array, sampleRate: number) => void,
+    signal?: AbortSignal,
+  ) => Promise<{ samples: Float32Array; sampleRate: number }>;
   /** Silero VAD model bytes, or null when it is not installed (the energy detector stands in). */
   vadModel?: () => Promise<(() => Promise<Uint8Array>) | null>;
 }
@@ -111,9 +114,17 @@ async function defaultDeps(): Promise<CloneDeps> {
         ).transcoder;
         return ownTranscoder;
       },
-      speak: async (a) => {
-        const { runTtsGenerate } = await import('../tts/operation');
-        const r = await runTtsGenerate({ text: a.text, voice: a.voice, speed: a.speed ?? 1 });
+      speak: async (a, onChunk, signal) => {
+        const { runTtsGenerate, isTtsChunk } = await import('../tts/operation');
+        const r = await runTtsGenerate(
+          { text: a.text, voice: a.voice, speed: a.speed ?? 1 },
+          {
+            signal,
+            onProgress: onChunk
+              ? (p) => void (isTtsChunk(p) && onChunk(p.data.samples, p.data.sampleRate))
+              : undefined,
+          },
+        );
         return { samples: r.samples, sampleRate: r.sampleRate };
       },
       vadModel: async () => {
@@ -654,8 +665,93 @@ export async function runCloneSpeak(
   }
   baseSeCache.set(key, srcSe);
   throwIfAborted(opts.signal);
-  const s = await d.speak({ text: args.text, voice: base, speed: args.speed });
-  const samples = s.sampleRate === rate ? s.samples : resample(s.samples, s.sampleRate, rate);
-  const r = await convertSamples(model, samples, srcSe, tgtSe, tau, args.seed ?? 0, opts);
+  const r = await speakStreamed(
+    d,
+    model,
+    { text: args.text, voice: base, speed: args.speed },
+    srcSe,
+    tgtSe,
+    tau,
+    args.seed ?? 0,
+    opts,
+  );
   return { samples: r.samples, sampleRate: rate, baseVoice: base };
+}
+
+/** Leading samples of a piece under this level are its pause (where a cut may fall). */
+const PAUSE_LEVEL = 1e-3;
+
+/**
+ * Kokoro's pieces converted as they come: each piece's leading pause is a place to cut, and a chunk is
+ * converted once the speech reaches a second past its end (the context), so the first sentence plays while
+ * later ones are made. The speech so far is resampled whole each time (a prefix resamples to a prefix of
+ * the whole, bar the last few samples, which the conversion waits past), so the output is the same as
+ * converting the finished speech with the same cuts; the noise is drawn frame by frame for the same reason.
+ */
+async function speakStreamed(
+  d: CloneDeps,
+  model: OpenVoiceConverter,
+  a: { text: string; voice: string; speed?: number },
+  srcSe: Float32Array,
+  tgtSe: Float32Array,
+  tau: number,
+  seed: number,
+  opts: RunOptions,
+): Promise<{ samples: Float32Array }> {
+  const cfg = model.config;
+  const rate = cfg.samplingRate;
+  const stream = new StreamedConversion(
+    (span, noise) => model.convert(model.spectrogram(span), noise, srcSe, tgtSe, tau),
+    frameNoise(seed, cfg.interChannels),
+    {
+      hop: cfg.hopLength,
+      sampleRate: rate,
+      channels: cfg.interChannels,
+      // A chunk may end at any pause a second or more after the last cut.
+      firstSeconds: 1,
+      signal: opts.signal,
+      onChunk: (c) =>
+        opts.onProgress?.({
+          stage: 'chunk',
+          done: c.index + 1,
+          total: c.total,
+          data: { ...c, sampleRate: rate } satisfies CloneChunkData,
+        }),
+    },
+  );
+  const parts: Float32Array[] = [];
+  let srcRate = 0;
+  let length = 0;
+  const atRate = () => {
+    const all = new Float32Array(length);
+    let at = 0;
+    for (const p of parts) {
+      all.set(p, at);
+      at += p.length;
+    }
+    return srcRate === rate ? all : resample(all, srcRate, rate);
+  };
+  // Pieces arrive while the speech engine runs; their conversions run one after another.
+  let work: Promise<void> = Promise.resolve();
+  let failed: unknown = null;
+  const s = await d.speak!(
+    a,
+    (samples, sampleRate) => {
+      if (failed || opts.signal?.aborted) return;
+      srcRate = sampleRate;
+      let lead = 0;
+      while (lead < samples.length && Math.abs(samples[lead]!) < PAUSE_LEVEL) lead++;
+      const cut = parts.length ? ((length + lead / 2) * rate) / sampleRate : null;
+      parts.push(samples);
+      length += samples.length;
+      work = work.then(() => stream.add(atRate(), cut)).catch((e: unknown) => void (failed ??= e));
+    },
+    opts.signal,
+  );
+  await work;
+  if (failed) throw failed;
+  throwIfAborted(opts.signal);
+  // A speech engine that hands over no pieces: the whole speech at once.
+  const whole = s.sampleRate === rate ? s.samples : resample(s.samples, s.sampleRate, rate);
+  return stream.finish(whole);
 }
