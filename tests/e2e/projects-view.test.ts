@@ -187,6 +187,42 @@ describe('Projects view', () => {
     expect(await page.getByTestId('mix-stale').count()).toBe(1);
   });
 
+  it('trims a clip by its edge, sets a fade in the inspector, and deletes a clip with Undo', async () => {
+    const before = clipsOf((await stored())!);
+    const last = before[2]!;
+    const pps = Number(await page.getByTestId('zoom').inputValue());
+    const edge = (await page
+      .locator(`[data-testid=timeline-clip][data-id="${last.id}"] [data-testid=clip-trim-end]`)
+      .boundingBox())!;
+    const y = edge.y + edge.height / 2;
+    await page.mouse.move(edge.x + edge.width / 2, y);
+    await page.mouse.down();
+    for (let i = 1; i <= 4; i++) await page.mouse.move(edge.x + edge.width / 2 - (pps * 0.3 * i) / 4, y);
+    await page.mouse.up();
+    await saved();
+    let c = clipsOf((await stored())!).find((x) => x.id === last.id)!;
+    const grid = gridFor(pps);
+    expect(c.length).toBeCloseTo(snap(last.start + clipSpan(last)! - 0.3, grid) - last.start, 2);
+    expect(c.start).toBe(last.start);
+
+    await page.getByTestId('insp-fade-in').fill('0.2');
+    await page.getByTestId('insp-fade-in').press('Enter');
+    await saved();
+    c = clipsOf((await stored())!).find((x) => x.id === last.id)!;
+    expect(c.fade_in).toBe(0.2);
+
+    await page.locator(`[data-testid=timeline-clip][data-id="${last.id}"]`).focus();
+    await page.keyboard.press('Delete');
+    await expect.poll(() => page.getByTestId('timeline-clip').count()).toBe(2);
+    await saved();
+    expect(clipsOf((await stored())!).some((x) => x.id === last.id)).toBe(false);
+    await page.getByRole('button', { name: 'Undo' }).click();
+    await expect.poll(() => page.getByTestId('timeline-clip').count()).toBe(3);
+    await saved();
+    const back = clipsOf((await stored())!).find((x) => x.id === last.id)!;
+    expect(back).toMatchObject({ start: c.start, length: c.length, fade_in: 0.2 });
+  });
+
   it('renders again from the cached speech and exports a WAV as long as the timeline', async () => {
     await page.getByTestId('render').click();
     await idle();
