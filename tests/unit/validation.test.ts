@@ -130,6 +130,9 @@ it('the generated cases cover the known body and query routes', () => {
       'POST /api/design/create',
       'POST /api/generate/design',
       'PUT /api/lexicon',
+      'POST /api/projects',
+      'PUT /api/projects/{id}',
+      'POST /api/projects/{id}/render',
     ].sort(),
   );
   expect(queryRoutes.map(label).sort()).toEqual(

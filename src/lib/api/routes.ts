@@ -589,7 +589,7 @@ export const ROUTES: AnyRoute[] = [
     path: '/api/projects/{id}',
     scope: 'projects:write',
     tag: 'Projects',
-    body: z.record(z.string(), z.unknown()),
+    body: projects.putProjectBody,
     bodyLimit: projects.PROJECT_BODY_LIMIT,
     summary:
       'Replace a project (validated: 400 names the field, e.g. tracks[0].clips[1].gain_db; 404 unknown id) → the saved project',

@@ -47,24 +47,47 @@ import type { EncodeOptions } from '../../audio/formats';
 /** Bodies may embed audio (kind 'audio' clips as base64). */
 export const PROJECT_BODY_LIMIT = 64 * 1024 * 1024;
 
-export const createProjectBody = z.object({
-  name: z.string().min(1).max(200),
-  sample_rate: z.number().int().min(8000).max(96000).optional(),
-  tracks: z.array(z.unknown()).max(32).optional(),
-  script: z.string().max(100_000).optional(),
-  cast: z.record(z.string(), z.string()).optional(),
-  /** Seconds between script lines. */
-  gap: z.number().min(0).max(10).optional(),
-});
+export const createProjectBody = z
+  .object({
+    name: z.string().min(1).max(200),
+    sample_rate: z.number().int().min(8000).max(96000).optional(),
+    tracks: z.array(z.unknown()).max(32).optional(),
+    script: z.string().max(100_000).optional(),
+    cast: z.record(z.string(), z.string()).optional(),
+    /** Seconds between script lines. */
+    gap: z.number().min(0).max(10).optional(),
+  })
+  .strict();
 
-export const renderBody = z.object({
-  format: z.string().optional(),
-  bitrate: z.number().int().optional(),
-  sample_rate: z.number().int().optional(),
-  channels: z.enum(['mono', 'stereo']).optional(),
-  sample_format: z.enum(['s16', 'f32']).optional(),
-  limiter: z.enum(['normalize', 'soft', 'none']).optional(),
-});
+/**
+ * A whole project as GET answers it; validateProject checks the fields and names the wrong one. `duration`
+ * is computed, accepted so a GET result can be sent back, and ignored.
+ */
+export const putProjectBody = z
+  .object({
+    id: z.string().optional(),
+    name: z.string().optional(),
+    created_at: z.number().optional(),
+    updated_at: z.number().optional(),
+    sample_rate: z.number().optional(),
+    tracks: z.array(z.unknown()).optional(),
+    cast: z.record(z.string(), z.string()).optional(),
+    script: z.string().optional(),
+    duration: z.number().optional(),
+  })
+  .strict();
+
+/** The ranges of /v1/audio/convert, which encodes the mixdown. */
+export const renderBody = z
+  .object({
+    format: z.string().optional(),
+    bitrate: z.number().int().min(64).max(320).optional(),
+    sample_rate: z.number().int().min(8000).max(48000).optional(),
+    channels: z.enum(['mono', 'stereo']).optional(),
+    sample_format: z.enum(['s16', 'f32']).optional(),
+    limiter: z.enum(['normalize', 'soft', 'none']).optional(),
+  })
+  .strict();
 
 /** Model, script and source errors as 400s naming the field. */
 function asApiError(e: unknown): unknown {
@@ -135,7 +158,8 @@ export async function putProject(id: string, body: unknown, ctx: ApiContext) {
   return guarded(async () => {
     const store = new ProjectStore(ctx.db);
     const old = await store.require(id);
-    const p = validateProject({ ...(body as object), id, created_at: old.created_at });
+    const { duration: _computed, ...fields } = body as Record<string, unknown>;
+    const p = validateProject({ ...fields, id, created_at: old.created_at });
     await checkCast(p.cast, ctx);
     return json(withDuration(await store.put(p)));
   });
