@@ -14,6 +14,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import ortNode from 'onnxruntime-node';
+import onnx from 'onnx-proto';
 import {
   CORES,
   MODELS,
@@ -79,6 +80,32 @@ const FLOPS_METHOD =
   'plus 2*S*d*vocab for the logits. Every encoder and decoder run of the pipeline is recorded in Node ' +
   '(S, p and the branch from its inputs); softmax, norms, GELU, mel features and VAD count as 0. int8 ' +
   'MatMuls count like float ones.';
+
+/**
+ * The encoder's FLOPs by the kernel that runs them in the q8 graph: its projections, MLP and convolutions
+ * are MatMulInteger/ConvInteger (int8), attention's QK^T and AV multiply two activations and stay float32
+ * MatMuls. The op counts are read from the graph itself, so a differently quantised model is caught.
+ */
+function encoderFlopsByKernel(m, onnxPath) {
+  const g = onnx.onnx.ModelProto.decode(readFileSync(onnxPath)).graph;
+  const count = (op) => g.node.filter((n) => n.opType === op).length;
+  const ops = {
+    MatMulInteger: count('MatMulInteger'),
+    ConvInteger: count('ConvInteger'),
+    MatMul: count('MatMul'),
+    Conv: count('Conv'),
+  };
+  const L = m.encLayers;
+  if (ops.MatMulInteger !== 6 * L || ops.ConvInteger !== 2 || ops.MatMul !== 2 * L || ops.Conv !== 0)
+    throw new Error(`${onnxPath}: not the q8 layout this count assumes (${JSON.stringify(ops)})`);
+  const T = m.frames;
+  const conv = 2 * 2 * T * m.d * m.mels * 3 + 2 * T * m.d * m.d * 3;
+  return {
+    int8: conv + L * 2 * T * (4 * m.d * m.d + 2 * m.d * m.encFfn),
+    float32: L * 4 * T * T * m.d,
+    ops,
+  };
+}
 
 function encoderFlops(m) {
   const T = m.frames;
@@ -282,12 +309,13 @@ async function main() {
   const { encodeWav } = await vite.load('/src/lib/tts/wav.ts');
   const tm = await vite.load('/src/lib/runtime/test-models.ts');
 
+  // Before the corpus: on a new machine its sentences are synthesised with Kokoro in Node first.
+  host.installRuntime({ loadOrt: async () => nodeShim, isolated: true, cores: CORES });
   log(`building ${ORDERS} pass(es) over the corpus`);
   const long = await speech.longSpeech(ORDERS);
   const wav = encodeWav(long.samples, long.sampleRate, 's16');
   log(`audio: ${long.seconds.toFixed(1)} s, ${long.sentences.length} sentences`);
 
-  host.installRuntime({ loadOrt: async () => nodeShim, isolated: true, cores: CORES });
   const deps = helpers.cacheDeps([...MODEL_IDS, 'silero-vad-v5']);
   log(`onnxruntime-node ${CORES} threads: roofline`);
   const nodeRoof = await rooflineNode(tm);
@@ -431,6 +459,10 @@ async function main() {
     const stepF = decoderFlops(m, 1, STEP_PAST, false);
     const encShare = encF / 1e9 / (c.wasm_encoder_ms / 1000) / wasmRoof;
     const encShareInt8 = encF / 1e9 / (c.wasm_encoder_ms / 1000) / wasmRoofInt8;
+    // The bound: each kernel's FLOPs at the roofline measured for that kernel in this run.
+    const split = encoderFlopsByKernel(m, join(MODELS, id, 'onnx', 'encoder_model_quantized.onnx'));
+    const encBoundMs = (split.int8 / 1e9 / wasmRoofInt8 + split.float32 / 1e9 / wasmRoof) * 1000;
+    const encShareMixed = encBoundMs / c.wasm_encoder_ms;
     const stepBoundMs = (c.decoder_bytes / (bandwidth * 1e9)) * 1000;
     const pipelineShare = (f.enc + f.dec) / 1e9 / (wasmWarmMs / 1000) / wasmRoof;
     models[id] = {
@@ -467,6 +499,11 @@ async function main() {
           gflops: round2(encF / 1e9 / (c.wasm_encoder_ms / 1000)),
           share: round3(encShare),
           share_of_int8_roofline: round3(encShareInt8),
+          int8_gflop: round2(split.int8 / 1e9),
+          float32_gflop: round2(split.float32 / 1e9),
+          graph_ops: split.ops,
+          bound_ms: round(encBoundMs),
+          share_of_mixed_roofline: round3(encShareMixed),
         },
         encoder_node: {
           run_ms: round(c.node_encoder_ms),
@@ -500,9 +537,13 @@ async function main() {
         met: firstWarm <= GOALS.first_text_ms,
       },
       roofline_share: {
-        goal: `>= ${GOALS.roofline_share * 100} % of the WASM int8 MatMulInteger roofline (encoder, the compute-bound part; its MatMuls are int8)`,
-        value: round3(encShareInt8),
-        met: encShareInt8 >= GOALS.roofline_share,
+        goal:
+          `>= ${GOALS.roofline_share * 100} % of the WASM roofline of the encoder (the compute-bound part): ` +
+          'its int8 FLOPs (MatMulInteger, ConvInteger) at the int8 MatMulInteger roofline plus its float32 ' +
+          'FLOPs (attention) at the float32 MatMul roofline, both measured in this run',
+        value: round3(encShareMixed),
+        met: encShareMixed >= GOALS.roofline_share,
+        all_at_int8_value: round3(encShareInt8),
         float32_value: round3(encShare),
         pipeline_value: round3(pipelineShare),
       },
@@ -557,7 +598,7 @@ async function main() {
       int8_op: `MatMulInteger uint8 [${ROOFLINE.size}, ${ROOFLINE.size}] x int8 [${ROOFLINE.size}, ${ROOFLINE.size}] -> int32`,
       wasm_int8_gops: round2(wasmRoofInt8),
       wasm_int8_gops_before_and_after: [round2(roofInt8.gflops), round2(roofInt8After.gflops)],
-      note: 'The goal is judged on the int8 roofline (the Whisper q8 MatMuls are MatMulInteger); the float32 share is shown beside it.',
+      note: 'The goal is judged on the mixed roofline: the q8 encoder runs its projections, MLP and convolutions on int8 kernels and attention on float32 MatMul, each counted at its own measured roofline; all-at-int8 and all-at-float32 shares are shown beside it.',
     },
     memory_bandwidth: {
       gb_per_s: round2(bandwidth),

@@ -3,7 +3,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FIRST_WINDOW, nextWindow, windowRegions } from '../../src/lib/asr/transcribe';
+import { FIRST_WINDOW, firstWindow, nextWindow, windowRegions } from '../../src/lib/asr/transcribe';
 import {
   FRAME_SECONDS,
   SileroStream,
@@ -72,6 +72,44 @@ describe('the first window', () => {
       end: 3,
       endsInPause: true,
     });
+  });
+});
+
+describe('the first window from a short look at the VAD', () => {
+  const regions = [
+    { start: 1, end: 2.5 },
+    { start: 2.9, end: 6 },
+    { start: 6.5, end: 12 },
+    { start: 12.6, end: 25 },
+  ];
+
+  it('is the window a full look would plan, from about 10 s of VAD instead of 35', async () => {
+    const { src, asked } = recording(regions, 90);
+    const w = await firstWindow(src, 0);
+    expect(w).toEqual(nextWindow(0, 90, regions, true));
+    expect(Math.max(...asked)).toBeLessThanOrEqual(11);
+  });
+
+  it('looks past leading silence, and gives up (null) on 30 s of unbroken speech', async () => {
+    const late = regions.map((r) => ({ start: r.start + 100, end: r.end + 100 }));
+    const a = recording(late, 300);
+    expect(await firstWindow(a.src, 0)).toEqual(nextWindow(0, 300, late, true));
+    expect(Math.max(...a.asked)).toBeLessThan(100 + 12 + 30);
+    const b = recording([{ start: 0, end: 3600 }], 3600);
+    expect(await firstWindow(b.src, 0)).toBeNull();
+    expect(Math.max(...b.asked)).toBeLessThanOrEqual(35);
+  });
+
+  it('a pause still open at the covered end is not taken for one', async () => {
+    // Speech 0–6.5 s, then (as far as a 7 s look hears) silence: the pause is not known to be one yet.
+    const all = [
+      { start: 0, end: 6.5 },
+      { start: 11.5, end: 20 },
+    ];
+    const { src } = recording(all, 60);
+    const w = await firstWindow(src, 0);
+    expect(w).toEqual(nextWindow(0, 60, all, true));
+    expect(w!.end).toBeCloseTo(6.5, 5);
   });
 });
 

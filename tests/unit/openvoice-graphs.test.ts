@@ -13,6 +13,7 @@ import { foldWeightNorm } from '../../src/lib/openvoice/weights';
 import { OpenVoiceConverter } from '../../src/lib/openvoice/converter';
 import { seededFloats } from '../../src/lib/runtime/test-models';
 import { rawBytes } from '../../src/lib/runtime/onnx-builder';
+import onnxProto from 'onnx-proto';
 
 const fixture = (v: 1 | 2, name: string) =>
   readFileSync(join(import.meta.dirname, '..', 'fixtures', `openvoice-v${v}-tiny`, name));
@@ -154,6 +155,60 @@ describe('graphs from random weights at other sizes', () => {
       }
     } finally {
       await model.release();
+    }
+  }, 120_000);
+
+  it('runs the upsamplers as polyphase Convs with the output of ConvTranspose, kernels a multiple of the rate or not', async () => {
+    const base = JSON.parse(fixture(1, 'config.json').toString());
+    Object.assign(base.model, {
+      inter_channels: 32,
+      hidden_channels: 40,
+      // k = 14 with rate 8 (not a multiple, padding 3), k = rate (no overlap), k = 6 with rate 4.
+      upsample_rates: [8, 8, 4],
+      upsample_kernel_sizes: [14, 8, 6],
+      upsample_initial_channel: 32,
+      resblock_kernel_sizes: [3],
+      resblock_dilation_sizes: [[1, 3]],
+    });
+    const cfg = parseConfig(base);
+    const tensors = randomConverterTensors(cfg, 5);
+    const poly = buildOpenVoiceGraphs(cfg, tensors);
+    const convT = buildOpenVoiceGraphs(cfg, tensors, { convTranspose: true });
+    const ops = (bytes: Uint8Array) =>
+      onnxProto.onnx.ModelProto.decode(bytes).graph!.node!.map((n) => n.opType);
+    expect(ops(poly.converter)).not.toContain('ConvTranspose');
+    expect(ops(convT.converter).filter((o) => o === 'ConvTranspose')).toHaveLength(3);
+    const a = await OpenVoiceConverter.create(ort, { config: cfg, ...poly });
+    const b = await OpenVoiceConverter.create(ort, { config: cfg, ...convT });
+    try {
+      for (const frames of [1, 23]) {
+        const spec = { bins: 513, frames, data: seededFloats(513 * frames, frames, 2).map(Math.abs) };
+        const se = await a.embed(spec);
+        const noise = seededFloats(32 * frames, 4);
+        const x = await a.convert(
+          spec,
+          noise,
+          se,
+          se.map((v) => -v),
+          0.3,
+        );
+        const y = await b.convert(
+          spec,
+          noise,
+          se,
+          se.map((v) => -v),
+          0.3,
+        );
+        expect(x).toHaveLength(frames * 256);
+        expect(y).toHaveLength(frames * 256);
+        let diff = 0;
+        for (let i = 0; i < x.length; i++) diff = Math.max(diff, Math.abs(x[i]! - y[i]!));
+        expect(diff).toBeLessThan(1e-5);
+        expect(Math.max(...x.map(Math.abs))).toBeGreaterThan(1e-3);
+      }
+    } finally {
+      await a.release();
+      await b.release();
     }
   }, 120_000);
 

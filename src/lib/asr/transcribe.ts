@@ -203,6 +203,30 @@ export async function windowRegions(src: RegionSource, seek: number): Promise<re
   }
 }
 
+/** Seconds of VAD past the speech's start that the first window is first planned from. */
+const FIRST_LOOK = FIRST_WINDOW + 3;
+
+/**
+ * The first window planned from a short look at the VAD: as soon as a pause after FIRST_WINDOW seconds
+ * of speech is known (speech heard after it, so the pause is final), without the VAD of a whole window
+ * ahead. Null when no such pause turns up in the first 30 s of speech (plan it as any other window).
+ */
+export async function firstWindow(src: RegionSource, seek: number): Promise<Window | null> {
+  const maxLen = WINDOW_SAMPLES / SAMPLE_RATE;
+  let until = seek + FIRST_LOOK;
+  for (;;) {
+    const { regions, covered } = await src.upTo(until);
+    if (covered >= src.total) return null;
+    const next = regions.find((r) => r.end > seek + 0.05);
+    const start = next ? Math.max(seek, next.start) : covered;
+    if (covered - start >= maxLen) return null;
+    const w = next ? nextWindow(seek, src.total, regions, true) : null;
+    // Only a cut at a gap between two regions heard is final; a cut at the covered edge is not.
+    if (w && regions.some((r) => r.start >= w.end)) return w;
+    until = next ? Math.max(covered, start + FIRST_LOOK) + 2 : covered + maxLen;
+  }
+}
+
 export async function transcribe(
   w: WhisperRunner,
   audio: Float32Array,
@@ -234,8 +258,10 @@ export async function transcribe(
   return w.use({ signal: o.signal, onProgress: o.onProgress }, async () => {
     for (;;) {
       throwIfAborted(o.signal);
-      const regions = await windowRegions(source, seek);
-      const win = nextWindow(seek, total, regions, windows === 0);
+      // The first window from a short look at the VAD, so its text does not wait for 35 s of VAD.
+      const early = windows === 0 ? await firstWindow(source, seek) : null;
+      const regions = early ? (await source.upTo(early.end)).regions : await windowRegions(source, seek);
+      const win = early ?? nextWindow(seek, total, regions, windows === 0);
       if (!win) break;
       o.onProgress?.({
         stage: 'transcribe',

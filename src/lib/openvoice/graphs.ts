@@ -25,6 +25,8 @@ const LAYERNORM_EPS = 1e-5;
 export interface GraphOptions {
   /** Decoder's last leaky-ReLU slope (tests only: shows that parity catches a wrong one). */
   lastSlope?: number;
+  /** Upsamplers as ONNX ConvTranspose instead of the equivalent polyphase Conv (tests compare them). */
+  convTranspose?: boolean;
 }
 
 interface ConvOpts {
@@ -105,11 +107,20 @@ class Net {
   }
 
   /** ConvTranspose1d(k, stride u, padding (k − u) / 2): T → T · u. Weight [in, out, k] as stored. */
-  convT1d(x: string, prefix: string, inC: number, outC: number, k: number, u: number): string {
+  convT1d(
+    x: string,
+    prefix: string,
+    inC: number,
+    outC: number,
+    k: number,
+    u: number,
+    asConvT = false,
+  ): string {
     const w = this.w.weight(prefix, [inC, outC, k]);
     const b = this.w.bias(prefix, outC);
     if (!b) throw new OpenVoiceWeightsError(`The checkpoint has no tensor "${prefix}.bias".`);
     const p = (k - u) / 2;
+    if (!asConvT) return this.polyphaseUp(x, prefix, w, b, inC, outC, k, u, p);
     return this.op(
       'ConvTranspose',
       [x, this.tensorInit(`${prefix}.weight`, w), this.tensorInit(`${prefix}.bias`, b)],
@@ -119,6 +130,54 @@ class Net {
         pads: attr.ints([p, p]),
       },
     );
+  }
+
+  /**
+   * The same transposed convolution as u interleaved ordinary ones: output sample q·u + r is
+   * Σ_t x[q − t] · W[t·u + r] (t < m = ⌈k/u⌉), one Conv of kernel m with outC·u channels over the input,
+   * then the phases interleaved (Reshape, Transpose, Reshape) and the padding sliced off. The same
+   * multiply-adds, but onnxruntime-web runs Conv at about twice ConvTranspose's speed (its col2im path),
+   * and a Conv can be quantized like the others.
+   */
+  private polyphaseUp(
+    x: string,
+    prefix: string,
+    w: CheckpointTensor,
+    b: CheckpointTensor,
+    inC: number,
+    outC: number,
+    k: number,
+    u: number,
+    p: number,
+  ): string {
+    const m = Math.ceil(k / u);
+    // Weight [outC·u, inC, m]: channel co·u + r, tap τ reads x[q − (m − 1) + τ], i.e. t = m − 1 − τ.
+    const v = new Float32Array(outC * u * inC * m);
+    for (let co = 0; co < outC; co++)
+      for (let r = 0; r < u; r++)
+        for (let ci = 0; ci < inC; ci++)
+          for (let tau = 0; tau < m; tau++) {
+            const kk = (m - 1 - tau) * u + r;
+            if (kk < k) v[((co * u + r) * inC + ci) * m + tau] = w.data[(ci * outC + co) * k + kk]!;
+          }
+    const bias = new Float32Array(outC * u);
+    for (let co = 0; co < outC; co++) bias.fill(b.data[co]!, co * u, (co + 1) * u);
+    const y = this.op(
+      'Conv',
+      [
+        x,
+        this.tensorInit(`${prefix}.phases.weight`, { shape: [outC * u, inC, m], data: v }),
+        this.tensorInit(`${prefix}.phases.bias`, { shape: [outC * u], data: bias }),
+      ],
+      { kernel_shape: attr.ints([m]), pads: attr.ints([m - 1, m - 1]) },
+    );
+    // [1, outC·u, L + m − 1] → [1, outC, u, Q] → [1, outC, Q, u] → [1, outC, Q·u]
+    let z = this.op('Reshape', [y, this.int64([0, outC, u, -1])]);
+    z = this.op('Transpose', [z], { perm: attr.ints([0, 1, 3, 2]) });
+    z = this.op('Reshape', [z, this.int64([0, outC, -1])]);
+    // ConvTranspose's output is the first (L − 1)·u + k samples of the full one, less p at each end.
+    const tail = p + (m * u - k);
+    return this.op('Slice', [z, this.int64([p]), this.int64([tail > 0 ? -tail : 2 ** 53]), this.int64([2])]);
   }
 
   split(x: string, axis: number, sizes: readonly number[]): string[] {
@@ -269,6 +328,7 @@ function decoder(
   s: ConverterShape,
   g: string,
   lastSlope: number,
+  asConvT = false,
 ): string {
   let ch = s.decChannels;
   x = net.conv1d(x, 'dec.conv_pre', { inC: s.inter, outC: ch });
@@ -278,7 +338,7 @@ function decoder(
   cfg.upsampleRates.forEach((u, i) => {
     x = net.leaky(x, LRELU_SLOPE);
     const out = ch / 2;
-    x = net.convT1d(x, `dec.ups.${i}`, ch, out, cfg.upsampleKernelSizes[i]!, u);
+    x = net.convT1d(x, `dec.ups.${i}`, ch, out, cfg.upsampleKernelSizes[i]!, u, asConvT);
     ch = out;
     let xs: string | null = null;
     for (let j = 0; j < nk; j++) {
@@ -330,7 +390,7 @@ export function buildConverterGraph(
 
   const zp = flow(net, z, s, srcSe, false);
   const zHat = flow(net, zp, s, tgtSe, true);
-  const audio = decoder(net, zHat, cfg, s, zero ?? tgtSe, opts.lastSlope ?? LAST_SLOPE);
+  const audio = decoder(net, zHat, cfg, s, zero ?? tgtSe, opts.lastSlope ?? LAST_SLOPE, opts.convTranspose);
   g.op('Identity', [audio], undefined, 'audio');
   g.output('audio', 'float32', [1, 1, 'samples']);
   return g.build();
