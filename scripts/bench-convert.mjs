@@ -1,5 +1,5 @@
 // `npm run bench:convert`: the OpenVoice tone-colour converter at the released v2 size (random weights from
-// the released config: the shapes and costs are real, the numbers are not), float32 and the int8-decoder
+// the released config: the shapes and costs are real, the numbers are not), float32 and the int8
 // variant (src/lib/openvoice/quantize.ts), on 10 s and 60 s of speech. In headless Chromium (the studio's
 // engine worker: onnxruntime-web WASM, threads = cores, cross-origin isolated, via 'runtime.bench') and in
 // onnxruntime-node on the same graph bytes: real-time factor of a whole 10 s conversion, a 60 s file
@@ -276,7 +276,7 @@ async function main() {
   const ses = { src: await embed(clips[0]), tgt: await embed(clips[1]) };
   await ext.release();
 
-  log('calibrating the int8 decoder on the reference clip (onnxruntime-node)');
+  log('calibrating the int8 variant on the reference clip (onnxruntime-node)');
   const calSpec = specOf(clips[1]);
   const tq = performance.now();
   const q = await qz.quantizeConverter(
@@ -546,7 +546,7 @@ async function main() {
       streamed_rtf: round2(wf.fp32._srtf / nf.fp32._srtf),
     },
     int8_variant: {
-      what: 'decoder residual-block convs as QLinearConv (uint8 activations, int8 per-channel weights, int32 bias); the rest float',
+      what: 'the decoder residual-block and upsampler convs and the flows WaveNet convs as QLinearConv (uint8 activations, int8 per-channel weights, int32 bias; src/lib/openvoice/quantize.ts INT8_CONVS); the rest float',
       deviation_from_fp32_random_weights: {
         input: `${round2(audioShort)} s, onnxruntime-node`,
         max_abs: Number(dev.max_abs.toPrecision(3)),

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-web';
+import onnxProto from 'onnx-proto';
 import {
   OpenVoiceConverter,
   graphsFromCheckpoint,
@@ -72,12 +73,32 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('int8-decoder converter variant', () => {
-  it('quantizes every residual-block conv of the decoder and nothing else', async () => {
+  it("quantizes the decoder's residual blocks and upsamplers and the flows' WaveNet convs, nothing else", async () => {
     const names = calibrationTensors(graphs.converter);
     const q = await quantizeConverter(ort, graphs.converter, [calFeeds]);
     const blocks = graphs.config.upsampleRates.length * graphs.config.resblockKernelSizes.length;
     const perBlock = graphs.config.resblockDilationSizes[0]!.length * 2;
-    expect(q.convs).toBe(blocks * perBlock);
+    const convWeights = onnxProto.onnx.ModelProto.decode(graphs.converter)
+      .graph!.node!.filter((n) => n.opType === 'Conv')
+      .map((n) => n.input![1]!);
+    // The flows run twice (forward with the source's tone, reversed with the target's): two nodes each.
+    const flowConvs = convWeights.filter((w) =>
+      /^flow\.flows\.\d+\.(pre|enc\.in_layers\.\d+|enc\.res_skip_layers\.\d+)\.weight$/.test(w),
+    );
+    expect(flowConvs.length).toBeGreaterThan(0);
+    expect(q.convs).toBe(blocks * perBlock + graphs.config.upsampleRates.length + flowConvs.length);
+    const after = onnxProto.onnx.ModelProto.decode(q.model).graph!.node!;
+    const floatLeft = after.filter((n) => n.opType === 'Conv').map((n) => n.input![1]!);
+    // Float: enc_q, the speaker conditioning, the flows' post convs, conv_pre and conv_post.
+    expect(
+      floatLeft.every((w) =>
+        /^(enc_q\.|dec\.conv_pre|dec\.conv_post|dec\.cond|flow\.flows\.\d+\.(post|enc\.cond_layer)\.)/.test(
+          w,
+        ),
+      ),
+    ).toBe(true);
+    expect(floatLeft.some((w) => w.startsWith('enc_q.'))).toBe(true);
+    expect(after.filter((n) => n.opType === 'QLinearConv')).toHaveLength(q.convs);
     expect(names.length).toBeGreaterThan(q.convs);
     // The decoder's blocks hold few of the weights (most FLOPs, as they run at the upsampled rates).
     expect(q.weightShare).toBeGreaterThan(0);
@@ -93,7 +114,7 @@ describe('int8-decoder converter variant', () => {
     const q = await quantizeConverter(ort, graphs.converter, [calFeeds]);
     const audio = await convertWith(q.model);
     const d = deviation(reference, audio);
-    console.log('int8 decoder vs converted.f32:', d);
+    console.log('int8 variant vs converted.f32:', d);
     expect(d.snr_db).toBeGreaterThan(VARIANT_BOUND.snr_db);
     expect(d.max_abs).toBeLessThan(VARIANT_BOUND.max_abs);
     // …and it is really quantized: not bit-identical to the float output.
@@ -103,7 +124,7 @@ describe('int8-decoder converter variant', () => {
   it('ranges that do not cover the activations break the bound (the check can fail)', async () => {
     const names = calibrationTensors(graphs.converter, DECODER_RESBLOCKS);
     const tiny = new Map<string, Range>(names.map((n) => [n, { min: -1e-3, max: 1e-3 }]));
-    const audio = await convertWith(quantizeGraph(graphs.converter, tiny).model);
+    const audio = await convertWith(quantizeGraph(graphs.converter, tiny, DECODER_RESBLOCKS).model);
     const d = deviation(reference, audio);
     expect(d.snr_db < VARIANT_BOUND.snr_db || d.max_abs > VARIANT_BOUND.max_abs).toBe(true);
   }, 120_000);
