@@ -546,7 +546,7 @@ async function main() {
       streamed_rtf: round2(wf.fp32._srtf / nf.fp32._srtf),
     },
     int8_variant: {
-      what: 'the decoder residual-block and upsampler convs and the flows WaveNet convs as QLinearConv (uint8 activations, int8 per-channel weights, int32 bias; src/lib/openvoice/quantize.ts INT8_CONVS); the rest float',
+      what: 'decoder residual-block convs as QLinearConv (uint8 activations, int8 per-channel weights, int32 bias); the rest float (the upsamplers as polyphase Convs)',
       deviation_from_fp32_random_weights: {
         input: `${round2(audioShort)} s, onnxruntime-node`,
         max_abs: Number(dev.max_abs.toPrecision(3)),

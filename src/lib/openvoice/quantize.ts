@@ -1,12 +1,11 @@
-// The converter's cheaper variant: int8 convolutions where ~98 % of its FLOPs are (issue #6 §6) — the
-// HiFi-GAN decoder's residual blocks and upsamplers and the flows' WaveNet convs (INT8_CONVS). Rewrites a
-// built converter graph: each chosen Conv becomes
+// The converter's cheaper variant: int8 convolutions in the HiFi-GAN decoder's residual blocks, where
+// ~90 % of its FLOPs are (issue #6 §6). Rewrites a built converter graph: each chosen Conv becomes
 //   QuantizeLinear(x) → QLinearConv(int8 weights, per-output-channel scales, int32 bias) → DequantizeLinear
 // with uint8 activations whose ranges are calibrated by running the float graph on real speech. Static
 // scales (not DynamicQuantizeLinear + ConvInteger) because onnxruntime's QLinearConv has packed int8
 // kernels (u8s8) and ConvInteger does not: measured 2.6× faster than float in onnxruntime-web's WASM on a
-// 128-channel k=7 conv, where ConvInteger was 4× slower. enc_q, conv_pre, conv_post and the speaker
-// conditioning stay float: a few % of the FLOPs, and enc_q loses the most precision (see INT8_CONVS).
+// 128-channel k=7 conv, where ConvInteger was 4× slower. conv_pre, the upsamplers, conv_post and the
+// encoder/flows stay float (see DECODER_RESBLOCKS).
 import onnxProto from 'onnx-proto';
 import type * as Ort from 'onnxruntime-web';
 import { rawBytes } from '../runtime/onnx-builder';
@@ -22,17 +21,10 @@ export class QuantizeError extends Error {
 /** Which Convs to quantize, by weight initializer name (default: the decoder's residual blocks). */
 export type ConvFilter = (weightName: string) => boolean;
 export const DECODER_RESBLOCKS: ConvFilter = (w) => w.startsWith('dec.resblocks.');
-/**
- * The variant's convs: the decoder's residual blocks and upsamplers (polyphase Convs) and the flows'
- * WaveNet convs — 98 % of the FLOPs. Measured on the v2 parity fixture against the upstream output:
- * residual blocks alone 32.2 dB SNR, with the upsamplers 28.8, with the flows too 28.6; quantizing
- * enc_q as well drops it to 21.9 dB, so enc_q, the speaker-conditioning convs (cond_layer, dec.cond),
- * the flows' post convs (they shift z directly), conv_pre and conv_post stay float.
- */
-export const INT8_CONVS: ConvFilter = (w) =>
-  w.startsWith('dec.resblocks.') ||
-  w.startsWith('dec.ups.') ||
-  (w.startsWith('flow.') && !w.includes('.cond_layer.') && !w.endsWith('.post.weight'));
+// Measured, and left float on purpose: also quantizing the upsamplers (polyphase Convs, graphs.ts) and the
+// flows' WaveNet convs cost precision (fixture SNR 32.2 → 28.7 dB vs upstream) and gained no time in
+// onnxruntime-web's WASM — their QLinearConvs (short frame-rate inputs, a Transpose pair each for the
+// NHWC kernel) ran no faster than the float Convs (bench:convert, 2026-12-02).
 
 export interface Range {
   min: number;
@@ -63,7 +55,7 @@ function convsOf(m: onnxProto.onnx.IModelProto, filter: ConvFilter): QConv[] {
 }
 
 /** The tensors whose ranges calibration must find: every chosen Conv's input and output. */
-export function calibrationTensors(model: Uint8Array, filter: ConvFilter = INT8_CONVS): string[] {
+export function calibrationTensors(model: Uint8Array, filter: ConvFilter = DECODER_RESBLOCKS): string[] {
   const names = new Set<string>();
   for (const c of convsOf(decode(model), filter)) names.add(c.x).add(c.y);
   return [...names];
@@ -184,7 +176,7 @@ export interface QuantizeResult {
 export function quantizeGraph(
   model: Uint8Array,
   ranges: ReadonlyMap<string, Range>,
-  filter: ConvFilter = INT8_CONVS,
+  filter: ConvFilter = DECODER_RESBLOCKS,
 ): QuantizeResult {
   const m = decode(model);
   const g = m.graph!;
