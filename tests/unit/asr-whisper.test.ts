@@ -140,16 +140,21 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)(
           `"${s.text}" ${s.start}–${s.end}`,
         ).toBe(true);
       // Each sentence's first words appear in the segment that spans its start.
+      // British and American spellings are the same words (Whisper writes either: "neighbours").
+      const us = (w: string[]) => w.map((x) => x.replace(/our(s?)$/, 'or$1')).join(' ');
       for (const [i, s] of ENGLISH.entries()) {
-        const first = normWords(s.text).slice(0, 3).join(' ');
-        const seg = r.segments.find((x) => normWords(x.text).join(' ').includes(first));
-        expect(seg, `sentence ${i} ("${first}…")`).toBeDefined();
+        const first = us(normWords(s.text).slice(0, 3));
+        const seg = r.segments.find((x) => us(normWords(x.text)).includes(first));
+        expect(
+          seg,
+          `sentence ${i} ("${first}…"): ${r.segments.map((x) => x.text).join(' | ')}`,
+        ).toBeDefined();
         // The sentence begins inside the segment that holds its first words (a segment may hold two);
         // a segment that begins with the sentence begins within a second of it.
         const where = `sentence ${i} at ${long.starts[i]} s, in "${seg!.text}" ${seg!.start}–${seg!.end}`;
         expect(long.starts[i]!, where).toBeGreaterThan(seg!.start - 1);
         expect(long.starts[i]!, where).toBeLessThan(seg!.end);
-        if (normWords(seg!.text).slice(0, 3).join(' ') === first)
+        if (us(normWords(seg!.text).slice(0, 3)) === first)
           expect(Math.abs(seg!.start - long.starts[i]!), where).toBeLessThan(1);
       }
     });
