@@ -344,7 +344,9 @@ describe('Clips view', () => {
     await page.getByTestId('edit-normalize').click();
     await expect.poll(() => page.getByTestId('edit-undo').textContent()).toContain('Undo normalise loudness');
     await page.getByTestId('edit-save').click();
-    await expect.poll(() => page.getByTestId('edit-save').isDisabled()).toBe(true);
+    // Not the button's state: it is disabled while the write is still under way. The toast follows the write.
+    await page.getByText('Saved "tone".').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('edit-save').isDisabled()).toBe(true);
     const b64 = await page.evaluate(async (id) => {
       const t = globalThis as unknown as {
         __timbre: { db: { get(s: string, k: string): Promise<{ audio: ArrayBuffer }> } };
