@@ -178,6 +178,24 @@ describe('SessionPool', () => {
     expect((await p.get('o', async () => file('o'), { warmup, preference: 'wasm' })).ep).toBe('wasm');
   });
 
+  it('creates each EP from the bytes prepare() makes for it, and counts those bytes', async () => {
+    const { p, created } = pool({ webgpuThrows: true });
+    const asked: ExecutionProvider[] = [];
+    const progress: Progress[] = [];
+    const prepare = (bytes: Uint8Array, ep: ExecutionProvider) => {
+      asked.push(ep);
+      return file(`${new TextDecoder().decode(bytes).replace(/\0+$/, '')}-for-${ep}`, ep === 'wasm' ? 300 : 200);
+    };
+    const s = await p.get('k', async () => file('k'), { warmup, prepare, onProgress: (x) => progress.push(x) });
+    // WebGPU was tried with its own graph, failed, and WASM got the WASM graph.
+    expect(asked).toEqual(['webgpu', 'wasm']);
+    expect(created.map((c) => [c.ep, c.model])).toEqual([['wasm', 'k-for-wasm']]);
+    expect(s.bytes).toBe(300);
+    expect(progress.filter((x) => x.stage === 'prepare').map((x) => x.message)).toContain(
+      'Prepared k for WASM',
+    );
+  });
+
   it('falls back to WASM with a notice, not an error, when WebGPU creation throws', async () => {
     const { p, notices, created } = pool({ webgpuThrows: true });
     const s = await p.get('k', async () => file('k'), { warmup });

@@ -179,6 +179,16 @@ export function quantizeGraph(
   filter: ConvFilter = DECODER_RESBLOCKS,
 ): QuantizeResult {
   const m = decode(model);
+  const r = quantizeConvs(m, ranges, filter);
+  return { model: onnx.ModelProto.encode(m).finish(), ...r };
+}
+
+/** quantizeGraph on a decoded model, in place (saves a decode and an encode when graphs are chained). */
+export function quantizeConvs(
+  m: onnxProto.onnx.IModelProto,
+  ranges: ReadonlyMap<string, Range>,
+  filter: ConvFilter = DECODER_RESBLOCKS,
+): Omit<QuantizeResult, 'model'> {
   const g = m.graph!;
   const inits = new Map(g.initializer!.map((t) => [t.name!, t]));
   const convs = convsOf(m, filter);
@@ -253,7 +263,6 @@ export function quantizeGraph(
   g.initializer = [...g.initializer!.filter((t) => !(drop.has(t.name!) && !used.has(t.name!))), ...newInits];
   g.node = nodes;
   return {
-    model: onnx.ModelProto.encode(m).finish(),
     convs: convs.length,
     weightShare: wTotal ? wQuant / wTotal : 0,
   };

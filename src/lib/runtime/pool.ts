@@ -65,6 +65,8 @@ export interface GetOptions<S> {
   warmup?: (session: S) => Promise<OutputsLike | void>;
   /** Extra check of the warm-up outputs (NaN/Infinity in float outputs is always checked on WebGPU). */
   validate?: (outputs: OutputsLike) => boolean;
+  /** Rewrites the model for the EP it is about to be created on (e.g. int8 kernels only WASM has). */
+  prepare?: (bytes: Uint8Array, ep: ExecutionProvider) => Uint8Array | Promise<Uint8Array>;
 }
 
 /** Loads the model file; may report byte progress. */
@@ -264,11 +266,18 @@ export class SessionPool<S extends Releasable> {
     );
     progress({ stage: 'load', done: bytes.byteLength, total: bytes.byteLength, message: `Loaded ${key}` });
     const choice = await this.decide(key, opts.preference);
+    const prepared = async (ep: ExecutionProvider): Promise<Uint8Array> => {
+      if (!opts.prepare) return bytes;
+      progress({ stage: 'prepare', done: 0, total: 1, message: `Preparing ${key} for ${ep.toUpperCase()}` });
+      const out = await opts.prepare(bytes, ep);
+      progress({ stage: 'prepare', done: 1, total: 1, message: `Prepared ${key} for ${ep.toUpperCase()}` });
+      return out;
+    };
     await this.makeRoom(bytes.byteLength);
 
     let notice: RuntimeNotice | undefined;
     if (choice.ep === 'webgpu') {
-      const got = await this.tryWebGpu(key, bytes, choice, opts);
+      const got = await this.tryWebGpu(key, await prepared('webgpu'), choice, opts);
       if ('entry' in got) return this.admit(got.entry);
       notice = { model: key, from: 'webgpu', to: 'wasm', reason: got.reason };
       this.webgpuFailed.set(key, `it failed on WebGPU before (${got.reason})`);
@@ -279,10 +288,11 @@ export class SessionPool<S extends Releasable> {
     if (notice) this.notice(notice);
 
     progress({ stage: 'create', done: 0, total: 1, message: `Creating the ${key} session (WASM)` });
+    const wasmBytes = await prepared('wasm');
     const t0 = now();
     let session: S;
     try {
-      session = await this.factory.create(bytes, 'wasm', this.hooks());
+      session = await this.factory.create(wasmBytes, 'wasm', this.hooks());
     } catch (e) {
       const before = notice ? ` after WebGPU failed (${notice.reason})` : '';
       throw new SessionCreateError(
@@ -319,7 +329,7 @@ export class SessionPool<S extends Releasable> {
       ep: 'wasm',
       threads: choice.threads,
       reason: notice ? `WebGPU failed (${notice.reason}); WASM instead` : choice.reason,
-      bytes: bytes.byteLength,
+      bytes: wasmBytes.byteLength,
       createMs,
       preference: opts.preference,
       notice,

@@ -31,6 +31,7 @@ import { validateLexicon, type LexiconEntry } from './lexicon';
 import { normalizePunctuation } from './normalize';
 import { phonemizeTexts } from './phonemize';
 import { chunk, MAX_TOKENS, PAD_ID, parseVocab, tokenize, type Vocab } from './tokenize';
+import { KokoroGraphError, prepareKokoro } from './kokoro-graph';
 import { trimSilence } from './trim';
 import {
   checkStyleTable,
@@ -385,6 +386,7 @@ export async function synthesize(
       signal,
       onProgress,
       warmup: (s: OrtSession) => s.run(feeds(warmIds, styleRow(voice.table, warmIds.length))),
+      prepare: kokoroGraphFor,
     },
     async (ps) => {
       const parts: Float32Array[] = [];
@@ -430,4 +432,18 @@ export async function synthesize(
       };
     },
   );
+}
+
+/**
+ * The graph the session is made from (kokoro-graph.ts: float convs, int8 generator convs on WASM). A
+ * model this rewrite does not recognise is used as shipped: slower, but it speaks.
+ */
+function kokoroGraphFor(bytes: Uint8Array, ep: 'wasm' | 'webgpu'): Uint8Array {
+  try {
+    return prepareKokoro(bytes, ep).model;
+  } catch (e) {
+    if (!(e instanceof KokoroGraphError)) throw e;
+    console.warn(`Kokoro runs its graph as shipped: ${e.message}`);
+    return bytes;
+  }
 }
