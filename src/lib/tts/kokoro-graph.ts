@@ -4,13 +4,12 @@
 // So, once, when the session is made:
 //   1. every ConvInteger becomes a float Conv over its dequantized weights (the same weights; no
 //      activation rounding at all), which is what WebGPU gets;
-//   2. for WASM, the generator's 48 high-rate convs (resblocks, noise_res: ~90 % of the FLOPs) then
-//      become QLinearConv with per-channel int8 weights and uint8 activations whose ranges were
-//      calibrated offline over every voice (`npm run calibrate:tts` → kokoro-ranges.json): static
-//      scales let onnxruntime use its packed u8s8 kernels (openvoice/quantize.ts measured 2.6× float).
-// Measured in onnxruntime-web WASM, 2 threads, a 3.6 s sentence: q8 as shipped 8.1 s, step 1 6.0 s,
-// steps 1+2 3.8 s; and the result is closer to the float-conv graph (14.6 dB SNR) than the shipped q8
-// graph is (3.2 dB).
+//   2. for WASM, 30 of the generator's 48 high-rate convs (KOKORO_INT8_CONVS) then become QLinearConv
+//      with per-channel int8 weights and uint8 activations whose ranges were calibrated offline over
+//      every voice (`npm run calibrate:tts` → kokoro-ranges.json): static scales let onnxruntime use
+//      its packed u8s8 kernels (openvoice/quantize.ts measured 2.6× float on such a conv).
+// Measured in onnxruntime-web WASM in Node, 2 threads, a 3.6 s sentence: q8 as shipped 8.1 s, step 1
+// 6.0–6.8 s, steps 1+2 4.7–5.2 s; all 48 convs int8 would be 3.8 s but audibly worse (see below).
 import onnxProto from 'onnx-proto';
 import { quantizeConvs, type Range } from '../openvoice/quantize';
 import type { ExecutionProvider } from '../runtime/provider';
@@ -25,9 +24,16 @@ export class KokoroGraphError extends Error {
   override name = 'KokoroGraphError';
 }
 
-/** The convs made int8 for WASM, by the name of their (dequantized) weight. */
+/**
+ * The convs made int8 for WASM, by the name of their (dequantized) weight. Chosen by measurement (log-mel
+ * distance to the float-conv graph, two voices, onnxruntime-node): each of these costs 0.15–0.4 dB, and
+ * together 0.57 dB, less than the shipped q8 graph's own 1.0 dB. Left float: the second conv of
+ * resblocks 1 and 3, and resblocks 4 and 5 (0.7–1.7 dB each; all 48 int8 cost 2.7 dB). In a resblock
+ * the first conv of each of the three pairs reads weights `Mul_2`, `Mul_8`, `Mul_14`.
+ */
 export const KOKORO_INT8_CONVS = (weight: string): boolean =>
-  /^\/decoder\/decoder\/generator\/(resblocks|noise_res)\./.test(weight);
+  /^\/decoder\/decoder\/generator\/(noise_res\.\d|resblocks\.[02])\//.test(weight) ||
+  /^\/decoder\/decoder\/generator\/resblocks\.[13]\/Mul_(2|8|14)_/.test(weight);
 
 /** Suffix of a dequantized conv weight's initializer. */
 const FLOAT_SUFFIX = '_f32';

@@ -396,6 +396,8 @@ export async function synthesize(
       for (const [i, run] of runs.entries()) {
         throwIfAborted(signal);
         onProgress?.({ stage: 'synthesis', done: i, total: runs.length, message: units[run.unit]!.text });
+        const last = i === runs.length - 1;
+        const trims = { leading: !started || inside(run.kind), trailing: last || inside(runs[i + 1]?.kind) };
         const out = await ps.session.run(feeds(run.ids, styleRow(voice.table, run.ids.length)));
         if (signal?.aborted) throw new CancelledError();
         const wave = out.waveform ?? Object.values(out)[0];
@@ -407,11 +409,7 @@ export async function synthesize(
         for (const t of Object.values(out)) t.dispose?.();
 
         applyVolume(audio, p.volumeDb, sr);
-        const last = i === runs.length - 1;
-        audio = trimSilence(audio, sr, {
-          leading: !started || inside(run.kind),
-          trailing: last || inside(runs[i + 1]?.kind),
-        }).slice();
+        audio = trimSilence(audio, sr, trims).slice();
         fadeEdges(audio, Math.round((FADE_MS * sr) / 1000));
         const gap = started && audio.length ? gapBefore(run.kind, p.pauseMs, sr) : 0;
         if (audio.length) started = true;
