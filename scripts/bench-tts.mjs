@@ -463,7 +463,7 @@ async function main() {
     },
     roofline_share: { paragraph: paraShare, short: share('short') },
     wasm_profile: {
-      run: `one paragraph run of ${web.prof.input_ids.length - 2} tokens ("${web.prof.text}"), first run + 1, onnxruntime-web profiler on (it adds overhead to small ops)`,
+      run: `one paragraph run of ${web.prof.input_ids.length - 2} tokens ("${web.prof.text}"), first run + 1, onnxruntime-web profiler on (it adds overhead to small ops), on the graph as shipped — the studio runs src/lib/tts/kokoro-graph.ts's rewrite of it, compared op for op by npm run bench:tts-graph`,
       run_ms: { first: round(web.bench.first_ms), steady: round(web.bench.steady_ms) },
       events: wasmEvents.length,
       kernel_ms_per_run: round(wasmUs / 1000 / profRuns),
