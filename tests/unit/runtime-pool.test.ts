@@ -184,9 +184,16 @@ describe('SessionPool', () => {
     const progress: Progress[] = [];
     const prepare = (bytes: Uint8Array, ep: ExecutionProvider) => {
       asked.push(ep);
-      return file(`${new TextDecoder().decode(bytes).replace(/\0+$/, '')}-for-${ep}`, ep === 'wasm' ? 300 : 200);
+      return file(
+        `${new TextDecoder().decode(bytes).replace(/\0+$/, '')}-for-${ep}`,
+        ep === 'wasm' ? 300 : 200,
+      );
     };
-    const s = await p.get('k', async () => file('k'), { warmup, prepare, onProgress: (x) => progress.push(x) });
+    const s = await p.get('k', async () => file('k'), {
+      warmup,
+      prepare,
+      onProgress: (x) => progress.push(x),
+    });
     // WebGPU was tried with its own graph, failed, and WASM got the WASM graph.
     expect(asked).toEqual(['webgpu', 'wasm']);
     expect(created.map((c) => [c.ep, c.model])).toEqual([['wasm', 'k-for-wasm']]);
