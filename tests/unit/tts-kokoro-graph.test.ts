@@ -102,6 +102,14 @@ describe.skipIf(!HAVE_MODEL)(`Kokoro graph rewrite on the bundled model (${DIR})
     expect(cpu.ConvInteger ?? 0).toBe(0);
   });
 
+  it('without ranges for its tensors (another q8 export) WASM gets the float-conv graph, not an error', () => {
+    const p = prepareKokoro(shipped, 'wasm', new Map());
+    expect(p).toMatchObject({ floatConvs: 87, int8Convs: 0 });
+    const ops = opCounts(p.model);
+    expect(ops.ConvInteger ?? 0).toBe(0);
+    expect(ops.QLinearConv ?? 0).toBe(0);
+  });
+
   it('speaks a sentence in a voice and at a speed it was not tuned on closer to the float graph than the shipped q8', async () => {
     const vocab = parseVocab(readFileSync(`${DIR}/tokenizer.json`));
     const table = parseVoiceFile(new Uint8Array(readFileSync(`${DIR}/voices/bf_emma.bin`)), 'bf_emma');

@@ -8,10 +8,10 @@
 //      with per-channel int8 weights and uint8 activations whose ranges were calibrated offline over
 //      every voice (`npm run calibrate:tts` → kokoro-ranges.json): static scales let onnxruntime use
 //      its packed u8s8 kernels (openvoice/quantize.ts measured 2.6× float on such a conv).
-// Measured in onnxruntime-web WASM in Node, 2 threads, a 3.6 s sentence: q8 as shipped 8.1 s, step 1
-// 6.0–6.8 s, steps 1+2 4.7–5.2 s; all 48 convs int8 would be 3.8 s but audibly worse (see below).
+// Measured (npm run bench:tts-graph: onnxruntime-web WASM in Node, 2 threads, a 4.75 s sentence): RTF as
+// shipped 2.29, step 1 1.63, steps 1+2 1.11; all 48 convs int8 would be faster still but audibly worse.
 import onnxProto from 'onnx-proto';
-import { quantizeConvs, type Range } from '../openvoice/quantize';
+import { QuantizeError, quantizeConvs, type Range } from '../openvoice/quantize';
 import type { ExecutionProvider } from '../runtime/provider';
 import RANGES from './kokoro-ranges.json';
 
@@ -176,6 +176,15 @@ export function prepareKokoro(
   const m = onnx.ModelProto.decode(bytes);
   const floats = floatConvs(m);
   if (!floats) throw new KokoroGraphError('This is not the q8 Kokoro graph: it has no ConvInteger.');
-  const int8 = ep === 'wasm' ? quantizeConvs(m, ranges, KOKORO_INT8_CONVS).convs : 0;
+  let int8 = 0;
+  if (ep === 'wasm') {
+    try {
+      int8 = quantizeConvs(m, ranges, KOKORO_INT8_CONVS).convs;
+    } catch (e) {
+      // Another q8 export (e.g. an imported model) lacks these ranges: float convs only, still faster.
+      // quantizeConvs checks every range before it changes the graph, so `m` is as step 1 left it.
+      if (!(e instanceof QuantizeError)) throw e;
+    }
+  }
   return { model: onnx.ModelProto.encode(m).finish(), floatConvs: floats, int8Convs: int8 };
 }
