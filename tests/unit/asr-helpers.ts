@@ -83,10 +83,29 @@ export function normWords(s: string): string[] {
     .filter(Boolean);
 }
 
-/** Word error rate: word-level edit distance over the reference length. */
+/** Adjacent words of `words` whose concatenation is a word of `other` become that one word. */
+function joinCompounds(words: string[], other: readonly string[]): string[] {
+  const known = new Set(other);
+  const out: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const pair = words[i]! + (words[i + 1] ?? '');
+    if (i + 1 < words.length && !known.has(words[i]!) && known.has(pair)) {
+      out.push(pair);
+      i++;
+    } else out.push(words[i]!);
+  }
+  return out;
+}
+
+/**
+ * Word error rate: word-level edit distance over the reference length. A compound written apart on one
+ * side and together on the other ("light house" / "lighthouse") is one word: it is spelling, not speech.
+ */
 export function wer(ref: string, hyp: string): number {
-  const r = normWords(ref);
-  const h = normWords(hyp);
+  const r0 = normWords(ref);
+  const h0 = normWords(hyp);
+  const h = joinCompounds(h0, r0);
+  const r = joinCompounds(r0, h);
   const d = Array.from({ length: r.length + 1 }, (_, i) => [i, ...new Array<number>(h.length).fill(0)]);
   for (let j = 1; j <= h.length; j++) d[0]![j] = j;
   for (let i = 1; i <= r.length; i++)
