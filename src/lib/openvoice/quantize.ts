@@ -129,7 +129,8 @@ export function activationParams(r: Range): { scale: number; zeroPoint: number }
   return { scale, zeroPoint };
 }
 
-function floatsOf(t: onnxProto.onnx.ITensorProto): Float32Array {
+/** An initializer's float32 values (raw or typed storage); QuantizeError when it is not float32. */
+export function floatsOf(t: onnxProto.onnx.ITensorProto): Float32Array {
   if (t.dataType !== DT.float) throw new QuantizeError(`${t.name} is not float32.`);
   if (t.rawData?.length) {
     // A copy at offset 0 (in Node, protobufjs hands out Buffer views, whose slice() is no copy).

@@ -273,11 +273,12 @@ export class SessionPool<S extends Releasable> {
       progress({ stage: 'prepare', done: 1, total: 1, message: `Prepared ${key} for ${ep.toUpperCase()}` });
       return out;
     };
-    await this.makeRoom(bytes.byteLength);
 
     let notice: RuntimeNotice | undefined;
     if (choice.ep === 'webgpu') {
-      const got = await this.tryWebGpu(key, await prepared('webgpu'), choice, opts);
+      const gpuBytes = await prepared('webgpu');
+      await this.makeRoom(gpuBytes.byteLength); // what the budget will count: the prepared graph
+      const got = await this.tryWebGpu(key, gpuBytes, choice, opts);
       if ('entry' in got) return this.admit(got.entry);
       notice = { model: key, from: 'webgpu', to: 'wasm', reason: got.reason };
       this.webgpuFailed.set(key, `it failed on WebGPU before (${got.reason})`);
@@ -287,8 +288,9 @@ export class SessionPool<S extends Releasable> {
     }
     if (notice) this.notice(notice);
 
-    progress({ stage: 'create', done: 0, total: 1, message: `Creating the ${key} session (WASM)` });
     const wasmBytes = await prepared('wasm');
+    await this.makeRoom(wasmBytes.byteLength);
+    progress({ stage: 'create', done: 0, total: 1, message: `Creating the ${key} session (WASM)` });
     const t0 = now();
     let session: S;
     try {

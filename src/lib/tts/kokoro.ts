@@ -12,6 +12,7 @@
 import { CancelledError, throwIfAborted, type ProgressFn } from '../engine/types';
 import { runtimeHost } from '../runtime/host';
 import type { OrtSession } from '../runtime/ort-session';
+import type { ExecutionProvider } from '../runtime/provider';
 import { nonFiniteOutputs } from '../runtime/tensors';
 import { splitSentences } from '../text/split';
 import { KOKORO_VOICE_IDS } from '../voices/presets';
@@ -396,8 +397,6 @@ export async function synthesize(
       for (const [i, run] of runs.entries()) {
         throwIfAborted(signal);
         onProgress?.({ stage: 'synthesis', done: i, total: runs.length, message: units[run.unit]!.text });
-        const last = i === runs.length - 1;
-        const trims = { leading: !started || inside(run.kind), trailing: last || inside(runs[i + 1]?.kind) };
         const out = await ps.session.run(feeds(run.ids, styleRow(voice.table, run.ids.length)));
         if (signal?.aborted) throw new CancelledError();
         const wave = out.waveform ?? Object.values(out)[0];
@@ -409,7 +408,11 @@ export async function synthesize(
         for (const t of Object.values(out)) t.dispose?.();
 
         applyVolume(audio, p.volumeDb, sr);
-        audio = trimSilence(audio, sr, trims).slice();
+        const last = i === runs.length - 1;
+        audio = trimSilence(audio, sr, {
+          leading: !started || inside(run.kind),
+          trailing: last || inside(runs[i + 1]?.kind),
+        }).slice();
         fadeEdges(audio, Math.round((FADE_MS * sr) / 1000));
         const gap = started && audio.length ? gapBefore(run.kind, p.pauseMs, sr) : 0;
         if (audio.length) started = true;
@@ -436,7 +439,7 @@ export async function synthesize(
  * The graph the session is made from (kokoro-graph.ts: float convs, int8 generator convs on WASM). A
  * model this rewrite does not recognise is used as shipped: slower, but it speaks.
  */
-function kokoroGraphFor(bytes: Uint8Array, ep: 'wasm' | 'webgpu'): Uint8Array {
+function kokoroGraphFor(bytes: Uint8Array, ep: ExecutionProvider): Uint8Array {
   try {
     return prepareKokoro(bytes, ep).model;
   } catch (e) {
