@@ -5,7 +5,7 @@ import type { Studio } from './studio.svelte';
 import type { Progress } from '../lib/engine/types';
 import type { Segment } from '../lib/asr/transcribe';
 // Types only: the operation module (Whisper, VAD) stays out of the page's bundle.
-import type { AsrSegmentData } from '../lib/asr/operation';
+import type { AsrPartialData, AsrSegmentData } from '../lib/asr/operation';
 import {
   editLine,
   exportTranscript,
@@ -27,6 +27,8 @@ const WHISPER_BASE = 'whisper-base-q8';
 
 const isAsrSegment = (p: Progress): p is Progress & { data: AsrSegmentData } =>
   p.stage === 'segment' && typeof p.data === 'object' && p.data !== null && 'segments' in p.data;
+const isAsrPartial = (p: Progress): p is Progress & { data: AsrPartialData } =>
+  p.stage === 'partial' && typeof p.data === 'object' && p.data !== null && 'text' in p.data;
 /** Longer audio is not kept with the transcript (about 58 MB of WAV); the text still is. */
 const MAX_KEPT_SECONDS = 30 * 60;
 
@@ -75,6 +77,8 @@ export class TranscribeSession {
   phase = $state<Phase>('idle');
   stage = $state('');
   progress = $state({ done: 0, total: 0 });
+  /** The text of the window decoding now: shown greyed after the lines until its lines arrive. */
+  partial = $state<AsrPartialData | null>(null);
   error = $state<string | null>(null);
   /** A plain notice about the last run (no speech found, cancelled). */
   notice = $state<string | null>(null);
@@ -169,6 +173,7 @@ export class TranscribeSession {
     this.notice = null;
     this.editing = null;
     this.firstLineMs = null;
+    this.partial = null;
     this.phase = 'decoding';
     this.stage = 'Reading the audio…';
     this.progress = { done: 0, total: 0 };
@@ -193,7 +198,8 @@ export class TranscribeSession {
       };
       this.show(open);
       this.phase = 'transcribing';
-      this.stage = 'Starting…';
+      // A drop while the view warms the model waits for that warm-up in the engine's queue.
+      this.stage = this.warming ? 'Loading the Whisper model…' : 'Starting…';
       const r = await this.studio.engine.run(
         'asr.transcribe',
         {
@@ -225,6 +231,7 @@ export class TranscribeSession {
     } finally {
       if (this.ctl === ctl) {
         this.ctl = null;
+        this.partial = null;
         this.phase = 'idle';
         this.stage = '';
       }
@@ -233,11 +240,16 @@ export class TranscribeSession {
 
   private onProgress(ctl: AbortController, id: string, p: Progress, t0: number): void {
     if (ctl.signal.aborted || this.current?.id !== id) return;
+    if (isAsrPartial(p)) {
+      this.partial = p.data;
+      return;
+    }
     if (p.total > 0 && (p.stage === 'transcribe' || p.stage === 'segment'))
       this.progress = { done: p.done, total: p.total };
     this.stage = stageLine(p);
     if (p.stage === 'language' && p.message) this.current = { ...this.current, language: p.message };
     if (!isAsrSegment(p)) return;
+    this.partial = null;
     const cur = this.current;
     // A line edited while the job runs keeps its edit when its window is sent again.
     const incoming = p.data.segments.filter((s) => !cur.edited.includes(s.id));
@@ -252,6 +264,7 @@ export class TranscribeSession {
     if (!this.ctl) return;
     this.ctl.abort();
     this.ctl = null;
+    this.partial = null;
     this.phase = 'idle';
     this.stage = '';
     this.notice = 'Transcription cancelled: the lines so far are shown but not saved.';

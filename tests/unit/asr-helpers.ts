@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { Transcoder } from '../../src/lib/audio/transcoder';
 import type { AsrDeps } from '../../src/lib/asr/operation';
 import type { InstalledModel } from '../../src/lib/models/types';
+import { RuntimeUnavailableError } from '../../src/lib/runtime/errors';
+import { installRuntime, runtimeHost } from '../../src/lib/runtime/host';
 import { synthesize } from '../../src/lib/tts/kokoro';
 import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
 import { NodeCoreProvider } from './ffmpeg-node';
@@ -68,6 +70,12 @@ export async function kokoroSpeech(
     const w = decodeWav(new Uint8Array(readFileSync(file)));
     return { samples: w.samples, sampleRate: w.sampleRate };
   }
+  // Browser tests call this without a runtime of their own (the speech is made in Node, then served).
+  await runtimeHost().catch(async (e: unknown) => {
+    if (!(e instanceof RuntimeUnavailableError)) throw e;
+    const ort = await import('onnxruntime-web');
+    installRuntime({ loadOrt: async () => ort, isolated: true, cores: 2 });
+  });
   const r = await synthesize({ text, voice }, { loadFile: kokoroFile });
   writeFileSync(file, encodeWav(r.samples, r.sampleRate, 'f32'));
   return { samples: r.samples, sampleRate: r.sampleRate };

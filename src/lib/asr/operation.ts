@@ -21,6 +21,7 @@ import { transcribe, type Segment, type TranscribeResult } from './transcribe';
 import {
   energyProbabilities,
   fixedRegions,
+  sileroProbabilities,
   SileroStream,
   sileroRegions,
   speechRegions,
@@ -84,6 +85,15 @@ export interface AsrSegmentData {
 
 export const isAsrSegment = (p: Progress): p is Progress & { data: AsrSegmentData } =>
   p.stage === 'segment' && typeof p.data === 'object' && p.data !== null && 'segments' in p.data;
+
+/** `Progress.data` of the 'partial' events: the text of the window decoding now, provisional. */
+export interface AsrPartialData {
+  start: number;
+  text: string;
+}
+
+export const isAsrPartial = (p: Progress): p is Progress & { data: AsrPartialData } =>
+  p.stage === 'partial' && typeof p.data === 'object' && p.data !== null && 'text' in p.data;
 
 export interface AsrDeps extends ModelFileDeps {
   registry: ModelFileDeps['registry'] & { list?(): Promise<InstalledModel[]> };
@@ -241,6 +251,16 @@ export async function runAsrTranscribe(
     words: args.words,
     signal: opts.signal,
     onProgress: progress,
+    onPartial: progress
+      ? (p) =>
+          progress({
+            stage: 'partial',
+            done: p.start,
+            total: Math.round(total * 1000) / 1000,
+            message: p.text,
+            data: p satisfies AsrPartialData,
+          })
+      : undefined,
     onSegments: progress
       ? (segments, info) =>
           progress({
@@ -323,6 +343,16 @@ export async function runAsrPrepare(
   const d = deps ?? (await defaultDeps());
   const id = await resolveAsrModel(args.model, d);
   const runner = await runnerFor(id, d);
-  await runner.use({ signal: opts.signal, onProgress: opts.onProgress }, async () => undefined);
+  const { signal, onProgress } = opts;
+  await runner.use({ signal, onProgress }, async () => {
+    onProgress?.({ stage: 'warmup', done: 0, total: 1, message: 'Warming up Whisper' });
+    await runner.warm(signal);
+  });
+  // The VAD too: the first drop then starts on warm sessions (its first look takes a second when cold).
+  if (await d.registry.get(VAD_MODEL_ID)) {
+    const load = await installedModelFiles(VAD_MODEL_ID, 'Silero VAD v5', d);
+    await sileroProbabilities(new Float32Array(SAMPLE_RATE), () => load('silero_vad_v5.onnx'), { signal });
+  }
+  onProgress?.({ stage: 'warmup', done: 1, total: 1, message: 'Warmed up' });
   return { model: id, elapsed_ms: Math.round(now() - t0) };
 }

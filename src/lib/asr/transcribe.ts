@@ -41,6 +41,11 @@ export interface TranscribeOptions {
   onProgress?: ProgressFn;
   /** Each window's new segments, as soon as it is decoded. */
   onSegments?: (segments: Segment[], info: { done: number; total: number; language: string }) => void;
+  /**
+   * The text of the window being decoded so far (from `start` seconds), while it decodes: provisional,
+   * replaced by that window's segments (a fallback decode may write it differently).
+   */
+  onPartial?: (partial: { start: number; text: string }) => void;
   /** Seed of the fallback's sampling (reproducible runs). */
   seed?: number;
 }
@@ -293,6 +298,14 @@ export async function transcribe(
           attention: o.words,
           random,
           signal: o.signal,
+          onToken: o.onPartial
+            ? (ids) => {
+                // Every other token is often enough for the eye, and keeps the decoding fast.
+                if (ids.length % 2) return;
+                const text = tok.decode(ids.filter((t) => !tok.isTimestamp(t))).trim();
+                if (text) o.onPartial!({ start: round(win.start), text });
+              }
+            : undefined,
         });
         ratio = compressionRatio(tok.decode(res.tokens));
         const silent = res.noSpeechProb > NO_SPEECH_THRESHOLD && res.avgLogprob < LOGPROB_THRESHOLD;

@@ -6,7 +6,7 @@ import { CancelledError, throwIfAborted, type ProgressFn } from '../engine/types
 import { runtimeHost } from '../runtime/host';
 import type { OrtModule, OrtSession, OrtTensor } from '../runtime/ort-session';
 import { WhisperModelError } from './errors';
-import { logMel, N_FRAMES, N_MELS } from './mel';
+import { logMel, N_FRAMES, N_MELS, SAMPLE_RATE } from './mel';
 import { WhisperTokenizer } from './tokenizer';
 
 export interface WhisperConfig {
@@ -95,6 +95,8 @@ export interface DecodeOptions {
   attention?: boolean;
   random?: () => number;
   signal?: AbortSignal;
+  /** The tokens generated so far, after each step (for text shown while the window decodes). */
+  onToken?: (tokens: readonly number[]) => void;
 }
 
 export interface DecodeResult {
@@ -292,6 +294,18 @@ export class WhisperRunner {
     return { logits, next, out };
   }
 
+  /**
+   * One encoder run and two decoder steps (both branches of the merged decoder) on silence, inside `use`:
+   * onnxruntime's first run of a session is a few times slower than the next (allocations, first-use
+   * kernel set-up), so a view that warms the model before a drop shows its first text sooner.
+   */
+  async warm(signal?: AbortSignal): Promise<void> {
+    const hidden = await this.encode(new Float32Array(SAMPLE_RATE), signal);
+    const { special } = this.tokenizer;
+    const first = await this.step([special.sot], hidden, null, false, signal);
+    await this.step([special.sot], hidden, first.next, false, signal);
+  }
+
   /** Language probabilities from the logits after <|startoftranscript|>, most likely first. */
   async detectLanguage(hidden: OrtTensor, signal?: AbortSignal): Promise<{ code: string; prob: number }[]> {
     const { logits } = await this.step([this.tokenizer.special.sot], hidden, null, false, signal);
@@ -389,6 +403,7 @@ export class WhisperRunner {
       if (tok === s.eot) break;
       sumLogprob += lp[tok]!;
       tokens.push(tok);
+      o.onToken?.(tokens);
       input = [tok];
       if (tok < s.eot) {
         textTokens.push(tok);

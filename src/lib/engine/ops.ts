@@ -72,7 +72,8 @@ export interface EngineOps {
   'audio.silence': { args: AudioSilenceArgs; result: AudioSilenceResult };
   /**
    * Transcription with Whisper (src/lib/asr): file bytes in; each window's new segments arrive early as
-   * progress events with stage 'segment' and `data: AsrSegmentData` ({segments, language}).
+   * progress events with stage 'segment' and `data: AsrSegmentData` ({segments, language}); while a window
+   * decodes, its text so far comes as stage 'partial' with `data: AsrPartialData` ({start, text}).
    */
   'asr.transcribe': { args: AsrTranscribeArgs; result: AsrTranscribeResult };
   /** Creates (and keeps) a Whisper model's sessions ahead of a transcription, so its first text comes fast. */
