@@ -18,6 +18,8 @@ describe.skipIf(!HAVE_TINY)('asr.prepare', () => {
     const stages: string[] = [];
     const first = await runAsrPrepare({ model: 'tiny' }, { onProgress: (p) => stages.push(p.stage) }, deps);
     expect(first.model).toBe('whisper-tiny-q8');
+    // It also runs the sessions once (a first run is a few times slower than the next).
+    expect(stages).toContain('warmup');
     const second = await runAsrPrepare({ model: 'default' }, {}, deps);
     expect(second.model).toBe('whisper-tiny-q8');
     // The sessions are kept: the second call does no session creation.

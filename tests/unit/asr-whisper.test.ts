@@ -10,7 +10,13 @@ import { installRuntime } from '../../src/lib/runtime/host';
 import { ModelNotInstalledError } from '../../src/lib/tts/errors';
 import { encodeWav } from '../../src/lib/tts/wav';
 import { UnknownAsrModelError, WordTimestampsUnavailableError } from '../../src/lib/asr/errors';
-import { isAsrSegment, runAsrTranscribe, type AsrTranscribeResult } from '../../src/lib/asr/operation';
+import {
+  isAsrPartial,
+  isAsrSegment,
+  runAsrTranscribe,
+  type AsrSegmentData,
+  type AsrTranscribeResult,
+} from '../../src/lib/asr/operation';
 import type { Segment } from '../../src/lib/asr/transcribe';
 import { ENGLISH, SPANISH } from './asr-corpus';
 import {
@@ -188,6 +194,22 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)(
       expect(vadDone === -1 || firstSeg < vadDone, 'first text waited for the whole VAD').toBe(true);
       const first = segs[0]!;
       expect(first.done).toBeLessThan(16);
+    });
+
+    it('tiny: each window’s words come as partial text while it decodes, growing, then its segments', () => {
+      const { events } = tiny;
+      const firstSeg = events.findIndex(isAsrSegment);
+      const before = events.slice(0, firstSeg).filter(isAsrPartial);
+      expect(before.length).toBeGreaterThan(1);
+      // One window's text, growing, from the window's start; what it settles to is the first segment's text.
+      expect(new Set(before.map((p) => p.data.start)).size).toBe(1);
+      for (let i = 1; i < before.length; i++)
+        expect(before[i]!.data.text.startsWith(before[i - 1]!.data.text.replace(/\W+$/, ''))).toBe(true);
+      const firstText = (events[firstSeg] as Progress & { data: AsrSegmentData }).data.segments[0]!.text;
+      expect(normWords(firstText).join(' ').startsWith(normWords(before[0]!.data.text).join(' '))).toBe(true);
+      // Every window after the first has partials too, each starting where its window starts.
+      const windows = events.filter(isAsrPartial).map((p) => p.data.start);
+      expect(new Set(windows).size).toBeGreaterThan(1);
     });
 
     it('cancel: an abort stops the transcription between decoder steps', async () => {

@@ -197,6 +197,7 @@ export class WhisperRunner {
   private decoder!: OrtSession;
   private headDim: number;
   private hasCross = false;
+  private warmed: OrtSession | null = null;
 
   constructor(
     readonly modelId: string,
@@ -300,10 +301,12 @@ export class WhisperRunner {
    * kernel set-up), so a view that warms the model before a drop shows its first text sooner.
    */
   async warm(signal?: AbortSignal): Promise<void> {
+    if (this.warmed === this.encoder) return; // these sessions ran already (the pool may have made new ones)
     const hidden = await this.encode(new Float32Array(SAMPLE_RATE), signal);
     const { special } = this.tokenizer;
     const first = await this.step([special.sot], hidden, null, false, signal);
     await this.step([special.sot], hidden, first.next, false, signal);
+    this.warmed = this.encoder;
   }
 
   /** Language probabilities from the logits after <|startoftranscript|>, most likely first. */
