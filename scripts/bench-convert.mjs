@@ -283,7 +283,7 @@ async function main() {
     ortNode,
     graphs.converter,
     [qz.converterFeeds(ortNode, calSpec, noiseOf(calSpec.frames, 9), ses.tgt, ses.src, TAU)],
-    { sessionOptions: NODE_SESSION_OPTIONS, perRun: 16 },
+    { sessionOptions: NODE_SESSION_OPTIONS, perRun: 16, filter: qz.RESBLOCKS_AND_FLOWS },
   );
   const quantizeMs = performance.now() - tq;
   const variants = { fp32: graphs.converter, int8: q.model };
@@ -546,7 +546,7 @@ async function main() {
       streamed_rtf: round2(wf.fp32._srtf / nf.fp32._srtf),
     },
     int8_variant: {
-      what: 'decoder residual-block convs as QLinearConv (uint8 activations, int8 per-channel weights, int32 bias); the rest float (the upsamplers as polyphase Convs)',
+      what: "the decoder's residual-block convs and the flows' WaveNet convs as QLinearConv (uint8 activations, int8 per-channel weights, int32 bias; quantize.ts RESBLOCKS_AND_FLOWS); the rest float (enc_q, the upsamplers as polyphase Convs)",
       deviation_from_fp32_random_weights: {
         input: `${round2(audioShort)} s, onnxruntime-node`,
         max_abs: Number(dev.max_abs.toPrecision(3)),

@@ -15,5 +15,6 @@ export {
   deviation,
   QuantizeError,
   DECODER_RESBLOCKS,
+  RESBLOCKS_AND_FLOWS,
   type QuantizeResult,
 } from './quantize';

@@ -21,10 +21,17 @@ export class QuantizeError extends Error {
 /** Which Convs to quantize, by weight initializer name (default: the decoder's residual blocks). */
 export type ConvFilter = (weightName: string) => boolean;
 export const DECODER_RESBLOCKS: ConvFilter = (w) => w.startsWith('dec.resblocks.');
-// Measured, and left float on purpose: also quantizing the upsamplers (polyphase Convs, graphs.ts) and the
-// flows' WaveNet convs cost precision (fixture SNR 32.2 → 28.7 dB vs upstream) and gained no time in
-// onnxruntime-web's WASM — their QLinearConvs (short frame-rate inputs, a Transpose pair each for the
-// NHWC kernel) ran no faster than the float Convs (bench:convert, 2026-12-02).
+/**
+ * The decoder's residual blocks and the flows' WaveNet convs (in_layers, res_skip_layers): those run at
+ * the frame rate but were 9 % of the float graph's time (32 k=5 convs, 192 → 384 channels, forward and
+ * reverse). Chosen by measured error on the v2 parity fixture (SNR against upstream's output): the flows'
+ * WaveNet convs cost nothing measurable (32.22 → 32.19 dB); enc_q's cost 8 dB (→ 24.2) and stay float.
+ */
+export const RESBLOCKS_AND_FLOWS: ConvFilter = (w) =>
+  w.startsWith('dec.resblocks.') || /^flow\.flows\.\d+\.enc\.(in_layers|res_skip_layers)\./.test(w);
+// Measured, and left float on purpose: the upsamplers (polyphase Convs, graphs.ts) ran no faster as
+// QLinearConvs in onnxruntime-web's WASM (a Transpose pair each for the NHWC kernel, bench:convert,
+// 2026-12-02) and cost precision.
 
 export interface Range {
   min: number;
@@ -199,6 +206,7 @@ export function quantizeConvs(
   const newInits: onnxProto.onnx.ITensorProto[] = [];
   const drop = new Set<string>();
   const nodes: onnxProto.onnx.INodeProto[] = [];
+  const weightScales = new Map<string, Float32Array>();
   let seq = 0;
   const params = (name: string) => {
     const r = ranges.get(name);
@@ -238,21 +246,31 @@ export function quantizeConvs(
       nodes.push({ opType: 'QuantizeLinear', input: [c.x, xp.s, xp.z], output: [xq], name: `q_${seq++}` });
       quantized.set(c.x, xq);
     }
-    const { q, scales } = quantizeWeights(w, outC);
     const base = c.weight.replace(/\.weight$/, '');
-    newInits.push(
-      tensor(`${base}.wq`, 'int8', dims, q),
-      tensor(`${base}.wscale`, 'float32', [outC], scales),
-      tensor(`${base}.wzero`, 'int8', [outC], new Int8Array(outC)),
-    );
+    // A weight read by two Convs (the flows run forward and in reverse on the same weights) is stored once.
+    let scales = weightScales.get(base);
+    if (!scales) {
+      const qw = quantizeWeights(w, outC);
+      scales = qw.scales;
+      weightScales.set(base, scales);
+      newInits.push(
+        tensor(`${base}.wq`, 'int8', dims, qw.q),
+        tensor(`${base}.wscale`, 'float32', [outC], scales),
+        tensor(`${base}.wzero`, 'int8', [outC], new Int8Array(outC)),
+      );
+    }
     drop.add(c.weight);
     const inputs = [xq, xp.s, xp.z, `${base}.wq`, `${base}.wscale`, `${base}.wzero`, yp.s, yp.z];
     if (c.bias) {
+      // The int32 bias is in units of this input's scale: one per Conv, not per weight.
       const b = floatsOf(inits.get(c.bias)!);
       const bq = new Int32Array(outC);
       for (let o = 0; o < outC; o++) bq[o] = Math.round(b[o]! / (xp.scale * scales[o]!));
-      newInits.push(tensor(`${base}.bq`, 'int32', [outC], bq));
-      inputs.push(`${base}.bq`);
+      const name = inits.has(`${base}.bq`) ? `${base}.bq${seq}` : `${base}.bq`;
+      const tb = tensor(name, 'int32', [outC], bq);
+      inits.set(name, tb);
+      newInits.push(tb);
+      inputs.push(name);
       drop.add(c.bias);
     }
     const yq = `${c.y}_qout`;
