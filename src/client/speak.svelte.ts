@@ -454,7 +454,7 @@ export class SpeakSession {
     }
   }
 
-  /** clone.speak for a cloned voice, in the shape of a tts.generate result (one span: the whole text). */
+  /** clone.speak for a cloned voice, in the shape of a tts.generate result (its sentence spans too). */
   private async speakCloned(
     v: Voice,
     text: string,
@@ -477,8 +477,7 @@ export class SpeakSession {
       { signal: ctl.signal, onProgress },
     );
     const samples = gain === 1 ? r.samples : r.samples.map((x) => x * gain);
-    const duration = samples.length / r.sampleRate;
-    return { samples, sampleRate: r.sampleRate, chunks: [{ text, start: 0, end: duration }] };
+    return { samples, sampleRate: r.sampleRate, chunks: r.chunks };
   }
 
   /** Stops a generation at once: the engine job is cancelled and what was made is dropped. */

@@ -100,11 +100,34 @@ describe.skipIf(!HAVE_KOKORO)('clone.speak streamed sentence by sentence', () =>
       at += c.samples.length;
     }
     expect(at).toBe(a.samples.length);
+    // Each sentence's span in the converted audio, in order, inside it: a player can follow along.
+    const duration = a.samples.length / a.sampleRate;
+    expect(a.chunks.map((c) => c.text)).toEqual(TEXT.match(/[^.]+\./g)!.map((t) => t.trim()));
+    for (const [i, c] of a.chunks.entries()) {
+      expect(c.end).toBeGreaterThan(c.start + 1);
+      expect(c.end).toBeLessThanOrEqual(duration);
+      if (i) expect(c.start).toBeGreaterThanOrEqual(a.chunks[i - 1]!.end);
+    }
+    // Speech at each span's middle, the pauses between them quieter (the spans are where the words are).
+    const rmsIn = (t0: number, t1: number) => {
+      let e = 0;
+      const [i0, i1] = [Math.floor(t0 * a.sampleRate), Math.floor(t1 * a.sampleRate)];
+      for (let t = i0; t < i1; t++) e += a.samples[t]! ** 2;
+      return Math.sqrt(e / Math.max(1, i1 - i0));
+    };
+    for (let i = 1; i < a.chunks.length; i++) {
+      const gap = [a.chunks[i - 1]!.end, a.chunks[i]!.start] as const;
+      if (gap[1] - gap[0] < 0.05) continue;
+      const mid = (a.chunks[i]!.start + a.chunks[i]!.end) / 2;
+      expect(rmsIn(...gap)).toBeLessThan(rmsIn(mid - 0.25, mid + 0.25));
+    }
 
     // The same speech converted once Kokoro has finished (no pieces handed over).
     streaming = false;
     const b = await runCloneSpeak(args, {}, d);
     expect(b.samples.length).toBe(a.samples.length);
+    // That engine gave no spans: one span of the whole text.
+    expect(b.chunks).toEqual([{ text: TEXT, start: 0, end: b.samples.length / b.sampleRate }]);
     let rms = 0;
     for (const v of b.samples) rms += v * v;
     rms = Math.sqrt(rms / b.samples.length);

@@ -77,7 +77,12 @@ export interface CloneDeps {
     a: { text: string; voice: string; speed?: number },
     onChunk?: (samples: Float32Array, sampleRate: number) => void,
     signal?: AbortSignal,
-  ) => Promise<{ samples: Float32Array; sampleRate: number }>;
+  ) => Promise<{
+    samples: Float32Array;
+    sampleRate: number;
+    /** Each sentence's span, in seconds. */
+    chunks?: { text: string; start: number; end: number }[];
+  }>;
   /** Silero VAD model bytes, or null when it is not installed (the energy detector stands in). */
   vadModel?: () => Promise<(() => Promise<Uint8Array>) | null>;
 }
@@ -125,7 +130,7 @@ async function defaultDeps(): Promise<CloneDeps> {
               : undefined,
           },
         );
-        return { samples: r.samples, sampleRate: r.sampleRate };
+        return { samples: r.samples, sampleRate: r.sampleRate, chunks: r.chunks };
       },
       vadModel: async () => {
         const rec = await registry.get(VAD_MODEL_ID);
@@ -675,7 +680,15 @@ export async function runCloneSpeak(
     args.seed ?? 0,
     opts,
   );
-  return { samples: r.samples, sampleRate: rate, baseVoice: base };
+  const duration = r.samples.length / rate;
+  const chunks = r.chunks.length
+    ? r.chunks.map((c) => ({
+        text: c.text,
+        start: Math.min(c.start, duration),
+        end: Math.min(c.end, duration),
+      }))
+    : [{ text: args.text, start: 0, end: duration }];
+  return { samples: r.samples, sampleRate: rate, baseVoice: base, chunks };
 }
 
 /** Leading samples of a piece under this level are its pause (where a cut may fall). */
@@ -697,7 +710,7 @@ async function speakStreamed(
   tau: number,
   seed: number,
   opts: RunOptions,
-): Promise<{ samples: Float32Array }> {
+): Promise<{ samples: Float32Array; chunks: { text: string; start: number; end: number }[] }> {
   const cfg = model.config;
   const rate = cfg.samplingRate;
   const stream = new StreamedConversion(
@@ -753,5 +766,6 @@ async function speakStreamed(
   throwIfAborted(opts.signal);
   // A speech engine that hands over no pieces: the whole speech at once.
   const whole = s.sampleRate === rate ? s.samples : resample(s.samples, s.sampleRate, rate);
-  return stream.finish(whole);
+  const out = await stream.finish(whole);
+  return { samples: out.samples, chunks: s.chunks ?? [] };
 }

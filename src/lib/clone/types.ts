@@ -193,6 +193,12 @@ export interface CloneSpeakResult {
   samples: Float32Array;
   sampleRate: number;
   baseVoice: string;
+  /**
+   * Each sentence's span in the converted audio, in seconds (the base voice's spans: the conversion keeps
+   * the timing), so a player can follow the sentence being spoken; one span of the whole text when the
+   * speech engine gives none.
+   */
+  chunks: { text: string; start: number; end: number }[];
 }
 
 /** How to install the converter (the 503 model_not_installed message of every clone route and op). */
