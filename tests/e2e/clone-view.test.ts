@@ -2,7 +2,7 @@
 // official release (the tiny fixture), the fixture's reference is dropped as a sample and shows a
 // waveform with a region, the quality report appears, the voice is saved and found in the Voices view,
 // source.wav converts to audio of its own length, and Chromium's fake microphone records a sample while
-// the level meter moves.
+// the level meter moves. The Models view shows the built converter, links to Clone, and deletes it.
 import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -95,6 +95,22 @@ describe('Clone view', () => {
     expect(releaseHits).toBe(2);
     expect(await page.getByTestId('clone-install').count()).toBe(0);
   }, 180_000);
+
+  it('shows the built converter in the Models view, with a link to the Clone view', async () => {
+    await page.locator('nav[aria-label="Main"] a', { hasText: 'Models' }).click();
+    const card = page.locator('[data-model-id="openvoice-v2-converter"]');
+    await card.waitFor();
+    const status = card.getByTestId('model-status');
+    await expect.poll(() => status.textContent()).toContain('Installed · OpenVoice v2');
+    // What the engine built from the release, not the catalogue's files: the graphs, the rate, the tone size.
+    expect(await status.textContent()).toMatch(/ · [\d.]+ (kB|MB) of ONNX graphs built on\s+this device/);
+    expect(await status.textContent()).toContain('22050 Hz, 256-value tone embeddings');
+    const link = card.getByTestId('converter-link').locator('a');
+    expect(await link.textContent()).toBe('Open the Clone view');
+    await link.click();
+    await page.getByTestId('converter-installed').waitFor();
+    expect(page.url()).toMatch(/#\/clone$/);
+  });
 
   it('takes a dropped sample, reports its quality and saves the voice into the library', async () => {
     const wav = await readFile(`${FIXTURE}/reference.wav`);
@@ -313,5 +329,26 @@ describe('Clone view', () => {
     const d = Number(await page.getByTestId('sample').last().getAttribute('data-duration'));
     expect(d).toBeGreaterThan(3.5);
     expect(d).toBeLessThan(6);
+  }, 60_000);
+
+  it('deletes the converter from the Models view after a confirmation; the Clone view offers it again', async () => {
+    await page.locator('nav[aria-label="Main"] a', { hasText: 'Models' }).click();
+    const card = page.locator('[data-model-id="openvoice-v2-converter"]');
+    await expect
+      .poll(() => card.getByTestId('model-status').textContent())
+      .toContain('Installed · OpenVoice');
+    await card.getByRole('button', { name: 'Delete' }).click();
+    // Nothing is gone until the second click: "Keep it" backs out.
+    await card.getByRole('button', { name: 'Keep it' }).click();
+    expect(await card.getByTestId('model-status').textContent()).toContain('Installed · OpenVoice');
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await card.getByRole('button', { name: 'Confirm delete' }).click();
+    await expect.poll(() => card.getByTestId('model-status').textContent()).toBe('Not installed');
+    expect(await card.getByTestId('converter-link').textContent()).toContain('Install it from the release');
+    expect(await card.getByRole('button', { name: 'Install' }).count()).toBe(1);
+    // The engine no longer has it: the Clone view explains how to install it again.
+    await card.getByTestId('converter-link').locator('a').click();
+    await page.getByTestId('clone-install').waitFor();
+    expect(await page.getByTestId('converter-installed').count()).toBe(0);
   }, 60_000);
 });

@@ -36,6 +36,22 @@ const B = prngBytes(30_000, 22);
 const servers = useTestServer();
 
 describe('delete, list and summary', () => {
+  it('listModels counts the files an installed record holds beyond the catalogue’s (built graphs)', async () => {
+    const d = await freshDeps();
+    const conv = entryFor(servers.current, 'conv', [{ path: 'converter/checkpoint.pth', bytes: A }]);
+    // As clone.install stores it: graphs built on the device, not the release files.
+    await d.store.append('conv', 'graphs/converter.onnx', B, 0);
+    await d.store.commit('conv', 'graphs/converter.onnx');
+    await d.registry.put({
+      id: 'conv',
+      files: [{ path: 'graphs/converter.onnx', bytes: B.length, sha256: '', verified_at: 0, pinned: false }],
+      installed_at: 1,
+      origin: 'import',
+    });
+    const [m] = await listModels([conv], d);
+    expect(m).toMatchObject({ installed: false, bytes_on_disk: B.length, partial_bytes: 0 });
+  });
+
   it('deleteModel removes the files and the record; listModels and storageSummary follow', async () => {
     const d = await freshDeps();
     const one = entryFor(servers.current, 'one', [{ path: 'a.bin', bytes: A }]);

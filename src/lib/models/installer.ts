@@ -828,6 +828,10 @@ export async function listModels(catalog: CatalogEntry[], deps: ModelDeps): Prom
     }
     const installed = Boolean(rec) && present;
     const files = rec?.files ?? [];
+    // Files the installed record holds beyond the catalogue's (the converter's graphs, built on this device).
+    for (const f of files)
+      if (!entry.files.some((c) => c.path === f.path))
+        onDisk += (await deps.store.size(entry.id, f.path)) ?? 0;
     out.push({
       ...entry,
       installed,
