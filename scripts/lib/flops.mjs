@@ -30,7 +30,7 @@ export function weightShapes(bytes) {
   const out = new Map();
   for (const n of g.node) {
     if (!/Conv/.test(n.opType) || n.input.length < 2) continue;
-    const w = n.input[1];
+    const w = n.input[n.opType === 'QLinearConv' ? 3 : 1];
     const dims = init.get(w) ?? init.get(producer.get(w)?.input[0] ?? '');
     if (dims) out.set(n.name, dims);
   }
@@ -90,8 +90,12 @@ export function nodeEvents(events, weights = new Map()) {
       const ins = shapes(e.args?.input_type_shape);
       const outs = shapes(e.args?.output_type_shape);
       const op = e.args?.op_name ?? '?';
-      const w = weights.get(e.name.slice(0, -'_kernel_time'.length));
-      if (/Conv/.test(op) && w && (ins[1]?.length ?? 0) !== w.length) ins.splice(1, 0, w);
+      // Layout-transformed nodes (NHWC QLinearConv) are named "<node>_token_<n>".
+      const node = e.name.slice(0, -'_kernel_time'.length);
+      const w = weights.get(node) ?? weights.get(node.replace(/_token_\d+$/, ''));
+      // The profiler leaves out prepacked weights: Conv's input 1, QLinearConv's input 3.
+      const at = op === 'QLinearConv' ? 3 : 1;
+      if (/Conv/.test(op) && w && (ins[at]?.length ?? 0) !== w.length) ins.splice(at, 0, w);
       return { op, us: e.dur ?? 0, flops: eventFlops(op, ins, outs) };
     });
 }

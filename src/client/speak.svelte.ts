@@ -37,7 +37,7 @@ export interface SpeakResult {
   samples: Float32Array;
   sampleRate: number;
   duration: number;
-  /** Each sentence's span in the audio (empty for a replay from the history, which keeps none). */
+  /** Each sentence's span in the audio (empty for a replay of an entry kept without them). */
   spans: Span[];
   text: string;
   /** The voice as chosen (library id or formula) and what the engine was given. */
@@ -507,6 +507,7 @@ export class SpeakSession {
         elapsed_ms: Math.round(r.elapsedMs),
         sample_rate: r.sampleRate,
         audio: wav.slice().buffer,
+        chunks: r.spans,
         source: 'studio',
       });
       if (this.result === r) this.result = { ...r, historyId: rec.id };
@@ -534,7 +535,7 @@ export class SpeakSession {
         samples,
         sampleRate,
         duration: samples.length / sampleRate,
-        spans: [],
+        spans: rec.chunks ?? [],
         text: rec.text,
         voice: rec.voice,
         voiceResolved: rec.voice_resolved,

@@ -180,7 +180,9 @@ describe('Speak view', () => {
         globalThis as unknown as {
           __timbre: {
             history: {
-              list(): Promise<{ items: { voice: string; source: string; duration: number }[] }>;
+              list(): Promise<{
+                items: { voice: string; source: string; duration: number; chunks?: { start: number }[] }[];
+              }>;
             };
           };
         }
@@ -189,6 +191,10 @@ describe('Speak view', () => {
     });
     expect(stored).toMatchObject({ voice: 'bf_emma', source: 'studio' });
     expect(stored.duration).toBeCloseTo(duration, 3);
+    // With each sentence's span, so a replay from the history follows the sentences too.
+    expect(stored.chunks).toHaveLength(3);
+    for (let i = 1; i < 3; i++)
+      expect(stored.chunks![i]!.start).toBeGreaterThan(stored.chunks![i - 1]!.start);
 
     // Download WAV (16-bit) from the result: a file that decodes to the result's length.
     await page.locator('[data-testid=result] .dl > button').click();

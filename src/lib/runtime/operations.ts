@@ -177,6 +177,8 @@ export interface BenchModel {
   profile?: boolean;
   /** Also return the first run's output values (float32 outputs; correctness checks across EPs). */
   values?: boolean;
+  /** Rewrite the graph for the EP first, as the engine does when it loads the model ('kokoro': kokoro-graph.ts). */
+  prepare?: 'kokoro';
 }
 
 export interface BenchArgs {
@@ -251,11 +253,13 @@ export async function runBench(args: BenchArgs, opts: RunOptions = {}): Promise<
     opts.onProgress?.({ stage: 'bench', done: i, total, message: `Benchmarking ${m.id}` });
     const bytes = m.bytes ? toBytes(m.bytes) : m.url ? await fetchBytes(m.url, opts.signal) : null;
     if (!bytes) throw new TypeError(`${m.id}: give url or bytes.`);
+    const graph =
+      m.prepare === 'kokoro' ? (await import('../tts/kokoro-graph')).prepareKokoro(bytes, ep).model : bytes;
     const feeds = Object.fromEntries(m.inputs.map((inp) => [inp.name, benchTensor(rt.ort, inp)]));
     let t0 = now();
     let session: OrtSession;
     try {
-      session = await rt.ort.InferenceSession.create(bytes, {
+      session = await rt.ort.InferenceSession.create(graph, {
         executionProviders: [ep],
         graphOptimizationLevel: 'all',
         enableProfiling: m.profile === true,
@@ -282,7 +286,7 @@ export async function runBench(args: BenchArgs, opts: RunOptions = {}): Promise<
       results.push({
         id: m.id,
         ep,
-        bytes: bytes.byteLength,
+        bytes: graph.byteLength,
         create_ms,
         first_ms,
         steady_ms: median(runs_ms),

@@ -28,6 +28,8 @@ export interface HistoryRecord {
   sample_rate: number;
   /** 16-bit mono WAV bytes. */
   audio: ArrayBuffer;
+  /** Each sentence's span in the audio, in seconds (studio generations; older entries have none). */
+  chunks?: { text: string; start: number; end: number }[];
   /** Where it was made: the studio page or an API route. */
   source: 'studio' | 'api';
   route?: string;
