@@ -184,7 +184,8 @@ describe('transcription in the browser', () => {
       if (b.progress && seen[seen.length - 1] !== b.progress.stage) seen.push(b.progress.stage);
       if (b.status !== 'running' && b.status !== 'queued')
         throw new Error(`job ended (${b.status}) first: ${seen.join(' ')}`);
-      if (b.progress && ['language', 'transcribe', 'segment'].includes(b.progress.stage)) break;
+      // 'partial': a window's words while it decodes (the latest event is most often one of those).
+      if (b.progress && ['language', 'transcribe', 'segment', 'partial'].includes(b.progress.stage)) break;
       await page.waitForTimeout(50);
     }
     console.log(`[asr e2e] stages before cancel: ${seen.join(' → ')}`);
