@@ -4,8 +4,8 @@
 import type { Studio } from './studio.svelte';
 import type { Progress } from '../lib/engine/types';
 import type { Segment } from '../lib/asr/transcribe';
-// Types only: the operation module (Whisper, VAD) stays out of the page's bundle.
-import type { AsrPartialData, AsrSegmentData } from '../lib/asr/operation';
+// Not the operation module: Whisper and the VAD stay out of the page's bundle.
+import { isAsrPartial, isAsrSegment, type AsrPartialData } from '../lib/asr/progress';
 import {
   editLine,
   exportTranscript,
@@ -25,10 +25,6 @@ const RATE = 16000;
 const WHISPER_TINY = 'whisper-tiny-q8';
 const WHISPER_BASE = 'whisper-base-q8';
 
-const isAsrSegment = (p: Progress): p is Progress & { data: AsrSegmentData } =>
-  p.stage === 'segment' && typeof p.data === 'object' && p.data !== null && 'segments' in p.data;
-const isAsrPartial = (p: Progress): p is Progress & { data: AsrPartialData } =>
-  p.stage === 'partial' && typeof p.data === 'object' && p.data !== null && 'text' in p.data;
 /** Longer audio is not kept with the transcript (about 58 MB of WAV); the text still is. */
 const MAX_KEPT_SECONDS = 30 * 60;
 

@@ -1,6 +1,6 @@
 // The engine operation 'asr.transcribe': file bytes → mono 16 kHz → speech regions (Silero VAD v5) →
 // Whisper windows → segments, each window's new segments sent as a 'segment' progress event.
-import type { Progress, RunOptions } from '../engine/types';
+import type { RunOptions } from '../engine/types';
 import type { Transcoder } from '../audio/transcoder';
 import type { InstalledModel } from '../models/types';
 import { ModelNotInstalledError } from '../tts/errors';
@@ -17,15 +17,16 @@ import {
 } from './diarize';
 import { AsrParamError, UnknownAsrModelError, WordTimestampsUnavailableError } from './errors';
 import { SAMPLE_RATE } from './mel';
-import { transcribe, type Segment, type TranscribeResult } from './transcribe';
+import type { AsrPartialData, AsrSegmentData } from './progress';
+import { transcribe, type TranscribeResult } from './transcribe';
 import {
   energyProbabilities,
   fixedRegions,
+  sileroModel,
   sileroProbabilities,
   SileroStream,
   sileroRegions,
   speechRegions,
-  VAD_MODEL_ID,
   type RegionSource,
 } from './vad';
 import { loadWhisperFiles, WhisperRunner, type WhisperFiles } from './whisper';
@@ -77,23 +78,7 @@ export interface AsrTranscribeResult extends TranscribeResult {
   diarization?: DiarizationResult;
 }
 
-/** `Progress.data` of the 'segment' events. */
-export interface AsrSegmentData {
-  segments: Segment[];
-  language: string;
-}
-
-export const isAsrSegment = (p: Progress): p is Progress & { data: AsrSegmentData } =>
-  p.stage === 'segment' && typeof p.data === 'object' && p.data !== null && 'segments' in p.data;
-
-/** `Progress.data` of the 'partial' events: the text of the window decoding now, provisional. */
-export interface AsrPartialData {
-  start: number;
-  text: string;
-}
-
-export const isAsrPartial = (p: Progress): p is Progress & { data: AsrPartialData } =>
-  p.stage === 'partial' && typeof p.data === 'object' && p.data !== null && 'text' in p.data;
+export { isAsrPartial, isAsrSegment, type AsrPartialData, type AsrSegmentData } from './progress';
 
 export interface AsrDeps extends ModelFileDeps {
   registry: ModelFileDeps['registry'] & { list?(): Promise<InstalledModel[]> };
@@ -234,10 +219,10 @@ export async function runAsrTranscribe(
   const total = audio.samples.length / SAMPLE_RATE;
   let vad: AsrTranscribeResult['vad'] = 'energy';
   let speech: RegionSource;
-  if (await d.registry.get(VAD_MODEL_ID)) {
-    const load = await installedModelFiles(VAD_MODEL_ID, 'Silero VAD v5', d);
+  const vadModel = await sileroModel(d);
+  if (vadModel) {
     // Run as far as each window needs, so the first text does not wait for the whole file's VAD.
-    const stream = new SileroStream(audio.samples, () => load('silero_vad_v5.onnx'), opts);
+    const stream = new SileroStream(audio.samples, vadModel, opts);
     speech = sileroRegions(stream, total);
     vad = 'silero-vad-v5';
   } else speech = fixedRegions(speechRegions(energyProbabilities(audio.samples), total), total);
@@ -349,10 +334,8 @@ export async function runAsrPrepare(
     await runner.warm(signal);
   });
   // The VAD too: the first drop then starts on warm sessions (its first look takes a second when cold).
-  if (await d.registry.get(VAD_MODEL_ID)) {
-    const load = await installedModelFiles(VAD_MODEL_ID, 'Silero VAD v5', d);
-    await sileroProbabilities(new Float32Array(SAMPLE_RATE), () => load('silero_vad_v5.onnx'), { signal });
-  }
+  const vadModel = await sileroModel(d);
+  if (vadModel) await sileroProbabilities(new Float32Array(SAMPLE_RATE), vadModel, { signal });
   onProgress?.({ stage: 'warmup', done: 1, total: 1, message: 'Warmed up' });
   return { model: id, elapsed_ms: Math.round(now() - t0) };
 }

@@ -5,10 +5,19 @@
 import { throwIfAborted, type ProgressFn } from '../engine/types';
 import { runtimeHost } from '../runtime/host';
 import type { OrtSession, OrtTensor } from '../runtime/ort-session';
+import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '../tts/model-files';
 import { SAMPLE_RATE } from './mel';
 import { yieldToEvents } from './whisper';
 
 export const VAD_MODEL_ID = 'silero-vad-v5';
+
+/** A reader of Silero VAD's model file when it is installed, else null (the energy detector stands in). */
+export async function sileroModel(deps?: ModelFileDeps): Promise<(() => Promise<Uint8Array>) | null> {
+  const d = deps ?? (await defaultModelFileDeps());
+  if (!(await d.registry.get(VAD_MODEL_ID))) return null;
+  const read = await installedModelFiles(VAD_MODEL_ID, 'Silero VAD v5', d);
+  return () => read('silero_vad_v5.onnx');
+}
 export const VAD_FRAME = 512;
 const CONTEXT = 64;
 export const FRAME_SECONDS = VAD_FRAME / SAMPLE_RATE;

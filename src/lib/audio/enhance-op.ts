@@ -11,8 +11,8 @@ import { isWav } from '../asr/audio-in';
 import {
   energyProbabilities,
   sileroProbabilities,
+  sileroModel,
   speechRegions,
-  VAD_MODEL_ID,
   type SpeechRegion,
 } from '../asr/vad';
 import { denoise, DENOISE_RATE } from './denoise';
@@ -29,12 +29,7 @@ export interface ToolDeps {
 
 const defaultDeps: ToolDeps = {
   transcoder: engineTranscoder,
-  vadModel: async () => {
-    const { defaultModelFileDeps, installedModelFiles } = await import('../tts/model-files');
-    if (!(await (await defaultModelFileDeps()).registry.get(VAD_MODEL_ID))) return null;
-    const read = await installedModelFiles(VAD_MODEL_ID, 'Silero VAD v5');
-    return () => read('silero_vad_v5.onnx');
-  },
+  vadModel: () => sileroModel(),
 };
 
 /** Any file → mono float samples, at `rate` when given (else the file's own, at most 48 kHz). */
