@@ -283,7 +283,7 @@ async function main() {
     ortNode,
     graphs.converter,
     [qz.converterFeeds(ortNode, calSpec, noiseOf(calSpec.frames, 9), ses.tgt, ses.src, TAU)],
-    { sessionOptions: NODE_SESSION_OPTIONS, perRun: 16, filter: qz.RESBLOCKS_AND_FLOWS },
+    { sessionOptions: NODE_SESSION_OPTIONS, filter: qz.RESBLOCKS_AND_FLOWS },
   );
   const quantizeMs = performance.now() - tq;
   const variants = { fp32: graphs.converter, int8: q.model };

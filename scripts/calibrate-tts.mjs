@@ -68,7 +68,7 @@ async function main() {
         create: (b, opts) => ortNode.InferenceSession.create(b, { ...opts, ...NODE_SESSION_OPTIONS }),
       },
     };
-    const ranges = await q.calibrate(ort, floatModel, feeds, { filter: graph.KOKORO_INT8_CONVS, perRun: 48 });
+    const ranges = await q.calibrate(ort, floatModel, feeds, { filter: graph.KOKORO_INT8_CONVS });
     const out = {};
     for (const [name, r] of [...ranges].sort((a, b) => a[0].localeCompare(b[0]))) {
       const pad = (r.max - r.min) * MARGIN;

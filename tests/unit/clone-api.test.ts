@@ -20,7 +20,7 @@ import {
   runCloneStatus,
   type CloneDeps,
 } from '../../src/lib/clone/operation';
-import { graphsFromCheckpoint } from '../../src/lib/openvoice';
+import { deviation, graphsFromCheckpoint } from '../../src/lib/openvoice';
 import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
 import { FACTS, setup } from './helpers';
 import { caller, errorOf, HIGH_LIMITS, okJson, toBase64 } from './test-utils';
@@ -199,13 +199,37 @@ describe('install', () => {
       toneDimension: 256,
       built: true,
     });
-    expect([...stages]).toEqual(expect.arrayContaining(['download', 'build', 'store', 'done']));
+    expect([...stages]).toEqual(expect.arrayContaining(['download', 'build', 'tune', 'store', 'done']));
     expect(served).toContain('http://release.test/converter/checkpoint.pth');
     const rec = await d.registry.get('openvoice-v2-converter');
-    expect(rec!.files.map((f) => f.path).sort()).toEqual(['config.json', 'converter.onnx', 'extractor.onnx']);
-    expect(await runCloneStatus(d)).toMatchObject({ installed: true, version: 'v2', toneDimension: 256 });
+    expect(rec!.files.map((f) => f.path).sort()).toEqual([
+      'config.json',
+      'converter-int8.json',
+      'converter-int8.onnx',
+      'converter.onnx',
+      'extractor.onnx',
+    ]);
+    // The int8 variant, tuned on the speech engine's output and measured against fp32 on held-out speech.
+    expect(r.fastUnavailable).toBeUndefined();
+    expect(r.fast!.convs).toBeGreaterThan(20);
+    expect(r.fast!.snr_db).toBeGreaterThanOrEqual(25);
+    expect(r.fast!.snr_db).toBeLessThan(99);
+    expect(r.fast!.speedup).toBeGreaterThan(0);
+    expect(r.fast!.recommended).toBe(true);
+    expect(r.fast!.calibration_seconds).toBeGreaterThan(10);
+    expect(await runCloneStatus(d)).toMatchObject({
+      installed: true,
+      version: 'v2',
+      toneDimension: 256,
+      fast: r.fast,
+    });
     const info = await okJson<Record<string, unknown>>(await call('GET', '/api/info', { key }));
-    expect(info).toMatchObject({ installed: true, sample_rate: 22050, tone_dimension: 256 });
+    expect(info).toMatchObject({
+      installed: true,
+      sample_rate: 22050,
+      tone_dimension: 256,
+      fast_converter: { snr_db: r.fast!.snr_db, default: true },
+    });
   });
 });
 
@@ -378,5 +402,41 @@ describe('voices, conversion and the routes', () => {
     expect(Array.from(a.samples)).toEqual(Array.from(b.samples));
     expect(Array.from(a.samples)).not.toEqual(Array.from(c.samples));
     await expect(run(1, 1.5)).rejects.toMatchObject({ name: 'CloneParamError' });
+  });
+
+  it('runs the int8 variant by default, fp32 when asked, and the two stay close', async () => {
+    const emb = (await runCloneExtract({ audio: [{ samples: looped(reference, 8), sampleRate: SR }] }, {}, d))
+      .embedding;
+    const run = (precision?: 'int8' | 'fp32') =>
+      runCloneConvert(
+        { source: { samples: looped(source, 4), sampleRate: SR }, target: emb, seed: 3, precision },
+        {},
+        d,
+      );
+    const [byDefault, int8, fp32] = [await run(), await run('int8'), await run('fp32')];
+    expect(byDefault.precision).toBe('int8');
+    expect(int8.precision).toBe('int8');
+    expect(fp32.precision).toBe('fp32');
+    expect(Array.from(byDefault.samples)).toEqual(Array.from(int8.samples));
+    expect(Array.from(int8.samples)).not.toEqual(Array.from(fp32.samples));
+    const dev = deviation(fp32.samples, int8.samples);
+    expect(dev.snr_db).toBeGreaterThan(20);
+    await expect(
+      runCloneConvert(
+        { source: { samples: source, sampleRate: SR }, target: emb, precision: 'fp16' as never },
+        {},
+        d,
+      ),
+    ).rejects.toThrow(/precision must be "fp32" or "int8"/);
+    // The routes take it too, and say which ran.
+    const f = form({ target_voice: voiceId, precision: 'fp32' }, 'file', looped(source, 2));
+    const r = await call('POST', '/v1/voice-convert', { key, raw: f });
+    expect(r.status).toBe(200);
+    expect(r.headers.get('X-Converter-Precision')).toBe('fp32');
+    const bad = await call('POST', '/v1/voice-convert', {
+      key,
+      raw: form({ target_voice: voiceId, precision: 'half' }, 'file', looped(source, 2)),
+    });
+    expect((await errorOf(bad, 400, 'bad_request')).message).toMatch(/precision/);
   });
 });

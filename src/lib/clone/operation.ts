@@ -16,9 +16,11 @@ import {
   OpenVoiceConverter,
   parseConfig,
   type ConverterGraphs,
+  type ConverterPrecision,
   type OrtLike,
 } from '../openvoice';
 import { convertChunked, frameNoise, StreamedConversion } from './chunks';
+import { FAST_FILES, FastConverterError, makeFastConverter } from './fast';
 import { baseVoiceFor } from './base-voice';
 import {
   averageEmbeddings,
@@ -46,6 +48,7 @@ import {
   type CloneSpeakResult,
   type CloneStatusResult,
   type ConverterVersion,
+  type FastConverterInfo,
   type MusicMeasure,
   type SpeakerMeasure,
 } from './types';
@@ -147,15 +150,75 @@ async function defaultDeps(): Promise<CloneDeps> {
   return depsPromise;
 }
 
-let loaded: { id: string; version: ConverterVersion; model: OpenVoiceConverter } | null = null;
+interface Loaded {
+  id: string;
+  version: ConverterVersion;
+  model: OpenVoiceConverter;
+  /** The int8 variant made on this device, if any (the model then has its graph). */
+  fast?: FastConverterInfo;
+}
+let loaded: Loaded | null = null;
 const baseSeCache = new Map<string, Float32Array>();
+/** Converters whose int8 variant this worker has tried to make after the install (once each). */
+const fastTried = new Map<string, string | null>();
 
 /** Forgets the loaded sessions (after an install, and in tests). */
 export async function resetClone(): Promise<void> {
   const l = loaded;
   loaded = null;
   baseSeCache.clear();
+  fastTried.clear();
   if (l) await l.model.release();
+}
+
+/**
+ * The int8 variant of a converter graph (fast.ts), or why there is none; `model` holds that graph's
+ * float session, which it is measured against.
+ */
+async function tuneFast(
+  d: CloneDeps,
+  fp32: Uint8Array,
+  model: OpenVoiceConverter,
+  opts: RunOptions,
+): Promise<{ graph: Uint8Array; info: FastConverterInfo } | { reason: string }> {
+  try {
+    return await makeFastConverter(d.ort, model, fp32, d.speak, opts);
+  } catch (e) {
+    if (e instanceof FastConverterError) return { reason: e.message };
+    throw e;
+  }
+}
+
+const fastFiles = async (d: CloneDeps, id: string, fast: { graph: Uint8Array; info: FastConverterInfo }) => [
+  await writeFile(d.store, id, FAST_FILES.graph, fast.graph),
+  await writeFile(d.store, id, FAST_FILES.info, new TextEncoder().encode(JSON.stringify(fast.info))),
+];
+
+/** The stored variant's record, when the model record lists both of its files. */
+async function readFastInfo(
+  d: Pick<CloneDeps, 'store'>,
+  rec: InstalledModel,
+): Promise<FastConverterInfo | undefined> {
+  const has = (p: string) => rec.files.some((f) => f.path === p);
+  if (!has(FAST_FILES.graph) || !has(FAST_FILES.info)) return undefined;
+  try {
+    return JSON.parse(text(await readAll(d.store, rec.id, FAST_FILES.info))) as FastConverterInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The precision a call runs at: as asked, else int8 when the device's variant is recommended. */
+function precisionFor(l: Loaded, asked: unknown): ConverterPrecision {
+  if (asked === undefined || asked === null)
+    return l.fast?.recommended && l.model.has('int8') ? 'int8' : 'fp32';
+  if (asked !== 'fp32' && asked !== 'int8')
+    throw new CloneParamError(`precision must be "fp32" or "int8" (got ${JSON.stringify(asked)}).`);
+  if (asked === 'int8' && !l.model.has('int8'))
+    throw new CloneParamError(
+      `The fast (int8) converter has not been made on this device${fastTried.get(l.id) ? `: ${fastTried.get(l.id)}` : ''}.`,
+    );
+  return asked;
 }
 
 const text = (b: string | Uint8Array) => (typeof b === 'string' ? b : new TextDecoder().decode(b));
@@ -307,11 +370,21 @@ export async function runCloneInstall(
   }
   const version: ConverterVersion = args.version ?? (graphs.config.zeroG ? 'v2' : 'v1');
   const id = CONVERTER_MODEL_IDS[version];
+  // Before anything is stored, so a cancel here leaves no half-installed converter.
+  const tuning = await OpenVoiceConverter.create(d.ort, graphs);
+  let fast: Awaited<ReturnType<typeof tuneFast>>;
+  try {
+    fast = await tuneFast(d, graphs.converter, tuning, opts);
+  } finally {
+    await tuning.release();
+  }
+  throwIfAborted(opts.signal);
   opts.onProgress?.({ stage: 'store', done: 0, total: 3, message: 'Storing the graphs' });
   const files = [
     await writeFile(d.store, id, FILES.config, new TextEncoder().encode(configText)),
     await writeFile(d.store, id, FILES.extractor, graphs.extractor),
     await writeFile(d.store, id, FILES.converter, graphs.converter),
+    ...('graph' in fast ? await fastFiles(d, id, fast) : []),
   ];
   await d.registry.put({
     id,
@@ -328,34 +401,49 @@ export async function runCloneInstall(
     toneDimension: graphs.config.ginChannels,
     onnxBytes: graphs.extractor.byteLength + graphs.converter.byteLength,
     built,
+    ...('info' in fast ? { fast: fast.info } : { fastUnavailable: fast.reason }),
   };
 }
 
 const readAll = async (store: ModelFileStore, id: string, path: string) =>
   new Uint8Array(await (await store.read(id, path)).arrayBuffer());
 
-/** The installed converter (v2 preferred), its graphs built and cached on first use after a catalogue install. */
-async function converter(d: CloneDeps, opts: RunOptions = {}) {
+/**
+ * The installed converter (v2 preferred), its graphs built and cached on first use after a catalogue install.
+ * With `tune` (conversions), a converter installed without its int8 variant gets one made, once.
+ */
+async function converter(d: CloneDeps, opts: RunOptions = {}, tune = false): Promise<Loaded> {
   if (loaded) {
     // Deleted in the Models view since it was loaded: its sessions go too.
-    if (await d.registry.get(loaded.id)) return loaded;
-    await resetClone();
+    if (await d.registry.get(loaded.id)) {
+      if (!tune || loaded.fast || fastTried.has(loaded.id)) return loaded;
+    } else await resetClone();
   }
   for (const version of ['v2', 'v1'] as const) {
     const id = CONVERTER_MODEL_IDS[version];
-    const rec = await d.registry.get(id);
+    let rec = await d.registry.get(id);
     if (!rec) continue;
-    const has = (p: string) => rec.files.some((f) => f.path === p);
-    let graphs: ConverterGraphs;
-    if (has(FILES.extractor) && has(FILES.converter)) {
+    const has = (p: string) => rec!.files.some((f) => f.path === p);
+    if (loaded?.id === id) {
+      // Loaded, without a variant yet: only the tuning below is left to do.
+    } else if (has(FILES.extractor) && has(FILES.converter)) {
       const configText = text(
         await readAll(d.store, id, has(FILES.config) ? FILES.config : RELEASE_PATHS[version].config),
       );
-      graphs = {
-        config: parseConfig(configText),
-        extractor: await readAll(d.store, id, FILES.extractor),
-        converter: await readAll(d.store, id, FILES.converter),
-      };
+      const fast = await readFastInfo(d, rec);
+      const config = parseConfig(configText);
+      const model = await OpenVoiceConverter.create(
+        d.ort,
+        {
+          config,
+          extractor: await readAll(d.store, id, FILES.extractor),
+          converter: () => readAll(d.store, id, FILES.converter),
+          int8: fast ? () => readAll(d.store, id, FAST_FILES.graph) : undefined,
+        },
+        undefined,
+        fast?.recommended ? 'int8' : 'fp32',
+      );
+      loaded = { id, version, model, fast };
     } else if (has(RELEASE_PATHS[version].checkpoint)) {
       // Installed from the catalogue as the release files: build once, keep the graphs.
       opts.onProgress?.({
@@ -365,7 +453,7 @@ async function converter(d: CloneDeps, opts: RunOptions = {}) {
         message: 'Building the converter graphs (once)',
       });
       const configText = text(await readAll(d.store, id, RELEASE_PATHS[version].config));
-      graphs = await graphsFromCheckpoint(
+      const graphs = await graphsFromCheckpoint(
         configText,
         await readAll(d.store, id, RELEASE_PATHS[version].checkpoint),
       );
@@ -373,13 +461,32 @@ async function converter(d: CloneDeps, opts: RunOptions = {}) {
         await writeFile(d.store, id, FILES.extractor, graphs.extractor),
         await writeFile(d.store, id, FILES.converter, graphs.converter),
       ];
-      await d.registry.put({
+      rec = {
         ...rec,
         files: [...rec.files.filter((f) => !extra.some((e) => e.path === f.path)), ...extra],
-      });
+      };
+      await d.registry.put(rec);
+      loaded = { id, version, model: await OpenVoiceConverter.create(d.ort, graphs) };
     } else continue;
-    loaded = { id, version, model: await OpenVoiceConverter.create(d.ort, graphs) };
-    return loaded;
+    const l: Loaded = loaded!;
+    if (tune && !l.fast && !fastTried.has(id)) {
+      const made = await tuneFast(d, await readAll(d.store, id, FILES.converter), l.model, opts);
+      fastTried.set(id, 'reason' in made ? made.reason : null);
+      if ('graph' in made) {
+        const files = await fastFiles(d, id, made);
+        const now = (await d.registry.get(id)) ?? rec;
+        await d.registry.put({
+          ...now,
+          files: [...now.files.filter((f) => !files.some((e) => e.path === f.path)), ...files],
+        });
+        // Reload with the variant (its session instead of the float one, when it is the default).
+        const tried = new Map(fastTried);
+        await resetClone();
+        for (const [k, v] of tried) fastTried.set(k, v);
+        return converter(d, opts);
+      }
+    }
+    return l;
   }
   throw new ModelNotInstalledError(notInstalledMessage());
 }
@@ -435,7 +542,15 @@ export async function runCloneStatus(
     const p = rec.files.some((f) => f.path === FILES.config) ? FILES.config : RELEASE_PATHS[version].config;
     try {
       const cfg = parseConfig(text(await readAll(d.store, id, p)));
-      return { installed: true, id, version, sampleRate: cfg.samplingRate, toneDimension: cfg.ginChannels };
+      const fast = await readFastInfo(d, rec);
+      return {
+        installed: true,
+        id,
+        version,
+        sampleRate: cfg.samplingRate,
+        toneDimension: cfg.ginChannels,
+        ...(fast ? { fast } : {}),
+      };
     } catch {
       continue;
     }
@@ -556,6 +671,7 @@ async function convertSamples(
   srcSe: Float32Array,
   tgtSe: Float32Array,
   tau: number,
+  precision: ConverterPrecision,
   seed: number,
   opts: RunOptions,
   speech?: { start: number; end: number }[],
@@ -564,7 +680,7 @@ async function convertSamples(
   const rate = cfg.samplingRate;
   return convertChunked(
     samples,
-    (span, noise) => model.convert(model.spectrogram(span), noise, srcSe, tgtSe, tau),
+    (span, noise) => model.convert(model.spectrogram(span), noise, srcSe, tgtSe, tau, precision),
     {
       hop: cfg.hopLength,
       sampleRate: rate,
@@ -590,7 +706,9 @@ export async function runCloneConvert(
 ): Promise<CloneConvertResult> {
   const d = deps ?? (await defaultDeps());
   const tau = checkTau(args.tau);
-  const { model } = await converter(d, opts);
+  const l = await converter(d, opts, true);
+  const { model } = l;
+  const precision = precisionFor(l, args.precision);
   const cfg = model.config;
   const rate = cfg.samplingRate;
   const tgtSe = checkEmbedding(args.target, cfg.ginChannels, 'The target embedding');
@@ -612,13 +730,14 @@ export async function runCloneConvert(
     srcSe = averageEmbeddings(e.list, e.weights);
   }
   const t1 = performance.now();
-  const r = await convertSamples(model, samples, srcSe, tgtSe, tau, args.seed ?? 0, opts, regions);
+  const r = await convertSamples(model, samples, srcSe, tgtSe, tau, precision, args.seed ?? 0, opts, regions);
   return {
     samples: r.samples,
     sampleRate: rate,
     chunks: r.chunks,
     extractSeconds: (t1 - t0) / 1000,
     convertSeconds: (performance.now() - t1) / 1000,
+    precision,
   };
 }
 
@@ -634,7 +753,9 @@ export async function runCloneSpeak(
   const d = deps ?? (await defaultDeps());
   if (!args.text?.trim()) throw new CloneParamError('No text to speak.');
   const tau = checkTau(args.tau);
-  const { model, id } = await converter(d, opts);
+  const l = await converter(d, opts, true);
+  const { model, id } = l;
+  const precision = precisionFor(l, args.precision);
   const cfg = model.config;
   const rate = cfg.samplingRate;
   const tgtSe = checkEmbedding(args.embedding, cfg.ginChannels, 'The voice embedding');
@@ -677,6 +798,7 @@ export async function runCloneSpeak(
     srcSe,
     tgtSe,
     tau,
+    precision,
     args.seed ?? 0,
     opts,
   );
@@ -688,7 +810,7 @@ export async function runCloneSpeak(
         end: Math.min(c.end, duration),
       }))
     : [{ text: args.text, start: 0, end: duration }];
-  return { samples: r.samples, sampleRate: rate, baseVoice: base, chunks };
+  return { samples: r.samples, sampleRate: rate, baseVoice: base, chunks, precision };
 }
 
 /** Leading samples of a piece under this level are its pause (where a cut may fall). */
@@ -708,13 +830,14 @@ async function speakStreamed(
   srcSe: Float32Array,
   tgtSe: Float32Array,
   tau: number,
+  precision: ConverterPrecision,
   seed: number,
   opts: RunOptions,
 ): Promise<{ samples: Float32Array; chunks: { text: string; start: number; end: number }[] }> {
   const cfg = model.config;
   const rate = cfg.samplingRate;
   const stream = new StreamedConversion(
-    (span, noise) => model.convert(model.spectrogram(span), noise, srcSe, tgtSe, tau),
+    (span, noise) => model.convert(model.spectrogram(span), noise, srcSe, tgtSe, tau, precision),
     frameNoise(seed, cfg.interChannels),
     {
       hop: cfg.hopLength,

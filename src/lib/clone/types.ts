@@ -40,8 +40,36 @@ export interface CloneInstallArgs {
   source: CloneInstallSource;
 }
 
-/** Progress stages of clone.install: 'download' (bytes), 'read' (checkpoint), 'build', 'store', 'done'. */
-export type CloneInstallStage = 'download' | 'read' | 'build' | 'store' | 'done';
+/**
+ * Progress stages of clone.install: 'download' (bytes), 'read' (checkpoint), 'build', 'store', 'tune' (the
+ * int8 variant), 'done'.
+ */
+export type CloneInstallStage = 'download' | 'read' | 'build' | 'store' | 'tune' | 'done';
+
+/** Which converter graph a conversion runs: float32, or the int8 variant made on this device. */
+export type { ConverterPrecision } from '../openvoice/converter';
+import type { ConverterPrecision } from '../openvoice/converter';
+
+/**
+ * The int8 variant's outputs under this SNR (dB) from the float32 graph's are not used by default. Measured
+ * on the v2 parity fixture: 32 dB against upstream's output; enc_q made int8 too gave 24 dB and was dropped.
+ */
+export const FAST_MIN_SNR_DB = 25;
+
+/** The converter's int8 variant, as measured on this device when it was made (converter-int8.json). */
+export interface FastConverterInfo {
+  /** SNR (dB) of its output against the float32 graph's, on held-out speech. */
+  snr_db: number;
+  /** The float32 graph's run time over the int8 one's on that speech, on this device. */
+  speedup: number;
+  /** Used when a call does not ask for a precision: snr_db ≥ FAST_MIN_SNR_DB. */
+  recommended: boolean;
+  /** Convolutions made int8 (the decoder's residual blocks and the flows' WaveNet convs). */
+  convs: number;
+  /** Seconds of speech (Kokoro's, two voices) the activation ranges were calibrated on. */
+  calibration_seconds: number;
+  made_at: number;
+}
 
 export interface CloneInstallResult {
   id: string;
@@ -52,6 +80,9 @@ export interface CloneInstallResult {
   onnxBytes: number;
   /** True when the graphs were built from the checkpoint (false: an ONNX pair was imported). */
   built: boolean;
+  /** The int8 variant made for this device, or why there is none (`fastUnavailable`). */
+  fast?: FastConverterInfo;
+  fastUnavailable?: string;
 }
 
 export interface CloneStatusResult {
@@ -60,6 +91,8 @@ export interface CloneStatusResult {
   version?: ConverterVersion;
   sampleRate?: number;
   toneDimension?: number;
+  /** The int8 variant, when one has been made on this device. */
+  fast?: FastConverterInfo;
 }
 
 export type CloneWarningCode = 'clipping' | 'noisy' | 'non_speech' | 'short' | 'music' | 'multiple_speakers';
@@ -135,6 +168,8 @@ export interface CloneConvertArgs {
   seed?: number;
   /** The source's embedding if already known (otherwise extracted from the source itself). */
   sourceEmbedding?: Float32Array | number[];
+  /** Default: int8 when the device's variant is recommended (FastConverterInfo), else fp32. */
+  precision?: ConverterPrecision;
 }
 
 /** `Progress.data` of clone.convert / clone.speak 'chunk' events: final (crossfaded) audio in order. */
@@ -170,6 +205,7 @@ export interface CloneConvertResult {
   /** Seconds spent extracting the source embedding and converting. */
   extractSeconds: number;
   convertSeconds: number;
+  precision: ConverterPrecision;
 }
 
 export interface CloneSpeakArgs {
@@ -184,6 +220,8 @@ export interface CloneSpeakArgs {
   speed?: number;
   tau?: number;
   seed?: number;
+  /** As in CloneConvertArgs. */
+  precision?: ConverterPrecision;
 }
 
 /** Progress stages of clone.speak: 'base' (src_se of the base voice), 'chunk' (converted audio). */
@@ -199,6 +237,7 @@ export interface CloneSpeakResult {
    * speech engine gives none.
    */
   chunks: { text: string; start: number; end: number }[];
+  precision: ConverterPrecision;
 }
 
 /** How to install the converter (the 503 model_not_installed message of every clone route and op). */

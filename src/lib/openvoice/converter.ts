@@ -32,23 +32,76 @@ export async function graphsFromCheckpoint(
   return { config, ...buildOpenVoiceGraphs(config, tensors, opts) };
 }
 
+/** Which converter graph runs: float32 (built from the checkpoint) or its int8 variant (quantize.ts). */
+export type ConverterPrecision = 'fp32' | 'int8';
+
+/** A graph's bytes, or how to read them when its session is first needed. */
+export type GraphBytes = Uint8Array | (() => Promise<Uint8Array>);
+
+/** What OpenVoiceConverter loads: ConverterGraphs, with the converter (and its int8 variant) read lazily. */
+export interface ConverterSource {
+  config: OpenVoiceConfig;
+  extractor: Uint8Array;
+  converter: GraphBytes;
+  int8?: GraphBytes;
+}
+
 export class OpenVoiceConverter {
+  private readonly sessions = new Map<ConverterPrecision, Promise<Ort.InferenceSession>>();
+
   private constructor(
     readonly config: OpenVoiceConfig,
     private readonly ort: OrtLike,
     private readonly extractor: Ort.InferenceSession,
-    private readonly converter: Ort.InferenceSession,
+    private readonly graphs: Partial<Record<ConverterPrecision, GraphBytes>>,
+    private readonly options: Ort.InferenceSession.SessionOptions,
   ) {}
 
+  /**
+   * Loads the extractor and the `preload` converter session (default fp32); the other precision loads on
+   * its first convert, so a device that runs int8 does not hold the float graph's session too.
+   */
   static async create(
     ort: OrtLike,
-    graphs: ConverterGraphs,
+    graphs: ConverterSource,
     options: Ort.InferenceSession.SessionOptions = { executionProviders: ['wasm'] },
+    preload: ConverterPrecision = 'fp32',
   ): Promise<OpenVoiceConverter> {
     const opts = { graphOptimizationLevel: 'all' as const, ...options };
     const extractor = await ort.InferenceSession.create(graphs.extractor, opts);
-    const converter = await ort.InferenceSession.create(graphs.converter, opts);
-    return new OpenVoiceConverter(graphs.config, ort, extractor, converter);
+    const m = new OpenVoiceConverter(
+      graphs.config,
+      ort,
+      extractor,
+      { fp32: graphs.converter, int8: graphs.int8 },
+      opts,
+    );
+    try {
+      await m.session(preload);
+    } catch (e) {
+      await extractor.release();
+      throw e;
+    }
+    return m;
+  }
+
+  /** Whether this converter has the given precision's graph. */
+  has(precision: ConverterPrecision): boolean {
+    return this.graphs[precision] !== undefined;
+  }
+
+  private session(precision: ConverterPrecision): Promise<Ort.InferenceSession> {
+    let s = this.sessions.get(precision);
+    if (!s) {
+      const g = this.graphs[precision];
+      if (!g) throw new RangeError(`This converter has no ${precision} graph.`);
+      s = (async () =>
+        this.ort.InferenceSession.create(typeof g === 'function' ? await g() : g, this.options))();
+      // A failed load is not kept: the next call tries again.
+      s.catch(() => this.sessions.delete(precision));
+      this.sessions.set(precision, s);
+    }
+    return s;
   }
 
   /** The converter's spectrogram of mono audio at the config's sampling rate: [bins, frames]. */
@@ -70,6 +123,7 @@ export class OpenVoiceConverter {
     srcSe: Float32Array,
     tgtSe: Float32Array,
     tau: number,
+    precision: ConverterPrecision = 'fp32',
   ): Promise<Float32Array> {
     const { Tensor } = this.ort;
     const { interChannels: inter, ginChannels: gin } = this.config;
@@ -77,7 +131,8 @@ export class OpenVoiceConverter {
       throw new RangeError(
         `noise has ${noise.length} values; the converter needs ${inter} × ${spec.frames}.`,
       );
-    const out = await this.converter.run({
+    const session = await this.session(precision);
+    const out = await session.run({
       spec: new Tensor('float32', spec.data, [1, spec.bins, spec.frames]),
       noise: new Tensor('float32', noise, [1, inter, spec.frames]),
       src_se: new Tensor('float32', srcSe, [1, gin, 1]),
@@ -89,6 +144,8 @@ export class OpenVoiceConverter {
 
   async release(): Promise<void> {
     await this.extractor.release();
-    await this.converter.release();
+    const loaded = [...this.sessions.values()];
+    this.sessions.clear();
+    for (const s of await Promise.allSettled(loaded)) if (s.status === 'fulfilled') await s.value.release();
   }
 }

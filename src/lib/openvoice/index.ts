@@ -5,13 +5,22 @@ export { parseConfig, type OpenVoiceConfig } from './config';
 export { foldWeightNorm, OpenVoiceWeights } from './weights';
 export { spectrogram, transposeSpec, frameCount, type Spectrogram } from './spectrogram';
 export { buildOpenVoiceGraphs, buildConverterGraph, buildExtractorGraph, type GraphOptions } from './graphs';
-export { OpenVoiceConverter, graphsFromCheckpoint, type ConverterGraphs, type OrtLike } from './converter';
+export {
+  OpenVoiceConverter,
+  graphsFromCheckpoint,
+  type ConverterGraphs,
+  type ConverterPrecision,
+  type ConverterSource,
+  type GraphBytes,
+  type OrtLike,
+} from './converter';
 export { RELEASED_V2_CONFIG, randomConverterGraphs, randomConverterTensors } from './random';
 export { runParity, PARITY_TOLERANCE, ParityFixtureError, type ParityResult } from './parity';
 export {
   quantizeConverter,
   quantizeGraph,
   calibrate,
+  converterFeeds,
   deviation,
   QuantizeError,
   DECODER_RESBLOCKS,

@@ -68,27 +68,44 @@ export function calibrationTensors(model: Uint8Array, filter: ConvFilter = DECOD
   return [...names];
 }
 
-/** The model with extra float outputs (intermediate tensors), for calibration. */
-function withOutputs(model: Uint8Array, names: readonly string[]): Uint8Array {
+/**
+ * The model with each named tensor's min and max as extra scalar outputs (`<name>__min`, `<name>__max`):
+ * reduced inside the graph, so one run calibrates every tensor and holds no intermediate beyond its use
+ * (exposing the tensors whole took a session per group of 24 and [1, C, T · up] floats each).
+ */
+function withRangeOutputs(model: Uint8Array, names: readonly string[]): Uint8Array {
   const m = decode(model);
-  for (const name of names)
-    m.graph!.output!.push({
-      name,
-      type: { tensorType: { elemType: DT.float } },
-    } as onnxProto.onnx.IValueInfoProto);
+  const g = m.graph!;
+  names.forEach((name, i) => {
+    for (const op of ['Min', 'Max'] as const) {
+      const out = `${name}__${op.toLowerCase()}`;
+      g.node!.push({
+        opType: `Reduce${op}`,
+        input: [name],
+        output: [out],
+        name: `calibrate_${op.toLowerCase()}_${i}`,
+        attribute: [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 0 }],
+      });
+      g.output!.push({
+        name: out,
+        type: { tensorType: { elemType: DT.float, shape: { dim: [] } } },
+      } as onnxProto.onnx.IValueInfoProto);
+    }
+  });
   return onnx.ModelProto.encode(m).finish();
 }
 
 export interface CalibrateOptions {
   filter?: ConvFilter;
-  /** Tensors exposed per run (bounds the memory a calibration run holds: each is [1, C, T · up]). */
-  perRun?: number;
   sessionOptions?: Ort.InferenceSession.SessionOptions;
+  /** Called after each calibration run (done of total feeds). */
+  onRun?: (done: number, total: number) => void;
+  signal?: AbortSignal;
 }
 
 /**
  * Ranges (min, max) of the tensors to quantize over calibration inputs (converter feeds built from real
- * speech), found by running the float graph with those tensors as extra outputs, a group at a time.
+ * speech), found by running the float graph once per feed with every tensor's min and max as outputs.
  */
 export async function calibrate(
   ort: OrtLike,
@@ -98,31 +115,25 @@ export async function calibrate(
 ): Promise<Map<string, Range>> {
   const names = calibrationTensors(model, opts.filter);
   if (!names.length) throw new QuantizeError('The graph has no convolutions to quantize.');
-  const perRun = opts.perRun ?? 24;
-  const ranges = new Map<string, Range>();
-  for (let i = 0; i < names.length; i += perRun) {
-    const group = names.slice(i, i + perRun);
-    const session = await ort.InferenceSession.create(withOutputs(model, group), {
-      graphOptimizationLevel: 'all',
-      ...opts.sessionOptions,
-    });
-    try {
-      for (const f of feeds) {
-        const out = await session.run(f, group);
-        for (const name of group) {
-          const data = out[name]!.data as Float32Array;
-          const r = ranges.get(name) ?? { min: Infinity, max: -Infinity };
-          for (let k = 0; k < data.length; k++) {
-            const v = data[k]!;
-            if (v < r.min) r.min = v;
-            if (v > r.max) r.max = v;
-          }
-          ranges.set(name, r);
-        }
+  const ranges = new Map<string, Range>(names.map((n) => [n, { min: Infinity, max: -Infinity }]));
+  const session = await ort.InferenceSession.create(withRangeOutputs(model, names), {
+    graphOptimizationLevel: 'all',
+    ...opts.sessionOptions,
+  });
+  const fetches = names.flatMap((n) => [`${n}__min`, `${n}__max`]);
+  try {
+    for (const [i, f] of feeds.entries()) {
+      if (opts.signal?.aborted) throw opts.signal.reason ?? new DOMException('Cancelled', 'AbortError');
+      const out = await session.run(f, fetches);
+      for (const name of names) {
+        const r = ranges.get(name)!;
+        r.min = Math.min(r.min, (out[`${name}__min`]!.data as Float32Array)[0]!);
+        r.max = Math.max(r.max, (out[`${name}__max`]!.data as Float32Array)[0]!);
       }
-    } finally {
-      await session.release();
+      opts.onRun?.(i + 1, feeds.length);
     }
+  } finally {
+    await session.release();
   }
   return ranges;
 }

@@ -14,6 +14,7 @@ import {
   DEFAULT_TAU,
   type CloneAudio,
   type CloneExtractResult,
+  type ConverterPrecision,
 } from '../../clone/types';
 import type { Gender, Voice } from '../../voices/types';
 
@@ -43,6 +44,18 @@ function tauOf(v: unknown): number {
   if (!Number.isFinite(t) || t < 0 || t > 1)
     throw badRequest('tau must be a number from 0 to 1.', { field: 'tau' });
   return t;
+}
+
+/**
+ * `precision`: "int8" (the converter's fast variant, made on this device at install) or "fp32"; left out,
+ * the engine picks int8 when the device's variant measured close enough to fp32 (clone.status `fast`).
+ */
+function precisionOf(v: unknown): ConverterPrecision | undefined {
+  if (v === undefined || v === null || v === '') return undefined;
+  const p = String(v).toLowerCase();
+  if (p !== 'int8' && p !== 'fp32')
+    throw badRequest('precision must be "int8" (fast) or "fp32" (full precision).', { field: 'precision' });
+  return p;
 }
 
 function formatOf(v: unknown, fallback: Format = 'wav'): Format {
@@ -211,7 +224,7 @@ export async function createCloneMulti(request: Request, ctx: ApiContext): Promi
 export async function speakCloned(
   v: Voice,
   text: string,
-  o: { speed?: number; tau?: number; seed?: number; language?: string },
+  o: { speed?: number; tau?: number; seed?: number; language?: string; precision?: ConverterPrecision },
   ctx: ApiContext,
 ) {
   return ctx.engine.run('clone.speak', {
@@ -222,6 +235,7 @@ export async function speakCloned(
     speed: o.speed,
     tau: o.tau,
     seed: o.seed,
+    precision: o.precision,
   });
 }
 
@@ -254,13 +268,14 @@ export async function generateClone(request: Request, ctx: ApiContext): Promise<
   const format = formatOf(b.format);
   const tau = tauOf(b.tau);
   const speed = speedOf(b.speed);
+  const precision = precisionOf(b.precision);
   const v = await clonedVoice(b.voice_id, 'voice_id', ctx);
   await requireConverter(ctx);
   const t0 = ctx.now();
   const r = await speakCloned(
     v,
     text,
-    { speed, tau, language: typeof b.language === 'string' ? b.language : undefined },
+    { speed, tau, precision, language: typeof b.language === 'string' ? b.language : undefined },
     ctx,
   );
   const { bytes, type } = await encode(r.samples, r.sampleRate, format, ctx);
@@ -268,6 +283,7 @@ export async function generateClone(request: Request, ctx: ApiContext): Promise<
     success: true,
     voice_id: v.id,
     base_voice: r.baseVoice,
+    precision: r.precision,
     format,
     content_type: type,
     sample_rate: r.sampleRate,
@@ -288,10 +304,16 @@ export async function openVoiceClone(request: Request, ctx: ApiContext): Promise
     const target = decodeBase64Field(b.target_audio as string, 'target_audio', SOURCE_LIMIT);
     const source = decodeBase64Field(b.source_audio as string, 'source_audio', SOURCE_LIMIT);
     const tau = tauOf(b.tau);
+    const precision = precisionOf(b.precision);
     const t0 = ctx.now();
     const e = await extract(ctx, [{ bytes: target }]);
     const t1 = ctx.now();
-    const c = await ctx.engine.run('clone.convert', { source: { bytes: source }, target: e.embedding, tau });
+    const c = await ctx.engine.run('clone.convert', {
+      source: { bytes: source },
+      target: e.embedding,
+      tau,
+      precision,
+    });
     const t2 = ctx.now();
     return json({
       success: true,
@@ -301,6 +323,7 @@ export async function openVoiceClone(request: Request, ctx: ApiContext): Promise
         extract_time: (t1 - t0) / 1000,
         clone_time: (t2 - t1) / 1000,
         total_time: (t2 - t0) / 1000,
+        precision: c.precision,
       },
       warnings: e.warnings,
     });
@@ -326,14 +349,23 @@ export async function v1TtsClone(request: Request, ctx: ApiContext): Promise<Res
   const format = formatOf(up.fields.format, 'mp3');
   const tau = tauOf(up.fields.tau);
   const speed = speedOf(up.fields.speed);
+  const precision = precisionOf(up.fields.precision);
   const e = await extract(ctx, [{ bytes: up.bytes, mimeType: up.mime }]);
   const language =
     typeof up.fields.language === 'string' && up.fields.language ? up.fields.language : 'en-us';
-  const r = await ctx.engine.run('clone.speak', { text, embedding: e.embedding, language, speed, tau });
+  const r = await ctx.engine.run('clone.speak', {
+    text,
+    embedding: e.embedding,
+    language,
+    speed,
+    tau,
+    precision,
+  });
   const { bytes, type } = await encode(r.samples, r.sampleRate, format, ctx);
   return audioResponse(bytes, type, {
     'X-Clone-Warnings': String(e.warnings.length),
     'X-Base-Voice': r.baseVoice,
+    'X-Converter-Precision': r.precision,
   });
 }
 
@@ -348,9 +380,10 @@ export async function v1VoiceConvert(request: Request, ctx: ApiContext): Promise
     source: { bytes: up.bytes, mimeType: up.mime },
     target: Float32Array.from(v.embedding!),
     tau,
+    precision: precisionOf(up.fields.precision),
   });
   const { bytes, type } = await encode(c.samples, c.sampleRate, format, ctx);
-  return audioResponse(bytes, type);
+  return audioResponse(bytes, type, { 'X-Converter-Precision': c.precision });
 }
 
 /**
@@ -381,7 +414,8 @@ export async function v1SpeechToSpeech(request: Request, ctx: ApiContext): Promi
     source: { bytes: up.bytes, mimeType: up.mime },
     target: Float32Array.from(v.embedding!),
     tau: tauOf(up.fields.tau),
+    precision: precisionOf(up.fields.precision),
   });
   const { bytes, type } = await encode(c.samples, c.sampleRate, format, ctx);
-  return audioResponse(bytes, type);
+  return audioResponse(bytes, type, { 'X-Converter-Precision': c.precision });
 }

@@ -1,0 +1,155 @@
+// The converter's int8 variant, made on the device that runs it, once, right after the float graphs are
+// built: its activation ranges come from running the float graph on speech, and the only speech the
+// studio has before any user recording is its own (Kokoro). Two voices calibrate (each converted into the
+// other's tone, as a clone would); a third, held out, measures what the variant costs: its SNR against
+// the float graph's output and how much faster it ran here. Those figures decide whether it is the default.
+import type * as Ort from 'onnxruntime-web';
+import { throwIfAborted, type RunOptions } from '../engine/types';
+import { resample } from '../asr/resample';
+import {
+  calibrate,
+  converterFeeds,
+  deviation,
+  QuantizeError,
+  quantizeGraph,
+  RESBLOCKS_AND_FLOWS,
+  type OpenVoiceConverter,
+  type OrtLike,
+  type Spectrogram,
+} from '../openvoice';
+import { frameNoise } from './chunks';
+import { FAST_MIN_SNR_DB, type FastConverterInfo } from './types';
+
+/** The variant's files, next to the float graphs in the converter's model record. */
+export const FAST_FILES = { graph: 'converter-int8.onnx', info: 'converter-int8.json' } as const;
+
+/** Speech the variant is made from: the first two calibrate, the last is held out to measure it. */
+const TUNING_SPEECH = [
+  { voice: 'af_heart', text: 'Every voice has a colour of its own, shaped by the speaker and the room.' },
+  { voice: 'am_michael', text: 'We read these words slowly and clearly, so that each sound has its turn.' },
+  { voice: 'bf_emma', text: 'A quiet morning by the river, with rain on the way and nobody in a hurry.' },
+] as const;
+
+export type TuningSpeak = (
+  a: { text: string; voice: string },
+  onChunk: undefined,
+  signal?: AbortSignal,
+) => Promise<{ samples: Float32Array; sampleRate: number }>;
+
+/** Why no variant could be made (no speech engine, a graph without the convs it quantizes…). */
+export class FastConverterError extends Error {
+  override name = 'FastConverterError';
+}
+
+const TAU = 0.3;
+
+/** The first `frames` frames of a [bins, frames] spectrogram. */
+function head(spec: Spectrogram, frames: number): Spectrogram {
+  const n = Math.min(spec.frames, frames);
+  const data = new Float32Array(spec.bins * n);
+  for (let b = 0; b < spec.bins; b++)
+    data.set(spec.data.subarray(b * spec.frames, b * spec.frames + n), b * n);
+  return { ...spec, frames: n, data };
+}
+
+/**
+ * Makes the int8 variant of `fp32` (the converter graph `model` was loaded from) and measures it.
+ * Progress: 'tune', done of 6 steps.
+ */
+export async function makeFastConverter(
+  ort: OrtLike,
+  model: OpenVoiceConverter,
+  fp32: Uint8Array,
+  speak: TuningSpeak | undefined,
+  opts: RunOptions = {},
+  sessionOptions: Ort.InferenceSession.SessionOptions = { executionProviders: ['wasm'] },
+): Promise<{ graph: Uint8Array; info: FastConverterInfo }> {
+  if (!speak) throw new FastConverterError('No speech engine to calibrate the fast converter on.');
+  const total = 6;
+  const step = (done: number, message: string) => opts.onProgress?.({ stage: 'tune', done, total, message });
+  const { samplingRate: rate, interChannels: inter } = model.config;
+  step(0, 'Speech to tune the fast converter on');
+  const clips: { spec: Spectrogram; se: Float32Array; seconds: number }[] = [];
+  for (const s of TUNING_SPEECH) {
+    throwIfAborted(opts.signal);
+    const r = await speak({ text: s.text, voice: s.voice }, undefined, opts.signal);
+    const samples = r.sampleRate === rate ? r.samples : resample(r.samples, r.sampleRate, rate);
+    const spec = model.spectrogram(samples);
+    clips.push({ spec, se: await model.embed(spec), seconds: samples.length / rate });
+  }
+  const feedsOf = (i: number, target: number) =>
+    converterFeeds(
+      ort,
+      clips[i]!.spec,
+      frameNoise(i, inter)(0, clips[i]!.spec.frames),
+      clips[i]!.se,
+      clips[target]!.se,
+      TAU,
+    );
+  step(1, 'Measuring the float graph’s activations');
+  const ranges = await calibrate(ort, fp32, [feedsOf(0, 1), feedsOf(1, 0)], {
+    filter: RESBLOCKS_AND_FLOWS,
+    sessionOptions,
+    signal: opts.signal,
+  });
+  throwIfAborted(opts.signal);
+  step(2, 'Making the int8 graph');
+  let q;
+  try {
+    q = quantizeGraph(fp32, ranges, RESBLOCKS_AND_FLOWS);
+  } catch (e) {
+    if (e instanceof QuantizeError)
+      throw new FastConverterError(`The converter graph cannot be made int8: ${e.message}`);
+    throw e;
+  }
+  step(3, 'Loading the int8 graph');
+  const session = await ort.InferenceSession.create(q.model, {
+    graphOptimizationLevel: 'all',
+    ...sessionOptions,
+  });
+  try {
+    // Held-out speech into the first voice's tone, by both graphs, each warmed first on a short piece
+    // (a session's first run is slower than its next).
+    const held = clips[2]!;
+    const warm = head(held.spec, 40);
+    const noise = frameNoise(2, inter);
+    step(4, 'Timing the float graph');
+    await model.convert(warm, noise(0, warm.frames), held.se, clips[0]!.se, TAU, 'fp32');
+    let t = performance.now();
+    const ref = await model.convert(
+      held.spec,
+      noise(0, held.spec.frames),
+      held.se,
+      clips[0]!.se,
+      TAU,
+      'fp32',
+    );
+    const fp32Ms = performance.now() - t;
+    throwIfAborted(opts.signal);
+    step(5, 'Timing the int8 graph');
+    const feeds = (spec: Spectrogram) =>
+      converterFeeds(ort, spec, noise(0, spec.frames), held.se, clips[0]!.se, TAU);
+    await session.run(feeds(warm));
+    t = performance.now();
+    const out = await session.run(feeds(held.spec));
+    const int8Ms = performance.now() - t;
+    const test = out.audio!.data as Float32Array;
+    const dev = deviation(ref, test.length === ref.length ? test : test.subarray(0, ref.length));
+    // Identical outputs (a graph with nothing to quantize in practice) would be +∞, which JSON cannot hold.
+    const snr = Math.round(Math.min(dev.snr_db, 99) * 10) / 10;
+    step(6, `Fast converter: ${snr} dB from the float graph, ${(fp32Ms / int8Ms).toFixed(1)}× faster here`);
+    return {
+      graph: q.model,
+      info: {
+        snr_db: snr,
+        speedup: Math.round((fp32Ms / int8Ms) * 100) / 100,
+        recommended: snr >= FAST_MIN_SNR_DB,
+        convs: q.convs,
+        calibration_seconds: Math.round((clips[0]!.seconds + clips[1]!.seconds) * 10) / 10,
+        made_at: Date.now(),
+      },
+    };
+  } finally {
+    await session.release();
+  }
+}
