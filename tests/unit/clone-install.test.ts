@@ -1,12 +1,20 @@
 // A converter installed from the catalogue (the release files, as the Models view downloads them) is built
-// into ONNX graphs on first use, and those are kept so later loads read them instead of rebuilding.
+// into ONNX graphs on first use, and those are kept so later loads read them instead of rebuilding. Its
+// int8 variant is made at the first conversion (not at an extraction), once, and loaded from then on.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { MemoryModelStore } from '../../src/lib/models/store';
 import type { InstalledModel } from '../../src/lib/models/types';
-import { resetClone, runCloneExtract, runCloneStatus, type CloneDeps } from '../../src/lib/clone/operation';
+import {
+  resetClone,
+  runCloneConvert,
+  runCloneInstall,
+  runCloneExtract,
+  runCloneStatus,
+  type CloneDeps,
+} from '../../src/lib/clone/operation';
 import { decodeWav } from '../../src/lib/tts/wav';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');
@@ -60,5 +68,76 @@ describe('catalogue install of the release files', () => {
     );
     expect(again).not.toContain('build');
     expect(Array.from(r2.embedding)).toEqual(Array.from(r.embedding));
+    expect(again).not.toContain('tune');
+    expect(records.get(id)!.files.map((f) => f.path)).not.toContain('converter-int8.onnx');
+
+    // The first conversion makes the int8 variant (speech from the engine: here the fixture's source).
+    const source = decodeWav(await read('source.wav')).samples;
+    const speaks: string[] = [];
+    d.speak = async (a) => {
+      speaks.push(a.voice);
+      return { samples: source, sampleRate: 22050 };
+    };
+    const tuned: string[] = [];
+    const c1 = await runCloneConvert(
+      { source: { samples: source, sampleRate: 22050 }, target: r.embedding },
+      { onProgress: (p) => tuned.push(p.stage) },
+      d,
+    );
+    expect(tuned).toContain('tune');
+    expect(speaks).toHaveLength(3);
+    expect(c1.precision).toBe('int8');
+    expect(records.get(id)!.files.map((f) => f.path)).toEqual(
+      expect.arrayContaining(['converter-int8.onnx', 'converter-int8.json']),
+    );
+    expect((await runCloneStatus(d)).fast).toMatchObject({ recommended: true });
+    // Later loads read it: no tuning, the same output.
+    await resetClone();
+    const later: string[] = [];
+    const c2 = await runCloneConvert(
+      { source: { samples: source, sampleRate: 22050 }, target: r.embedding },
+      { onProgress: (p) => later.push(p.stage) },
+      d,
+    );
+    expect(later).not.toContain('tune');
+    expect(speaks).toHaveLength(3);
+    expect(c2.precision).toBe('int8');
+    expect(Array.from(c2.samples)).toEqual(Array.from(c1.samples));
+  }, 300_000);
+
+  it('without a speech engine there is no variant, and conversions run fp32', async () => {
+    await resetClone();
+    const store = new MemoryModelStore();
+    const records = new Map<string, InstalledModel>();
+    const d: CloneDeps = {
+      registry: { get: async (k) => records.get(k), put: async (r) => void records.set(r.id, r) },
+      store,
+      ort,
+      vadModel: async () => null,
+    };
+    const r = await runCloneInstall(
+      {
+        source: {
+          kind: 'files',
+          config: await read('config.json'),
+          checkpoint: await read('checkpoint.pth'),
+        },
+      },
+      {},
+      d,
+    );
+    expect(r.fast).toBeUndefined();
+    expect(r.fastUnavailable).toMatch(/No speech engine/);
+    const source = decodeWav(await read('source.wav')).samples;
+    const emb = new Float32Array(256).fill(0.05);
+    const c = await runCloneConvert({ source: { samples: source, sampleRate: 22050 }, target: emb }, {}, d);
+    expect(c.precision).toBe('fp32');
+    await expect(
+      runCloneConvert(
+        { source: { samples: source, sampleRate: 22050 }, target: emb, precision: 'int8' },
+        {},
+        d,
+      ),
+    ).rejects.toThrow(/has not been made on this device: No speech engine/);
   }, 300_000);
 });
