@@ -13,6 +13,7 @@ import {
   isCloneChunk,
   type CloneExtractResult,
   type CloneStatusResult,
+  type ConverterPrecision,
 } from '../lib/clone/types';
 import { clampRegion, mixDown, sliceRegion, type Region } from '../lib/clone/ui-audio';
 import { installLine, OFFICIAL_RELEASE_URL, releaseBase } from '../lib/clone/ui-report';
@@ -141,6 +142,8 @@ export class CloneSession {
   // Convert a recording.
   source = $state.raw<CloneSample | null>(null);
   tau = $state(DEFAULT_TAU);
+  /** The converter graph asked for; null: the engine's default (int8 when the device's variant is recommended). */
+  precision = $state<ConverterPrecision | null>(null);
   converted = $state.raw<CloneAudioResult | null>(null);
   convertError = $state<string | null>(null);
   convertStage = $state('');
@@ -214,7 +217,9 @@ export class CloneSession {
         version: r.version,
         sampleRate: r.sampleRate,
         toneDimension: r.toneDimension,
+        ...(r.fast ? { fast: r.fast } : {}),
       };
+      this.precision = null;
       this.statusError = null;
       this.studio.toast('The voice converter is installed: you can clone voices now.', { kind: 'success' });
       this.studio.touch();
@@ -451,16 +456,20 @@ export class CloneSession {
     this.position = 0;
     const t0 = performance.now();
     let firstAudioMs: number | null = null;
+    let tuned = false;
     this.frame = requestAnimationFrame(this.follow);
     try {
       const r = await run(ctl.signal, (p) => {
         if (ctl.signal.aborted) return;
+        tuned ||= p.stage === 'tune';
         if (isCloneChunk(p)) {
           stream.push(p.data.samples, p.data.sampleRate);
           firstAudioMs ??= performance.now() - t0;
         }
         onStage(p);
       });
+      // The engine made the converter's int8 variant on the way: the precision choice appears.
+      if (tuned) void this.refreshStatus();
       if (ctl.signal.aborted) return null;
       return {
         samples: r.samples,
@@ -499,6 +508,7 @@ export class CloneSession {
               language: v.language,
               gender: v.gender,
               ...(v.recipe?.base_voice ? { baseVoice: v.recipe.base_voice } : {}),
+              ...(this.precision ? { precision: this.precision } : {}),
             },
             { signal, onProgress },
           ),
@@ -554,6 +564,7 @@ export class CloneSession {
               source: { samples: src.samples, sampleRate: CLONE_SAMPLE_RATE },
               target: v.embedding!,
               tau: this.tau,
+              ...(this.precision ? { precision: this.precision } : {}),
             },
             { signal, onProgress },
           ),

@@ -94,6 +94,8 @@ describe('Clone view', () => {
     await page.getByTestId('converter-installed').waitFor({ timeout: 150_000 });
     expect(releaseHits).toBe(2);
     expect(await page.getByTestId('clone-install').count()).toBe(0);
+    // Kokoro is not installed yet, so there was no speech to make the int8 variant from: full precision only.
+    expect(await page.getByTestId('precision').count()).toBe(0);
   }, 180_000);
 
   it('shows the built converter in the Models view, with a link to the Clone view', async () => {
@@ -245,6 +247,15 @@ describe('Clone view', () => {
     const first = Number(await spoken.getAttribute('data-first-audio-ms'));
     expect(first).toBeGreaterThan(0);
     expect(first).toBeLessThanOrEqual(Number(await spoken.getAttribute('data-elapsed-ms')));
+    // With Kokoro there, this first cloned speech made the converter's int8 variant: the choice appears,
+    // int8 first (the default), with what it measured on this device.
+    const precision = page.getByTestId('precision');
+    await precision.waitFor({ timeout: 30_000 });
+    expect(await precision.inputValue()).toBe('int8');
+    expect(await precision.locator('option').allTextContents()).toEqual([
+      expect.stringMatching(/^Fast \(int8\) · [\d.]+× faster on this device, [\d.]+ dB from full precision$/),
+      'Full precision (float32)',
+    ]);
   }, 400_000);
 
   it('lists the cloned voice in the Speak picker and speaks with it, streamed, into the history', async () => {
@@ -333,6 +344,16 @@ describe('Clone view', () => {
 
   it('deletes the converter from the Models view after a confirmation; the Clone view offers it again', async () => {
     await page.locator('nav[aria-label="Main"] a', { hasText: 'Models' }).click();
+    await expect
+      .poll(() =>
+        page.locator('[data-model-id="openvoice-v2-converter"] [data-testid=converter-fast]').count(),
+      )
+      .toBe(1);
+    expect(
+      await page
+        .locator('[data-model-id="openvoice-v2-converter"] [data-testid=converter-fast]')
+        .textContent(),
+    ).toMatch(/Includes a fast int8 graph: [\d.]+× faster .* \(used by default\)\./s);
     const card = page.locator('[data-model-id="openvoice-v2-converter"]');
     await expect
       .poll(() => card.getByTestId('model-status').textContent())

@@ -128,6 +128,12 @@ describe('voice cloning in the browser', () => {
   });
 
   it('installs the converter from the release URL, building the graphs in the page', async () => {
+    // Kokoro first: the install tunes the converter's int8 variant on its speech.
+    await page.evaluate(() =>
+      (
+        globalThis as unknown as { __timbre: { models: { install(id: string): Promise<unknown> } } }
+      ).__timbre.models.install('kokoro-82m-q8'),
+    );
     const r = (await page.evaluate(async (base) => {
       const stages: string[] = [];
       const e = (globalThis as unknown as { __timbre: { engine: Engine } }).__timbre.engine;
@@ -146,9 +152,19 @@ describe('voice cloning in the browser', () => {
       built: true,
       toneDimension: 256,
     });
-    expect(r.stages).toEqual(expect.arrayContaining(['download', 'build', 'done']));
+    expect(r.stages).toEqual(expect.arrayContaining(['download', 'build', 'tune', 'done']));
+    // The int8 variant, calibrated on the page's own Kokoro speech and measured against fp32 here.
+    const fast = r.res.fast as { snr_db: number; speedup: number; recommended: boolean; convs: number };
+    expect(fast.recommended).toBe(true);
+    expect(fast.snr_db).toBeGreaterThanOrEqual(25);
+    expect(fast.convs).toBeGreaterThan(20);
     const info = await pageFetch(page, '/api/info', { headers: { 'X-API-Key': key } });
-    expect(info.body).toMatchObject({ installed: true, sample_rate: 22050, tone_dimension: 256 });
+    expect(info.body).toMatchObject({
+      installed: true,
+      sample_rate: 22050,
+      tone_dimension: 256,
+      fast_converter: { default: true, snr_db: fast.snr_db },
+    });
   });
 
   it('creates a voice from the reference (POST /api/clone/create) and with several samples', async () => {
@@ -181,7 +197,7 @@ describe('voice cloning in the browser', () => {
                 chunks.push({ at: performance.now() - t0, offset: q.data.offset, n: q.data.samples.length });
             },
           },
-        )) as { samples: Float32Array };
+        )) as { samples: Float32Array; precision: string };
         const y = res.samples;
         const d = new Float32Array(y.length - 1);
         for (let i = 1; i < y.length; i++) d[i - 1] = Math.abs(y[i]! - y[i - 1]!);
@@ -193,6 +209,7 @@ describe('voice cloning in the browser', () => {
           return m;
         });
         return {
+          precision: res.precision,
           chunks,
           end: performance.now() - t0,
           length: y.length,
@@ -202,12 +219,14 @@ describe('voice cloning in the browser', () => {
       },
       { longB64, embedding },
     )) as {
+      precision: string;
       chunks: { at: number; offset: number; n: number }[];
       end: number;
       length: number;
       typical: number;
       joins: number[];
     };
+    expect(r.precision).toBe('int8');
     expect(Math.abs(r.length - 60 * SR)).toBeLessThan(256);
     expect(r.chunks.length).toBeGreaterThanOrEqual(5);
     expect(r.chunks[0]!.at).toBeLessThan(r.end * 0.5);

@@ -36,9 +36,18 @@ export type TuningSpeak = (
   signal?: AbortSignal,
 ) => Promise<{ samples: Float32Array; sampleRate: number }>;
 
-/** Why no variant could be made (no speech engine, a graph without the convs it quantizes…). */
+/**
+ * Why no variant could be made: no speech to calibrate on (`retry`: the speech model may be installed
+ * later), or a graph without the convs it quantizes (an imported ONNX pair with other names).
+ */
 export class FastConverterError extends Error {
   override name = 'FastConverterError';
+  constructor(
+    message: string,
+    readonly retry = false,
+  ) {
+    super(message);
+  }
 }
 
 const TAU = 0.3;
@@ -64,7 +73,7 @@ export async function makeFastConverter(
   opts: RunOptions = {},
   sessionOptions: Ort.InferenceSession.SessionOptions = { executionProviders: ['wasm'] },
 ): Promise<{ graph: Uint8Array; info: FastConverterInfo }> {
-  if (!speak) throw new FastConverterError('No speech engine to calibrate the fast converter on.');
+  if (!speak) throw new FastConverterError('No speech engine to calibrate the fast converter on.', true);
   const total = 6;
   const step = (done: number, message: string) => opts.onProgress?.({ stage: 'tune', done, total, message });
   const { samplingRate: rate, interChannels: inter } = model.config;
@@ -72,7 +81,16 @@ export async function makeFastConverter(
   const clips: { spec: Spectrogram; se: Float32Array; seconds: number }[] = [];
   for (const s of TUNING_SPEECH) {
     throwIfAborted(opts.signal);
-    const r = await speak({ text: s.text, voice: s.voice }, undefined, opts.signal);
+    let r: Awaited<ReturnType<TuningSpeak>>;
+    try {
+      r = await speak({ text: s.text, voice: s.voice }, undefined, opts.signal);
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      throw new FastConverterError(
+        `No speech to calibrate the fast converter on (${(e as Error).message}); it is made at the first conversion once Kokoro is installed.`,
+        true,
+      );
+    }
     const samples = r.sampleRate === rate ? r.samples : resample(r.samples, r.sampleRate, rate);
     const spec = model.spectrogram(samples);
     clips.push({ spec, se: await model.embed(spec), seconds: samples.length / rate });

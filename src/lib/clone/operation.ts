@@ -159,8 +159,13 @@ interface Loaded {
 }
 let loaded: Loaded | null = null;
 const baseSeCache = new Map<string, Float32Array>();
-/** Converters whose int8 variant this worker has tried to make after the install (once each). */
+/**
+ * Converters whose int8 variant this worker has made or cannot make (why, or null), so it is tried once; a
+ * failure for want of speech (Kokoro not installed yet) is not kept, and the next conversion tries again.
+ */
 const fastTried = new Map<string, string | null>();
+/** The last reason a variant was not made, for the error of an explicit int8 request. */
+const fastReason = new Map<string, string>();
 
 /** Forgets the loaded sessions (after an install, and in tests). */
 export async function resetClone(): Promise<void> {
@@ -168,6 +173,7 @@ export async function resetClone(): Promise<void> {
   loaded = null;
   baseSeCache.clear();
   fastTried.clear();
+  fastReason.clear();
   if (l) await l.model.release();
 }
 
@@ -180,11 +186,11 @@ async function tuneFast(
   fp32: Uint8Array,
   model: OpenVoiceConverter,
   opts: RunOptions,
-): Promise<{ graph: Uint8Array; info: FastConverterInfo } | { reason: string }> {
+): Promise<{ graph: Uint8Array; info: FastConverterInfo } | { reason: string; retry: boolean }> {
   try {
     return await makeFastConverter(d.ort, model, fp32, d.speak, opts);
   } catch (e) {
-    if (e instanceof FastConverterError) return { reason: e.message };
+    if (e instanceof FastConverterError) return { reason: e.message, retry: e.retry };
     throw e;
   }
 }
@@ -216,7 +222,7 @@ function precisionFor(l: Loaded, asked: unknown): ConverterPrecision {
     throw new CloneParamError(`precision must be "fp32" or "int8" (got ${JSON.stringify(asked)}).`);
   if (asked === 'int8' && !l.model.has('int8'))
     throw new CloneParamError(
-      `The fast (int8) converter has not been made on this device${fastTried.get(l.id) ? `: ${fastTried.get(l.id)}` : ''}.`,
+      `The fast (int8) converter has not been made on this device${fastReason.get(l.id) ? `: ${fastReason.get(l.id)}` : ''}.`,
     );
   return asked;
 }
@@ -471,7 +477,8 @@ async function converter(d: CloneDeps, opts: RunOptions = {}, tune = false): Pro
     const l: Loaded = loaded!;
     if (tune && !l.fast && !fastTried.has(id)) {
       const made = await tuneFast(d, await readAll(d.store, id, FILES.converter), l.model, opts);
-      fastTried.set(id, 'reason' in made ? made.reason : null);
+      if ('reason' in made) fastReason.set(id, made.reason);
+      if (!('retry' in made && made.retry)) fastTried.set(id, 'reason' in made ? made.reason : null);
       if ('graph' in made) {
         const files = await fastFiles(d, id, made);
         const now = (await d.registry.get(id)) ?? rec;

@@ -1,7 +1,7 @@
 // DOM-free text of the Clone view: the script to read aloud, the quality report of clone.extract as rows
-// a person can read, and how the converter's install progress is told.
+// a person can read, how the converter's install progress is told, and its precision choices.
 import type { Progress } from '../engine/types';
-import type { CloneChecks, CloneWarning } from './types';
+import type { CloneChecks, CloneWarning, ConverterPrecision, FastConverterInfo } from './types';
 import { MIN_SPEECH_SECONDS } from './types';
 
 /** The Hugging Face release of OpenVoice v2 (config.json and checkpoint.pth under converter/). */
@@ -119,8 +119,24 @@ const INSTALL_STAGES: Record<string, string> = {
   read: 'Reading the checkpoint',
   build: 'Building the ONNX graphs',
   store: 'Storing the graphs on this device',
+  // 'tune' says its own step (clone/fast.ts): "Timing the int8 graph · 5 of 6".
   done: 'Installed',
 };
+
+/** What the converter's int8 variant measured on this device, in a line ("1.6× faster, 31.4 dB from…"). */
+export function fastSummary(f: FastConverterInfo): string {
+  return `${f.speedup.toFixed(1)}× faster on this device, ${f.snr_db.toFixed(1)} dB from full precision`;
+}
+
+/** The converter choices of the Clone view: the int8 variant (when made) first if it is the default. */
+export function precisionOptions(
+  f: FastConverterInfo | undefined,
+): { value: ConverterPrecision; label: string }[] {
+  const full = { value: 'fp32' as const, label: 'Full precision (float32)' };
+  if (!f) return [full];
+  const fast = { value: 'int8' as const, label: `Fast (int8) · ${fastSummary(f)}` };
+  return f.recommended ? [fast, full] : [full, fast];
+}
 
 /** A line for clone.install progress ("Downloading the release · 12.0 of 131.0 MB"). */
 export function installLine(p: Progress): string {
