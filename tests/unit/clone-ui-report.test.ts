@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import {
+  fastSummary,
   installLine,
+  precisionOptions,
   pickReleaseFiles,
   releaseBase,
   reportRows,
   verdict,
   warningAdvice,
 } from '../../src/lib/clone/ui-report';
-import type { CloneChecks } from '../../src/lib/clone/types';
+import type { CloneChecks, FastConverterInfo } from '../../src/lib/clone/types';
 
 const checks = (over: Partial<CloneChecks> = {}): CloneChecks => ({
   speech_seconds: 12.4,
@@ -65,6 +67,10 @@ describe('install', () => {
       'Downloading the release · 2.5 MB',
     );
     expect(installLine({ stage: 'store', done: 0, total: 0 })).toBe('Storing the graphs on this device');
+    // The int8 variant's steps say themselves.
+    expect(installLine({ stage: 'tune', done: 5, total: 6, message: 'Timing the int8 graph' })).toBe(
+      'Timing the int8 graph · 5 of 6',
+    );
   });
   it('finds config.json and the checkpoint among files in any order', () => {
     const f = pickReleaseFiles([{ name: 'checkpoint.pth' }, { name: 'notes.txt' }, { name: 'config.json' }]);
@@ -75,5 +81,31 @@ describe('install', () => {
   it('ends a release URL with a slash', () => {
     expect(releaseBase(' http://x/y ')).toBe('http://x/y/');
     expect(releaseBase('http://x/y/')).toBe('http://x/y/');
+  });
+});
+
+describe('converter precision', () => {
+  const fast = (over: Partial<FastConverterInfo> = {}): FastConverterInfo => ({
+    snr_db: 31.44,
+    speedup: 1.58,
+    recommended: true,
+    convs: 68,
+    calibration_seconds: 9.2,
+    made_at: 0,
+    ...over,
+  });
+  it('tells what the int8 variant measured here', () => {
+    expect(fastSummary(fast())).toBe('1.6× faster on this device, 31.4 dB from full precision');
+  });
+  it('offers full precision alone without a variant, and the default first with one', () => {
+    expect(precisionOptions(undefined).map((o) => o.value)).toEqual(['fp32']);
+    expect(precisionOptions(fast()).map((o) => o.value)).toEqual(['int8', 'fp32']);
+    expect(precisionOptions(fast({ recommended: false, snr_db: 18 })).map((o) => o.value)).toEqual([
+      'fp32',
+      'int8',
+    ]);
+    expect(precisionOptions(fast())[0]!.label).toBe(
+      'Fast (int8) · 1.6× faster on this device, 31.4 dB from full precision',
+    );
   });
 });

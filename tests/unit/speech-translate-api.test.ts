@@ -40,7 +40,7 @@ import {
   silence,
 } from './asr-helpers';
 import { FACTS, setup } from './helpers';
-import { caller, errorOf, HIGH_LIMITS, okJson, toBase64 } from './test-utils';
+import { caller, errorOf, HIGH_LIMITS, okJson, toBase64, until } from './test-utils';
 
 vi.setConfig({ testTimeout: 900_000, hookTimeout: 900_000 });
 
@@ -186,6 +186,45 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('speech in, English speech out', () 
     const words = await heard(wav);
     console.log(`[speech-translate] heard: ${[...words].join(' ')}`);
     expect(SPANISH.english.filter((w) => words.has(w)).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('async: 202 with a job whose result is the JSON answer, its progress telling the passes', async () => {
+    const n = calls.length;
+    const res = await post(form({ model: 'tiny', format: 'wav', async: 'true' }, wavFile(spanish)));
+    const acc = await okJson<{ job_id: string; poll: string; estimated_seconds: number }>(res, 202);
+    expect(res.headers.get('Location')).toBe(`/api/jobs/${acc.job_id}`);
+    expect(acc.estimated_seconds).toBeGreaterThan(0);
+    const stages = new Set<string>();
+    const job = await until(
+      async () => {
+        const j = await okJson<{
+          status: string;
+          op: string;
+          progress: { stage: string } | null;
+          result: Answer;
+        }>(await call('GET', acc.poll, { key }));
+        if (j.progress) stages.add(j.progress.stage);
+        expect(j.status).not.toBe('failed');
+        return j.status === 'succeeded' ? j : null;
+      },
+      600_000,
+      50,
+    );
+    expect(job.op).toBe('speech.translate');
+    expect(job.result.source_language).toBe('es');
+    const en = new Set(normWords(job.result.text));
+    expect(SPANISH.english.filter((w) => en.has(w)).length).toBeGreaterThanOrEqual(3);
+    // The same work as the answer in one request: both passes, then the speech, inside this one job.
+    expect(since(n, 'asr.transcribe').map((c) => (c.args as AsrTranscribeArgs).task)).toEqual([
+      'transcribe',
+      'translate',
+    ]);
+    expect(since(n, 'tts.generate')).toHaveLength(1);
+    expect(job.result.job_id).toBe(acc.job_id);
+    expect(typeof job.result.history_id).toBe('string');
+    const wav = decodeBase64(job.result.audio_base64)!;
+    expect(decodeWav(wav).samples.length / decodeWav(wav).sampleRate).toBeCloseTo(job.result.duration, 2);
+    expect(stages.size).toBeGreaterThan(1);
   });
 
   it('a male speaker (bm_george) gets a male preset; the default answer is mp3 with X- headers', async () => {

@@ -10,6 +10,7 @@ import type { ApiContext } from '../context';
 import { ApiError, badRequest } from '../errors';
 import { json } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
+import type { RunOptions } from '../../engine/types';
 import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/operation';
 import { measureSpeech } from '../../audio/pitch';
 import { decodeWav } from '../../tts/wav';
@@ -204,9 +205,33 @@ const isRiff = (b: Uint8Array) =>
 
 const headerText = (s: string) => encodeURIComponent(s.length > HEADER_CHARS ? s.slice(0, HEADER_CHARS) : s);
 
+/** What the route was asked, checked before any model runs. */
+interface TranslateRequest {
+  up: Awaited<ReturnType<typeof readUpload>>;
+  probe: Awaited<ReturnType<typeof inspect>>;
+  format: AudioFormat;
+  speed: number;
+  preserve: boolean;
+  model: string;
+  language: string | undefined;
+  voiceName: string | undefined;
+  given: Speaker | undefined;
+}
+
+/** How the work runs: each Whisper pass and the speech as jobs waited for, or inside one job of its own. */
+type Within = { jobId: () => string; opts: RunOptions } | undefined;
+
+/** Seconds the whole translation is expected to take: two Whisper passes, then speech as long again. */
+function translateSeconds(model: string, duration: number): number {
+  const whisper = /base/i.test(model) ? 'whisper-base-q8' : 'whisper-tiny-q8';
+  return 2 * estimateSeconds(whisper, duration);
+}
+
 /**
- * multipart {file ≤ 100 MB, voice, preserve_voice, model, language, format, speed, response} or JSON with
- * base64 audio in `file` → English speech (audio bytes with X-… headers, or JSON).
+ * multipart {file ≤ 100 MB, voice, preserve_voice, model, language, format, speed, response, async} or
+ * JSON with base64 audio in `file` → English speech (audio bytes with X-… headers, or JSON). A file that
+ * would take longer than one request may stay open (or `async: true`) answers 202 with a job, whose result
+ * is the JSON answer (audio as base64).
  */
 export async function speechTranslate(
   request: Request,
@@ -219,6 +244,7 @@ export async function speechTranslate(
   const response = responseField(f.response);
   const speed = speedField(f.speed);
   const preserve = boolField(f.preserve_voice, 'preserve_voice');
+  const asJob = boolField(f.async, 'async');
   const model = modelField(f.model);
   const language = languageField(f.language);
   const voiceName = voiceField(f.voice);
@@ -226,17 +252,66 @@ export async function speechTranslate(
   const given = voiceName ? await resolveSpeaker(voiceName, ctx) : undefined;
   if (preserve) await requireConverter(ctx);
   const probe = await inspect(up, 'file');
-  if (probe.duration !== undefined) {
-    const whisper = /base/i.test(model) ? 'whisper-base-q8' : 'whisper-tiny-q8';
-    // Two Whisper passes and the speech must fit in one answer.
-    const est = 2 * estimateSeconds(whisper, probe.duration);
-    if (est * 1000 > TRANSCRIBE_WAIT_MS)
-      throw badRequest(
-        `file: ${Math.round(probe.duration)} s of audio would take about ${Math.round(est)} s to translate, longer than one request may stay open; send a shorter clip (or use /v1/audio/translations, which answers long files with a job).`,
-        { field: 'file' },
-      );
+  const req: TranslateRequest = { up, probe, format, speed, preserve, model, language, voiceName, given };
+  // Unknown duration: about 4 kB per second of compressed audio (as the transcription routes guess).
+  const est = translateSeconds(model, probe.duration ?? up.bytes.byteLength / 4000);
+  if (asJob || est * 1000 > TRANSCRIBE_WAIT_MS) {
+    let id = '';
+    const job = await ctx.jobs.startTask(
+      'speech.translate',
+      async (opts) => {
+        const r = await translateAndSpeak(req, key, ctx, { jobId: () => id, opts });
+        // Storage full: the job still holds the audio; the history entry is what is missing.
+        return r.spoken.kept.error ? { ...r.out, history_error: r.spoken.kept.error.message } : r.out;
+      },
+      key.id,
+    );
+    id = job.id;
+    return json(
+      {
+        job_id: job.id,
+        status: 'running',
+        poll: `/api/jobs/${job.id}`,
+        events: '/api/events',
+        estimated_seconds: Math.round(est),
+      },
+      202,
+      { Location: `/api/jobs/${job.id}`, 'X-Job-Id': job.id },
+    );
   }
+  const r = await translateAndSpeak(req, key, ctx, undefined);
+  if (response === 'audio')
+    return audioAnswer(r.spoken, r.bytes, r.type, {
+      'X-Source-Language': r.out.source_language,
+      'X-Transcript': headerText(r.out.source_text),
+      'X-Translation': headerText(r.out.text),
+      'X-Voice': encodeURIComponent(r.choice.voice),
+      'X-Voice-Choice': r.choice.how,
+      ...(r.choice.base_voice ? { 'X-Base-Voice': r.choice.base_voice } : {}),
+      'X-Voice-Reason': headerText(r.choice.reason),
+    });
+  // Full storage: the audio still goes back, inside the error.
+  if (r.spoken.kept.error) throw new ApiError('storage_full', r.spoken.kept.error.message, r.out);
+  return json(r.out);
+}
 
+/** One Whisper pass: a job waited for, or (within a job) the engine op under that job's signal. */
+async function whisperPass(
+  args: AsrTranscribeArgs,
+  key: ApiKeyRecord,
+  ctx: ApiContext,
+  within: Within,
+): Promise<AsrTranscribeResult> {
+  if (!within) return transcribeJob(args, key, ctx);
+  const r = await ctx.engine.run('asr.transcribe', args, within.opts);
+  noteRtf(r);
+  return r;
+}
+
+async function translateAndSpeak(req: TranslateRequest, key: ApiKeyRecord, ctx: ApiContext, within: Within) {
+  const { up, probe, format, speed, preserve, model, language, voiceName, given } = req;
+  const step = (stage: string, message: string) =>
+    within?.opts.onProgress?.({ stage, done: 0, total: 0, message });
   const asrArgs: AsrTranscribeArgs = {
     audio: up.bytes,
     mime: up.mime,
@@ -246,11 +321,13 @@ export async function speechTranslate(
     duration_hint: probe.duration,
     rate_hint: probe.rate,
   };
-  const source = await transcribeJob(asrArgs, key, ctx);
+  step('source', 'Transcribing the source');
+  const source = await whisperPass(asrArgs, key, ctx, within);
+  if (source.language !== 'en') step('translate', 'Translating to English');
   const english =
     source.language === 'en'
       ? source
-      : await transcribeJob({ ...asrArgs, task: 'translate', language: source.language }, key, ctx);
+      : await whisperPass({ ...asrArgs, task: 'translate', language: source.language }, key, ctx, within);
   const text = english.text.trim();
   if (!text)
     throw badRequest(
@@ -261,10 +338,15 @@ export async function speechTranslate(
   let choice: VoiceChoice;
   let speaker: Speaker | undefined;
   if (preserve) {
-    const e = await ctx.engine.run('clone.extract', {
-      audio: [{ bytes: up.bytes, mimeType: up.mime }],
-      keepSamples: !given && probe.container !== 'wav',
-    });
+    step('voice', "Cloning the speaker's voice");
+    const e = await ctx.engine.run(
+      'clone.extract',
+      {
+        audio: [{ bytes: up.bytes, mimeType: up.mime }],
+        keepSamples: !given && probe.container !== 'wav',
+      },
+      within?.opts,
+    );
     // The converter changes timbre only: the base speech comes from the given preset or the nearest one.
     const base =
       given && (KOKORO_VOICE_IDS as readonly string[]).includes(given.voice) && !given.cloned
@@ -299,19 +381,9 @@ export async function speechTranslate(
     language: englishFor(speaker?.voice ?? given?.voice ?? choice.voice),
     route: ROUTE,
   };
-  const s = await speak(spec, key, ctx, speaker);
+  step('speak', 'Speaking the English');
+  const s = await speak(spec, key, ctx, speaker, within);
   const { bytes, type } = await encodeAudio(s.result, format, ctx);
-
-  if (response === 'audio')
-    return audioAnswer(s, bytes, type, {
-      'X-Source-Language': source.language,
-      'X-Transcript': headerText(source.text.trim()),
-      'X-Translation': headerText(text),
-      'X-Voice': encodeURIComponent(choice.voice),
-      'X-Voice-Choice': choice.how,
-      ...(choice.base_voice ? { 'X-Base-Voice': choice.base_voice } : {}),
-      'X-Voice-Reason': headerText(choice.reason),
-    });
   const out = {
     audio_base64: encodeBase64(bytes),
     format,
@@ -330,6 +402,5 @@ export async function speechTranslate(
     job_id: s.jobId,
     history_id: s.kept.id,
   };
-  if (s.kept.error) throw new ApiError('storage_full', s.kept.error.message, out);
-  return json(out);
+  return { out, spoken: s, bytes, type, choice };
 }

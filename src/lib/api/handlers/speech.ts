@@ -6,7 +6,7 @@ import { ApiError, notFound, toApiError } from '../errors';
 import { json } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
 import type { JobRecord } from '../../engine/jobs';
-import type { Progress } from '../../engine/types';
+import type { Progress, RunOptions } from '../../engine/types';
 import { HistoryStore } from '../../storage/history';
 import { LexiconStore } from '../../storage/lexicon';
 import { encodePcm16, encodeWav } from '../../tts/wav';
@@ -326,29 +326,43 @@ const clonedResult = (r: CloneSpeakResult, text: string): SynthesizeResult => ({
 /**
  * Speaks the whole text as one job, waits for it, and keeps it in the history. `resolved` is a speaker
  * already chosen by the caller (e.g. a tone embedding measured from an upload, not a stored voice).
+ * `within`: the caller is itself a job (e.g. a long speech translation): the engine runs under its
+ * signal and progress, with no wait limit, and the history names that job.
  */
 export async function speak(
   spec: SpeechSpec,
   key: ApiKeyRecord,
   ctx: ApiContext,
   resolved?: Speaker,
+  within?: { jobId: () => string; opts: RunOptions },
 ): Promise<Spoken> {
   const { args, speaker } = await engineArgs(spec, ctx, resolved);
   const t0 = ctx.now();
-  const job = speaker.cloned
-    ? await ctx.jobs.start('clone.speak', clonedArgs(args, speaker.cloned), key.id)
-    : await ctx.jobs.start('tts.generate', args, key.id);
-  const done = await ctx.jobs.wait(job.id, SPEECH_WAIT_MS);
-  if (!done || done.status === 'running' || done.status === 'queued') {
-    await ctx.jobs.cancel({ id: job.id });
-    throw tooSlow();
+  let raw: unknown;
+  let jobId: string;
+  if (within) {
+    raw = speaker.cloned
+      ? await ctx.engine.run('clone.speak', clonedArgs(args, speaker.cloned), within.opts)
+      : await ctx.engine.run('tts.generate', args, within.opts);
+    jobId = within.jobId();
+  } else {
+    const job = speaker.cloned
+      ? await ctx.jobs.start('clone.speak', clonedArgs(args, speaker.cloned), key.id)
+      : await ctx.jobs.start('tts.generate', args, key.id);
+    const done = await ctx.jobs.wait(job.id, SPEECH_WAIT_MS);
+    if (!done || done.status === 'running' || done.status === 'queued') {
+      await ctx.jobs.cancel({ id: job.id });
+      throw tooSlow();
+    }
+    if (done.status !== 'succeeded') throw jobError(done);
+    raw = done.result;
+    jobId = job.id;
   }
-  if (done.status !== 'succeeded') throw jobError(done);
   const result = speaker.cloned
-    ? clonedResult(done.result as CloneSpeakResult, spec.text)
-    : (done.result as SynthesizeResult);
+    ? clonedResult(raw as CloneSpeakResult, spec.text)
+    : (raw as SynthesizeResult);
   const kept = await keepInHistory(spec, speaker, result, ctx.now() - t0, key, ctx);
-  return { result, jobId: job.id, kept, speaker };
+  return { result, jobId, kept, speaker };
 }
 
 /** The whole audio in `format`: wav and pcm here, the compressed ones on the engine's ffmpeg.wasm core. */
