@@ -227,6 +227,25 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('speech in, English speech out', () 
     expect(stages.size).toBeGreaterThan(1);
   });
 
+  it('a running speech.translate job stops on cancel, keeping nothing', async () => {
+    const res = await post(form({ model: 'tiny', format: 'wav', async: 'true' }, wavFile(spanish)));
+    const acc = await okJson<{ job_id: string; poll: string }>(res, 202);
+    // Once it is working on the first pass.
+    await until(async () => {
+      const j = await okJson<{ status: string }>(await call('GET', acc.poll, { key }));
+      return j.status === 'running';
+    }, 60_000);
+    const t0 = Date.now();
+    await okJson(await call('POST', '/api/generation/cancel', { key, body: { job_id: acc.job_id } }));
+    const j = await until(async () => {
+      const r = await okJson<{ status: string; result?: unknown }>(await call('GET', acc.poll, { key }));
+      return r.status === 'running' || r.status === 'queued' ? null : r;
+    }, 10_000);
+    expect(j.status).toBe('cancelled');
+    expect(j.result ?? null).toBeNull();
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
   it('a male speaker (bm_george) gets a male preset; the default answer is mp3 with X- headers', async () => {
     const n = calls.length;
     const res = await post(form({}, wavFile(george)));
