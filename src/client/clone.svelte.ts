@@ -104,6 +104,10 @@ class ChunkPlayer {
   }
 }
 
+/** The converter's int8 variant being made on the way (the first conversion after an install without it). */
+const tuneLine = (p: Progress) =>
+  `Making the fast converter (once) · ${p.message ?? ''} · ${p.done} of ${p.total}`;
+
 function message(e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
   return err.message || 'Something went wrong.';
@@ -516,9 +520,11 @@ export class CloneSession {
           this.speakStage =
             p.stage === 'base'
               ? 'Preparing the base voice…'
-              : p.stage === 'chunk'
-                ? 'Speaking while the rest is made…'
-                : (p.message ?? 'Working…');
+              : p.stage === 'tune'
+                ? tuneLine(p)
+                : p.stage === 'chunk'
+                  ? 'Speaking while the rest is made…'
+                  : (p.message ?? 'Working…');
         },
       );
       if (r) this.spoken = r;
@@ -576,9 +582,11 @@ export class CloneSession {
             this.convertStage =
               p.stage === 'decode'
                 ? 'Reading the recording…'
-                : p.stage === 'embed'
-                  ? 'Measuring the source voice…'
-                  : (p.message ?? 'Working…');
+                : p.stage === 'tune'
+                  ? tuneLine(p)
+                  : p.stage === 'embed'
+                    ? 'Measuring the source voice…'
+                    : (p.message ?? 'Working…');
         },
       );
       if (r) this.converted = r;

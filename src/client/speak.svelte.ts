@@ -389,6 +389,7 @@ export class SpeakSession {
           this.stage = 'Speaking while the rest is made…';
         } else if (p.stage === 'base') this.stage = 'Preparing the base voice (once)…';
         else if (p.stage === 'build') this.stage = 'Loading the voice converter…';
+        else if (p.stage === 'tune') this.stage = `Making the fast converter (once): ${p.message ?? ''}`;
         else if (this.firstAudioMs === null) this.stage = `Speaking in ${cloned.name}…`;
         return;
       }
