@@ -149,6 +149,7 @@ interface Answer {
   };
   segments: { start: number; end: number; text: string }[];
   history_id?: string;
+  job_id?: string;
 }
 
 describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('speech in, English speech out', () => {
