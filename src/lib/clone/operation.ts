@@ -10,7 +10,7 @@ import { sha256Hex } from '../models/hash';
 import { ModelNotInstalledError } from '../tts/errors';
 import { decodeWav } from '../tts/wav';
 import { mixToMono, resample } from '../asr/resample';
-import { energyProbabilities, sileroProbabilities, speechRegions, VAD_MODEL_ID } from '../asr/vad';
+import { energyProbabilities, sileroModel, sileroProbabilities, speechRegions } from '../asr/vad';
 import {
   graphsFromCheckpoint,
   OpenVoiceConverter,
@@ -109,9 +109,10 @@ async function defaultDeps(): Promise<CloneDeps> {
     const db = await openTimbreDB();
     const registry = new ModelRegistry(db);
     const rt = await runtimeHost();
+    const store = await pickModelStore();
     return {
       registry,
-      store: await pickModelStore(),
+      store,
       ort: rt.ort as unknown as OrtLike,
       transcoder: async () => {
         const { createTranscoder } = await import('../audio/core-loader');
@@ -135,13 +136,7 @@ async function defaultDeps(): Promise<CloneDeps> {
         );
         return { samples: r.samples, sampleRate: r.sampleRate, chunks: r.chunks };
       },
-      vadModel: async () => {
-        const rec = await registry.get(VAD_MODEL_ID);
-        if (!rec) return null;
-        const store = await pickModelStore();
-        return async () =>
-          new Uint8Array(await (await store.read(VAD_MODEL_ID, 'silero_vad_v5.onnx')).arrayBuffer());
-      },
+      vadModel: async () => sileroModel({ registry, store }),
     };
   })().catch((e: unknown) => {
     depsPromise = null;
@@ -194,6 +189,12 @@ async function tuneFast(
     throw e;
   }
 }
+
+/** The record with `extra` files added (replacing any of the same path). */
+const withFiles = (rec: InstalledModel, extra: InstalledFile[]): InstalledModel => ({
+  ...rec,
+  files: [...rec.files.filter((f) => !extra.some((e) => e.path === f.path)), ...extra],
+});
 
 const fastFiles = async (d: CloneDeps, id: string, fast: { graph: Uint8Array; info: FastConverterInfo }) => [
   await writeFile(d.store, id, FAST_FILES.graph, fast.graph),
@@ -467,10 +468,7 @@ async function converter(d: CloneDeps, opts: RunOptions = {}, tune = false): Pro
         await writeFile(d.store, id, FILES.extractor, graphs.extractor),
         await writeFile(d.store, id, FILES.converter, graphs.converter),
       ];
-      rec = {
-        ...rec,
-        files: [...rec.files.filter((f) => !extra.some((e) => e.path === f.path)), ...extra],
-      };
+      rec = withFiles(rec, extra);
       await d.registry.put(rec);
       loaded = { id, version, model: await OpenVoiceConverter.create(d.ort, graphs) };
     } else continue;
@@ -480,12 +478,7 @@ async function converter(d: CloneDeps, opts: RunOptions = {}, tune = false): Pro
       if ('reason' in made) fastReason.set(id, made.reason);
       if (!('retry' in made && made.retry)) fastTried.set(id, 'reason' in made ? made.reason : null);
       if ('graph' in made) {
-        const files = await fastFiles(d, id, made);
-        const now = (await d.registry.get(id)) ?? rec;
-        await d.registry.put({
-          ...now,
-          files: [...now.files.filter((f) => !files.some((e) => e.path === f.path)), ...files],
-        });
+        await d.registry.put(withFiles((await d.registry.get(id)) ?? rec, await fastFiles(d, id, made)));
         // Reload with the variant (its session instead of the float one, when it is the default).
         const tried = new Map(fastTried);
         await resetClone();
