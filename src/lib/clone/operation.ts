@@ -664,39 +664,48 @@ function checkEmbedding(e: Float32Array | number[], dim: number, what: string): 
   return Float32Array.from(e);
 }
 
+/** What one conversion is: the model, the source's and the target's tones, tau and the precision. */
+interface Conversion {
+  model: OpenVoiceConverter;
+  srcSe: Float32Array;
+  tgtSe: Float32Array;
+  tau: number;
+  precision: ConverterPrecision;
+}
+
+/** A span's conversion, and the options both chunkers take: the converter's sizes, chunks as progress. */
+function converting(c: Conversion, opts: RunOptions) {
+  const cfg = c.model.config;
+  const rate = cfg.samplingRate;
+  return {
+    convert: (span: Float32Array, noise: Float32Array) =>
+      c.model.convert(c.model.spectrogram(span), noise, c.srcSe, c.tgtSe, c.tau, c.precision),
+    options: {
+      hop: cfg.hopLength,
+      sampleRate: rate,
+      channels: cfg.interChannels,
+      signal: opts.signal,
+      onChunk: (k: Omit<CloneChunkData, 'sampleRate'>) =>
+        opts.onProgress?.({
+          stage: 'chunk',
+          done: k.index + 1,
+          total: k.total,
+          data: { ...k, sampleRate: rate } satisfies CloneChunkData,
+        }),
+    },
+  };
+}
+
 /** Converts mono samples at the converter's rate, streaming chunks as progress. */
 async function convertSamples(
-  model: OpenVoiceConverter,
+  c: Conversion,
   samples: Float32Array,
-  srcSe: Float32Array,
-  tgtSe: Float32Array,
-  tau: number,
-  precision: ConverterPrecision,
   seed: number,
   opts: RunOptions,
   speech?: { start: number; end: number }[],
 ) {
-  const cfg = model.config;
-  const rate = cfg.samplingRate;
-  return convertChunked(
-    samples,
-    (span, noise) => model.convert(model.spectrogram(span), noise, srcSe, tgtSe, tau, precision),
-    {
-      hop: cfg.hopLength,
-      sampleRate: rate,
-      channels: cfg.interChannels,
-      seed,
-      speech,
-      signal: opts.signal,
-      onChunk: (c) =>
-        opts.onProgress?.({
-          stage: 'chunk',
-          done: c.index + 1,
-          total: c.total,
-          data: { ...c, sampleRate: rate } satisfies CloneChunkData,
-        }),
-    },
-  );
+  const { convert, options } = converting(c, opts);
+  return convertChunked(samples, convert, { ...options, seed, speech });
 }
 
 export async function runCloneConvert(
@@ -730,7 +739,13 @@ export async function runCloneConvert(
     srcSe = averageEmbeddings(e.list, e.weights);
   }
   const t1 = performance.now();
-  const r = await convertSamples(model, samples, srcSe, tgtSe, tau, precision, args.seed ?? 0, opts, regions);
+  const r = await convertSamples(
+    { model, srcSe, tgtSe, tau, precision },
+    samples,
+    args.seed ?? 0,
+    opts,
+    regions,
+  );
   return {
     samples: r.samples,
     sampleRate: rate,
@@ -793,12 +808,8 @@ export async function runCloneSpeak(
   throwIfAborted(opts.signal);
   const r = await speakStreamed(
     d,
-    model,
+    { model, srcSe, tgtSe, tau, precision },
     { text: args.text, voice: base, speed: args.speed },
-    srcSe,
-    tgtSe,
-    tau,
-    precision,
     args.seed ?? 0,
     opts,
   );
@@ -825,36 +836,18 @@ const PAUSE_LEVEL = 1e-3;
  */
 async function speakStreamed(
   d: CloneDeps,
-  model: OpenVoiceConverter,
+  c: Conversion,
   a: { text: string; voice: string; speed?: number },
-  srcSe: Float32Array,
-  tgtSe: Float32Array,
-  tau: number,
-  precision: ConverterPrecision,
   seed: number,
   opts: RunOptions,
 ): Promise<{ samples: Float32Array; chunks: { text: string; start: number; end: number }[] }> {
-  const cfg = model.config;
-  const rate = cfg.samplingRate;
-  const stream = new StreamedConversion(
-    (span, noise) => model.convert(model.spectrogram(span), noise, srcSe, tgtSe, tau, precision),
-    frameNoise(seed, cfg.interChannels),
-    {
-      hop: cfg.hopLength,
-      sampleRate: rate,
-      channels: cfg.interChannels,
-      // A chunk may end at any pause a second or more after the last cut.
-      firstSeconds: 1,
-      signal: opts.signal,
-      onChunk: (c) =>
-        opts.onProgress?.({
-          stage: 'chunk',
-          done: c.index + 1,
-          total: c.total,
-          data: { ...c, sampleRate: rate } satisfies CloneChunkData,
-        }),
-    },
-  );
+  const rate = c.model.config.samplingRate;
+  const { convert, options } = converting(c, opts);
+  const stream = new StreamedConversion(convert, frameNoise(seed, c.model.config.interChannels), {
+    ...options,
+    // A chunk may end at any pause a second or more after the last cut.
+    firstSeconds: 1,
+  });
   const parts: Float32Array[] = [];
   let srcRate = 0;
   let length = 0;
