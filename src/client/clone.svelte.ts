@@ -4,7 +4,7 @@
 import type { Studio } from './studio.svelte';
 import type { Progress } from '../lib/engine/types';
 import type { Gender, Voice, VoiceSample } from '../lib/voices/types';
-import { PlaybackPlan } from '../lib/audio/playback-plan';
+import { StreamPlayer } from './stream-player';
 import { encodeWav } from '../lib/tts/wav';
 import {
   CLONE_SAMPLE_RATE,
@@ -53,54 +53,6 @@ export async function decodeToClone(studio: Studio, bytes: Uint8Array): Promise<
   } catch {
     const d = await studio.formats.decode(bytes, { sampleRate: CLONE_SAMPLE_RATE, mono: true });
     return d.samples;
-  }
-}
-
-/** Plays streamed chunks gaplessly (the chunk events carry final audio in order). */
-class ChunkPlayer {
-  readonly plan = new PlaybackPlan();
-  private readonly out: GainNode;
-  private readonly sources = new Set<AudioBufferSourceNode>();
-  stopped = false;
-
-  constructor(readonly ctx: AudioContext) {
-    this.out = ctx.createGain();
-    this.out.connect(ctx.destination);
-  }
-
-  push(samples: Float32Array, sampleRate: number): void {
-    if (this.stopped || !samples.length) return;
-    const buf = this.ctx.createBuffer(1, samples.length, sampleRate);
-    buf.copyToChannel(samples as Float32Array<ArrayBuffer>, 0);
-    const piece = this.plan.add(this.ctx.currentTime, buf.duration);
-    const src = this.ctx.createBufferSource();
-    src.buffer = buf;
-    src.connect(this.out);
-    src.onended = () => this.sources.delete(src);
-    this.sources.add(src);
-    src.start(piece.at);
-  }
-
-  get position(): number {
-    return this.plan.positionAt(this.ctx.currentTime);
-  }
-
-  get pending(): boolean {
-    return !this.stopped && this.plan.pieces.length > 0 && !this.plan.finishedAt(this.ctx.currentTime);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const s of this.sources) {
-      try {
-        s.stop();
-      } catch {
-        // never started
-      }
-      s.disconnect();
-    }
-    this.sources.clear();
-    this.out.disconnect();
   }
 }
 
@@ -161,7 +113,7 @@ export class CloneSession {
   abPlaying = $state<'converted' | 'source' | null>(null);
 
   private ctx: AudioContext | null = null;
-  private stream: ChunkPlayer | null = null;
+  private stream: StreamPlayer | null = null;
   private ctl: AbortController | null = null;
   private frame = 0;
   private ab: { src: AudioBufferSourceNode; startedAt: number; offset: number } | null = null;
@@ -454,7 +406,7 @@ export class CloneSession {
     const ctl = new AbortController();
     this.ctl = ctl;
     this.busy = kind;
-    const stream = new ChunkPlayer(this.audio());
+    const stream = new StreamPlayer(this.audio());
     this.stream = stream;
     this.streaming = kind;
     this.position = 0;

@@ -6,7 +6,8 @@ import type { SynthesizeParams } from '../lib/tts/kokoro';
 import type { TtsChunkData } from '../lib/tts/operation';
 import type { HistoryParams, HistoryRecord } from '../lib/storage/history';
 import type { Voice } from '../lib/voices/types';
-import { PlaybackPlan, spanAt } from '../lib/audio/playback-plan';
+import { spanAt } from '../lib/audio/playback-plan';
+import { StreamPlayer } from './stream-player';
 import { decodeWav, encodeWav } from '../lib/tts/wav';
 import { isMixFormula, parseMixFormula } from '../lib/tts/voices';
 import { KOKORO_VOICE_IDS } from '../lib/voices/presets';
@@ -61,67 +62,6 @@ export interface Spoken {
 }
 
 const PRESETS = new Set<string>(KOKORO_VOICE_IDS);
-/** Plays streamed pieces gaplessly on an AudioContext, following a PlaybackPlan. */
-class StreamPlayer {
-  readonly plan = new PlaybackPlan();
-  /** The sentence each piece speaks. */
-  readonly sentenceOf: number[] = [];
-  private readonly out: GainNode;
-  private readonly sources = new Set<AudioBufferSourceNode>();
-  stopped = false;
-
-  constructor(readonly ctx: AudioContext) {
-    this.out = ctx.createGain();
-    this.out.connect(ctx.destination);
-  }
-
-  push(samples: Float32Array, sampleRate: number, sentence: number): void {
-    if (this.stopped) return;
-    this.sentenceOf.push(sentence);
-    if (!samples.length) {
-      this.plan.add(this.ctx.currentTime, 0);
-      return;
-    }
-    const buf = this.ctx.createBuffer(1, samples.length, sampleRate);
-    buf.copyToChannel(samples as Float32Array<ArrayBuffer>, 0);
-    const piece = this.plan.add(this.ctx.currentTime, buf.duration);
-    const src = this.ctx.createBufferSource();
-    src.buffer = buf;
-    src.connect(this.out);
-    src.onended = () => this.sources.delete(src);
-    this.sources.add(src);
-    src.start(piece.at);
-  }
-
-  get position(): number {
-    return this.plan.positionAt(this.ctx.currentTime);
-  }
-
-  get sentence(): number {
-    const i = this.plan.pieceAt(this.ctx.currentTime);
-    return i < 0 ? -1 : (this.sentenceOf[i] ?? -1);
-  }
-
-  /** Audio is scheduled and not all of it has played. */
-  get pending(): boolean {
-    return !this.stopped && this.plan.pieces.length > 0 && !this.plan.finishedAt(this.ctx.currentTime);
-  }
-
-  stop(): void {
-    this.stopped = true;
-    for (const s of this.sources) {
-      try {
-        s.stop();
-      } catch {
-        // never started
-      }
-      s.disconnect();
-    }
-    this.sources.clear();
-    this.out.disconnect();
-  }
-}
-
 function describe(e: unknown, cloned = false): SpeakError {
   const err = e instanceof Error ? e : new Error(String(e));
   if (cloned && err.name === 'ModelNotInstalledError' && /converter/i.test(err.message))
