@@ -188,6 +188,28 @@ function speakersField(v: unknown, field: string): number | undefined {
 }
 
 /** The diarization fields of a form: diarize, num_speakers, max_speakers. */
+/** The engine's arguments: the upload, what its probe found, the fields every route shares, and the route's own. */
+function asrArgs(
+  up: MultipartUpload,
+  probe: { duration?: number; rate?: number },
+  f: Record<string, unknown>,
+  o: { task: 'transcribe' | 'translate'; words: boolean; diarize: ReturnType<typeof diarizeFields> },
+): AsrTranscribeArgs {
+  return {
+    ...o.diarize,
+    audio: up.bytes,
+    mime: up.mime,
+    model: modelField(f.model),
+    language: languageField(f.language),
+    task: o.task,
+    prompt: str(f.prompt) || undefined,
+    temperature: temperatureField(f.temperature),
+    words: o.words,
+    duration_hint: probe.duration,
+    rate_hint: probe.rate,
+  };
+}
+
 function diarizeFields(f: Record<string, unknown>, force = false) {
   const diarize = force || boolField(f.diarize, 'diarize');
   const speakers = speakersField(f.num_speakers, 'num_speakers');
@@ -312,19 +334,7 @@ export async function openAiTranscription(
   const probe = await inspect(up, 'file');
   // OpenAI's diarizing model name asks for speakers too.
   const diarizeModel = str(f.model)?.toLowerCase() === 'gpt-4o-transcribe-diarize';
-  const args: AsrTranscribeArgs = {
-    ...diarizeFields(f, diarizeModel),
-    audio: up.bytes,
-    mime: up.mime,
-    model: modelField(f.model),
-    language: languageField(f.language),
-    task,
-    prompt: str(f.prompt) || undefined,
-    temperature: temperatureField(f.temperature),
-    words,
-    duration_hint: probe.duration,
-    rate_hint: probe.rate,
-  };
+  const args = asrArgs(up, probe, f, { task, words, diarize: diarizeFields(f, diarizeModel) });
   const out = await run(args, key, ctx, { duration: probe.duration, bytes: up.bytes.byteLength });
   if ('accepted' in out) return out.accepted;
   const { body, type } = formatTranscript(out.result, format, task, {
@@ -396,24 +406,11 @@ export async function studioTranscribe(
   const probe = await inspect(up, field);
   const words = boolField(f.word_timestamps ?? f.timestamps, 'word_timestamps');
   const dia = diarizeFields(f);
-  const out = await run(
-    {
-      ...dia,
-      audio: up.bytes,
-      mime: up.mime,
-      model: modelField(f.model),
-      language: languageField(f.language),
-      task,
-      prompt: str(f.prompt) || undefined,
-      temperature: temperatureField(f.temperature),
-      words,
-      duration_hint: probe.duration,
-      rate_hint: probe.rate,
-    },
-    key,
-    ctx,
-    { async: boolField(f.async, 'async'), duration: probe.duration, bytes: up.bytes.byteLength },
-  );
+  const out = await run(asrArgs(up, probe, f, { task, words, diarize: dia }), key, ctx, {
+    async: boolField(f.async, 'async'),
+    duration: probe.duration,
+    bytes: up.bytes.byteLength,
+  });
   if ('accepted' in out) return out.accepted;
   const r = out.result;
   return json(
