@@ -16,7 +16,7 @@ import {
   type ConverterPrecision,
 } from '../lib/clone/types';
 import { clampRegion, mixDown, sliceRegion, type Region } from '../lib/clone/ui-audio';
-import { installLine, OFFICIAL_RELEASE_URL, releaseBase } from '../lib/clone/ui-report';
+import { cloneStageLine, installLine, OFFICIAL_RELEASE_URL, releaseBase } from '../lib/clone/ui-report';
 
 export interface CloneSample {
   id: string;
@@ -55,10 +55,6 @@ export async function decodeToClone(studio: Studio, bytes: Uint8Array): Promise<
     return d.samples;
   }
 }
-
-/** The converter's int8 variant being made on the way (the first conversion after an install without it). */
-const tuneLine = (p: Progress) =>
-  `Making the fast converter (once) · ${p.message ?? ''} · ${p.done} of ${p.total}`;
 
 function message(e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
@@ -468,16 +464,7 @@ export class CloneSession {
             },
             { signal, onProgress },
           ),
-        (p) => {
-          this.speakStage =
-            p.stage === 'base'
-              ? 'Preparing the base voice…'
-              : p.stage === 'tune'
-                ? tuneLine(p)
-                : p.stage === 'chunk'
-                  ? 'Speaking while the rest is made…'
-                  : (p.message ?? 'Working…');
-        },
+        (p) => (this.speakStage = cloneStageLine('speak', p)),
       );
       if (r) this.spoken = r;
     } catch (e) {
@@ -527,18 +514,8 @@ export class CloneSession {
             { signal, onProgress },
           ),
         (p) => {
-          if (isCloneChunk(p)) {
-            this.convertProgress = { done: p.data.index + 1, total: p.data.total };
-            this.convertStage = 'Converting while you listen…';
-          } else
-            this.convertStage =
-              p.stage === 'decode'
-                ? 'Reading the recording…'
-                : p.stage === 'tune'
-                  ? tuneLine(p)
-                  : p.stage === 'embed'
-                    ? 'Measuring the source voice…'
-                    : (p.message ?? 'Working…');
+          if (isCloneChunk(p)) this.convertProgress = { done: p.data.index + 1, total: p.data.total };
+          this.convertStage = cloneStageLine('convert', p);
         },
       );
       if (r) this.converted = r;

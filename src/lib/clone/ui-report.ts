@@ -123,6 +123,22 @@ const INSTALL_STAGES: Record<string, string> = {
   done: 'Installed',
 };
 
+/** The line under "Say something" or "Convert" for a clone.speak / clone.convert progress event. */
+export function cloneStageLine(kind: 'speak' | 'convert', p: Progress): string {
+  // The converter's int8 variant made on the way (the first conversion after an install without it).
+  if (p.stage === 'tune')
+    return `Making the fast converter (once) · ${p.message ?? ''} · ${p.done} of ${p.total}`;
+  const lines: Record<string, string> =
+    kind === 'speak'
+      ? { base: 'Preparing the base voice…', chunk: 'Speaking while the rest is made…' }
+      : {
+          decode: 'Reading the recording…',
+          embed: 'Measuring the source voice…',
+          chunk: 'Converting while you listen…',
+        };
+  return lines[p.stage] ?? p.message ?? 'Working…';
+}
+
 /** What the converter's int8 variant measured on this device, in a line ("1.6× faster, 31.4 dB from…"). */
 export function fastSummary(f: FastConverterInfo): string {
   return `${f.speedup.toFixed(1)}× faster on this device, ${f.snr_db.toFixed(1)} dB from full precision`;
