@@ -4,13 +4,12 @@
 // Both answer with the explanation: the attributes found, the presets chosen and their distances.
 import { z } from 'zod';
 import type { ApiContext } from '../context';
-import { ApiError, badRequest } from '../errors';
+import { badRequest } from '../errors';
 import { json } from '../http';
-import { encodeAudio, MAX_CHARS, speak, type SpeechSpec } from './speech';
+import { encodeAudio, MAX_CHARS, speak, speechJson, type SpeechSpec } from './speech';
 import { storage, voiceJson } from './voices';
 import type { ApiKeyRecord } from '../../auth/keys';
 import { DesignError, designVoice, MAX_DESCRIPTION, type DesignResult } from '../../tts/design';
-import { encodeBase64 } from '../../util/base64';
 import type { Voice } from '../../voices/types';
 
 const description = z
@@ -179,26 +178,10 @@ export async function designSpeech(
   };
   const s = await speak(spec, key, ctx);
   const { bytes, type } = await encodeAudio(s.result, body.format, ctx);
-  const out = {
-    success: true,
-    job_id: s.jobId,
-    history_id: s.kept.id,
+  return speechJson(s, { bytes, type }, body, {
     ...about,
     voice: s.speaker.voice,
     speed,
     recipe_speed: recipeSpeed,
-    format: body.format,
-    content_type: type,
-    sample_rate: s.result.sampleRate,
-    duration: Math.round((s.result.samples.length / s.result.sampleRate) * 1000) / 1000,
-    chunks: s.result.chunks,
-    dropped_chars: s.result.dropped_chars,
-    temperature_note:
-      body.temperature !== undefined
-        ? 'temperature is accepted and ignored: Kokoro has no sampling temperature.'
-        : undefined,
-    audio_base64: encodeBase64(bytes),
-  };
-  if (s.kept.error) throw new ApiError('storage_full', s.kept.error.message, out);
-  return json(out);
+  });
 }

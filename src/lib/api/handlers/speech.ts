@@ -667,12 +667,26 @@ export async function presetSpeech(
   };
   const s = await speak(spec, key, ctx);
   const { bytes, type } = await encodeAudio(s.result, body.format, ctx);
+  return speechJson(s, { bytes, type }, body);
+}
+
+/**
+ * The JSON answer of a generation (the studio's routes): the job and history ids, `extra` fields, the audio
+ * as base64 with its facts. Storage full is a 507 whose error still carries all of it.
+ */
+export function speechJson(
+  s: Spoken,
+  audio: { bytes: Uint8Array; type: string },
+  body: { format: string; temperature?: number },
+  extra: Record<string, unknown> = {},
+): Response {
   const out = {
     success: true,
     job_id: s.jobId,
     history_id: s.kept.id,
+    ...extra,
     format: body.format,
-    content_type: type,
+    content_type: audio.type,
     sample_rate: s.result.sampleRate,
     duration: seconds(s.result),
     chunks: s.result.chunks,
@@ -681,7 +695,7 @@ export async function presetSpeech(
       body.temperature !== undefined
         ? 'temperature is accepted and ignored: Kokoro has no sampling temperature.'
         : undefined,
-    audio_base64: encodeBase64(bytes),
+    audio_base64: encodeBase64(audio.bytes),
   };
   if (s.kept.error) throw new ApiError('storage_full', s.kept.error.message, out);
   return json(out);
