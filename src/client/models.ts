@@ -7,6 +7,18 @@ import { reviveModelError, type InstallProgress } from '../lib/models/types';
 export class ModelsBridge {
   private remote: Remote<ModelsWorkerApi> | null = null;
 
+  /** `changed` runs after any install, import or removal ends, however it ends (the views reload). */
+  constructor(private readonly changed: () => void = () => {}) {}
+
+  /** A call that changes what is installed. */
+  private async change<T>(fn: (api: Remote<ModelsWorkerApi>) => Promise<T>): Promise<T> {
+    try {
+      return await this.call(fn);
+    } finally {
+      this.changed();
+    }
+  }
+
   private get api(): Remote<ModelsWorkerApi> {
     this.remote ??= wrap<ModelsWorkerApi>(
       new Worker(new URL('../workers/models.worker.ts', import.meta.url), {
@@ -37,13 +49,13 @@ export class ModelsBridge {
     return this.call((a) => a.summary());
   }
   install(id: string, onProgress?: (p: InstallProgress) => void) {
-    return this.call((a) => a.install(id, ModelsBridge.progress(onProgress)));
+    return this.change((a) => a.install(id, ModelsBridge.progress(onProgress)));
   }
   installRequired(onProgress?: (p: InstallProgress) => void) {
-    return this.call((a) => a.installRequired(ModelsBridge.progress(onProgress)));
+    return this.change((a) => a.installRequired(ModelsBridge.progress(onProgress)));
   }
   installBundled(onProgress?: (p: InstallProgress) => void) {
-    return this.call((a) => a.installBundled(ModelsBridge.progress(onProgress)));
+    return this.change((a) => a.installBundled(ModelsBridge.progress(onProgress)));
   }
   cancel(id: string) {
     return this.call((a) => a.cancel(id));
@@ -53,10 +65,10 @@ export class ModelsBridge {
     files: { path?: string; name: string; file: Blob }[],
     onProgress?: (p: InstallProgress) => void,
   ) {
-    return this.call((a) => a.importFiles(id, files, ModelsBridge.progress(onProgress)));
+    return this.change((a) => a.importFiles(id, files, ModelsBridge.progress(onProgress)));
   }
   remove(id: string) {
-    return this.call((a) => a.remove(id));
+    return this.change((a) => a.remove(id));
   }
   addCatalog(url: string) {
     return this.call((a) => a.addCatalog(url));

@@ -119,6 +119,8 @@ export class SpeakSession {
 
   private ctx: AudioContext | null = null;
   private stream: StreamPlayer | null = null;
+  /** tts.prepare has run (or is running) in this page. */
+  private warmed = false;
   private ctl: AbortController | null = null;
   private previewSource: AudioBufferSourceNode | null = null;
   private previewCtl: AbortController | null = null;
@@ -127,6 +129,21 @@ export class SpeakSession {
   constructor(private readonly studio: Studio) {}
 
   // ------------------------------------------------------------------------------------- voices
+
+  /**
+   * Makes Kokoro's session and loads espeak-ng now (the view opened), so the first Generate starts at the
+   * text; once per page, tried again after a failure (e.g. the model not installed yet) when asked again.
+   */
+  async warm(): Promise<void> {
+    if (this.warmed) return;
+    this.warmed = true;
+    try {
+      await this.studio.engine.run('tts.prepare', { voice: this.resolve(this.voice) ?? undefined });
+    } catch {
+      // Only a head start: Generate loads the model itself and reports any error.
+      this.warmed = false;
+    }
+  }
 
   async loadVoices(): Promise<void> {
     const { voices } = await this.studio.voices.query({});

@@ -26,7 +26,8 @@ export interface Toast {
 
 export class Studio {
   readonly engine = new EngineBridge();
-  readonly models = new ModelsBridge();
+  // Any change to the installed models reloads the views that depend on them.
+  readonly models = new ModelsBridge(() => this.touch());
   /** Audio formats through ffmpeg.wasm (encode, convert, decode, probe); its worker starts on first use. */
   readonly formats = new FormatsBridge();
   /** Progress of installs under way, by model id ('bundled' for the first-start install of the bundled set). */

@@ -25,6 +25,8 @@ type Probe = {
   __resultAt?: { t: number; ctx: number };
   /** Sentences highlighted as being spoken, in the order the highlight moved. */
   __spoken: number[];
+  /** The status line's texts during a generation. */
+  __stages: string[];
 };
 
 beforeAll(async () => {
@@ -125,16 +127,28 @@ describe('Speak view', () => {
         if (i >= 0 && g.__spoken.at(-1) !== i) g.__spoken.push(i);
       });
       follow.observe(document.body, { attributes: true, subtree: true, attributeFilter: ['aria-current'] });
+      // What the status line says while this generation runs.
+      g.__stages = [];
+      const said = new MutationObserver(() => {
+        const t = document.querySelector('[data-testid=speak-status] span')?.textContent ?? '';
+        if (t && g.__stages.at(-1) !== t) g.__stages.push(t);
+      });
+      said.observe(document.body, { childList: true, subtree: true, characterData: true });
     });
     const before = await historyItems().count();
+    // The view made Kokoro's session after the install (tts.prepare, 1.5 s after models changed, while the
+    // text was typed), so this first generation never waits for the model to load.
+    await page.waitForTimeout(2000);
     await page.click('[data-testid=generate]');
     expect(await status()).toBe('generating');
     await page.locator('[data-testid=result]').waitFor({ timeout: 300_000 });
 
     const probe = await page.evaluate(() => {
       const g = globalThis as unknown as Probe;
-      return { starts: g.__starts, resultAt: g.__resultAt! };
+      return { starts: g.__starts, resultAt: g.__resultAt!, stages: g.__stages };
     });
+    expect(probe.stages.length).toBeGreaterThan(0);
+    expect(probe.stages.filter((t) => /Loading the speech model/.test(t))).toEqual([]);
     // One buffer per run: a sentence each (the engine may cut the first sentence in two for early audio).
     expect(probe.starts.length).toBeGreaterThanOrEqual(3);
     const [first] = probe.starts;

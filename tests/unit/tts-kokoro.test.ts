@@ -5,11 +5,11 @@ import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_OPS } from '../../src/lib/engine/ops';
 import { CancelledError, transferables, type Progress } from '../../src/lib/engine/types';
-import { installRuntime } from '../../src/lib/runtime/host';
+import { installRuntime, runtimeHost } from '../../src/lib/runtime/host';
 import { ModelNotInstalledError, TtsParamError, UnknownVoiceError } from '../../src/lib/tts/errors';
 import { LIMIT_CEILING } from '../../src/lib/tts/gain';
 import { KOKORO_MODEL_ID, synthesize, type SynthChunk } from '../../src/lib/tts/kokoro';
-import { isTtsChunk, runTtsGenerate } from '../../src/lib/tts/operation';
+import { isTtsChunk, runTtsGenerate, runTtsPrepare } from '../../src/lib/tts/operation';
 import { speechBounds } from '../../src/lib/tts/trim';
 import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
 import type { InstalledModel } from '../../src/lib/models/types';
@@ -224,6 +224,39 @@ describe.skipIf(!HAVE_MODEL)(
       await expect(runTtsGenerate({ text: 'Hi.', voice: 'zz_nobody' }, {}, deps)).rejects.toThrow(
         UnknownVoiceError,
       );
+    }, 120_000);
+
+    it('tts.prepare makes the session ahead, so the next generation starts at the text', async () => {
+      const files = ['model.onnx', 'tokenizer.json', 'voices/af_heart.bin'];
+      const record: InstalledModel = {
+        id: KOKORO_MODEL_ID,
+        files: files.map((path) => ({ path, bytes: 0, sha256: '', verified_at: 0, pinned: true })),
+        installed_at: 0,
+        origin: 'bundled',
+      };
+      const deps = {
+        registry: { get: async (id: string) => (id === KOKORO_MODEL_ID ? record : undefined) },
+        store: { read: async (_id: string, path: string) => new Blob([readFileSync(`${DIR}/${path}`)]) },
+      };
+      // As a page that has not spoken yet: no Kokoro session held.
+      await (await runtimeHost()).pool.release(KOKORO_MODEL_ID);
+      const prepared: string[] = [];
+      const r = await runTtsPrepare({}, { onProgress: (p) => prepared.push(p.stage) }, deps);
+      expect(prepared).toEqual(expect.arrayContaining(['create', 'warmup']));
+      expect(r.elapsed_ms).toBeGreaterThan(0);
+      const stages: string[] = [];
+      const g = await runTtsGenerate(
+        { text: 'Ready when you are.', voice: 'af_heart' },
+        { onProgress: (p) => stages.push(p.stage) },
+        deps,
+      );
+      expect(g.samples.length).toBeGreaterThan(0);
+      expect(stages).not.toContain('create');
+      expect(stages).not.toContain('warmup');
+      expect(stages[0]).toBe('phonemes');
+      // Without the model, a clear error (the page only warms; Generate reports it again).
+      const empty = { registry: { get: async () => undefined }, store: { read: async () => new Blob() } };
+      await expect(runTtsPrepare({}, {}, empty)).rejects.toThrow(ModelNotInstalledError);
     }, 120_000);
   },
 );

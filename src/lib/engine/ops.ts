@@ -20,7 +20,7 @@ import type {
   SelftestArgs,
   SelftestResult,
 } from '../runtime/operations';
-import type { TtsGenerateArgs, TtsGenerateResult } from '../tts/operation';
+import type { TtsGenerateArgs, TtsGenerateResult, TtsPrepareArgs, TtsPrepareResult } from '../tts/operation';
 import type {
   AsrPrepareArgs,
   AsrPrepareResult,
@@ -60,6 +60,7 @@ export interface EngineOps {
    * the whole audio. Throws ModelNotInstalledError when Kokoro is not installed.
    */
   'tts.generate': { args: TtsGenerateArgs; result: TtsGenerateResult };
+  'tts.prepare': { args: TtsPrepareArgs; result: TtsPrepareResult };
   /** Encodes audio to a compressed format (mp3, opus, aac, flac, …) on the ffmpeg.wasm core. */
   'audio.encode': { args: AudioEncodeArgs; result: EncodedAudio };
   /** Converts a file of any format ffmpeg reads to another format, rate or channel count. */
@@ -111,6 +112,7 @@ export const ENGINE_OPS: Impl = {
   'runtime.settings': { model: 'settings', run: async (a) => (await runtime()).runSettings(a) },
   // The speech pipeline (espeak-ng, the Kokoro session) loads on first use only.
   'tts.generate': { model: 'kokoro', run: async (a, o) => (await tts()).runTtsGenerate(a, o) },
+  'tts.prepare': { model: 'kokoro', run: async (a, o) => (await tts()).runTtsPrepare(a, o) },
   'audio.encode': {
     model: 'ffmpeg',
     run: async (a, o) => (await import('../audio/encode-op')).runAudioEncode(a, o),

@@ -369,26 +369,12 @@ export async function synthesize(
 
   const sr = KOKORO_SAMPLE_RATE;
   const rt = await runtimeHost();
-  const ort = rt.ort;
-  const feeds = (ids: readonly number[], style: Float32Array) => ({
-    input_ids: new ort.Tensor('int64', BigInt64Array.from([PAD_ID, ...ids, PAD_ID], BigInt), [
-      1,
-      ids.length + 2,
-    ]),
-    style: new ort.Tensor('float32', Float32Array.from(style), [1, style.length]),
-    speed: new ort.Tensor('float32', new Float32Array([p.speed]), [1]),
-  });
-  const warmIds = [...'ə'].map((c) => vocab.ids.get(c) ?? PAD_ID);
+  const feeds = feedsOf(rt.ort, p.speed);
 
   return rt.pool.use(
     KOKORO_MODEL_ID,
     () => loadFile('model.onnx'),
-    {
-      signal,
-      onProgress,
-      warmup: (s: OrtSession) => s.run(feeds(warmIds, styleRow(voice.table, warmIds.length))),
-      prepare: kokoroGraphFor,
-    },
+    sessionOptions(rt.ort, vocab, voice.table, hooks),
     async (ps) => {
       const parts: Float32Array[] = [];
       const spans = new Map<number, { start: number; end: number }>();
@@ -432,6 +418,57 @@ export async function synthesize(
         dropped_chars: dropped,
       };
     },
+  );
+}
+
+type Ort = Awaited<ReturnType<typeof runtimeHost>>['ort'];
+
+/** A run's inputs: the tokens between pads, the style row for their count, the speed. */
+const feedsOf = (ort: Ort, speed: number) => (ids: readonly number[], style: Float32Array) => ({
+  input_ids: new ort.Tensor('int64', BigInt64Array.from([PAD_ID, ...ids, PAD_ID], BigInt), [
+    1,
+    ids.length + 2,
+  ]),
+  style: new ort.Tensor('float32', Float32Array.from(style), [1, style.length]),
+  speed: new ort.Tensor('float32', new Float32Array([speed]), [1]),
+});
+
+/** How the pool makes Kokoro's session: the graph rewrite, then a one-token run to warm it up. */
+function sessionOptions(
+  ort: Ort,
+  vocab: Vocab,
+  table: Float32Array,
+  hooks: Pick<SynthesizeHooks, 'signal' | 'onProgress'>,
+) {
+  const warmIds = [...'ə'].map((c) => vocab.ids.get(c) ?? PAD_ID);
+  const feeds = feedsOf(ort, 1);
+  return {
+    signal: hooks.signal,
+    onProgress: hooks.onProgress,
+    warmup: (s: OrtSession) => s.run(feeds(warmIds, styleRow(table, warmIds.length))),
+    prepare: kokoroGraphFor,
+  };
+}
+
+/**
+ * Makes what the first synthesis would otherwise wait for, and says nothing: Kokoro's session (the graph
+ * rewrite, the warm-up run) and espeak-ng (its wasm loads on first use). The Speak view runs it when it
+ * opens, so its first Generate starts at the text.
+ */
+export async function prepareSynthesis(
+  hooks: Pick<SynthesizeHooks, 'loadFile' | 'signal' | 'onProgress'>,
+  voiceName = 'af_heart',
+): Promise<void> {
+  const voice = await resolveVoice(voiceName, undefined, hooks.loadFile);
+  const vocab = parseVocab(await hooks.loadFile('tokenizer.json'));
+  throwIfAborted(hooks.signal);
+  await phonemizeTexts(['Ready.'], voice.language, {});
+  const rt = await runtimeHost();
+  await rt.pool.use(
+    KOKORO_MODEL_ID,
+    () => hooks.loadFile('model.onnx'),
+    sessionOptions(rt.ort, vocab, voice.table, hooks),
+    async () => undefined,
   );
 }
 

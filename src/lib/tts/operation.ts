@@ -5,6 +5,7 @@ import type { Progress, RunOptions } from '../engine/types';
 import {
   checkParams,
   KOKORO_MODEL_ID,
+  prepareSynthesis,
   synthesize,
   type SynthesizeParams,
   type SynthesizeResult,
@@ -54,4 +55,25 @@ export async function runTtsGenerate(
           })
       : undefined,
   });
+}
+
+export interface TtsPrepareArgs {
+  /** The voice whose style table warms the session (default af_heart). */
+  voice?: string;
+}
+
+export interface TtsPrepareResult {
+  elapsed_ms: number;
+}
+
+/** Creates and warms Kokoro's session now (the Speak view opens), so the first Generate skips it. */
+export async function runTtsPrepare(
+  args: TtsPrepareArgs,
+  opts: RunOptions = {},
+  deps?: ModelFileDeps,
+): Promise<TtsPrepareResult> {
+  const t0 = performance.now();
+  const loadFile = await installedModelFiles(KOKORO_MODEL_ID, 'Kokoro-82M', deps);
+  await prepareSynthesis({ loadFile, signal: opts.signal, onProgress: opts.onProgress }, args.voice);
+  return { elapsed_ms: Math.round(performance.now() - t0) };
 }
