@@ -155,20 +155,25 @@ interface Loaded {
 let loaded: Loaded | null = null;
 const baseSeCache = new Map<string, Float32Array>();
 /**
- * Converters whose int8 variant this worker has made or cannot make (why, or null), so it is tried once; a
- * failure for want of speech (Kokoro not installed yet) is not kept, and the next conversion tries again.
+ * Converters whose int8 variant this worker has made or cannot make, so it is tried once; a failure for
+ * want of speech (Kokoro not installed yet) is not kept, and the next conversion tries again.
  */
-const fastTried = new Map<string, string | null>();
+const fastTried = new Set<string>();
 /** The last reason a variant was not made, for the error of an explicit int8 request. */
 const fastReason = new Map<string, string>();
 
 /** Forgets the loaded sessions (after an install, and in tests). */
 export async function resetClone(): Promise<void> {
-  const l = loaded;
-  loaded = null;
   baseSeCache.clear();
   fastTried.clear();
   fastReason.clear();
+  await unload();
+}
+
+/** Releases the loaded sessions, keeping what this worker knows of the variants. */
+async function unload(): Promise<void> {
+  const l = loaded;
+  loaded = null;
   if (l) await l.model.release();
 }
 
@@ -431,6 +436,8 @@ async function converter(d: CloneDeps, opts: RunOptions = {}, tune = false): Pro
     let rec = await d.registry.get(id);
     if (!rec) continue;
     const has = (p: string) => rec!.files.some((f) => f.path === p);
+    // The float converter graph, when this call already holds it (else tuning reads it from the store).
+    let fp32: Uint8Array | null = null;
     if (loaded?.id === id) {
       // Loaded, without a variant yet: only the tuning below is left to do.
     } else if (has(FILES.extractor) && has(FILES.converter)) {
@@ -471,18 +478,17 @@ async function converter(d: CloneDeps, opts: RunOptions = {}, tune = false): Pro
       rec = withFiles(rec, extra);
       await d.registry.put(rec);
       loaded = { id, version, model: await OpenVoiceConverter.create(d.ort, graphs) };
+      fp32 = graphs.converter;
     } else continue;
     const l: Loaded = loaded!;
     if (tune && !l.fast && !fastTried.has(id)) {
-      const made = await tuneFast(d, await readAll(d.store, id, FILES.converter), l.model, opts);
+      const made = await tuneFast(d, fp32 ?? (await readAll(d.store, id, FILES.converter)), l.model, opts);
       if ('reason' in made) fastReason.set(id, made.reason);
-      if (!('retry' in made && made.retry)) fastTried.set(id, 'reason' in made ? made.reason : null);
+      if (!('retry' in made && made.retry)) fastTried.add(id);
       if ('graph' in made) {
         await d.registry.put(withFiles((await d.registry.get(id)) ?? rec, await fastFiles(d, id, made)));
         // Reload with the variant (its session instead of the float one, when it is the default).
-        const tried = new Map(fastTried);
-        await resetClone();
-        for (const [k, v] of tried) fastTried.set(k, v);
+        await unload();
         return converter(d, opts);
       }
     }

@@ -8,6 +8,7 @@
 // encoder/flows stay float (see DECODER_RESBLOCKS).
 import onnxProto from 'onnx-proto';
 import type * as Ort from 'onnxruntime-web';
+import { throwIfAborted } from '../engine/types';
 import { rawBytes } from '../runtime/onnx-builder';
 import type { OrtLike } from './converter';
 
@@ -98,8 +99,6 @@ function withRangeOutputs(model: Uint8Array, names: readonly string[]): Uint8Arr
 export interface CalibrateOptions {
   filter?: ConvFilter;
   sessionOptions?: Ort.InferenceSession.SessionOptions;
-  /** Called after each calibration run (done of total feeds). */
-  onRun?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
 
@@ -122,15 +121,14 @@ export async function calibrate(
   });
   const fetches = names.flatMap((n) => [`${n}__min`, `${n}__max`]);
   try {
-    for (const [i, f] of feeds.entries()) {
-      if (opts.signal?.aborted) throw opts.signal.reason ?? new DOMException('Cancelled', 'AbortError');
+    for (const f of feeds) {
+      throwIfAborted(opts.signal);
       const out = await session.run(f, fetches);
       for (const name of names) {
         const r = ranges.get(name)!;
         r.min = Math.min(r.min, (out[`${name}__min`]!.data as Float32Array)[0]!);
         r.max = Math.max(r.max, (out[`${name}__max`]!.data as Float32Array)[0]!);
       }
-      opts.onRun?.(i + 1, feeds.length);
     }
   } finally {
     await session.release();
