@@ -17,6 +17,7 @@ import type { DownloadChoice } from '../lib/speak/download';
 import { runDownload } from './download';
 import { isCloneChunk, type CloneStatusResult } from '../lib/clone/types';
 import { baseVoiceFor } from '../lib/clone/base-voice';
+import { tuneLine } from '../lib/clone/ui-report';
 
 export type SpeakStatus = 'idle' | 'generating';
 
@@ -346,7 +347,7 @@ export class SpeakSession {
           this.stage = 'Speaking while the rest is made…';
         } else if (p.stage === 'base') this.stage = 'Preparing the base voice (once)…';
         else if (p.stage === 'build') this.stage = 'Loading the voice converter…';
-        else if (p.stage === 'tune') this.stage = `Making the fast converter (once): ${p.message ?? ''}`;
+        else if (p.stage === 'tune') this.stage = tuneLine(p);
         else if (this.firstAudioMs === null) this.stage = `Speaking in ${cloned.name}…`;
         return;
       }
