@@ -32,6 +32,18 @@ export function jobJson(j: JobRecord) {
   };
 }
 
+/**
+ * 202 for a job that goes on after the answer: where to poll it and follow its events, and `extra` facts
+ * (an estimate, where its file will be).
+ */
+export function acceptedJob(id: string, extra: Record<string, unknown> = {}): Response {
+  return json(
+    { job_id: id, status: 'running', poll: `/api/jobs/${id}`, events: '/api/events', ...extra },
+    202,
+    { Location: `/api/jobs/${id}`, 'X-Job-Id': id },
+  );
+}
+
 export async function getJob(id: string, key: ApiKeyRecord, ctx: ApiContext) {
   const j = await ctx.jobs.get(id);
   // Another key's job is reported as missing, so ids cannot be probed.

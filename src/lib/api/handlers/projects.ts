@@ -41,6 +41,7 @@ import {
 } from '../../projects/file';
 import { encodeWav } from '../../tts/wav';
 import { clonedArgs, engineArgs, resolveSpeaker } from './speech';
+import { acceptedJob } from './jobs';
 import { convertOptions } from './audio-tools';
 import type { EncodeOptions } from '../../audio/formats';
 
@@ -351,19 +352,11 @@ export async function startRender(
   );
   const audio_url = `/api/projects/${encodeURIComponent(id)}/render/${job.id}`;
   audioUrl = audio_url;
-  return json(
-    {
-      job_id: job.id,
-      status: 'running',
-      poll: `/api/jobs/${job.id}`,
-      events: '/api/events',
-      audio_url,
-      // Until the render has measured every clip, lengths of speech not generated yet are estimates.
-      estimated_duration: timelineDuration(project),
-    },
-    202,
-    { Location: `/api/jobs/${job.id}`, 'X-Job-Id': job.id },
-  );
+  return acceptedJob(job.id, {
+    audio_url,
+    // Until the render has measured every clip, lengths of speech not generated yet are estimates.
+    estimated_duration: timelineDuration(project),
+  });
 }
 
 /** `GET /api/projects/{id}/render/{job_id}`: the rendered file of a finished render job of yours. */

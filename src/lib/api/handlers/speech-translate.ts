@@ -33,14 +33,15 @@ import {
 import {
   TRANSCRIBE_WAIT_MS,
   boolField,
-  estimateSeconds,
   inspect,
   jobError,
   languageField,
   modelField,
   noteRtf,
   readUpload,
+  uploadSeconds,
 } from './transcribe';
+import { acceptedJob } from './jobs';
 
 const ROUTE = 'POST /v1/speech-translate';
 /** Seconds of the upload the speaker's pitch and pace are measured on (enough for a stable median). */
@@ -221,12 +222,6 @@ interface TranslateRequest {
 /** How the work runs: each Whisper pass and the speech as jobs waited for, or inside one job of its own. */
 type Within = { jobId: () => string; opts: RunOptions } | undefined;
 
-/** Seconds the whole translation is expected to take: two Whisper passes, then speech as long again. */
-function translateSeconds(model: string, duration: number): number {
-  const whisper = /base/i.test(model) ? 'whisper-base-q8' : 'whisper-tiny-q8';
-  return 2 * estimateSeconds(whisper, duration);
-}
-
 /**
  * multipart {file ≤ 100 MB, voice, preserve_voice, model, language, format, speed, response, async} or
  * JSON with base64 audio in `file` → English speech (audio bytes with X-… headers, or JSON). A file that
@@ -253,8 +248,8 @@ export async function speechTranslate(
   if (preserve) await requireConverter(ctx);
   const probe = await inspect(up, 'file');
   const req: TranslateRequest = { up, probe, format, speed, preserve, model, language, voiceName, given };
-  // Unknown duration: about 4 kB per second of compressed audio (as the transcription routes guess).
-  const est = translateSeconds(model, probe.duration ?? up.bytes.byteLength / 4000);
+  // Two Whisper passes, then the speech.
+  const est = 2 * uploadSeconds(model, probe.duration, up.bytes.byteLength);
   if (asJob || est * 1000 > TRANSCRIBE_WAIT_MS) {
     let id = '';
     const job = await ctx.jobs.startTask(
@@ -267,17 +262,7 @@ export async function speechTranslate(
       key.id,
     );
     id = job.id;
-    return json(
-      {
-        job_id: job.id,
-        status: 'running',
-        poll: `/api/jobs/${job.id}`,
-        events: '/api/events',
-        estimated_seconds: Math.round(est),
-      },
-      202,
-      { Location: `/api/jobs/${job.id}`, 'X-Job-Id': job.id },
-    );
+    return acceptedJob(job.id, { estimated_seconds: Math.round(est) });
   }
   const r = await translateAndSpeak(req, key, ctx, undefined);
   if (response === 'audio')

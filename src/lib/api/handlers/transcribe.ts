@@ -8,6 +8,7 @@ import { ApiError, badRequest } from '../errors';
 import { json, tooLarge } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
 import type { JobRecord } from '../../engine/jobs';
+import { acceptedJob } from './jobs';
 import { audioInfo } from '../../audio/duration';
 import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/operation';
 import { formatTranscript, RESPONSE_FORMATS, type ResponseFormat } from '../../asr/formats';
@@ -249,6 +250,19 @@ export function jobError(done: JobRecord): ApiError {
   );
 }
 
+/**
+ * Seconds one Whisper pass over an upload is expected to take. Which model runs is settled in the engine;
+ * 'base' in the name is the slow one. Unknown duration: about 4 kB per second of compressed audio.
+ */
+export function uploadSeconds(
+  model: string | undefined,
+  duration: number | undefined,
+  bytes: number,
+): number {
+  const whisper = /base/i.test(model ?? '') ? 'whisper-base-q8' : 'whisper-tiny-q8';
+  return estimateSeconds(whisper, duration ?? bytes / 4000);
+}
+
 type Outcome = { result: AsrTranscribeResult; jobId: string } | { accepted: Response };
 
 /** Starts the job; waits for it when it should end in time, else answers 202 with the job to follow. */
@@ -259,26 +273,11 @@ async function run(
   opts: { async?: boolean; duration?: number; bytes: number },
 ): Promise<Outcome> {
   const job = await ctx.jobs.start('asr.transcribe', args, key.id);
-  // Unknown duration: about 4 kB per second of compressed audio.
-  const duration = opts.duration ?? opts.bytes / 4000;
-  // Which model runs is settled in the engine; 'base' in the name is the slow one.
-  const model = /base/i.test(args.model ?? '') ? 'whisper-base-q8' : 'whisper-tiny-q8';
-  const long = estimateSeconds(model, duration) * 1000 > TRANSCRIBE_WAIT_MS;
+  const est = uploadSeconds(args.model, opts.duration, opts.bytes);
+  const long = est * 1000 > TRANSCRIBE_WAIT_MS;
   const done = opts.async || long ? null : await ctx.jobs.wait(job.id, TRANSCRIBE_WAIT_MS);
   if (!done || done.status === 'queued' || done.status === 'running')
-    return {
-      accepted: json(
-        {
-          job_id: job.id,
-          status: 'running',
-          poll: `/api/jobs/${job.id}`,
-          events: '/api/events',
-          estimated_seconds: Math.round(estimateSeconds(model, duration)),
-        },
-        202,
-        { Location: `/api/jobs/${job.id}`, 'X-Job-Id': job.id },
-      ),
-    };
+    return { accepted: acceptedJob(job.id, { estimated_seconds: Math.round(est) }) };
   if (done.status !== 'succeeded') throw jobError(done);
   const result = done.result as AsrTranscribeResult;
   noteRtf(result);
