@@ -18,6 +18,26 @@ const DIR = '.cache/models/kokoro-82m-q8';
 const HAVE_MODEL = existsSync(`${DIR}/model.onnx`) && existsSync(`${DIR}/voices/af_heart.bin`);
 const loadFile = async (path: string) => new Uint8Array(readFileSync(`${DIR}/${path}`));
 
+/** The model store and registry of an install holding the model, the tokenizer and these voice files. */
+function installedKokoro(voices: string[]) {
+  const record: InstalledModel = {
+    id: KOKORO_MODEL_ID,
+    files: ['model.onnx', 'tokenizer.json', ...voices].map((path) => ({
+      path,
+      bytes: 0,
+      sha256: '',
+      verified_at: 0,
+      pinned: true,
+    })),
+    installed_at: 0,
+    origin: 'bundled',
+  };
+  return {
+    registry: { get: async (id: string) => (id === KOKORO_MODEL_ID ? record : undefined) },
+    store: { read: async (_id: string, path: string) => new Blob([readFileSync(`${DIR}/${path}`)]) },
+  };
+}
+
 const rms = (x: Float32Array) => Math.sqrt(x.reduce((s, v) => s + v * v, 0) / Math.max(1, x.length));
 const peak = (x: Float32Array) => x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
@@ -193,17 +213,7 @@ describe.skipIf(!HAVE_MODEL)(
     }, 120_000);
 
     it('runs a mixed voice through the engine operation, streaming chunks as transferable progress', async () => {
-      const files = ['model.onnx', 'tokenizer.json', 'voices/af_heart.bin', 'voices/bf_emma.bin'];
-      const record: InstalledModel = {
-        id: KOKORO_MODEL_ID,
-        files: files.map((path) => ({ path, bytes: 0, sha256: '', verified_at: 0, pinned: true })),
-        installed_at: 0,
-        origin: 'bundled',
-      };
-      const deps = {
-        registry: { get: async (id: string) => (id === KOKORO_MODEL_ID ? record : undefined) },
-        store: { read: async (_id: string, path: string) => new Blob([readFileSync(`${DIR}/${path}`)]) },
-      };
+      const deps = installedKokoro(['voices/af_heart.bin', 'voices/bf_emma.bin']);
       const progress: Progress[] = [];
       const r = await runTtsGenerate(
         { text: 'Mixing two voices.', voice: 'af_heart*0.6 + bf_emma*0.4', pause_ms: 100 },
@@ -227,17 +237,7 @@ describe.skipIf(!HAVE_MODEL)(
     }, 120_000);
 
     it('tts.prepare makes the session ahead, so the next generation starts at the text', async () => {
-      const files = ['model.onnx', 'tokenizer.json', 'voices/af_heart.bin'];
-      const record: InstalledModel = {
-        id: KOKORO_MODEL_ID,
-        files: files.map((path) => ({ path, bytes: 0, sha256: '', verified_at: 0, pinned: true })),
-        installed_at: 0,
-        origin: 'bundled',
-      };
-      const deps = {
-        registry: { get: async (id: string) => (id === KOKORO_MODEL_ID ? record : undefined) },
-        store: { read: async (_id: string, path: string) => new Blob([readFileSync(`${DIR}/${path}`)]) },
-      };
+      const deps = installedKokoro(['voices/af_heart.bin']);
       // As a page that has not spoken yet: no Kokoro session held.
       await (await runtimeHost()).pool.release(KOKORO_MODEL_ID);
       const prepared: string[] = [];
