@@ -1,9 +1,12 @@
 /// <reference lib="webworker" />
 // The engine worker: wires the operations in src/lib/engine/ops.ts to comlink. Nothing else lives here.
-import { expose, transfer } from 'comlink';
+import { expose, proxy, releaseProxy, transfer, wrap } from 'comlink';
+import { workerStreamDecoder } from '../lib/asr/audio-stream';
+import { installAsrStreamDecoder } from '../lib/asr/operation';
 import { ENGINE_OPS, isEngineOp } from '../lib/engine/ops';
 import { UnknownOperationError, transferables, type Progress, type RunOptions } from '../lib/engine/types';
 import { installRuntime } from '../lib/runtime/host';
+import type { DecodeWorkerApi } from './decode.worker';
 
 // onnxruntime-web, self-hosted under /ort/ (never a CDN), loaded when the first model runs; WASM threads on
 // every core when the page is cross-origin isolated, else one.
@@ -14,6 +17,21 @@ installRuntime({
   cores: navigator.hardwareConcurrency,
   threads: self.crossOriginIsolated ? navigator.hardwareConcurrency : 1,
 });
+
+// Transcription decodes files in a worker of its own, so their first windows run while the rest decodes.
+installAsrStreamDecoder(
+  workerStreamDecoder(() => {
+    const worker = new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module' });
+    const remote = wrap<DecodeWorkerApi>(worker);
+    return {
+      decode: (bytes, onStart, onBlock) => remote.decode(bytes, proxy(onStart), proxy(onBlock)),
+      terminate: () => {
+        remote[releaseProxy]();
+        worker.terminate();
+      },
+    };
+  }),
+);
 
 const running = new Map<string, AbortController>();
 

@@ -158,7 +158,7 @@ describe.skipIf(!existsSync(SILERO) || !HAVE_KOKORO)('Silero run on demand', () 
     const total = x.length / 16000;
     const full = await sileroProbabilities(x, async () => bytes);
     const stream = new SileroStream(x, async () => bytes);
-    const src = sileroRegions(stream, total);
+    const src = sileroRegions(stream);
     const a = await src.upTo(total / 2);
     expect(stream.done).toBe(Math.ceil(total / 2 / FRAME_SECONDS));
     expect(a.covered).toBeCloseTo(stream.done * FRAME_SECONDS, 6);

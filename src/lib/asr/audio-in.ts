@@ -7,7 +7,7 @@ import { DecodeError } from '../audio/formats';
 import type { Transcoder } from '../audio/transcoder';
 import { decodeWav } from '../tts/wav';
 import { SAMPLE_RATE } from './mel';
-import { designResampler, mixToMono, resample } from './resample';
+import { designResampler, mixToMono, resampleSpan } from './resample';
 
 export interface AsrAudio {
   samples: Float32Array;
@@ -48,27 +48,6 @@ export async function resampleTo16k(
     if (o1 < outLen) await new Promise((r) => setTimeout(r, 0));
   }
   return out;
-}
-
-/** Outputs [o0, o1) of the whole signal, computed from the span starting at input index `i0`. */
-function resampleSpan(
-  span: Float32Array,
-  rate: number,
-  i0: number,
-  o0: number,
-  o1: number,
-  d: ReturnType<typeof designResampler>,
-): Float32Array {
-  // The whole-signal output o sits at input time o·down/up. Shift the span so the lattice lines up: when
-  // i0 is a multiple of `down`/gcd… simplest exact route: resample a padded copy whose start is a lattice
-  // point (input index multiple of `down`), then take the outputs we need.
-  const start = Math.floor(i0 / d.down) * d.down;
-  const pre = i0 - start;
-  const padded = new Float32Array(pre + span.length);
-  padded.set(span, pre);
-  const firstOut = (start / d.down) * d.up; // output index of input `start`
-  const full = resample(padded, rate, SAMPLE_RATE);
-  return full.subarray(o0 - firstOut, o1 - firstOut);
 }
 
 export async function decodeForAsr(

@@ -5,7 +5,7 @@ import type { Transcoder } from '../audio/transcoder';
 import type { InstalledModel } from '../models/types';
 import { ModelNotInstalledError } from '../tts/errors';
 import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '../tts/model-files';
-import { decodeForAsr } from './audio-in';
+import { openAsrAudio, transcoderStreamDecoder, type AsrStreamDecoder } from './audio-stream';
 import {
   acousticEmbedder,
   diarize,
@@ -83,6 +83,8 @@ export { isAsrPartial, isAsrSegment, type AsrPartialData, type AsrSegmentData } 
 export interface AsrDeps extends ModelFileDeps {
   registry: ModelFileDeps['registry'] & { list?(): Promise<InstalledModel[]> };
   transcoder: () => Transcoder;
+  /** Decodes files for transcription while it runs (default: `transcoder` in this thread). */
+  streamDecoder?: AsrStreamDecoder;
   /** The OpenVoice tone-colour extractor when the converter is installed (else diarization is acoustic). */
   toneColour?: () => Promise<ToneColourExtractor | null>;
 }
@@ -183,6 +185,22 @@ async function defaultDeps(): Promise<AsrDeps> {
   };
 }
 
+let workerDecoder: (AsrStreamDecoder & { warm?(): void }) | null = null;
+
+/**
+ * The engine worker hands in a decoder running in a worker of its own (src/workers/decode.worker.ts), so a
+ * long file decodes while its first windows are transcribed; without one, the engine's own core decodes.
+ */
+export function installAsrStreamDecoder(d: (AsrStreamDecoder & { warm?(): void }) | null): void {
+  workerDecoder = d;
+}
+
+async function engineDecoder(): Promise<AsrStreamDecoder> {
+  if (workerDecoder) return workerDecoder;
+  const t = await engineTranscoder();
+  return transcoderStreamDecoder(() => t);
+}
+
 /** The engine worker's ffmpeg core (the single-thread one, shared with audio.encode). */
 async function engineTranscoder(): Promise<Transcoder> {
   if (ownTranscoder) return ownTranscoder;
@@ -209,26 +227,24 @@ export async function runAsrTranscribe(
         `Word timestamps need a Whisper export with cross-attention outputs (a *_timestamped model); the installed model "${id}" has none. Ask for segment timestamps, or install a timestamped Whisper model.`,
       );
   }
-  if (!deps && !isWavBytes(args.audio)) await engineTranscoder();
-  const audio = await decodeForAsr(args.audio, d.transcoder, {
-    signal: opts.signal,
-    onProgress: opts.onProgress,
-    durationHint: args.duration_hint,
-    rateHint: args.rate_hint,
-  });
-  const total = audio.samples.length / SAMPLE_RATE;
+  opts.onProgress?.({ stage: 'decode', done: 0, total: 0, message: 'Decoding' });
+  const decoder = d.streamDecoder ?? (deps ? transcoderStreamDecoder(d.transcoder) : await engineDecoder());
+  // The samples keep arriving while the transcription runs: it waits only for the seconds it needs.
+  const { audio } = await openAsrAudio(args.audio, decoder, { signal: opts.signal });
   let vad: AsrTranscribeResult['vad'] = 'energy';
   let speech: RegionSource;
   const vadModel = await sileroModel(d);
   if (vadModel) {
     // Run as far as each window needs, so the first text does not wait for the whole file's VAD.
-    const stream = new SileroStream(audio.samples, vadModel, opts);
-    speech = sileroRegions(stream, total);
+    speech = sileroRegions(new SileroStream(audio, vadModel, opts));
     vad = 'silero-vad-v5';
-  } else speech = fixedRegions(speechRegions(energyProbabilities(audio.samples), total), total);
+  } else {
+    const samples = await audio.whole(opts.signal);
+    speech = fixedRegions(speechRegions(energyProbabilities(samples), audio.total), audio.total);
+  }
   const progress = opts.onProgress;
   const task = args.task ?? 'transcribe';
-  const result = await transcribe(runner, audio.samples, speech, {
+  const result = await transcribe(runner, audio, speech, {
     language: args.language,
     task,
     prompt: args.prompt,
@@ -241,7 +257,7 @@ export async function runAsrTranscribe(
           progress({
             stage: 'partial',
             done: p.start,
-            total: Math.round(total * 1000) / 1000,
+            total: Math.round(audio.total * 1000) / 1000,
             message: p.text,
             data: p satisfies AsrPartialData,
           })
@@ -257,6 +273,7 @@ export async function runAsrTranscribe(
           })
       : undefined,
   });
+  const total = audio.total;
   let diarization: DiarizationResult | undefined;
   if (args.diarize) {
     progress?.({ stage: 'diarize', done: 0, total: 1, message: 'Finding the speakers' });
@@ -303,9 +320,6 @@ async function pieceEmbedder(
   }
 }
 
-const isWavBytes = (b: Uint8Array) =>
-  b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46;
-
 const now = () => globalThis.performance?.now() ?? Date.now();
 
 export interface AsrPrepareArgs {
@@ -325,6 +339,8 @@ export async function runAsrPrepare(
   deps?: ModelFileDeps,
 ): Promise<AsrPrepareResult> {
   const t0 = now();
+  // The decode worker loads its ffmpeg core meanwhile (in a thread of its own).
+  if (!deps) workerDecoder?.warm?.();
   const d = deps ?? (await defaultDeps());
   const id = await resolveAsrModel(args.model, d);
   const runner = await runnerFor(id, d);

@@ -122,3 +122,24 @@ export function mixToMono(interleaved: Float32Array, channels: number): Float32A
   }
   return out;
 }
+
+/** Outputs [o0, o1) of the whole signal resampled to 16 kHz, computed from the span starting at input index `i0`. */
+export function resampleSpan(
+  span: Float32Array,
+  rate: number,
+  i0: number,
+  o0: number,
+  o1: number,
+  d: ResamplerDesign,
+): Float32Array {
+  // The whole-signal output o sits at input time o·down/up. Shift the span so the lattice lines up: when
+  // i0 is a multiple of `down`/gcd… simplest exact route: resample a padded copy whose start is a lattice
+  // point (input index multiple of `down`), then take the outputs we need.
+  const start = Math.floor(i0 / d.down) * d.down;
+  const pre = i0 - start;
+  const padded = new Float32Array(pre + span.length);
+  padded.set(span, pre);
+  const firstOut = (start / d.down) * d.up; // output index of input `start`
+  const full = resample(padded, rate, 16000);
+  return full.subarray(o0 - firstOut, o1 - firstOut);
+}

@@ -8,6 +8,7 @@
 // pause after FIRST_WINDOW seconds, so the first line costs a short decode instead of a full 30 s one.
 import { throwIfAborted, type ProgressFn } from '../engine/types';
 import type { OrtTensor } from '../runtime/ort-session';
+import { GrowingAudio } from './audio-stream';
 import { SAMPLE_RATE, WINDOW_SAMPLES } from './mel';
 import { fixedRegions, speechWithin, type RegionSource, type SpeechRegion } from './vad';
 import { repeatingTail, type DecodeResult, type WhisperRunner } from './whisper';
@@ -234,14 +235,16 @@ export async function firstWindow(src: RegionSource, seek: number): Promise<Wind
 
 export async function transcribe(
   w: WhisperRunner,
-  audio: Float32Array,
+  input: Float32Array | GrowingAudio,
   speech: readonly SpeechRegion[] | RegionSource,
   o: TranscribeOptions,
 ): Promise<TranscribeResult> {
-  const total = audio.length / SAMPLE_RATE;
+  const audio = input instanceof GrowingAudio ? input : GrowingAudio.whole(input);
   const source: RegionSource = Array.isArray(speech)
-    ? fixedRegions(speech as readonly SpeechRegion[], total)
+    ? fixedRegions(speech as readonly SpeechRegion[], audio.total)
     : (speech as RegionSource);
+  // Exact once the audio has all arrived; before that, never less than what is still to come.
+  const totalNow = () => audio.total;
   const tok = w.tokenizer;
   const prompt = o.prompt?.trim() ? tok.encode(' ' + o.prompt.trim()) : undefined;
   const segments: Segment[] = [];
@@ -266,6 +269,7 @@ export async function transcribe(
       // The first window from a short look at the VAD, so its text does not wait for 35 s of VAD.
       const early = windows === 0 ? await firstWindow(source, seek) : null;
       const regions = early ? (await source.upTo(early.end)).regions : await windowRegions(source, seek);
+      const total = totalNow();
       const win = early ?? nextWindow(seek, total, regions, windows === 0);
       if (!win) break;
       o.onProgress?.({
@@ -275,9 +279,10 @@ export async function transcribe(
         message: `Window ${windows + 1} at ${win.start.toFixed(1)} s`,
       });
       windows++;
+      await audio.until(win.end, o.signal);
       const a = Math.floor(win.start * SAMPLE_RATE);
       const b = Math.min(audio.length, Math.ceil(win.end * SAMPLE_RATE));
-      const hidden: OrtTensor = await w.encode(audio.subarray(a, b), o.signal);
+      const hidden: OrtTensor = await w.encode(audio.samples.subarray(a, b), o.signal);
       if (!language) {
         const langs = await w.detectLanguage(hidden, o.signal);
         language = langs[0]!.code;
@@ -378,8 +383,9 @@ export async function transcribe(
       if (added.length) o.onSegments?.(added, { done: Math.min(advance, total), total, language: language! });
       // Always move forward (at least a second), never past the end.
       seek = Math.max(advance, Math.min(win.end, win.start + 1));
-      if (seek >= total - 0.05) break;
+      if (seek >= totalNow() - 0.05) break;
     }
+    const total = totalNow();
     o.onProgress?.({
       stage: 'transcribe',
       done: Math.round(total * 1000) / 1000,

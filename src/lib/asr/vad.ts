@@ -6,6 +6,7 @@ import { throwIfAborted, type ProgressFn } from '../engine/types';
 import { runtimeHost } from '../runtime/host';
 import type { OrtSession, OrtTensor } from '../runtime/ort-session';
 import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '../tts/model-files';
+import { GrowingAudio } from './audio-stream';
 import { SAMPLE_RATE } from './mel';
 import { yieldToEvents } from './whisper';
 
@@ -125,37 +126,64 @@ export async function sileroProbabilities(
   opts: { signal?: AbortSignal; onProgress?: ProgressFn } = {},
 ): Promise<Float32Array> {
   const stream = new SileroStream(audio, loadModel, opts);
-  await stream.advance(stream.frames);
+  await stream.advance(Infinity);
   return stream.probs;
 }
 
 /**
  * Silero VAD run on demand: frames are computed only as far as asked (`advance`), with the recurrent
  * state carried over, so the probabilities are the same as one pass over the whole file. Transcription
- * asks for a window's worth ahead, so its first text does not wait for the VAD of an hour of audio.
+ * asks for a window's worth ahead, so its first text does not wait for the VAD of an hour of audio, and
+ * over audio that is still decoding (GrowingAudio) it waits for the samples a frame needs.
  */
 export class SileroStream {
-  readonly frames: number;
-  readonly probs: Float32Array;
+  private buf = new Float32Array(1024);
   /** Frames computed so far. */
   done = 0;
   private state: OrtTensor | null = null;
   private readonly input = new Float32Array(CONTEXT + VAD_FRAME);
+  private readonly audio: GrowingAudio;
 
   constructor(
-    private readonly audio: Float32Array,
+    audio: Float32Array | GrowingAudio,
     private readonly loadModel: () => Promise<Uint8Array>,
     private readonly opts: { signal?: AbortSignal; onProgress?: ProgressFn } = {},
   ) {
-    this.frames = Math.ceil(audio.length / VAD_FRAME);
-    this.probs = new Float32Array(this.frames);
+    this.audio = audio instanceof GrowingAudio ? audio : GrowingAudio.whole(audio);
   }
 
-  /** Computes frames up to `frame` (exclusive). */
+  /** Frames in the whole file, once it has all arrived (else null). */
+  get frames(): number | null {
+    return this.audio.complete ? Math.ceil(this.audio.length / VAD_FRAME) : null;
+  }
+
+  /** Seconds of audio (exact once it has all arrived). */
+  get total(): number {
+    return this.audio.total;
+  }
+
+  /** Probabilities of the frames computed so far. */
+  get probs(): Float32Array {
+    return this.buf.subarray(0, this.done);
+  }
+
+  /** Computes frames up to `frame` (exclusive; Infinity: all), waiting for their audio if need be. */
   async advance(frame: number): Promise<void> {
-    const to = Math.min(this.frames, Math.ceil(frame));
-    if (to <= this.done) return;
+    const want = Math.ceil(frame);
+    if (want <= this.done) return;
     const { audio, input, opts } = this;
+    await audio.until((want * VAD_FRAME) / SAMPLE_RATE, opts.signal);
+    // A last, partial frame only once the file is complete (it is zero-padded, as in one pass).
+    const have = audio.complete ? Math.ceil(audio.length / VAD_FRAME) : Math.floor(audio.length / VAD_FRAME);
+    const to = Math.min(have, want);
+    if (to <= this.done) return;
+    if (to > this.buf.length) {
+      const grown = new Float32Array(Math.max(to, this.buf.length * 2));
+      grown.set(this.probs);
+      this.buf = grown;
+    }
+    const samples = audio.samples;
+    const total = this.frames ?? Math.ceil(audio.total / FRAME_SECONDS);
     const rt = await runtimeHost();
     const ort = rt.ort;
     await rt.pool.use(VAD_MODEL_ID, this.loadModel, { signal: opts.signal }, async (ps) => {
@@ -166,25 +194,25 @@ export class SileroStream {
         if (f % 64 === 0) {
           await yieldToEvents();
           throwIfAborted(opts.signal);
-          opts.onProgress?.({ stage: 'vad', done: f, total: this.frames, message: 'Finding speech' });
+          opts.onProgress?.({ stage: 'vad', done: f, total, message: 'Finding speech' });
         }
         // Context: the last 64 samples of the previous frame (zeros before the first).
         input.copyWithin(0, VAD_FRAME, VAD_FRAME + CONTEXT);
         if (f === 0) input.fill(0, 0, CONTEXT);
         input.fill(0, CONTEXT);
-        input.set(audio.subarray(f * VAD_FRAME, Math.min(audio.length, (f + 1) * VAD_FRAME)), CONTEXT);
+        input.set(samples.subarray(f * VAD_FRAME, Math.min(samples.length, (f + 1) * VAD_FRAME)), CONTEXT);
         const out: Record<string, OrtTensor> = await session.run({
           input: new ort.Tensor('float32', input.slice(), [1, CONTEXT + VAD_FRAME]),
           state: this.state!,
           sr,
         });
-        this.probs[f] = (out.output!.data as Float32Array)[0]!;
+        this.buf[f] = (out.output!.data as Float32Array)[0]!;
         this.state = out.stateN!;
         this.done = f + 1;
       }
     });
     if (this.done === this.frames)
-      opts.onProgress?.({ stage: 'vad', done: this.frames, total: this.frames, message: 'Found speech' });
+      opts.onProgress?.({ stage: 'vad', done: this.done, total: this.done, message: 'Found speech' });
   }
 }
 
@@ -204,15 +232,17 @@ export function fixedRegions(regions: readonly SpeechRegion[], total: number): R
   return { total, upTo: async () => ({ regions, covered: total }) };
 }
 
-/** A RegionSource that runs Silero only as far as asked. */
-export function sileroRegions(stream: SileroStream, total: number, o: RegionOptions = {}): RegionSource {
+/** A RegionSource that runs Silero only as far as asked (and as far as the audio has arrived). */
+export function sileroRegions(stream: SileroStream, o: RegionOptions = {}): RegionSource {
   let cache: { frames: number; regions: SpeechRegion[] } | null = null;
   return {
-    total,
+    get total() {
+      return stream.total;
+    },
     async upTo(t) {
       await stream.advance(Math.ceil(t / FRAME_SECONDS));
       const frames = stream.done;
-      const covered = frames >= stream.frames ? total : frames * FRAME_SECONDS;
+      const covered = frames === stream.frames ? stream.total : frames * FRAME_SECONDS;
       if (cache?.frames !== frames)
         cache = { frames, regions: speechRegions(stream.probs.subarray(0, frames), covered, o) };
       return { regions: cache.regions, covered };

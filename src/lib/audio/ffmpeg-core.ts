@@ -11,7 +11,7 @@
 // single-thread core) replaces one that failed or was cancelled.
 import type { RunOptions } from '../engine/types';
 import { FFmpegLoadError } from './formats';
-import type { CoreListeners, CoreProvider, FFmpegCore } from './transcoder';
+import type { CoreListeners, CoreProvider, CoreSink, FFmpegCore } from './transcoder';
 
 export type CoreVariant = 'st' | 'mt';
 
@@ -53,9 +53,22 @@ export interface RawCore {
     writeFile(path: string, data: Uint8Array): void;
     readFile(path: string): Uint8Array;
     unlink(path: string): void;
+    makedev(major: number, minor: number): number;
+    registerDevice(dev: number, ops: DeviceOps): void;
+    mkdev(path: string, mode: number, dev: number): unknown;
+    open(path: string, flags: number): { fd: number };
+    close(stream: { fd: number }): void;
   };
   asm: Record<string, unknown>;
   PThread?: { terminateAllThreads(): void };
+}
+
+/** Emscripten's character-device operations (the parts a write-only sink needs). */
+export interface DeviceOps {
+  open(): void;
+  close(): void;
+  read(): number;
+  write(stream: unknown, buffer: Uint8Array, offset: number, length: number): number;
 }
 
 export type CoreFactory = (opts: {
@@ -94,6 +107,8 @@ interface Compiled {
 interface Live {
   raw: RawCore;
   commands: number;
+  /** Sinks opened on this instance (each gets its own device number and path). */
+  sinks: number;
 }
 
 export interface WasmCoreOptions {
@@ -169,7 +184,7 @@ export class WasmCoreProvider implements CoreProvider {
     raw.setLogger((d) => this.listener?.log(d.message));
     raw.setProgress((d) => this.listener?.progress(d.time));
     this.loads++;
-    return { raw, commands: 0 };
+    return { raw, commands: 0, sinks: 0 };
   }
 
   /** Compiles the first candidate that loads and starts; later instances reuse its compiled module. */
@@ -236,6 +251,7 @@ export class WasmCoreProvider implements CoreProvider {
       writeFile: async (path, data) => raw.FS.writeFile(path, data),
       readFile: async (path) => raw.FS.readFile(path),
       deleteFile: async (path) => raw.FS.unlink(path),
+      sink: (onData) => openSink(raw, live, onData),
     };
   }
 
@@ -251,4 +267,33 @@ export class WasmCoreProvider implements CoreProvider {
       () => undefined,
     );
   }
+}
+
+/**
+ * A write-only device in the core's file system whose writes go straight to `onData`, while the command
+ * runs: ffmpeg writes its output to `pipe:<fd>`, so a long decode hands its samples on as they are made
+ * instead of after the whole file (the bytes passed are only valid during the call).
+ */
+function openSink(raw: RawCore, live: Live, onData: (bytes: Uint8Array) => void): CoreSink {
+  const n = ++live.sinks;
+  const path = `/sink-${n}`;
+  const dev = raw.FS.makedev(64, n % 256);
+  raw.FS.registerDevice(dev, {
+    open: () => undefined,
+    close: () => undefined,
+    read: () => 0,
+    write: (_stream, buffer, offset, length) => {
+      onData(buffer.subarray(offset, offset + length));
+      return length;
+    },
+  });
+  raw.FS.mkdev(path, 0o222, dev);
+  const stream = raw.FS.open(path, 1 /* O_WRONLY: no O_TRUNC, which a device refuses */);
+  return {
+    target: `pipe:${stream.fd}`,
+    close: () => {
+      raw.FS.close(stream);
+      raw.FS.unlink(path);
+    },
+  };
 }

@@ -34,6 +34,14 @@ export interface FFmpegCore {
   writeFile(path: string, data: Uint8Array): Promise<unknown>;
   readFile(path: string): Promise<Uint8Array>;
   deleteFile(path: string): Promise<unknown>;
+  /** A place ffmpeg can write to (`target`) whose bytes reach `onData` during the command. */
+  sink?(onData: (bytes: Uint8Array) => void): CoreSink;
+}
+
+export interface CoreSink {
+  /** The output to give ffmpeg, e.g. "pipe:3". */
+  target: string;
+  close(): void;
 }
 
 export interface CoreListeners {
@@ -112,6 +120,52 @@ function asFloats(b: Uint8Array): Float32Array {
   if (b.byteOffset % 4 === 0 && b.byteLength % 4 === 0)
     return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
   return new Float32Array(b.slice(0, b.byteLength - (b.byteLength % 4)).buffer);
+}
+
+/** What a streamed decode says before its first samples. */
+export interface StreamStart {
+  sampleRate: number;
+  channels: number;
+  /** Seconds, from the container (null when it does not say). */
+  duration: number | null;
+}
+
+/** Bytes as ffmpeg writes them (any length) → float blocks of about a second, for decodeStream. */
+class SampleBlocks {
+  private buf = new Float32Array(1 << 16);
+  private bytes = new Uint8Array(this.buf.buffer);
+  /** Bytes in buf. */
+  private used = 0;
+  private floats = 0;
+
+  constructor(private readonly emit: (block: Float32Array) => void) {}
+
+  write(b: Uint8Array): void {
+    let at = 0;
+    while (at < b.length) {
+      const n = Math.min(b.length - at, this.bytes.length - this.used);
+      this.bytes.set(b.subarray(at, at + n), this.used);
+      this.used += n;
+      at += n;
+      if (this.used === this.bytes.length) this.flush();
+    }
+  }
+
+  /** Hands on what is left (whole floats only); returns the number of floats handed on in all. */
+  end(): number {
+    this.flush();
+    return this.floats;
+  }
+
+  private flush() {
+    const whole = this.used >> 2;
+    if (!whole) return;
+    this.emit(this.buf.slice(0, whole));
+    this.floats += whole;
+    // A float split across two writes: keep its first bytes.
+    this.bytes.copyWithin(0, whole * 4, this.used);
+    this.used -= whole * 4;
+  }
 }
 
 /** A placeholder source for checking options before anything is loaded or probed. */
@@ -357,32 +411,89 @@ export class Transcoder {
     Transcoder.checkBytes(bytes);
     resolveDecode(options, ANY_SOURCE);
     const raw = options.input ? Transcoder.rawFacts(options.input, bytes) : null;
+    return this.exclusive(opts, async () =>
+      this.decodeWith(await this.provider.acquire(opts), bytes, options, raw, opts),
+    );
+  }
+
+  private async decodeWith(
+    core: FFmpegCore,
+    bytes: Uint8Array,
+    options: DecodeOptions,
+    raw: { facts: SourceFacts; duration: number } | null,
+    opts: RunOptions,
+  ): Promise<DecodedAudio> {
     const out = 'output.f32';
+    await core.writeFile(IN, bytes);
+    try {
+      const src = raw ?? (await this.probeFile(core, opts));
+      const facts = 'facts' in src ? src.facts : src;
+      const d = resolveDecode(options, facts);
+      await this.command(core, 'ffmpeg', decodeArgs({ path: IN, raw: options.input }, d, out), {
+        opts,
+        stage: 'decode',
+        total: src.duration,
+        message: 'Decoding',
+        fail: Transcoder.decodeFailure('The audio could not be decoded'),
+      });
+      const samples = asFloats(await core.readFile(out));
+      if (samples.length === 0) throw new DecodeError('The audio could not be decoded: it holds no samples.');
+      return {
+        samples,
+        sampleRate: d.sampleRate,
+        channels: d.channels,
+        duration: samples.length / d.channels / d.sampleRate,
+      };
+    } finally {
+      await this.cleanup(core, [IN, out]);
+    }
+  }
+
+  /**
+   * Decodes as decode() does, but hands the samples (interleaved floats, in blocks) to `onSamples` while
+   * ffmpeg makes them, so a consumer in another thread can start on the first minute of an hour-long file.
+   * `onStart` hears the output's rate and channels and the container's duration first. Resolves with the
+   * number of sample frames.
+   */
+  async decodeStream(
+    bytes: Uint8Array,
+    options: DecodeOptions,
+    hooks: { onStart(f: StreamStart): void; onSamples(samples: Float32Array): void },
+    opts: RunOptions = {},
+  ): Promise<number> {
+    Transcoder.checkBytes(bytes);
+    resolveDecode(options, ANY_SOURCE);
+    const raw = options.input ? Transcoder.rawFacts(options.input, bytes) : null;
     return this.exclusive(opts, async () => {
       const core = await this.provider.acquire(opts);
+      if (!core.sink) {
+        // A core without devices: decode whole, then hand it on.
+        const d = await this.decodeWith(core, bytes, options, raw, opts);
+        hooks.onStart({ sampleRate: d.sampleRate, channels: d.channels, duration: d.duration });
+        hooks.onSamples(d.samples);
+        return d.samples.length / d.channels;
+      }
       await core.writeFile(IN, bytes);
+      const blocks = new SampleBlocks(hooks.onSamples);
+      const sink = core.sink((b) => blocks.write(b));
       try {
         const src = raw ?? (await this.probeFile(core, opts));
         const facts = 'facts' in src ? src.facts : src;
         const d = resolveDecode(options, facts);
-        await this.command(core, 'ffmpeg', decodeArgs({ path: IN, raw: options.input }, d, out), {
+        hooks.onStart({ sampleRate: d.sampleRate, channels: d.channels, duration: src.duration });
+        await this.command(core, 'ffmpeg', decodeArgs({ path: IN, raw: options.input }, d, sink.target), {
           opts,
           stage: 'decode',
           total: src.duration,
           message: 'Decoding',
           fail: Transcoder.decodeFailure('The audio could not be decoded'),
         });
-        const samples = asFloats(await core.readFile(out));
-        if (samples.length === 0)
-          throw new DecodeError('The audio could not be decoded: it holds no samples.');
-        return {
-          samples,
-          sampleRate: d.sampleRate,
-          channels: d.channels,
-          duration: samples.length / d.channels / d.sampleRate,
-        };
+        const floats = blocks.end();
+        if (floats === 0) throw new DecodeError('The audio could not be decoded: it holds no samples.');
+        return floats / d.channels;
       } finally {
-        await this.cleanup(core, [IN, out]);
+        sink.close();
+        await this.cleanup(core, [IN]);
       }
     });
   }
