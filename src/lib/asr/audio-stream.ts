@@ -369,7 +369,7 @@ export function workerStreamDecoder(spawn: () => DecodeWorkerHandle): WorkerStre
       if (idle) h.terminate();
       else idle = h;
     } catch (e) {
-      h.terminate();
+      if (!opts.signal?.aborted) h.terminate(); // (a cancel has terminated it already)
       throw e;
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
