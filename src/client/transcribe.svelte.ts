@@ -52,6 +52,9 @@ function message(e: unknown): string {
   return err.message || 'Something went wrong.';
 }
 
+/** Files up to this size are decoded for playback at once (a fraction of a second); larger ones after the first text. */
+const EARLY_PLAYBACK_BYTES = 8 * 1024 * 1024;
+
 /** Decodes any audio the browser (or, failing that, ffmpeg.wasm) reads, to mono 16 kHz. */
 async function decode16k(studio: Studio, bytes: Uint8Array): Promise<Float32Array> {
   try {
@@ -158,7 +161,12 @@ export class TranscribeSession {
     await this.transcribe(new Uint8Array(await file.arrayBuffer()), file.name);
   }
 
-  /** Decodes the audio, then runs asr.transcribe, showing each window's segments as they come. */
+  /**
+   * Runs asr.transcribe on the file as it is (the engine decodes it while it transcribes, so an hour-long
+   * file shows text as soon as a short one does), showing each window's segments as they come. The page
+   * decodes its own copy for the waveform and playback: at once for a small file, and for a large one once
+   * the first text is in, so that long decode does not compete with the first window for the processor.
+   */
   async transcribe(bytes: Uint8Array, name: string): Promise<void> {
     if (this.busy) this.cancel();
     const ctl = new AbortController();
@@ -173,49 +181,69 @@ export class TranscribeSession {
     this.phase = 'decoding';
     this.stage = 'Reading the audio…';
     this.progress = { done: 0, total: 0 };
+    const open: OpenTranscript = {
+      id: `tr_${crypto.randomUUID()}`,
+      name,
+      model: this.model,
+      created_at: Date.now(),
+      language: this.language === 'auto' ? '' : this.language,
+      task: this.task,
+      duration: 0,
+      segments: [],
+      edited: [],
+      wav: null,
+      saved: false,
+    };
+    let startPlayback = () => undefined as void;
+    const gate = new Promise<void>((resolve) => (startPlayback = resolve));
+    if (bytes.length <= EARLY_PLAYBACK_BYTES) startPlayback();
+    const playback = gate.then(() => this.attachAudio(open.id, bytes));
+    playback.catch(() => undefined); // judged after the transcription
     try {
-      const samples = await decode16k(this.studio, bytes);
-      if (ctl.signal.aborted) return;
-      if (!samples.length) throw new Error(`"${name}" has no audio in it.`);
-      const wavBytes = encodeWav(samples, RATE, 's16') as Uint8Array<ArrayBuffer>;
-      const duration = samples.length / RATE;
-      const open: OpenTranscript = {
-        id: `tr_${crypto.randomUUID()}`,
-        name,
-        model: this.model,
-        created_at: Date.now(),
-        language: this.language === 'auto' ? '' : this.language,
-        task: this.task,
-        duration,
-        segments: [],
-        edited: [],
-        wav: new Blob([wavBytes], { type: 'audio/wav' }),
-        saved: false,
-      };
       this.show(open);
-      this.phase = 'transcribing';
       // A drop while the view warms the model waits for that warm-up in the engine's queue.
-      this.stage = this.warming ? 'Loading the Whisper model…' : 'Starting…';
+      this.stage = this.warming ? 'Loading the Whisper model…' : 'Reading the audio…';
       const r = await this.studio.engine.run(
         'asr.transcribe',
         {
-          audio: wavBytes,
-          mime: 'audio/wav',
+          audio: bytes,
           model: this.model,
           task: this.task,
           ...(this.language === 'auto' ? {} : { language: this.language }),
         },
-        { signal: ctl.signal, onProgress: (p) => this.onProgress(ctl, open.id, p, t0) },
+        {
+          signal: ctl.signal,
+          onProgress: (p) => {
+            if (p.stage === 'partial' || p.stage === 'segment') startPlayback();
+            this.phase = 'transcribing';
+            this.onProgress(ctl, open.id, p, t0);
+          },
+        },
       );
+      startPlayback();
       if (ctl.signal.aborted || this.current?.id !== open.id) return;
       if (!this.prepared.includes(r.model)) this.prepared.push(r.model);
+      let wavBytes: Uint8Array | null = null;
+      try {
+        wavBytes = await playback;
+      } catch (e) {
+        // The engine read it, the browser could not: the transcript stands, without playback.
+        this.notice = `The transcript is kept, but "${name}" could not be decoded for playback (${message(e)}).`;
+      }
+      if (ctl.signal.aborted || this.current?.id !== open.id) return;
       // The final segments, with any edit made while it ran kept.
       const cur = this.current;
       const segments = r.segments.map((s) => {
         const had = cur.edited.includes(s.id) ? cur.segments.find((x) => x.id === s.id) : undefined;
         return had ? { ...s, text: had.text } : s;
       });
-      const done: OpenTranscript = { ...cur, model: r.model, language: r.language, segments };
+      const done: OpenTranscript = {
+        ...cur,
+        model: r.model,
+        language: r.language,
+        segments,
+        duration: r.duration,
+      };
       this.current = done;
       if (isEmptyTranscript(segments)) {
         this.notice = `No speech was found in "${name}": nothing to transcribe. Try a recording with someone speaking.`;
@@ -225,6 +253,7 @@ export class TranscribeSession {
     } catch (e) {
       if (!ctl.signal.aborted) this.error = message(e);
     } finally {
+      startPlayback();
       if (this.ctl === ctl) {
         this.ctl = null;
         this.partial = null;
@@ -232,6 +261,19 @@ export class TranscribeSession {
         this.stage = '';
       }
     }
+  }
+
+  /** Decodes the file for the waveform and playback, and puts it on the transcript if still open. */
+  private async attachAudio(id: string, bytes: Uint8Array): Promise<Uint8Array> {
+    const samples = await decode16k(this.studio, bytes);
+    if (!samples.length) throw new Error('it has no audio in it');
+    const wavBytes = encodeWav(samples, RATE, 's16') as Uint8Array<ArrayBuffer>;
+    if (this.current?.id === id) {
+      const duration = this.current.duration || samples.length / RATE;
+      this.current = { ...this.current, duration, wav: new Blob([wavBytes], { type: 'audio/wav' }) };
+      this.load();
+    }
+    return wavBytes;
   }
 
   private onProgress(ctl: AbortController, id: string, p: Progress, t0: number): void {

@@ -278,8 +278,9 @@ describe('Transcribe view', () => {
     await page.getByTestId('record-stop').click();
     const tr = page.getByTestId('transcript');
     await expect.poll(() => tr.locator('h2').textContent(), { timeout: 60_000 }).toMatch(/^Recording/);
+    // The duration shows once the page has read the recording (it is decoded beside the transcription).
+    await expect.poll(async () => Number(await tr.getAttribute('data-duration'))).toBeGreaterThan(2.5);
     const duration = Number(await tr.getAttribute('data-duration'));
-    expect(duration).toBeGreaterThan(2.5);
     expect(duration).toBeLessThan(4.5);
     await idle();
     expect(await page.getByTestId('transcribe-error').count()).toBe(0);
