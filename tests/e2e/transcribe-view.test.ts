@@ -7,7 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FAKE_MEDIA, launch, openStudio } from './browser';
+import { Transcoder } from '../../src/lib/audio/transcoder';
 import { encodeWav } from '../../src/lib/tts/wav';
+import { NodeCoreProvider } from '../unit/ffmpeg-node';
 import { concat, kokoroSpeech, silence, wer } from '../unit/asr-helpers';
 import { ENGLISH } from '../unit/asr-corpus';
 import { parseSrt } from '../unit/asr-subtitles';
@@ -20,6 +22,8 @@ let browser: Browser;
 let context: BrowserContext;
 let page: Page;
 let wav: Buffer;
+/** The same speech repeated to ten minutes, as a 128 kbps MP3 (9.6 MB). */
+let longMp3: Buffer;
 const TEXT = ENGLISH.map((s) => s.text).join(' ');
 
 /** Drops a file on an element the way a drag from the desktop does. */
@@ -62,6 +66,14 @@ beforeAll(async () => {
   const parts: Float32Array[] = [silence(0.5, 24000)];
   for (const s of ENGLISH) parts.push((await kokoroSpeech(s.text, s.voice)).samples, silence(0.7, 24000));
   wav = Buffer.from(encodeWav(concat(parts), 24000, 's16'));
+  const speech = concat(parts);
+  const reps = Math.ceil(600 / (speech.length / 24000));
+  const long = concat(Array.from({ length: reps }, () => speech)).subarray(0, 600 * 24000);
+  const mp3 = await new Transcoder(new NodeCoreProvider()).encode(long, 24000, {
+    format: 'mp3',
+    bitrate: 128,
+  });
+  longMp3 = Buffer.from(mp3.bytes);
 
   browser = await launch([...FAKE_MEDIA, '--autoplay-policy=no-user-gesture-required']);
   context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
@@ -293,5 +305,39 @@ describe('Transcribe view', () => {
     await expect.poll(() => page.getByTestId('line').count(), { timeout: 30_000 }).toBeGreaterThan(0);
     const n = await page.getByTestId('line').count();
     await expect.poll(regionCount, { timeout: 30_000 }).toBe(n);
+  });
+
+  it('shows the first line of a ten-minute MP3 while it is still decoding, then draws its waveform', async () => {
+    // The engine decodes the file in a worker of its own while it transcribes; the page's own decode (for
+    // the waveform) of a file this large waits for the first text.
+    const t0 = await drop(page, 'transcribe-drop', 'ten-minutes.mp3', longMp3);
+    // The new transcript replaces the one open (its lines empty until the first window is done).
+    await expect
+      .poll(() => page.getByTestId('transcript').locator('h2').textContent())
+      .toBe('ten-minutes.mp3');
+    const first = page.getByTestId('line').first();
+    await first.waitFor({ timeout: 120_000 });
+    const firstMs = (await page.evaluate(() => performance.now())) - t0;
+    const pct = Number(
+      await page.locator('[data-testid="transcribe-progress"] progress').getAttribute('value'),
+    );
+    console.log(
+      `[transcribe-view] ten-minute MP3: drop → first whole line ${Math.round(firstMs)} ms, at ${pct} %`,
+    );
+    // Far from done: the first of some twenty windows.
+    expect(pct).toBeLessThan(10);
+    expect(wer(ENGLISH[0]!.text, (await first.getByTestId('line-text').textContent()) ?? '')).toBeLessThan(
+      0.2,
+    );
+    // The waveform's audio arrives while the transcription goes on, for the whole ten minutes.
+    await expect
+      .poll(async () => Number(await page.getByTestId('transcript').getAttribute('data-duration')), {
+        timeout: 120_000,
+      })
+      .toBeCloseTo(600, 0);
+    expect(await page.getByTestId('transcribe-cancel').isVisible()).toBe(true);
+    await page.getByTestId('transcribe-cancel').click();
+    await idle();
+    expect(await page.getByTestId('transcribe-notice').textContent()).toMatch(/cancelled/i);
   });
 });

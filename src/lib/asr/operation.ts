@@ -56,9 +56,6 @@ export interface AsrTranscribeArgs {
   temperature?: number;
   /** Word timestamps (needs a model whose decoder gives cross-attention). */
   words?: boolean;
-  /** Duration and rate from the caller's probe, if known (picks the decode path for very long files). */
-  duration_hint?: number;
-  rate_hint?: number;
   /** Label each segment (and word) with its speaker; the result says how in `diarization`. */
   diarize?: boolean;
   /** Diarization hints: exactly this many speakers, or at most this many. */

@@ -303,8 +303,6 @@ async function translateAndSpeak(req: TranslateRequest, key: ApiKeyRecord, ctx: 
     model,
     language,
     task: 'transcribe',
-    duration_hint: probe.duration,
-    rate_hint: probe.rate,
   };
   step('source', 'Transcribing the source');
   const source = await whisperPass(asrArgs, key, ctx, within);

@@ -206,8 +206,6 @@ function asrArgs(
     prompt: str(f.prompt) || undefined,
     temperature: temperatureField(f.temperature),
     words: o.words,
-    duration_hint: probe.duration,
-    rate_hint: probe.rate,
   };
 }
 
@@ -359,8 +357,6 @@ export async function v1Stt(request: Request, key: ApiKeyRecord, ctx: ApiContext
       language: languageField(f.language),
       task: 'transcribe',
       words,
-      duration_hint: probe.duration,
-      rate_hint: probe.rate,
     },
     key,
     ctx,
