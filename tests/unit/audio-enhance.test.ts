@@ -24,7 +24,7 @@ import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
 import { concat, HAVE_KOKORO, kokoroSpeech, silence } from './asr-helpers';
 import { NodeCoreProvider } from './ffmpeg-node';
 import { FACTS, setup } from './helpers';
-import { tone } from './tone';
+import { stereoWav16, tone } from './tone';
 import { caller, errorOf, HIGH_LIMITS, okJson, toBase64 } from './test-utils';
 import { addNoise, levels as levelsAt } from './noise-levels';
 
@@ -184,6 +184,17 @@ describe.skipIf(!HAVE_KOKORO)('the routes', () => {
     const lv0 = levels(noisy, clean);
     // Loudness went up by the normalisation gain; the noise still fell relative to the speech.
     expect(lv.speech - lv.noise - (lv0.speech - lv0.noise)).toBeGreaterThan(15);
+  });
+
+  it('enhance: a stereo WAV keeps its duration (its channels mixed once, to mono)', async () => {
+    // Left the noisy speech, right silent: interleaved as a 16-bit stereo file.
+    const st = new Float32Array(noisy.length * 2);
+    for (let i = 0; i < noisy.length; i++) st[2 * i] = noisy[i]!;
+    const res = await call('POST', '/v1/audio/enhance', { key, raw: form(stereoWav16(st, R)) });
+    expect(res.status).toBe(200);
+    const w = decodeWav(new Uint8Array(await res.arrayBuffer()));
+    expect(w.samples.length).toBe(noisy.length);
+    expect(Number(res.headers.get('x-snr-after'))).toBeGreaterThan(Number(res.headers.get('x-snr-before')));
   });
 
   it('enhance JSON (base64 in): figures, clarity, and mp3 out', async () => {

@@ -13,6 +13,7 @@ import { NodeCoreProvider } from './ffmpeg-node';
 import { FACTS, setup } from './helpers';
 import { chords, drums, minorProgression, mix, SR } from './music-clips';
 import { caller, errorOf, HIGH_LIMITS, okJson, toBase64 } from './test-utils';
+import { stereoWav16 } from './tone';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
@@ -109,26 +110,12 @@ describe('POST /v1/audio/analyze', () => {
 /** A 16-bit stereo WAV: 440 Hz left, 660 Hz right, `seconds` long at `rate`. */
 function stereoWav(seconds: number, rate: number): Uint8Array {
   const n = Math.round(seconds * rate);
-  const b = new Uint8Array(44 + n * 4);
-  const v = new DataView(b.buffer);
-  const str = (o: number, t: string) => [...t].forEach((c, i) => (b[o + i] = c.charCodeAt(0)));
-  str(0, 'RIFF');
-  v.setUint32(4, 36 + n * 4, true);
-  str(8, 'WAVEfmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 2, true);
-  v.setUint32(24, rate, true);
-  v.setUint32(28, rate * 4, true);
-  v.setUint16(32, 4, true);
-  v.setUint16(34, 16, true);
-  str(36, 'data');
-  v.setUint32(40, n * 4, true);
+  const x = new Float32Array(2 * n);
   for (let i = 0; i < n; i++) {
-    v.setInt16(44 + 4 * i, Math.round(13000 * Math.sin((2 * Math.PI * 440 * i) / rate)), true);
-    v.setInt16(46 + 4 * i, Math.round(13000 * Math.sin((2 * Math.PI * 660 * i) / rate)), true);
+    x[2 * i] = (13000 / 32767) * Math.sin((2 * Math.PI * 440 * i) / rate);
+    x[2 * i + 1] = (13000 / 32767) * Math.sin((2 * Math.PI * 660 * i) / rate);
   }
-  return b;
+  return stereoWav16(x, rate);
 }
 
 /** A mono sine. */

@@ -5,7 +5,7 @@
 import { CancelledError, throwIfAborted, type RunOptions } from '../engine/types';
 import { DecodeError } from '../audio/formats';
 import type { Transcoder } from '../audio/transcoder';
-import { decodeWav } from '../tts/wav';
+import { decodeWav, type DecodedWav } from '../tts/wav';
 import { SAMPLE_RATE } from './mel';
 import { designResampler, mixToMono, resampleSpan } from './resample';
 
@@ -24,6 +24,21 @@ export const isWav = (b: Uint8Array) =>
   b.length >= 12 &&
   String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!) === 'RIFF' &&
   String.fromCharCode(b[8]!, b[9]!, b[10]!, b[11]!) === 'WAVE';
+
+/**
+ * A WAV file's samples, mixed to mono (decodeWav mixes; `channels` is the file's own count), or a
+ * DecodeError saying why it cannot be read.
+ */
+export function readWav(bytes: Uint8Array): DecodedWav {
+  let w: DecodedWav;
+  try {
+    w = decodeWav(bytes);
+  } catch (e) {
+    throw new DecodeError(`The WAV file could not be read: ${(e as Error).message}`);
+  }
+  if (!w.samples.length) throw new DecodeError('The WAV file holds no samples.');
+  return w;
+}
 
 /** Resamples in blocks of about 10 s of output, yielding between them so a cancel is seen. */
 export async function resampleTo16k(
@@ -58,13 +73,7 @@ export async function decodeForAsr(
   const { signal } = opts;
   throwIfAborted(signal);
   if (isWav(bytes)) {
-    let w;
-    try {
-      w = decodeWav(bytes);
-    } catch (e) {
-      throw new DecodeError(`The WAV file could not be read: ${(e as Error).message}`);
-    }
-    if (!w.samples.length) throw new DecodeError('The WAV file holds no samples.');
+    const w = readWav(bytes);
     const samples = await resampleTo16k(w.samples, w.sampleRate, signal);
     return { samples, sourceRate: w.sampleRate, channels: w.channels, decoder: 'wav' };
   }

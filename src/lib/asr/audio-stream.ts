@@ -5,8 +5,8 @@
 import { CancelledError, throwIfAborted, type RunOptions } from '../engine/types';
 import { DecodeError } from '../audio/formats';
 import type { Transcoder } from '../audio/transcoder';
-import { decodeWav } from '../tts/wav';
-import { isWav } from './audio-in';
+import { concatAudio } from '../tts/join';
+import { isWav, readWav } from './audio-in';
 import { SAMPLE_RATE } from './mel';
 import { designResampler, resampleSpan, type ResamplerDesign } from './resample';
 
@@ -68,7 +68,7 @@ export class StreamResampler {
       this.o = o1;
       this.forget(Math.max(0, Math.floor((this.o * d.down) / d.up) - d.halfWidth - 2));
     }
-    return concat(parts);
+    return parts.length === 1 ? parts[0]! : concatAudio(parts);
   }
 
   /** Drops the input before absolute index `i`. */
@@ -77,17 +77,6 @@ export class StreamResampler {
     this.buf.copyWithin(0, i - this.base, this.n - this.base);
     this.base = i;
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 interface Waiter {
@@ -268,13 +257,7 @@ export async function openAsrAudio(
 ): Promise<OpenedAsrAudio> {
   throwIfAborted(opts.signal);
   if (isWav(bytes)) {
-    let w;
-    try {
-      w = decodeWav(bytes);
-    } catch (e) {
-      throw new DecodeError(`The WAV file could not be read: ${(e as Error).message}`);
-    }
-    if (!w.samples.length) throw new DecodeError('The WAV file holds no samples.');
+    const w = readWav(bytes);
     const base = { sourceRate: w.sampleRate, channels: w.channels, decoder: 'wav' as const };
     if (w.sampleRate === SAMPLE_RATE) return { ...base, audio: GrowingAudio.whole(w.samples) };
     const audio = new GrowingAudio(w.samples.length / w.sampleRate);

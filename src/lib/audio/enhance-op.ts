@@ -5,9 +5,9 @@ import { throwIfAborted, type RunOptions } from '../engine/types';
 import { DecodeError, type EncodeOptions } from './formats';
 import type { EncodedAudio, Transcoder } from './transcoder';
 import { engineTranscoder } from './encode-op';
-import { decodeWav, encodeWav } from '../tts/wav';
-import { mixToMono, resample } from '../asr/resample';
-import { isWav } from '../asr/audio-in';
+import { encodeWav } from '../tts/wav';
+import { resample } from '../asr/resample';
+import { isWav, readWav } from '../asr/audio-in';
 import {
   energyProbabilities,
   sileroProbabilities,
@@ -42,13 +42,9 @@ export async function decodeMono(
   let samples: Float32Array;
   let at: number;
   if (isWav(bytes)) {
-    let w;
-    try {
-      w = decodeWav(bytes);
-    } catch (e) {
-      throw new DecodeError(`The WAV file could not be read: ${(e as Error).message}`);
-    }
-    samples = w.channels > 1 ? mixToMono(w.samples, w.channels) : w.samples;
+    // Mixed to mono already (mixing it again as if interleaved halved a stereo file's length).
+    const w = readWav(bytes);
+    samples = w.samples;
     at = w.sampleRate;
   } else {
     const d = await t().decode(
