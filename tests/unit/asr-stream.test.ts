@@ -296,6 +296,31 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO || !existsSync(`${MODELS}/silero-vad-
       expect(progress.every((p) => p.stage !== 'segment' || p.done <= p.total)).toBe(true);
     }, 120_000);
 
+    it('a cancel reaches the decoder too (its worker would otherwise decode on for nobody)', async () => {
+      const deps = cacheDeps(['whisper-tiny-q8', 'silero-vad-v5']);
+      let decoderSawAbort = false;
+      const endless: AsrStreamDecoder = async (_bytes, hooks, opts) => {
+        hooks.onStart({ sampleRate: 16000, channels: 1, duration: 3600 });
+        hooks.onBlock(silence(8, 16000));
+        await new Promise<void>((_, reject) =>
+          opts.signal?.addEventListener('abort', () => {
+            decoderSawAbort = true;
+            reject(new CancelledError());
+          }),
+        );
+      };
+      const ac = new AbortController();
+      setTimeout(() => ac.abort(), 300);
+      await expect(
+        runAsrTranscribe(
+          { audio: new Uint8Array([0x49, 0x44, 0x33, 0x04, 0, 0, 0, 0]) },
+          { signal: ac.signal },
+          { ...deps, streamDecoder: endless },
+        ),
+      ).rejects.toBeInstanceOf(CancelledError);
+      expect(decoderSawAbort).toBe(true);
+    }, 60_000);
+
     it('fails with the decoder error when the file breaks off mid-way, and stops waiting', async () => {
       const deps = cacheDeps(['whisper-tiny-q8', 'silero-vad-v5']);
       const broken: AsrStreamDecoder = async (_bytes, hooks) => {

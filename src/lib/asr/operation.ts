@@ -5,7 +5,12 @@ import type { Transcoder } from '../audio/transcoder';
 import type { InstalledModel } from '../models/types';
 import { ModelNotInstalledError } from '../tts/errors';
 import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '../tts/model-files';
-import { openAsrAudio, transcoderStreamDecoder, type AsrStreamDecoder } from './audio-stream';
+import {
+  openAsrAudio,
+  transcoderStreamDecoder,
+  type AsrStreamDecoder,
+  type GrowingAudio,
+} from './audio-stream';
 import {
   acousticEmbedder,
   diarize,
@@ -226,8 +231,38 @@ export async function runAsrTranscribe(
   }
   opts.onProgress?.({ stage: 'decode', done: 0, total: 0, message: 'Decoding' });
   const decoder = d.streamDecoder ?? (deps ? transcoderStreamDecoder(d.transcoder) : await engineDecoder());
-  // The samples keep arriving while the transcription runs: it waits only for the seconds it needs.
-  const { audio } = await openAsrAudio(args.audio, decoder, { signal: opts.signal });
+  // The samples keep arriving while the transcription runs: it waits only for the seconds it needs. A
+  // transcription that ends early (a failure) stops the decoding it no longer needs.
+  const decoding = new AbortController();
+  const stop = () => decoding.abort();
+  opts.signal?.addEventListener('abort', stop, { once: true });
+  try {
+    const { audio } = await openAsrAudio(args.audio, decoder, { signal: decoding.signal });
+    try {
+      return await transcribeOpened(audio, { args, opts, runner, id, d, deps, t0 });
+    } finally {
+      if (!audio.complete) decoding.abort();
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', stop);
+  }
+}
+
+interface Opened {
+  args: AsrTranscribeArgs;
+  opts: RunOptions;
+  runner: WhisperRunner;
+  /** The model's id. */
+  id: string;
+  d: AsrDeps;
+  /** The caller's deps (undefined in the engine worker). */
+  deps: AsrDeps | undefined;
+  t0: number;
+}
+
+/** runAsrTranscribe once the audio is open: VAD, the windows, diarization, the result. */
+async function transcribeOpened(audio: GrowingAudio, o: Opened): Promise<AsrTranscribeResult> {
+  const { args, opts, runner, id, d, deps, t0 } = o;
   let vad: AsrTranscribeResult['vad'] = 'energy';
   let speech: RegionSource;
   const vadModel = await sileroModel(d);

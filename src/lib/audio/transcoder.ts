@@ -492,7 +492,12 @@ export class Transcoder {
         if (floats === 0) throw new DecodeError('The audio could not be decoded: it holds no samples.');
         return floats / d.channels;
       } finally {
-        sink.close();
+        // (after a failed command the core is discarded: closing its device must not hide the error)
+        try {
+          sink.close();
+        } catch {
+          // nothing to close
+        }
         await this.cleanup(core, [IN]);
       }
     });
