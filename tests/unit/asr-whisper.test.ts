@@ -98,6 +98,8 @@ function expectWellFormed(segments: readonly Segment[], duration: number) {
 async function transcribeLong(model: string) {
   const events: Progress[] = [];
   const firstSegmentAt: number[] = [];
+  /** When each partial arrived, by its window's start. */
+  const partialAt: [number, number][] = [];
   const t0 = performance.now();
   const r = await runAsrTranscribe(
     { audio: long.wav, model },
@@ -105,12 +107,13 @@ async function transcribeLong(model: string) {
       onProgress: (p) => {
         events.push(p);
         if (isAsrSegment(p)) firstSegmentAt.push(performance.now());
+        if (isAsrPartial(p)) partialAt.push([p.data.start, performance.now()]);
       },
     },
     cacheDeps(ALL),
   );
   const resolvedAt = performance.now();
-  return { r, events, firstSegmentAt, resolvedAt, t0 };
+  return { r, events, firstSegmentAt, partialAt, resolvedAt, t0 };
 }
 
 describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)(
@@ -210,6 +213,13 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)(
       // Every window after the first has partials too, each starting where its window starts.
       const windows = events.filter(isAsrPartial).map((p) => p.data.start);
       expect(new Set(windows).size).toBeGreaterThan(1);
+      // A few a second, not one a token: a window's partials come at least 150 ms apart.
+      const gaps = tiny.partialAt.slice(1).flatMap(([w, t], i) => {
+        const [pw, pt] = tiny.partialAt[i]!;
+        return w === pw ? [t - pt] : [];
+      });
+      expect(gaps.length).toBeGreaterThan(0);
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(149);
     });
 
     it('cancel: an abort stops the transcription between decoder steps', async () => {

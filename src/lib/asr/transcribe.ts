@@ -290,6 +290,7 @@ export async function transcribe(
         o.onProgress?.({ stage: 'language', done: 1, total: 1, message: language });
       }
       const seconds = (b - a) / SAMPLE_RATE;
+      let lastPartial = -Infinity;
       let res: DecodeResult | null = null;
       let ratio = 0;
       for (const temperature of temps) {
@@ -305,10 +306,15 @@ export async function transcribe(
           signal: o.signal,
           onToken: o.onPartial
             ? (ids) => {
-                // Every other token is often enough for the eye, and keeps the decoding fast.
+                // A few times a second is enough for the eye, and keeps the decoding fast and the event
+                // stream and job records quiet (a step takes 15–25 ms).
                 if (ids.length % 2) return;
+                const now = clock();
+                if (now - lastPartial < PARTIAL_EVERY_MS) return;
                 const text = tok.decode(ids.filter((t) => !tok.isTimestamp(t))).trim();
-                if (text) o.onPartial!({ start: round(win.start), text });
+                if (!text) return;
+                lastPartial = now;
+                o.onPartial!({ start: round(win.start), text });
               }
             : undefined,
         });
@@ -402,6 +408,10 @@ export async function transcribe(
     };
   });
 }
+
+/** Partial text of a window at most this often (ms). */
+const PARTIAL_EVERY_MS = 150;
+const clock = () => globalThis.performance?.now() ?? Date.now();
 
 /** Languages written without spaces between words: their segments join directly. */
 const NO_SPACES = new Set(['zh', 'ja', 'th', 'lo', 'my', 'yue']);
