@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
 // The engine worker: wires the operations in src/lib/engine/ops.ts to comlink. Nothing else lives here.
 import { expose, proxy, releaseProxy, transfer, wrap } from 'comlink';
-import { workerStreamDecoder } from '../lib/asr/audio-stream';
+import { DecodeWorkerError, workerStreamDecoder } from '../lib/asr/audio-stream';
 import { installAsrStreamDecoder } from '../lib/asr/operation';
 import { ENGINE_OPS, isEngineOp } from '../lib/engine/ops';
 import { UnknownOperationError, transferables, type Progress, type RunOptions } from '../lib/engine/types';
@@ -23,8 +23,19 @@ installAsrStreamDecoder(
   workerStreamDecoder(() => {
     const worker = new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module' });
     const remote = wrap<DecodeWorkerApi>(worker);
+    // A worker that does not load (or crashes) says so with an error event, not through comlink.
+    const failed = new Promise<never>((_, reject) =>
+      worker.addEventListener(
+        'error',
+        (e) =>
+          reject(new DecodeWorkerError(`The decode worker failed (${e.message || 'it did not start'}).`)),
+        { once: true },
+      ),
+    );
+    failed.catch(() => undefined);
     return {
-      decode: (bytes, onStart, onBlock) => remote.decode(bytes, proxy(onStart), proxy(onBlock)),
+      decode: (bytes, onStart, onBlock) =>
+        Promise.race([remote.decode(bytes, proxy(onStart), proxy(onBlock)), failed]),
       terminate: () => {
         remote[releaseProxy]();
         worker.terminate();

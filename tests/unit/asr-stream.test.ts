@@ -9,7 +9,9 @@ import {
   openAsrAudio,
   StreamResampler,
   transcoderStreamDecoder,
+  withFallback,
   workerStreamDecoder,
+  DecodeWorkerError,
   type AsrStreamDecoder,
   type DecodeWorkerHandle,
 } from '../../src/lib/asr/audio-stream';
@@ -245,6 +247,61 @@ describe('workerStreamDecoder', () => {
     await expect(run).rejects.toBeInstanceOf(CancelledError);
     await d(new Uint8Array(4), hooks, {});
     expect(w.log).toEqual(['spawn 1', 'decode 1', 'terminate 1', 'spawn 2', 'decode 2']);
+  });
+});
+
+describe('withFallback', () => {
+  const start = { sampleRate: 16000, channels: 1, duration: 1 };
+  const fallback =
+    (log: string[]): AsrStreamDecoder =>
+    async (_b, hooks) => {
+      log.push('fallback');
+      hooks.onStart(start);
+      hooks.onBlock(new Float32Array(16000));
+    };
+
+  it('decodes in this thread when the worker cannot run, then for every later file', async () => {
+    const log: string[] = [];
+    const worker: AsrStreamDecoder = async () => {
+      log.push('worker');
+      throw new DecodeWorkerError('The decode worker failed (it did not start).');
+    };
+    const d = withFallback(worker, fallback(log));
+    const blocks: number[] = [];
+    const hooks = { onStart: () => undefined, onBlock: (b: Float32Array) => void blocks.push(b.length) };
+    await d(new Uint8Array(4), hooks, {});
+    await d(new Uint8Array(4), hooks, {});
+    expect(log).toEqual(['worker', 'fallback', 'fallback']);
+    expect(blocks).toEqual([16000, 16000]);
+  });
+
+  it('does not hide what is wrong with the file, nor decode twice once samples have come', async () => {
+    const log: string[] = [];
+    const badFile: AsrStreamDecoder = async () => {
+      throw new DecodeError('The audio could not be read: invalid data.');
+    };
+    const hooks = { onStart: () => undefined, onBlock: () => undefined };
+    await expect(withFallback(badFile, fallback(log))(new Uint8Array(4), hooks, {})).rejects.toBeInstanceOf(
+      DecodeError,
+    );
+    const diesLater: AsrStreamDecoder = async (_b, h) => {
+      h.onStart(start);
+      throw new DecodeWorkerError('The decode worker failed (crashed).');
+    };
+    await expect(withFallback(diesLater, fallback(log))(new Uint8Array(4), hooks, {})).rejects.toBeInstanceOf(
+      DecodeWorkerError,
+    );
+    expect(log).toEqual([]);
+  });
+
+  it('a worker that cannot be constructed is a DecodeWorkerError', async () => {
+    const d = workerStreamDecoder(() => {
+      throw new Error('Worker is not defined');
+    });
+    d.warm();
+    await expect(
+      d(new Uint8Array(4), { onStart: () => undefined, onBlock: () => undefined }, {}),
+    ).rejects.toThrow(/could not be started \(Worker is not defined\)/);
   });
 });
 

@@ -331,13 +331,20 @@ export interface WorkerStreamDecoder extends AsrStreamDecoder {
  */
 export function workerStreamDecoder(spawn: () => DecodeWorkerHandle): WorkerStreamDecoder {
   let idle: DecodeWorkerHandle | null = null;
+  const start = (): DecodeWorkerHandle => {
+    try {
+      return spawn();
+    } catch (e) {
+      throw new DecodeWorkerError(`The decode worker could not be started (${(e as Error).message}).`);
+    }
+  };
   const decode = async (
     bytes: Uint8Array,
     hooks: Parameters<AsrStreamDecoder>[1],
     opts: RunOptions,
   ): Promise<void> => {
     throwIfAborted(opts.signal);
-    const h = idle ?? spawn();
+    const h = idle ?? start();
     idle = null;
     let onAbort = () => undefined as void;
     const aborted = new Promise<never>((_, reject) => {
@@ -360,7 +367,46 @@ export function workerStreamDecoder(spawn: () => DecodeWorkerHandle): WorkerStre
   };
   return Object.assign(decode, {
     warm: () => {
-      idle ??= spawn();
+      try {
+        idle ??= start();
+      } catch {
+        // the first file will say why (and fall back)
+      }
     },
   });
+}
+
+/** The decode worker itself failed (it did not load, or it crashed), as opposed to the file. */
+export class DecodeWorkerError extends Error {
+  override name = 'DecodeWorkerError';
+}
+
+/**
+ * `primary`, but when it fails with DecodeWorkerError before the file's first facts, `fallback` decodes
+ * the file instead, and every later file too (a worker that cannot start once will not start later).
+ */
+export function withFallback(primary: AsrStreamDecoder, fallback: AsrStreamDecoder): AsrStreamDecoder {
+  let broken = false;
+  return async (bytes, hooks, opts) => {
+    if (broken) return fallback(bytes, hooks, opts);
+    let started = false;
+    try {
+      await primary(
+        bytes,
+        {
+          onStart: (f) => {
+            started = true;
+            hooks.onStart(f);
+          },
+          onBlock: hooks.onBlock,
+        },
+        opts,
+      );
+    } catch (e) {
+      if (!(e instanceof DecodeWorkerError) || started) throw e;
+      broken = true;
+      console.warn(`Decoding in this thread instead: ${e.message}`);
+      await fallback(bytes, hooks, opts);
+    }
+  };
 }

@@ -7,6 +7,7 @@ import { ModelNotInstalledError } from '../tts/errors';
 import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '../tts/model-files';
 import {
   openAsrAudio,
+  withFallback,
   transcoderStreamDecoder,
   type AsrStreamDecoder,
   type GrowingAudio,
@@ -195,12 +196,18 @@ let workerDecoder: (AsrStreamDecoder & { warm?(): void }) | null = null;
  */
 export function installAsrStreamDecoder(d: (AsrStreamDecoder & { warm?(): void }) | null): void {
   workerDecoder = d;
+  engineDecoding = null;
 }
 
+let engineDecoding: AsrStreamDecoder | null = null;
+
+/** The worker decoder, falling back to the engine's own core if that worker cannot run. */
 async function engineDecoder(): Promise<AsrStreamDecoder> {
-  if (workerDecoder) return workerDecoder;
+  if (engineDecoding) return engineDecoding;
   const t = await engineTranscoder();
-  return transcoderStreamDecoder(() => t);
+  const here = transcoderStreamDecoder(() => t);
+  engineDecoding = workerDecoder ? withFallback(workerDecoder, here) : here;
+  return engineDecoding;
 }
 
 /** The engine worker's ffmpeg core (the single-thread one, shared with audio.encode). */
