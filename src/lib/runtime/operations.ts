@@ -177,8 +177,11 @@ export interface BenchModel {
   profile?: boolean;
   /** Also return the first run's output values (float32 outputs; correctness checks across EPs). */
   values?: boolean;
-  /** Rewrite the graph for the EP first, as the engine does when it loads the model ('kokoro': kokoro-graph.ts). */
-  prepare?: 'kokoro';
+  /**
+   * Rewrite the graph first, as the engine does when it loads the model ('kokoro': kokoro-graph.ts for the
+   * EP; 'whisper-encoder': whisper.ts's encoderGraph).
+   */
+  prepare?: 'kokoro' | 'whisper-encoder';
 }
 
 export interface BenchArgs {
@@ -254,7 +257,11 @@ export async function runBench(args: BenchArgs, opts: RunOptions = {}): Promise<
     const bytes = m.bytes ? toBytes(m.bytes) : m.url ? await fetchBytes(m.url, opts.signal) : null;
     if (!bytes) throw new TypeError(`${m.id}: give url or bytes.`);
     const graph =
-      m.prepare === 'kokoro' ? (await import('../tts/kokoro-graph')).prepareKokoro(bytes, ep).model : bytes;
+      m.prepare === 'kokoro'
+        ? (await import('../tts/kokoro-graph')).prepareKokoro(bytes, ep).model
+        : m.prepare === 'whisper-encoder'
+          ? (await import('../asr/whisper')).encoderGraph(bytes)
+          : bytes;
     const feeds = Object.fromEntries(m.inputs.map((inp) => [inp.name, benchTensor(rt.ort, inp)]));
     let t0 = now();
     let session: OrtSession;
