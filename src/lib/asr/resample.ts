@@ -57,6 +57,27 @@ export function designResampler(inRate: number, outRate: number): ResamplerDesig
 }
 
 /**
+ * Coefficient tables by rate pair: resampling in blocks (resampleTo16k, StreamResampler) calls resample()
+ * once a block, and building a table (44.1 → 16 kHz: 160 phases × 236 taps, a Bessel function each) costs
+ * about 2 ms, 8 % of a 4 s block's resampling.
+ */
+const tables = new Map<string, Float32Array>();
+
+function phaseTable(key: string, up: number, width: number, hw: number, g: (tau: number) => number) {
+  let t = tables.get(key);
+  if (!t) {
+    t = new Float32Array(up * width);
+    for (let p = 0; p < up; p++) {
+      const frac = p / up;
+      for (let j = 0; j < width; j++) t[p * width + j] = g(frac - (j - hw + 1));
+    }
+    if (tables.size >= 8) tables.clear();
+    tables.set(key, t);
+  }
+  return t;
+}
+
+/**
  * Resamples mono audio from `inRate` to `outRate`. Output length is round(n · out / in); the signal is
  * taken as zero outside the input.
  */
@@ -78,12 +99,7 @@ export function resample(input: Float32Array, inRate: number, outRate: number): 
     return 2 * cutoff * sinc * (besselI0(beta * Math.sqrt(1 - r * r)) / i0b);
   };
   // Output n sits at input time t = n·down/up = base + phase/up. Taps k = base−hw+1 … base+hw.
-  const table = up <= MAX_PHASES ? new Float32Array(up * width) : null;
-  if (table)
-    for (let p = 0; p < up; p++) {
-      const frac = p / up;
-      for (let j = 0; j < width; j++) table[p * width + j] = g(frac - (j - hw + 1));
-    }
+  const table = up <= MAX_PHASES ? phaseTable(`${inRate}/${outRate}`, up, width, hw, g) : null;
   const coeffs = new Float32Array(width);
   const n = input.length;
   for (let o = 0; o < outLen; o++) {
