@@ -4,7 +4,7 @@
 // soon as the first minute is in. StreamResampler gives exactly the samples resampleTo16k would.
 import { CancelledError, throwIfAborted, type RunOptions } from '../engine/types';
 import { DecodeError } from '../audio/formats';
-import type { Transcoder } from '../audio/transcoder';
+import type { StreamStart, Transcoder } from '../audio/transcoder';
 import { concatAudio } from '../tts/join';
 import { isWav, readWav } from './audio-in';
 import { SAMPLE_RATE } from './mel';
@@ -97,18 +97,21 @@ export class GrowingAudio {
   private error: unknown = null;
   complete = false;
 
-  /** `estimate`: the container's duration in seconds, when it says. */
-  constructor(private readonly estimate: number | null = null) {
-    this.buf = new Float32Array(Math.ceil(((estimate ?? 60) + 1) * SAMPLE_RATE));
+  /** `estimate`: the container's duration in seconds, when it says; `known`: audio known in full. */
+  constructor(
+    private readonly estimate: number | null = null,
+    known?: Float32Array,
+  ) {
+    this.buf = known ?? new Float32Array(Math.ceil(((estimate ?? 60) + 1) * SAMPLE_RATE));
+    if (known) {
+      this.n = known.length;
+      this.complete = true;
+    }
   }
 
   /** Audio known in full. */
   static whole(samples: Float32Array): GrowingAudio {
-    const g = new GrowingAudio(null);
-    g.buf = samples;
-    g.n = samples.length;
-    g.complete = true;
-    return g;
+    return new GrowingAudio(null, samples);
   }
 
   get length(): number {
@@ -195,11 +198,7 @@ export class GrowingAudio {
 }
 
 /** What a streamed decode reports first: the file's rate and channels and, when it says, its duration. */
-export interface AsrStreamStart {
-  sampleRate: number;
-  channels: number;
-  duration: number | null;
-}
+export type AsrStreamStart = StreamStart;
 
 /**
  * Decodes a file to 16 kHz mono blocks, handed on as they are made: the engine runs one in a worker of its

@@ -243,8 +243,6 @@ export async function transcribe(
   const source: RegionSource = Array.isArray(speech)
     ? fixedRegions(speech as readonly SpeechRegion[], audio.total)
     : (speech as RegionSource);
-  // Exact once the audio has all arrived; before that, never less than what is still to come.
-  const totalNow = () => audio.total;
   const tok = w.tokenizer;
   const prompt = o.prompt?.trim() ? tok.encode(' ' + o.prompt.trim()) : undefined;
   const segments: Segment[] = [];
@@ -269,7 +267,7 @@ export async function transcribe(
       // The first window from a short look at the VAD, so its text does not wait for 35 s of VAD.
       const early = windows === 0 ? await firstWindow(source, seek) : null;
       const regions = early ? (await source.upTo(early.end)).regions : await windowRegions(source, seek);
-      const total = totalNow();
+      const total = audio.total;
       const win = early ?? nextWindow(seek, total, regions, windows === 0);
       if (!win) break;
       o.onProgress?.({
@@ -389,9 +387,9 @@ export async function transcribe(
       if (added.length) o.onSegments?.(added, { done: Math.min(advance, total), total, language: language! });
       // Always move forward (at least a second), never past the end.
       seek = Math.max(advance, Math.min(win.end, win.start + 1));
-      if (seek >= totalNow() - 0.05) break;
+      if (seek >= audio.total - 0.05) break;
     }
-    const total = totalNow();
+    const total = audio.total;
     o.onProgress?.({
       stage: 'transcribe',
       done: Math.round(total * 1000) / 1000,

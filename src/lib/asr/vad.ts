@@ -174,7 +174,7 @@ export class SileroStream {
     const { audio, input, opts } = this;
     await audio.until((want * VAD_FRAME) / SAMPLE_RATE, opts.signal);
     // A last, partial frame only once the file is complete (it is zero-padded, as in one pass).
-    const have = audio.complete ? Math.ceil(audio.length / VAD_FRAME) : Math.floor(audio.length / VAD_FRAME);
+    const have = this.frames ?? Math.floor(audio.length / VAD_FRAME);
     const to = Math.min(have, want);
     if (to <= this.done) return;
     if (to > this.buf.length) {
