@@ -24,7 +24,7 @@ import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
 import { concat, HAVE_KOKORO, kokoroSpeech, silence } from './asr-helpers';
 import { NodeCoreProvider } from './ffmpeg-node';
 import { FACTS, setup } from './helpers';
-import { stereoWav16, tone } from './tone';
+import { tone } from './tone';
 import { caller, errorOf, HIGH_LIMITS, okJson, toBase64 } from './test-utils';
 import { addNoise, levels as levelsAt } from './noise-levels';
 
@@ -190,7 +190,7 @@ describe.skipIf(!HAVE_KOKORO)('the routes', () => {
     // Left the noisy speech, right silent: interleaved as a 16-bit stereo file.
     const st = new Float32Array(noisy.length * 2);
     for (let i = 0; i < noisy.length; i++) st[2 * i] = noisy[i]!;
-    const res = await call('POST', '/v1/audio/enhance', { key, raw: form(stereoWav16(st, R)) });
+    const res = await call('POST', '/v1/audio/enhance', { key, raw: form(encodeWav(st, R, 's16', 2)) });
     expect(res.status).toBe(200);
     const w = decodeWav(new Uint8Array(await res.arrayBuffer()));
     expect(w.samples.length).toBe(noisy.length);

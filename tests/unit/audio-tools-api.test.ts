@@ -13,7 +13,6 @@ import { NodeCoreProvider } from './ffmpeg-node';
 import { FACTS, setup } from './helpers';
 import { chords, drums, minorProgression, mix, SR } from './music-clips';
 import { caller, errorOf, HIGH_LIMITS, okJson, toBase64 } from './test-utils';
-import { stereoWav16 } from './tone';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 300_000 });
 
@@ -115,7 +114,7 @@ function stereoWav(seconds: number, rate: number): Uint8Array {
     x[2 * i] = (13000 / 32767) * Math.sin((2 * Math.PI * 440 * i) / rate);
     x[2 * i + 1] = (13000 / 32767) * Math.sin((2 * Math.PI * 660 * i) / rate);
   }
-  return stereoWav16(x, rate);
+  return encodeWav(x, rate, 's16', 2);
 }
 
 /** A mono sine. */

@@ -7,29 +7,6 @@ export function tone(sampleRate: number, seconds: number, freq = 440, amplitude 
   return a;
 }
 
-/** Interleaved stereo floats (−1…1) as a 16-bit stereo WAV. */
-export function stereoWav16(interleaved: Float32Array, rate: number): Uint8Array {
-  const frames = Math.floor(interleaved.length / 2);
-  const out = new Uint8Array(44 + frames * 4);
-  const v = new DataView(out.buffer);
-  const text = (at: number, t: string) => [...t].forEach((c, i) => (out[at + i] = c.charCodeAt(0)));
-  text(0, 'RIFF');
-  v.setUint32(4, 36 + frames * 4, true);
-  text(8, 'WAVEfmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 2, true);
-  v.setUint32(24, rate, true);
-  v.setUint32(28, rate * 4, true);
-  v.setUint16(32, 4, true);
-  v.setUint16(34, 16, true);
-  text(36, 'data');
-  v.setUint32(40, frames * 4, true);
-  for (let i = 0; i < frames * 2; i++)
-    v.setInt16(44 + i * 2, Math.max(-32768, Math.min(32767, Math.round(interleaved[i]! * 32767))), true);
-  return out;
-}
-
 /** First channel of interleaved samples. */
 export function channel(samples: Float32Array, channels: number, c = 0): Float32Array {
   if (channels === 1) return samples;

@@ -262,6 +262,23 @@ describe('WAV', () => {
     expect(d[1]).toBe(-1);
     expect(() => decodeWav(new Uint8Array(10))).toThrow(WavFormatError);
   });
+
+  it('writes interleaved channels with their block size; decoding gives their mean', () => {
+    const st = Float32Array.from({ length: 960 }, (_, i) => (i % 2 ? -0.25 : 0.75));
+    for (const format of ['s16', 'f32'] as const) {
+      const b = encodeWav(st, 24000, format, 2);
+      const v = new DataView(b.buffer);
+      const bytes = format === 's16' ? 2 : 4;
+      expect([v.getUint16(22, true), v.getUint32(28, true), v.getUint16(32, true)]).toEqual([
+        2,
+        24000 * 2 * bytes,
+        2 * bytes,
+      ]);
+      const d = decodeWav(b);
+      expect([d.channels, d.samples.length]).toEqual([2, 480]);
+      for (const y of d.samples) expect(y).toBeCloseTo(0.25, 4);
+    }
+  });
 });
 
 describe('raw PCM', () => {

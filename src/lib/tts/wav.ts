@@ -1,4 +1,4 @@
-// RIFF/WAVE for mono Float32 audio without ffmpeg: encode as 16-bit PCM (dithered-free rounding, clipped to
+// RIFF/WAVE for Float32 audio (mono, or interleaved channels) without ffmpeg: encode as 16-bit PCM (dithered-free rounding, clipped to
 // ±1) or 32-bit IEEE float; decode PCM 16/24/32-bit and float 32/64 back to Float32 (channels averaged).
 
 export class WavFormatError extends Error {
@@ -7,10 +7,12 @@ export class WavFormatError extends Error {
 
 export type WavSampleFormat = 's16' | 'f32';
 
+/** `samples` interleaved when `channels` > 1. */
 export function encodeWav(
   samples: Float32Array,
   sampleRate: number,
   format: WavSampleFormat = 's16',
+  channels = 1,
 ): Uint8Array {
   const bytesPer = format === 's16' ? 2 : 4;
   const dataBytes = samples.length * bytesPer;
@@ -25,10 +27,10 @@ export function encodeWav(
   ascii(12, 'fmt ');
   v.setUint32(16, 16, true);
   v.setUint16(20, format === 's16' ? 1 : 3, true); // PCM or IEEE float
-  v.setUint16(22, 1, true);
+  v.setUint16(22, channels, true);
   v.setUint32(24, sampleRate, true);
-  v.setUint32(28, sampleRate * bytesPer, true);
-  v.setUint16(32, bytesPer, true);
+  v.setUint32(28, sampleRate * bytesPer * channels, true);
+  v.setUint16(32, bytesPer * channels, true);
   v.setUint16(34, bytesPer * 8, true);
   ascii(36, 'data');
   v.setUint32(40, dataBytes, true);
