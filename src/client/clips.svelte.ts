@@ -12,8 +12,9 @@ import { decodeWav, encodeWav } from '../lib/tts/wav';
 import { mixDown, type Region } from '../lib/clone/ui-audio';
 import { frames, toSample, type EditAudio, type EditOp, type FadeCurve } from '../lib/audio/edit';
 import { EditHistory } from '../lib/audio/edit-history';
+import { CancelledError } from '../lib/engine/types';
 
-/** Decoded in the page at this rate when the browser decodes the file (recordings: Opus is 48 kHz anyway). */
+/** Files above this rate are brought down to it (the editor and players need no more). */
 const DECODE_RATE = 48000;
 /** A fade without a selection covers this much of the clip's start or end. */
 export const DEFAULT_FADE_SECONDS = 0.5;
@@ -25,35 +26,16 @@ export class ClipDecodeError extends Error {
   override name = 'ClipDecodeError';
 }
 
-function isWav(bytes: Uint8Array): boolean {
-  const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
-  return bytes.length > 12 && tag(0) === 'RIFF' && tag(8) === 'WAVE';
-}
-
-/** Any audio to mono samples: WAV read here at its own rate, else the browser's decoder, else ffmpeg.wasm. */
+/** Any audio → mono at its own rate (at most 48 kHz), through the studio's one decoder. */
 export async function decodeAny(studio: Studio, bytes: Uint8Array): Promise<EditAudio> {
-  if (isWav(bytes)) {
-    try {
-      const w = decodeWav(bytes);
-      return { channels: [w.samples], sampleRate: w.sampleRate };
-    } catch {
-      // A WAV variant we do not read (e.g. A-law): the decoders below may.
-    }
-  }
   try {
-    const ctx = new OfflineAudioContext(1, 1, DECODE_RATE);
-    const buf = await ctx.decodeAudioData(bytes.slice().buffer);
-    const chans = Array.from({ length: buf.numberOfChannels }, (_, c) => buf.getChannelData(c));
-    return { channels: [mixDown(chans)], sampleRate: buf.sampleRate };
-  } catch {
-    try {
-      const d = await studio.formats.decode(bytes, { mono: true });
-      return { channels: [d.samples], sampleRate: d.sampleRate };
-    } catch (e) {
-      throw new ClipDecodeError(
-        `This file could not be read as audio (${e instanceof Error ? e.message : String(e)}).`,
-      );
-    }
+    const d = await studio.formats.decodeInput(bytes, { maxRate: DECODE_RATE });
+    return { channels: [d.samples], sampleRate: d.rate };
+  } catch (e) {
+    if (e instanceof CancelledError) throw e;
+    throw new ClipDecodeError(
+      `This file could not be read as audio (${e instanceof Error ? e.message : String(e)}).`,
+    );
   }
 }
 

@@ -15,7 +15,7 @@ import {
   type CloneStatusResult,
   type ConverterPrecision,
 } from '../lib/clone/types';
-import { clampRegion, mixDown, sliceRegion, type Region } from '../lib/clone/ui-audio';
+import { clampRegion, sliceRegion, type Region } from '../lib/clone/ui-audio';
 import { cloneStageLine, installLine, OFFICIAL_RELEASE_URL, releaseBase } from '../lib/clone/ui-report';
 
 export interface CloneSample {
@@ -44,16 +44,9 @@ export type Busy = 'install' | 'extract' | 'save' | 'speak' | 'convert' | null;
 const wavBlob = (samples: Float32Array, rate: number) =>
   new Blob([encodeWav(samples, rate, 's16') as Uint8Array<ArrayBuffer>], { type: 'audio/wav' });
 
-/** Decodes any audio file the browser (or, failing that, ffmpeg.wasm) reads, to mono at the converter's rate. */
+/** Any audio file → mono at the converter's rate, through the studio's one decoder. */
 export async function decodeToClone(studio: Studio, bytes: Uint8Array): Promise<Float32Array> {
-  try {
-    const ctx = new OfflineAudioContext(1, 1, CLONE_SAMPLE_RATE);
-    const buf = await ctx.decodeAudioData(bytes.slice().buffer);
-    return mixDown(Array.from({ length: buf.numberOfChannels }, (_, c) => buf.getChannelData(c)));
-  } catch {
-    const d = await studio.formats.decode(bytes, { sampleRate: CLONE_SAMPLE_RATE, mono: true });
-    return d.samples;
-  }
+  return (await studio.formats.decodeInput(bytes, { rate: CLONE_SAMPLE_RATE })).samples;
 }
 
 function message(e: unknown): string {

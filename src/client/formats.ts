@@ -5,6 +5,7 @@
 import { proxy, wrap, type Remote } from 'comlink';
 import type { CorePreference, FFmpegWorkerApi } from '../workers/ffmpeg.worker';
 import type { ConvertOptions, DecodedAudio, EncodedAudio } from '../lib/audio/transcoder';
+import type { DecodedInput } from '../lib/audio/decode';
 import {
   FFmpegCrashedError,
   reviveFormatError,
@@ -130,6 +131,18 @@ export class FormatsBridge {
   /** Decodes to float samples, mixed to mono unless `mono: false`, at `sampleRate` (default: the file's). */
   decode(bytes: Uint8Array, options: DecodeOptions = {}, opts: RunOptions = {}): Promise<DecodedAudio> {
     return this.run((a) => a.decode(bytes, options, FormatsBridge.progress(opts.onProgress)), opts);
+  }
+
+  /**
+   * The page's one decoder: the studio's input path (src/lib/audio/decode.ts) in the worker, so every view
+   * reads a file exactly as the engine does. Mono at `rate` (default the file's own, at most `maxRate`).
+   */
+  decodeInput(
+    bytes: Uint8Array,
+    o: { rate?: number; maxRate?: number } = {},
+    opts: RunOptions = {},
+  ): Promise<DecodedInput> {
+    return this.run((a) => a.decodeInput(bytes, o, FormatsBridge.progress(opts.onProgress)), opts);
   }
 
   probe(bytes: Uint8Array, opts: RunOptions = {}): Promise<ProbeResult> {

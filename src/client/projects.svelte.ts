@@ -23,7 +23,6 @@ import { clampFades, LINE_GAP, snap } from '../lib/projects/timeline-view';
 import { ClipStore, type ClipSummary } from '../lib/storage/clips';
 import { ProjectStore, summarizeProject, type ProjectSummary } from '../lib/storage/projects';
 import { encodeWav } from '../lib/tts/wav';
-import { mixDown } from '../lib/clone/ui-audio';
 import { fileStem } from '../lib/speak/text';
 import { SpeakSession } from './speak.svelte';
 import { saveAudioFile } from './download';
@@ -531,18 +530,11 @@ export class ProjectsSession {
     }
   }
 
-  /** Any file the browser decodes (else ffmpeg.wasm), mixed to mono. */
+  /** Any file, mixed to mono at the project's rate, through the studio's one decoder. */
   private async decodeAny(bytes: Uint8Array, ctl: AbortController) {
     const rate = this.project?.sample_rate ?? 24000;
-    try {
-      const ctx = new OfflineAudioContext(1, 1, rate);
-      const buf = await ctx.decodeAudioData(bytes.slice().buffer);
-      const chans = Array.from({ length: buf.numberOfChannels }, (_, c) => buf.getChannelData(c));
-      return { samples: mixDown(chans), sampleRate: buf.sampleRate };
-    } catch {
-      const d = await this.studio.formats.decode(bytes, { mono: true }, { signal: ctl.signal });
-      return { samples: d.samples, sampleRate: d.sampleRate };
-    }
+    const d = await this.studio.formats.decodeInput(bytes, { rate }, { signal: ctl.signal });
+    return { samples: d.samples, sampleRate: d.rate };
   }
 
   // --------------------------------------------------------------------------------- render

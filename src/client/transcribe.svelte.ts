@@ -17,7 +17,6 @@ import {
   type EditableTranscript,
   type ExportFormat,
 } from '../lib/asr/transcript-edit';
-import { mixDown } from '../lib/clone/ui-audio';
 import { encodeWav } from '../lib/tts/wav';
 import { TranscriptStore, type TranscriptRecord, type TranscriptSummary } from '../lib/storage/transcripts';
 
@@ -55,15 +54,9 @@ function message(e: unknown): string {
 /** Files up to this size are decoded for playback at once (a fraction of a second); larger ones after the first text. */
 const EARLY_PLAYBACK_BYTES = 8 * 1024 * 1024;
 
-/** Decodes any audio the browser (or, failing that, ffmpeg.wasm) reads, to mono 16 kHz. */
+/** Any audio → mono 16 kHz, through the studio's one decoder (the same samples the engine reads). */
 async function decode16k(studio: Studio, bytes: Uint8Array): Promise<Float32Array> {
-  try {
-    const ctx = new OfflineAudioContext(1, 1, RATE);
-    const buf = await ctx.decodeAudioData(bytes.slice().buffer);
-    return mixDown(Array.from({ length: buf.numberOfChannels }, (_, c) => buf.getChannelData(c)));
-  } catch {
-    return (await studio.formats.decode(bytes, { sampleRate: RATE, mono: true })).samples;
-  }
+  return (await studio.formats.decodeInput(bytes, { rate: RATE })).samples;
 }
 
 export class TranscribeSession {

@@ -17,16 +17,22 @@ const api = {
     bytes: Uint8Array,
     onStart: (f: AsrStreamStart) => void,
     onBlock: (samples: Float32Array) => void,
-  ): Promise<void> {
-    // The callbacks' return values would come back over comlink: never wait for them.
+  ): Promise<number> {
+    // The callbacks' return values would come back over comlink: never wait for them. They travel on a
+    // channel of their own, so the engine counts the blocks in: say how many were posted.
+    let posted = 0;
     await decode(
       bytes,
       {
         onStart: (f) => void onStart(f),
-        onBlock: (b) => void onBlock(transfer(b, [b.buffer as ArrayBuffer])),
+        onBlock: (b) => {
+          posted++;
+          void onBlock(transfer(b, [b.buffer as ArrayBuffer]));
+        },
       },
       {},
     );
+    return posted;
   },
 };
 

@@ -6,6 +6,7 @@ import { expose, transfer } from 'comlink';
 import { createTranscoder, type CorePreference } from '../lib/audio/core-loader';
 import type { CoreVariant } from '../lib/audio/ffmpeg-core';
 import type { ConvertOptions, DecodedAudio, EncodedAudio } from '../lib/audio/transcoder';
+import { decodeInput, type DecodedInput } from '../lib/audio/decode';
 import type { DecodeOptions, EncodeOptions, ProbeResult } from '../lib/audio/formats';
 import type { Progress } from '../lib/engine/types';
 
@@ -66,6 +67,19 @@ const api = {
     onProgress?: (p: Progress) => void,
   ): Promise<DecodedAudio> {
     const r = await current.transcoder.decode(bytes, options, { onProgress: progressFn(onProgress) });
+    return transfer(r, [r.samples.buffer as ArrayBuffer]);
+  },
+
+  /** The studio's one decoder (src/lib/audio/decode.ts): any file → mono at `rate` (default its own). */
+  async decodeInput(
+    bytes: Uint8Array,
+    o: { rate?: number; maxRate?: number },
+    onProgress?: (p: Progress) => void,
+  ): Promise<DecodedInput> {
+    const r = await decodeInput(bytes, () => current.transcoder, {
+      ...o,
+      onProgress: progressFn(onProgress),
+    });
     return transfer(r, [r.samples.buffer as ArrayBuffer]);
   },
 

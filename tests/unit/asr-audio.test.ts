@@ -2,9 +2,8 @@
 // the tokenizer.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { resampleTo16k } from '../../src/lib/asr/audio-in';
 import { logMel, melFilters, MixedFFT, N_FRAMES, N_MELS } from '../../src/lib/asr/mel';
-import { designResampler, mixToMono, resample } from '../../src/lib/asr/resample';
+import { designResampler, mixToMono, resample, resampleBlocks } from '../../src/lib/asr/resample';
 import { WhisperTokenizer } from '../../src/lib/asr/tokenizer';
 
 const tone = (f: number, rate: number, seconds: number, amp = 0.5) =>
@@ -75,14 +74,14 @@ describe('resampler', () => {
       (_, i) => Math.sin(i * 0.01) * Math.cos(i * 0.0007),
     );
     const whole = resample(x, 44100, 16000);
-    const blocks = await resampleTo16k(x, 44100);
+    const blocks = await resampleBlocks(x, 44100, 16000);
     expect(blocks.length).toBe(whole.length);
     let maxDiff = 0;
     for (let i = 0; i < whole.length; i++) maxDiff = Math.max(maxDiff, Math.abs(whole[i]! - blocks[i]!));
     expect(maxDiff).toBeLessThan(1e-5);
     const ac = new AbortController();
     ac.abort();
-    await expect(resampleTo16k(x, 44100, ac.signal)).rejects.toThrow(/cancelled/);
+    await expect(resampleBlocks(x, 44100, 16000, ac.signal)).rejects.toThrow(/cancelled/);
   });
 
   it('mixes interleaved channels to their average', () => {

@@ -6,10 +6,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FIRST_WINDOW, firstWindow, nextWindow, windowRegions } from '../../src/lib/asr/transcribe';
 import {
   FRAME_SECONDS,
-  SileroStream,
-  sileroProbabilities,
-  sileroRegions,
-  speechRegions,
+  findSpeech,
+  SpeechFinder,
+  speechSource,
   type RegionSource,
   type SpeechRegion,
 } from '../../src/lib/asr/vad';
@@ -156,17 +155,17 @@ describe.skipIf(!existsSync(SILERO) || !HAVE_KOKORO)('Silero run on demand', () 
     }
     const x = concat(parts);
     const total = x.length / 16000;
-    const full = await sileroProbabilities(x, async () => bytes);
-    const stream = new SileroStream(x, async () => bytes);
-    const src = sileroRegions(stream);
+    const full = await findSpeech(x, async () => bytes);
+    const stream = new SpeechFinder(x, async () => bytes);
+    const src = speechSource(stream);
     const a = await src.upTo(total / 2);
     expect(stream.done).toBe(Math.ceil(total / 2 / FRAME_SECONDS));
     expect(a.covered).toBeCloseTo(stream.done * FRAME_SECONDS, 6);
     await src.upTo(total * 0.7);
     const b = await src.upTo(total + 5);
     expect(b.covered).toBe(total);
-    expect(Array.from(stream.probs)).toEqual(Array.from(full));
-    expect(b.regions).toEqual(speechRegions(full, total));
+    expect(Array.from(stream.probs)).toEqual(Array.from(full.probs));
+    expect(b.regions).toEqual(full.regions);
     // Regions well before the covered end of a partial pass are already final.
     const early = a.regions.filter((r) => r.end < a.covered - 1);
     expect(early.length).toBeGreaterThan(0);

@@ -3,11 +3,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { resampleTo16k } from '../../src/lib/asr/audio-in';
 import {
   GrowingAudio,
   openAsrAudio,
-  StreamResampler,
   transcoderStreamDecoder,
   withFallback,
   workerStreamDecoder,
@@ -21,7 +19,7 @@ import { Transcoder } from '../../src/lib/audio/transcoder';
 import { CancelledError, type Progress } from '../../src/lib/engine/types';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { encodeWav } from '../../src/lib/tts/wav';
-import { resample } from '../../src/lib/asr/resample';
+import { resample, resampleBlocks, StreamResampler } from '../../src/lib/asr/resample';
 import { ENGLISH } from './asr-corpus';
 import {
   cacheDeps,
@@ -54,9 +52,9 @@ const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('StreamResampler', () => {
   for (const rate of [44100, 48000, 22050, 8000]) {
-    it(`gives resampleTo16k's samples exactly, however the ${rate} Hz input is pushed`, async () => {
+    it(`gives resampleBlocks's samples exactly, however the ${rate} Hz input is pushed`, async () => {
       const x = signal(rate * 9 + 123);
-      const whole = await resampleTo16k(x, rate);
+      const whole = await resampleBlocks(x, rate, 16000);
       const rs = new StreamResampler(rate);
       const parts: Float32Array[] = [];
       // Pieces of odd sizes, as ffmpeg's writes and comlink's messages come.
@@ -181,7 +179,7 @@ describe.skipIf(!HAVE_MP3)("ffmpeg's streamed decode", () => {
       transcoderStreamDecoder(() => tc),
     );
     const whole = await tc.decode(bytes, { mono: true });
-    const expected = await resampleTo16k(whole.samples, whole.sampleRate);
+    const expected = await resampleBlocks(whole.samples, whole.sampleRate, 16000);
     const got = await audio.whole();
     expect({ sourceRate, decoder }).toEqual({ sourceRate: whole.sampleRate, decoder: 'ffmpeg' });
     expect(got.length).toBe(expected.length);
@@ -191,7 +189,7 @@ describe.skipIf(!HAVE_MP3)("ffmpeg's streamed decode", () => {
 });
 
 describe('openAsrAudio on WAV', () => {
-  it('resolves before a long 44.1 kHz file is resampled, then gives resampleTo16k of it', async () => {
+  it('resolves before a long 44.1 kHz file is resampled, then gives resampleBlocks of it', async () => {
     const x = signal(44100 * 120);
     const bytes = encodeWav(x, 44100, 'f32');
     const decode: AsrStreamDecoder = () => Promise.reject(new Error('WAV never reaches ffmpeg'));
@@ -200,7 +198,7 @@ describe('openAsrAudio on WAV', () => {
     expect(audio.complete).toBe(false);
     expect(audio.total).toBeCloseTo(120, 3);
     const got = await audio.whole();
-    const expected = await resampleTo16k(x, 44100);
+    const expected = await resampleBlocks(x, 44100, 16000);
     expect(got.length).toBe(expected.length);
     expect(got.every((v, i) => v === expected[i])).toBe(true);
   });
@@ -217,9 +215,10 @@ describe('workerStreamDecoder', () => {
       return {
         decode: async (_bytes, onStart, onBlock) => {
           log.push(`decode ${id}`);
-          if (behaviour(++calls) === 'hang') return new Promise<void>(() => undefined);
-          onStart({ sampleRate: 16000, channels: 1, duration: 1 });
+          if (behaviour(++calls) === 'hang') return new Promise<number>(() => undefined);
+          onStart({ sampleRate: 16000, channels: 1, sourceChannels: 1, duration: 1 });
           onBlock(new Float32Array(16000));
+          return 1;
         },
         terminate: () => log.push(`terminate ${id}`),
       };
@@ -237,6 +236,27 @@ describe('workerStreamDecoder', () => {
     expect(w.log).toEqual(['spawn 1', 'decode 1', 'decode 1']);
   });
 
+  it('delivers every block when the last ones (and the start) arrive after the worker has answered', async () => {
+    // comlink sends each callback over a channel of its own: the answer can overtake the last blocks, and
+    // a block can overtake onStart. The decode ends only once every posted block is in, in order.
+    const spawn = (): DecodeWorkerHandle => ({
+      decode: async (_bytes, onStart, onBlock) => {
+        const later = (ms: number, f: () => void) => setTimeout(f, ms);
+        later(30, () => onStart({ sampleRate: 16000, channels: 1, sourceChannels: 1, duration: null }));
+        for (let i = 0; i < 4; i++) later(10 + 20 * i, () => onBlock(new Float32Array(100 + i)));
+        return 4;
+      },
+      terminate: () => undefined,
+    });
+    const got: string[] = [];
+    await workerStreamDecoder(spawn)(
+      new Uint8Array(4),
+      { onStart: () => void got.push('start'), onBlock: (b) => void got.push(String(b.length)) },
+      {},
+    );
+    expect(got).toEqual(['start', '100', '101', '102', '103']);
+  });
+
   it('terminates the worker on cancel at once, and starts a fresh one for the next file', async () => {
     const w = fakeWorkers((n) => (n === 1 ? 'hang' : 'ok'));
     const d = workerStreamDecoder(w.spawn);
@@ -251,7 +271,7 @@ describe('workerStreamDecoder', () => {
 });
 
 describe('withFallback', () => {
-  const start = { sampleRate: 16000, channels: 1, duration: 1 };
+  const start = { sampleRate: 16000, channels: 1, sourceChannels: 1, duration: 1 };
   const fallback =
     (log: string[]): AsrStreamDecoder =>
     async (_b, hooks) => {
@@ -324,7 +344,7 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO || !existsSync(`${MODELS}/silero-vad-
       let firstText = -1;
       const t0 = performance.now();
       const slow: AsrStreamDecoder = async (_bytes, hooks) => {
-        hooks.onStart({ sampleRate: 16000, channels: 1, duration: x.length / 16000 });
+        hooks.onStart({ sampleRate: 16000, channels: 1, sourceChannels: 1, duration: x.length / 16000 });
         for (let at = 0; at < x.length; at += 64000) {
           await delay(700);
           hooks.onBlock(x.slice(at, Math.min(x.length, at + 64000)));
@@ -357,7 +377,7 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO || !existsSync(`${MODELS}/silero-vad-
       const deps = cacheDeps(['whisper-tiny-q8', 'silero-vad-v5']);
       let decoderSawAbort = false;
       const endless: AsrStreamDecoder = async (_bytes, hooks, opts) => {
-        hooks.onStart({ sampleRate: 16000, channels: 1, duration: 3600 });
+        hooks.onStart({ sampleRate: 16000, channels: 1, sourceChannels: 1, duration: 3600 });
         hooks.onBlock(silence(8, 16000));
         await new Promise<void>((_, reject) =>
           opts.signal?.addEventListener('abort', () => {
@@ -381,7 +401,7 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO || !existsSync(`${MODELS}/silero-vad-
     it('fails with the decoder error when the file breaks off mid-way, and stops waiting', async () => {
       const deps = cacheDeps(['whisper-tiny-q8', 'silero-vad-v5']);
       const broken: AsrStreamDecoder = async (_bytes, hooks) => {
-        hooks.onStart({ sampleRate: 16000, channels: 1, duration: 600 });
+        hooks.onStart({ sampleRate: 16000, channels: 1, sourceChannels: 1, duration: 600 });
         hooks.onBlock(silence(8, 16000));
         await delay(50);
         throw new DecodeError('The audio could not be decoded: invalid frame at 8 s.');

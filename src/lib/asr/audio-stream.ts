@@ -1,83 +1,16 @@
 // Audio for transcription that arrives while it is decoded. An hour-long file takes ffmpeg.wasm ~9 s to
 // decode and our resampler ~25 s to bring to 16 kHz; transcription need not wait for either: the VAD and the
 // windows read a GrowingAudio and wait (until) only for the seconds they need, so the first text comes as
-// soon as the first minute is in. StreamResampler gives exactly the samples resampleTo16k would.
+// soon as the first minute is in. StreamResampler gives exactly the samples resampleBlocks would.
 import { CancelledError, throwIfAborted, type RunOptions } from '../engine/types';
 import { DecodeError } from '../audio/formats';
 import type { StreamStart, Transcoder } from '../audio/transcoder';
-import { concatAudio } from '../tts/join';
-import { isWav, readWav } from './audio-in';
+import { isWav, readWav } from '../audio/decode';
 import { SAMPLE_RATE } from './mel';
-import { designResampler, resampleSpan, type ResamplerDesign } from './resample';
+import { StreamResampler } from './resample';
 
-/** Outputs per resampled block (4 s at 16 kHz): the granularity at which audio reaches transcription. */
-const BLOCK = 4 * SAMPLE_RATE;
 /** While the end is unknown, the total is taken to lie at least this far past what has arrived (s). */
 const AHEAD = 60;
-
-/**
- * A streaming version of resampleTo16k: push the input as it comes, get the 16 kHz output that is ready;
- * end() gives the rest. The concatenated output equals resampleTo16k(whole input) sample for sample.
- */
-export class StreamResampler {
-  private readonly d: ResamplerDesign | null;
-  /** Input kept for the filter's reach, from absolute index `base`. */
-  private buf = new Float32Array(0);
-  private base = 0;
-  /** Input samples pushed in all. */
-  private n = 0;
-  /** Outputs made so far. */
-  private o = 0;
-
-  constructor(private readonly rate: number) {
-    this.d = rate === SAMPLE_RATE ? null : designResampler(rate, SAMPLE_RATE);
-  }
-
-  push(x: Float32Array): Float32Array {
-    if (!this.d) return x.slice();
-    const held = this.n - this.base;
-    if (held + x.length > this.buf.length) {
-      const grown = new Float32Array(Math.max(2 * this.buf.length, held + x.length, 1 << 16));
-      grown.set(this.buf.subarray(0, held));
-      this.buf = grown;
-    }
-    this.buf.set(x, held);
-    this.n += x.length;
-    return this.drain(false);
-  }
-
-  end(): Float32Array {
-    return this.d ? this.drain(true) : new Float32Array(0);
-  }
-
-  private drain(final: boolean): Float32Array {
-    const d = this.d!;
-    const outLen = Math.round((this.n * d.up) / d.down);
-    const parts: Float32Array[] = [];
-    for (;;) {
-      const o1 = final ? Math.min(outLen, this.o + BLOCK) : this.o + BLOCK;
-      if (this.o >= o1) break;
-      // The same spans as resampleTo16k: the outputs' input reach, with the filter's half-width each side.
-      const need = Math.ceil((o1 * d.down) / d.up) + d.halfWidth + 2;
-      if (!final && need > this.n) break;
-      const i0 = Math.max(0, Math.floor((this.o * d.down) / d.up) - d.halfWidth - 2);
-      const i1 = Math.min(this.n, need);
-      parts.push(
-        resampleSpan(this.buf.subarray(i0 - this.base, i1 - this.base), this.rate, i0, this.o, o1, d).slice(),
-      );
-      this.o = o1;
-      this.forget(Math.max(0, Math.floor((this.o * d.down) / d.up) - d.halfWidth - 2));
-    }
-    return parts.length === 1 ? parts[0]! : concatAudio(parts);
-  }
-
-  /** Drops the input before absolute index `i`. */
-  private forget(i: number) {
-    if (i <= this.base) return;
-    this.buf.copyWithin(0, i - this.base, this.n - this.base);
-    this.base = i;
-  }
-}
 
 interface Waiter {
   need: number;
@@ -290,7 +223,7 @@ export async function openAsrAudio(
     () => a.end(),
     (e: unknown) => a.fail(e),
   );
-  return { audio: a, sourceRate: f.sampleRate, channels: f.channels, decoder: 'ffmpeg' };
+  return { audio: a, sourceRate: f.sampleRate, channels: f.sourceChannels, decoder: 'ffmpeg' };
 }
 
 async function resampleInSteps(x: Float32Array, rate: number, audio: GrowingAudio, signal?: AbortSignal) {
@@ -311,13 +244,20 @@ async function resampleInSteps(x: Float32Array, rate: number, audio: GrowingAudi
 
 /** A decode worker as the engine sees it (src/workers/decode.worker.ts behind comlink). */
 export interface DecodeWorkerHandle {
+  /**
+   * Resolves, once the file has decoded, with the number of blocks posted to `onBlock`. The callbacks come
+   * over a channel of their own, so the last blocks may arrive after this resolves: count them in.
+   */
   decode(
     bytes: Uint8Array,
     onStart: (f: AsrStreamStart) => void,
     onBlock: (samples: Float32Array) => void,
-  ): Promise<void>;
+  ): Promise<number>;
   terminate(): void;
 }
+
+/** How long the last blocks may take to arrive after the worker says it has posted them all (ms). */
+const LAST_BLOCKS_MS = 30_000;
 
 export interface WorkerStreamDecoder extends AsrStreamDecoder {
   /** Starts a worker now (it loads its ffmpeg core), so the next file does not wait for that. */
@@ -353,8 +293,42 @@ export function workerStreamDecoder(spawn: () => DecodeWorkerHandle): WorkerStre
       };
     });
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    // The end of the file is known only once its last block is here: count the blocks in.
+    let arrived = 0;
+    let posted = Infinity;
+    let allIn = () => undefined as void;
+    const everyBlock = new Promise<void>((resolve) => (allIn = resolve));
+    // onStart comes on a channel of its own too: blocks that overtake it wait for it.
+    let started = false;
+    const early: Float32Array[] = [];
+    const onStart = (f: AsrStreamStart) => {
+      started = true;
+      hooks.onStart(f);
+      for (const b of early.splice(0)) hooks.onBlock(b);
+      if (arrived >= posted) allIn();
+    };
+    const onBlock = (b: Float32Array) => {
+      arrived++;
+      if (started) hooks.onBlock(b);
+      else early.push(b);
+      if (started && arrived >= posted) allIn();
+    };
     try {
-      await Promise.race([h.decode(bytes, hooks.onStart, hooks.onBlock), aborted]);
+      posted = await Promise.race([h.decode(bytes, onStart, onBlock), aborted]);
+      if (started && arrived >= posted) allIn();
+      let late: ReturnType<typeof setTimeout> | undefined;
+      const lost = new Promise<never>((_, reject) => {
+        late = setTimeout(
+          () =>
+            reject(
+              new DecodeWorkerError(
+                `The decode worker posted ${posted} blocks but only ${arrived} arrived within ${LAST_BLOCKS_MS / 1000} s.`,
+              ),
+            ),
+          LAST_BLOCKS_MS,
+        );
+      });
+      await Promise.race([everyBlock, aborted, lost]).finally(() => clearTimeout(late));
       if (idle) h.terminate();
       else idle = h;
     } catch (e) {

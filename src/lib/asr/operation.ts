@@ -25,16 +25,7 @@ import { AsrParamError, UnknownAsrModelError, WordTimestampsUnavailableError } f
 import { SAMPLE_RATE } from './mel';
 import type { AsrPartialData, AsrSegmentData } from './progress';
 import { transcribe, type TranscribeResult } from './transcribe';
-import {
-  energyProbabilities,
-  fixedRegions,
-  sileroModel,
-  sileroProbabilities,
-  SileroStream,
-  sileroRegions,
-  speechRegions,
-  type RegionSource,
-} from './vad';
+import { sileroModel, sileroProbabilities, SpeechFinder, speechSource, type VadMethod } from './vad';
 import { loadWhisperFiles, WhisperRunner, type WhisperFiles } from './whisper';
 
 export const WHISPER_TINY = 'whisper-tiny-q8';
@@ -71,8 +62,8 @@ export interface AsrTranscribeArgs {
 
 export interface AsrTranscribeResult extends TranscribeResult {
   model: string;
-  /** How speech was found: the Silero model, or the energy detector when Silero is not installed. */
-  vad: 'silero-vad-v5' | 'energy';
+  /** How speech was found: Silero, the energy detector (Silero not installed), or both joined (vad.ts). */
+  vad: VadMethod;
   task: 'transcribe' | 'translate';
   elapsed_ms: number;
   /** Processing seconds per second of audio. */
@@ -270,17 +261,10 @@ interface Opened {
 /** runAsrTranscribe once the audio is open: VAD, the windows, diarization, the result. */
 async function transcribeOpened(audio: GrowingAudio, o: Opened): Promise<AsrTranscribeResult> {
   const { args, opts, runner, id, d, deps, t0 } = o;
-  let vad: AsrTranscribeResult['vad'] = 'energy';
-  let speech: RegionSource;
-  const vadModel = await sileroModel(d);
-  if (vadModel) {
-    // Run as far as each window needs, so the first text does not wait for the whole file's VAD.
-    speech = sileroRegions(new SileroStream(audio, vadModel, opts));
-    vad = 'silero-vad-v5';
-  } else {
-    const samples = await audio.whole(opts.signal);
-    speech = fixedRegions(speechRegions(energyProbabilities(samples), audio.total), audio.total);
-  }
+  // The speech finder runs as far as each window needs, so the first text does not wait for the whole
+  // file's VAD.
+  const finder = new SpeechFinder(audio, await sileroModel(d), opts);
+  const speech = speechSource(finder);
   const progress = opts.onProgress;
   const task = args.task ?? 'transcribe';
   const result = await transcribe(runner, audio, speech, {
@@ -332,7 +316,7 @@ async function transcribeOpened(audio: GrowingAudio, o: Opened): Promise<AsrTran
     ...result,
     ...(diarization ? { diarization } : {}),
     model: id,
-    vad,
+    vad: finder.method,
     task,
     elapsed_ms: Math.round(elapsed),
     rtf: total > 0 ? Math.round((elapsed / 1000 / total) * 1000) / 1000 : 0,

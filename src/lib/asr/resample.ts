@@ -1,6 +1,8 @@
-// Sample-rate conversion for transcription: a polyphase windowed-sinc (Kaiser) resampler, DOM-free.
+// Sample-rate conversion, the studio's one resampler: a polyphase windowed-sinc (Kaiser) resampler, DOM-free.
 // The filter's cutoff sits just under the lower of the two Nyquist rates, so downsampling (44.1/48 kHz →
 // 16 kHz) removes everything that would alias instead of folding it into the speech band.
+import { CancelledError } from '../engine/types';
+import { concatAudio } from '../tts/join';
 
 /** Stopband attenuation the Kaiser window is designed for (dB). */
 const ATTENUATION_DB = 100;
@@ -139,7 +141,10 @@ export function mixToMono(interleaved: Float32Array, channels: number): Float32A
   return out;
 }
 
-/** Outputs [o0, o1) of the whole signal resampled to 16 kHz, computed from the span starting at input index `i0`. */
+/**
+ * Outputs [o0, o1) of the whole signal resampled by design `d` (to rate·up/down), computed from the span
+ * starting at input index `i0`.
+ */
 export function resampleSpan(
   span: Float32Array,
   rate: number,
@@ -156,6 +161,107 @@ export function resampleSpan(
   const padded = new Float32Array(pre + span.length);
   padded.set(span, pre);
   const firstOut = (start / d.down) * d.up; // output index of input `start`
-  const full = resample(padded, rate, 16000);
+  const full = resample(padded, rate, (rate * d.up) / d.down);
   return full.subarray(o0 - firstOut, o1 - firstOut);
+}
+
+/**
+ * resample() in blocks of about ten seconds of output, yielding between them so a cancel is seen and a
+ * long file does not hold the thread. The output equals resample(samples, from, to) sample for sample.
+ */
+export async function resampleBlocks(
+  samples: Float32Array,
+  from: number,
+  to: number,
+  signal?: AbortSignal,
+): Promise<Float32Array> {
+  if (from === to) return samples;
+  const d = designResampler(from, to);
+  const outLen = Math.round((samples.length * d.up) / d.down);
+  const out = new Float32Array(outLen);
+  const block = 10 * to;
+  for (let o = 0; o < outLen; o += block) {
+    if (signal?.aborted) throw new CancelledError();
+    const o1 = Math.min(outLen, o + block);
+    // Input span of this block of outputs, with the filter's reach on both sides.
+    const i0 = Math.max(0, Math.floor((o * d.down) / d.up) - d.halfWidth - 2);
+    const i1 = Math.min(samples.length, Math.ceil((o1 * d.down) / d.up) + d.halfWidth + 2);
+    out.set(resampleSpan(samples.subarray(i0, i1), from, i0, o, o1, d), o);
+    if (o1 < outLen) await new Promise((r) => setTimeout(r, 0));
+  }
+  return out;
+}
+
+/** Seconds of output per resampled block: the granularity at which audio reaches transcription. */
+const BLOCK_SECONDS = 4;
+const SAMPLE_RATE = 16000;
+
+/**
+ * A streaming version of resampleBlocks: push the input as it comes, get the output (16 kHz unless told)
+ * that is ready; end() gives the rest. The concatenated output equals resampleBlocks(whole input) sample
+ * for sample.
+ */
+export class StreamResampler {
+  private readonly d: ResamplerDesign | null;
+  private readonly block: number;
+  /** Input kept for the filter's reach, from absolute index `base`. */
+  private buf = new Float32Array(0);
+  private base = 0;
+  /** Input samples pushed in all. */
+  private n = 0;
+  /** Outputs made so far. */
+  private o = 0;
+
+  constructor(
+    private readonly rate: number,
+    to: number = SAMPLE_RATE,
+  ) {
+    this.d = rate === to ? null : designResampler(rate, to);
+    this.block = BLOCK_SECONDS * to;
+  }
+
+  push(x: Float32Array): Float32Array {
+    if (!this.d) return x.slice();
+    const held = this.n - this.base;
+    if (held + x.length > this.buf.length) {
+      const grown = new Float32Array(Math.max(2 * this.buf.length, held + x.length, 1 << 16));
+      grown.set(this.buf.subarray(0, held));
+      this.buf = grown;
+    }
+    this.buf.set(x, held);
+    this.n += x.length;
+    return this.drain(false);
+  }
+
+  end(): Float32Array {
+    return this.d ? this.drain(true) : new Float32Array(0);
+  }
+
+  private drain(final: boolean): Float32Array {
+    const d = this.d!;
+    const outLen = Math.round((this.n * d.up) / d.down);
+    const parts: Float32Array[] = [];
+    for (;;) {
+      const o1 = final ? Math.min(outLen, this.o + this.block) : this.o + this.block;
+      if (this.o >= o1) break;
+      // The same spans as resampleBlocks: the outputs' input reach, with the filter's half-width each side.
+      const need = Math.ceil((o1 * d.down) / d.up) + d.halfWidth + 2;
+      if (!final && need > this.n) break;
+      const i0 = Math.max(0, Math.floor((this.o * d.down) / d.up) - d.halfWidth - 2);
+      const i1 = Math.min(this.n, need);
+      parts.push(
+        resampleSpan(this.buf.subarray(i0 - this.base, i1 - this.base), this.rate, i0, this.o, o1, d).slice(),
+      );
+      this.o = o1;
+      this.forget(Math.max(0, Math.floor((this.o * d.down) / d.up) - d.halfWidth - 2));
+    }
+    return parts.length === 1 ? parts[0]! : concatAudio(parts);
+  }
+
+  /** Drops the input before absolute index `i`. */
+  private forget(i: number) {
+    if (i <= this.base) return;
+    this.buf.copyWithin(0, i - this.base, this.n - this.base);
+    this.base = i;
+  }
 }

@@ -1,7 +1,10 @@
-// Voice activity: Silero VAD v5 (one ONNX session: 512-sample frames at 16 kHz with 64 samples of context
-// from the frame before, plus its recurrent state) gives a speech probability per 32 ms frame; speech
-// regions follow Silero's own rules (hysteresis, minimum speech and silence, padding). Without the Silero
-// model an energy detector stands in, and the result says which one was used.
+// Voice activity, the studio's one speech finder (SpeechFinder, findSpeech, speechSource): Silero VAD v5
+// (one ONNX session: 512-sample frames at 16 kHz with 64 samples of context from the frame before, plus its
+// recurrent state) gives a speech probability per 32 ms frame; speech regions follow Silero's own rules
+// (hysteresis, minimum speech and silence, padding). An energy detector runs beside it: without the Silero
+// model it stands in, and where Silero misses most of the loud frames around a frame (it hears no speech in
+// some real recordings, e.g. dense, limited speech), the two are joined, since leaving speech out is the
+// worse error for every caller (trimming, splitting, transcription windows). The result says which was used.
 import { throwIfAborted, type ProgressFn } from '../engine/types';
 import { runtimeHost } from '../runtime/host';
 import type { OrtSession, OrtTensor } from '../runtime/ort-session';
@@ -19,6 +22,8 @@ export async function sileroModel(deps?: ModelFileDeps): Promise<(() => Promise<
   const read = await installedModelFiles(VAD_MODEL_ID, 'Silero VAD v5', d);
   return () => read('silero_vad_v5.onnx');
 }
+/** The rate Silero (and so the speech finder) reads. */
+export const VAD_RATE = SAMPLE_RATE;
 export const VAD_FRAME = 512;
 const CONTEXT = 64;
 export const FRAME_SECONDS = VAD_FRAME / SAMPLE_RATE;
@@ -29,11 +34,14 @@ export interface SpeechRegion {
   end: number;
 }
 
+/** Which detector found the speech: Silero, the energy detector alone, or both joined (see above). */
+export type VadMethod = 'silero-vad-v5' | 'energy' | 'silero-vad-v5+energy';
+
 export interface VadResult {
   /** Speech probability per 512-sample frame. */
   probs: Float32Array;
   regions: SpeechRegion[];
-  method: 'silero-vad-v5' | 'energy';
+  method: VadMethod;
 }
 
 export interface RegionOptions {
@@ -100,22 +108,36 @@ export function speechWithin(regions: readonly SpeechRegion[], a: number, b: num
   return s;
 }
 
-/** Frame energies mapped to a pseudo-probability: 1 well above the noise floor, 0 near it. */
+/** Level (dBFS) of frame `f`: mean power of its 512 samples (zeros past the end). */
+function frameDb(audio: Float32Array, f: number): number {
+  let s = 0;
+  const end = Math.min(audio.length, (f + 1) * VAD_FRAME);
+  for (let i = f * VAD_FRAME; i < end; i++) s += audio[i]! * audio[i]!;
+  return 10 * Math.log10(s / VAD_FRAME + 1e-12);
+}
+
+/** The level above which a frame counts as loud: a third of the range above the floor, ≥ 12 dB, ≥ −55 dBFS. */
+function loudAt(floor: number, top: number): number {
+  return Math.max(floor + Math.max(12, (top - floor) / 3), -55);
+}
+
+const energyProb = (db: number, at: number) => Math.min(1, Math.max(0, 0.5 + (db - at) / 6));
+
+/**
+ * Frame energies mapped to a pseudo-probability: 1 well above the noise floor, 0 near it. The floor and
+ * top are the whole file's (10th and 95th percentile of frame levels).
+ */
 export function energyProbabilities(audio: Float32Array): Float32Array {
   const n = Math.floor(audio.length / VAD_FRAME);
   const db = new Float32Array(n);
-  for (let f = 0; f < n; f++) {
-    let s = 0;
-    for (let i = f * VAD_FRAME; i < (f + 1) * VAD_FRAME; i++) s += audio[i]! * audio[i]!;
-    db[f] = 10 * Math.log10(s / VAD_FRAME + 1e-12);
-  }
+  for (let f = 0; f < n; f++) db[f] = frameDb(audio, f);
   const sorted = Float32Array.from(db).sort();
-  const floor = sorted[Math.floor(sorted.length * 0.1)] ?? -120;
-  const top = sorted[Math.floor(sorted.length * 0.95)] ?? 0;
-  // Speech: above the floor by a third of the dynamic range and at least 12 dB, and not below −55 dBFS.
-  const at = Math.max(floor + Math.max(12, (top - floor) / 3), -55);
+  const at = loudAt(
+    sorted[Math.floor(sorted.length * 0.1)] ?? -120,
+    sorted[Math.floor(sorted.length * 0.95)] ?? 0,
+  );
   const out = new Float32Array(n);
-  for (let f = 0; f < n; f++) out[f] = Math.min(1, Math.max(0, 0.5 + (db[f]! - at) / 6));
+  for (let f = 0; f < n; f++) out[f] = energyProb(db[f]!, at);
   return out;
 }
 
@@ -232,19 +254,183 @@ export function fixedRegions(regions: readonly SpeechRegion[], total: number): R
   return { total, upTo: async () => ({ regions, covered: total }) };
 }
 
-/** A RegionSource that runs Silero only as far as asked (and as far as the audio has arrived). */
-export function sileroRegions(stream: SileroStream, o: RegionOptions = {}): RegionSource {
+/** Frames of look-ahead that the energy floor and the join decision take (10 s). */
+const AHEAD = Math.round(10 / FRAME_SECONDS);
+/** Frames before a frame that the join decision looks back over (30 s). */
+const BEHIND = Math.round(30 / FRAME_SECONDS);
+/** Silero must hear at least this share of the loud frames around a frame, or the energy detector joins. */
+const MIN_AGREEMENT = 0.5;
+/** With fewer loud frames than this around a frame (1 s) there is nothing to judge: Silero alone. */
+const MIN_LOUD = Math.round(1 / FRAME_SECONDS);
+/** The join decision is taken afresh every this many frames (0.5 s). */
+const DECIDE_EVERY = 16;
+
+/** Frame levels in 0.1 dB bins from −140 to +10 dBFS: running percentiles without sorting. */
+class LevelHistogram {
+  private readonly bins = new Uint32Array(1500);
+  private count = 0;
+
+  add(db: number): void {
+    this.bins[Math.min(1499, Math.max(0, Math.floor((db + 140) * 10)))]!++;
+    this.count++;
+  }
+
+  /** The level below which a share `q` of the frames lie (to 0.1 dB). */
+  quantile(q: number): number {
+    const k = Math.floor(this.count * q);
+    let c = 0;
+    for (let b = 0; b < this.bins.length; b++) {
+      c += this.bins[b]!;
+      if (c > k) return b / 10 - 140;
+    }
+    return 10;
+  }
+}
+
+/**
+ * The one speech finder: speech probability per 32 ms frame of 16 kHz audio (whole, or growing while it
+ * decodes), computed only as far as asked (`advance`). Silero where installed, the energy detector beside
+ * it (its floor and top from the frames so far and ten seconds ahead), joined per frame where Silero
+ * hears under half of the loud frames in the 30 s before and 10 s after (see the top of this file).
+ */
+export class SpeechFinder {
+  private readonly audio: GrowingAudio;
+  private readonly silero: SileroStream | null;
+  private db = new Float32Array(1024);
+  /** Frames whose level is known, and how many of them are in the histogram. */
+  private levels = 0;
+  private counted = 0;
+  private readonly hist = new LevelHistogram();
+  private out = new Float32Array(1024);
+  /** Frames decided so far. */
+  done = 0;
+  private join = false;
+  private at = -55;
+  private joined = false;
+
+  constructor(
+    audio: Float32Array | GrowingAudio,
+    model: (() => Promise<Uint8Array>) | null,
+    private readonly opts: { signal?: AbortSignal; onProgress?: ProgressFn } = {},
+  ) {
+    this.audio = audio instanceof GrowingAudio ? audio : GrowingAudio.whole(audio);
+    this.silero = model ? new SileroStream(this.audio, model, opts) : null;
+  }
+
+  /** Which detector the frames so far come from. */
+  get method(): VadMethod {
+    if (!this.silero) return 'energy';
+    return this.joined ? 'silero-vad-v5+energy' : 'silero-vad-v5';
+  }
+
+  /** Frames in the whole file, once it has all arrived (else null). */
+  get frames(): number | null {
+    return this.audio.complete ? Math.ceil(this.audio.length / VAD_FRAME) : null;
+  }
+
+  /** Seconds of audio (exact once it has all arrived). */
+  get total(): number {
+    return this.audio.total;
+  }
+
+  /** Probabilities of the frames decided so far. */
+  get probs(): Float32Array {
+    return this.out.subarray(0, this.done);
+  }
+
+  /** Decides frames up to `frame` (exclusive; Infinity: all), waiting for their audio if need be. */
+  async advance(frame: number): Promise<void> {
+    const want = Math.ceil(frame);
+    if (want <= this.done) return;
+    const { audio, opts } = this;
+    await audio.until(((want + AHEAD) * VAD_FRAME) / SAMPLE_RATE, opts.signal);
+    const total = this.frames;
+    const have = total ?? Math.floor(audio.length / VAD_FRAME);
+    const upto = Math.min(have, want + AHEAD);
+    this.measure(upto);
+    if (this.silero) await this.silero.advance(upto);
+    const to = Math.min(want, total ?? Math.max(0, upto - AHEAD));
+    if (to <= this.done) return;
+    this.out = grow(this.out, to);
+    const sp = this.silero?.probs;
+    for (let f = this.done; f < to; f++) {
+      // The histogram holds the frames up to ten seconds past this one.
+      for (const end = Math.min(this.levels, f + AHEAD); this.counted < end; this.counted++)
+        this.hist.add(this.db[this.counted]!);
+      if ((f - this.done) % DECIDE_EVERY === 0 || f === this.done) {
+        this.at = loudAt(this.hist.quantile(0.1), this.hist.quantile(0.95));
+        if (sp) this.join = this.sileroDeaf(f, sp);
+      }
+      const e = energyProb(this.db[f]!, this.at);
+      if (!sp) this.out[f] = e;
+      else {
+        const p = sp[f]!;
+        this.out[f] = this.join ? Math.max(p, e) : p;
+        if (this.join && e >= 0.5 && p < 0.5) this.joined = true;
+      }
+    }
+    this.done = to;
+  }
+
+  /** Levels of frames up to `upto`. */
+  private measure(upto: number) {
+    if (upto <= this.levels) return;
+    this.db = grow(this.db, upto);
+    const samples = this.audio.samples;
+    for (let f = this.levels; f < upto; f++) this.db[f] = frameDb(samples, f);
+    this.levels = upto;
+  }
+
+  /** Whether Silero hears under half of the loud frames around frame `f`. */
+  private sileroDeaf(f: number, sp: Float32Array): boolean {
+    let loud = 0;
+    let heard = 0;
+    const end = Math.min(this.levels, sp.length, f + AHEAD);
+    for (let k = Math.max(0, f - BEHIND); k < end; k++)
+      if (this.db[k]! > this.at) {
+        loud++;
+        if (sp[k]! >= 0.5) heard++;
+      }
+    return loud >= MIN_LOUD && heard < MIN_AGREEMENT * loud;
+  }
+}
+
+function grow(a: Float32Array<ArrayBuffer>, n: number): Float32Array<ArrayBuffer> {
+  if (n <= a.length) return a;
+  const b = new Float32Array(Math.max(n, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+/** Speech in 16 kHz audio known in full: the finder's probabilities, regions and method. */
+export async function findSpeech(
+  audio: Float32Array,
+  model: (() => Promise<Uint8Array>) | null,
+  opts: { signal?: AbortSignal; onProgress?: ProgressFn } = {},
+  o: RegionOptions = {},
+): Promise<VadResult> {
+  const finder = new SpeechFinder(audio, model, opts);
+  await finder.advance(Infinity);
+  return {
+    probs: finder.probs,
+    regions: speechRegions(finder.probs, audio.length / SAMPLE_RATE, o),
+    method: finder.method,
+  };
+}
+
+/** A RegionSource that finds speech only as far as asked (and as far as the audio has arrived). */
+export function speechSource(finder: SpeechFinder, o: RegionOptions = {}): RegionSource {
   let cache: { frames: number; regions: SpeechRegion[] } | null = null;
   return {
     get total() {
-      return stream.total;
+      return finder.total;
     },
     async upTo(t) {
-      await stream.advance(Math.ceil(t / FRAME_SECONDS));
-      const frames = stream.done;
-      const covered = frames === stream.frames ? stream.total : frames * FRAME_SECONDS;
+      await finder.advance(Math.ceil(t / FRAME_SECONDS));
+      const frames = finder.done;
+      const covered = frames === finder.frames ? finder.total : frames * FRAME_SECONDS;
       if (cache?.frames !== frames)
-        cache = { frames, regions: speechRegions(stream.probs.subarray(0, frames), covered, o) };
+        cache = { frames, regions: speechRegions(finder.probs.subarray(0, frames), covered, o) };
       return { regions: cache.regions, covered };
     },
   };

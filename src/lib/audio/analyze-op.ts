@@ -1,7 +1,7 @@
-// The engine operation 'audio.analyze': any audio file → mono 16 kHz (the transcription decoder) → tempo,
+// The engine operation 'audio.analyze': any audio file → mono 16 kHz (the one decoder, decode.ts) → tempo,
 // metre and key (analyze.ts). Long files are analysed over their first ten minutes, which says so.
 import type { RunOptions } from '../engine/types';
-import { decodeForAsr } from '../asr/audio-in';
+import { decodeInput } from './decode';
 import type { Transcoder } from './transcoder';
 import { analyzeMusic, type Analysis } from './analyze';
 import { engineTranscoder } from './encode-op';
@@ -9,8 +9,6 @@ import { engineTranscoder } from './encode-op';
 export interface AudioAnalyzeArgs {
   audio: Uint8Array;
   mime?: string;
-  duration_hint?: number;
-  rate_hint?: number;
 }
 
 export interface AudioAnalyzeResult extends Analysis {
@@ -26,18 +24,17 @@ export async function runAudioAnalyze(
   opts: RunOptions = {},
   transcoder: () => Transcoder = engineTranscoder,
 ): Promise<AudioAnalyzeResult> {
-  const audio = await decodeForAsr(args.audio, transcoder, {
+  const audio = await decodeInput(args.audio, transcoder, {
+    rate: RATE,
     signal: opts.signal,
     onProgress: opts.onProgress,
-    durationHint: args.duration_hint,
-    rateHint: args.rate_hint,
   });
   const samples = audio.samples.subarray(0, ANALYSE_SECONDS * RATE);
   opts.onProgress?.({ stage: 'analyse', done: 0, total: 1, message: 'Finding tempo and key' });
   const a = analyzeMusic(samples, RATE);
   return {
     ...a,
-    duration: Math.round((audio.samples.length / RATE) * 1000) / 1000,
+    duration: Math.round(audio.duration * 1000) / 1000,
     analysed_seconds: Math.round((samples.length / RATE) * 1000) / 1000,
   };
 }

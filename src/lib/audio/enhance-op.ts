@@ -1,20 +1,14 @@
 // The engine operations 'audio.enhance' (denoise, clarity, loudness, with before/after loudness and SNR)
 // and 'audio.silence' (trim silence, or split on pauses). Both read any file ffmpeg reads (WAV directly),
-// work on mono, and find speech with Silero VAD when it is installed, else with the energy detector.
+// work on mono, and find speech with the one speech finder (asr/vad.ts: Silero where installed, energy beside it).
 import { throwIfAborted, type RunOptions } from '../engine/types';
-import { DecodeError, type EncodeOptions } from './formats';
+import type { EncodeOptions } from './formats';
 import type { EncodedAudio, Transcoder } from './transcoder';
 import { engineTranscoder } from './encode-op';
 import { encodeWav } from '../tts/wav';
-import { resample } from '../asr/resample';
-import { isWav, readWav } from '../asr/audio-in';
-import {
-  energyProbabilities,
-  sileroProbabilities,
-  sileroModel,
-  speechRegions,
-  type SpeechRegion,
-} from '../asr/vad';
+import { resampleBlocks } from '../asr/resample';
+import { findSpeech, sileroModel, VAD_RATE, type VadMethod } from '../asr/vad';
+import { decodeInput } from './decode';
 import { denoise, DENOISE_RATE } from './denoise';
 import { enhanceClarity } from './clarity';
 import { integratedLoudness, normalizeLoudness, truePeakDb } from './loudness';
@@ -32,49 +26,16 @@ const defaultDeps: ToolDeps = {
   vadModel: () => sileroModel(),
 };
 
-/** Any file → mono float samples, at `rate` when given (else the file's own, at most 48 kHz). */
-export async function decodeMono(
-  bytes: Uint8Array,
-  rate: number | undefined,
-  t: () => Transcoder,
-  opts: RunOptions,
-): Promise<{ samples: Float32Array; rate: number }> {
-  let samples: Float32Array;
-  let at: number;
-  if (isWav(bytes)) {
-    // Mixed to mono already (mixing it again as if interleaved halved a stereo file's length).
-    const w = readWav(bytes);
-    samples = w.samples;
-    at = w.sampleRate;
-  } else {
-    const d = await t().decode(
-      bytes,
-      { mono: true, ...(rate ? { sampleRate: rate } : {}) },
-      {
-        signal: opts.signal,
-        onProgress: opts.onProgress ? (p) => opts.onProgress!({ ...p, stage: 'decode' }) : undefined,
-      },
-    );
-    samples = d.samples;
-    at = d.sampleRate;
-  }
-  if (!samples.length) throw new DecodeError('The file holds no audio samples.');
-  const want = rate ?? Math.min(at, 48000);
-  if (want !== at) samples = resample(samples, at, want);
-  throwIfAborted(opts.signal);
-  return { samples, rate: want };
-}
-
-/** Speech regions (seconds) of mono audio, and which detector found them. */
-async function findSpeech(x: Float32Array, rate: number, deps: ToolDeps, opts: RunOptions) {
-  const a16 = rate === 16000 ? x : resample(x, rate, 16000);
+/** Speech regions (seconds) of mono audio by the one speech finder, and which detector found them. */
+async function speechOf(x: Float32Array, rate: number, deps: ToolDeps, opts: RunOptions) {
+  const a16 = await resampleBlocks(x, rate, VAD_RATE, opts.signal);
   const load = await deps.vadModel().catch(() => null);
   opts.onProgress?.({ stage: 'vad', done: 0, total: 0, message: 'Finding speech' });
-  const probs = load
-    ? await sileroProbabilities(a16, load, { signal: opts.signal, onProgress: opts.onProgress })
-    : energyProbabilities(a16);
-  const regions: SpeechRegion[] = speechRegions(probs, a16.length / 16000);
-  return { regions, vad: load ? ('silero-vad-v5' as const) : ('energy' as const) };
+  const { regions, method } = await findSpeech(a16, load, {
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+  });
+  return { regions, vad: method };
 }
 
 const finite = (v: number) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null);
@@ -132,7 +93,7 @@ export interface AudioEnhanceResult {
   true_peak_after: number | null;
   snr_before: SnrEstimate;
   snr_after: SnrEstimate;
-  vad: 'silero-vad-v5' | 'energy';
+  vad: VadMethod;
   duration: number;
   steps: string[];
 }
@@ -142,8 +103,11 @@ export async function runAudioEnhance(
   opts: RunOptions = {},
   deps: ToolDeps = defaultDeps,
 ): Promise<AudioEnhanceResult> {
-  const { samples: x, rate } = await decodeMono(args.audio, DENOISE_RATE, deps.transcoder, opts);
-  const { regions, vad } = await findSpeech(x, rate, deps, opts);
+  const { samples: x, rate } = await decodeInput(args.audio, deps.transcoder, {
+    ...opts,
+    rate: DENOISE_RATE,
+  });
+  const { regions, vad } = await speechOf(x, rate, deps, opts);
   const steps: string[] = [];
   let y = x;
   if (args.denoise ?? true) {
@@ -189,7 +153,7 @@ export interface AudioSilenceArgs {
 }
 
 export interface AudioSilenceResult {
-  vad: 'silero-vad-v5' | 'energy';
+  vad: VadMethod;
   duration: number;
   sample_rate: number;
   /** trim: the trimmed WAV and what was cut. */
@@ -210,8 +174,8 @@ export async function runAudioSilence(
   opts: RunOptions = {},
   deps: ToolDeps = defaultDeps,
 ): Promise<AudioSilenceResult> {
-  const { samples: x, rate } = await decodeMono(args.audio, undefined, deps.transcoder, opts);
-  const { regions, vad } = await findSpeech(x, rate, deps, opts);
+  const { samples: x, rate } = await decodeInput(args.audio, deps.transcoder, opts);
+  const { regions, vad } = await speechOf(x, rate, deps, opts);
   throwIfAborted(opts.signal);
   const base = { vad, duration: Math.round((x.length / rate) * 1000) / 1000, sample_rate: rate };
   if (args.mode === 'trim') {

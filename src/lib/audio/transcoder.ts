@@ -78,6 +78,8 @@ export interface DecodedAudio {
   samples: Float32Array;
   sampleRate: number;
   channels: number;
+  /** The file's own channel count (before any mixing). */
+  sourceChannels: number;
   /** Seconds, from the number of decoded samples. */
   duration: number;
 }
@@ -126,6 +128,8 @@ function asFloats(b: Uint8Array): Float32Array {
 export interface StreamStart {
   sampleRate: number;
   channels: number;
+  /** The file's own channel count (before any mixing). */
+  sourceChannels: number;
   /** Seconds, from the container (null when it does not say). */
   duration: number | null;
 }
@@ -442,6 +446,7 @@ export class Transcoder {
         samples,
         sampleRate: d.sampleRate,
         channels: d.channels,
+        sourceChannels: facts.channels,
         duration: samples.length / d.channels / d.sampleRate,
       };
     } finally {
@@ -469,7 +474,12 @@ export class Transcoder {
       if (!core.sink) {
         // A core without devices: decode whole, then hand it on.
         const d = await this.decodeWith(core, bytes, options, raw, opts);
-        hooks.onStart({ sampleRate: d.sampleRate, channels: d.channels, duration: d.duration });
+        hooks.onStart({
+          sampleRate: d.sampleRate,
+          channels: d.channels,
+          sourceChannels: d.sourceChannels,
+          duration: d.duration,
+        });
         hooks.onSamples(d.samples);
         return d.samples.length / d.channels;
       }
@@ -480,7 +490,12 @@ export class Transcoder {
         const src = raw ?? (await this.probeFile(core, opts));
         const facts = 'facts' in src ? src.facts : src;
         const d = resolveDecode(options, facts);
-        hooks.onStart({ sampleRate: d.sampleRate, channels: d.channels, duration: src.duration });
+        hooks.onStart({
+          sampleRate: d.sampleRate,
+          channels: d.channels,
+          sourceChannels: facts.channels,
+          duration: src.duration,
+        });
         await this.command(core, 'ffmpeg', decodeArgs({ path: IN, raw: options.input }, d, sink.target), {
           opts,
           stage: 'decode',

@@ -8,9 +8,9 @@ import type { ModelFileStore } from '../models/store';
 import type { InstalledFile, InstalledModel } from '../models/types';
 import { sha256Hex } from '../models/hash';
 import { ModelNotInstalledError } from '../tts/errors';
-import { decodeWav } from '../tts/wav';
-import { mixToMono, resample } from '../asr/resample';
-import { energyProbabilities, sileroModel, sileroProbabilities, speechRegions } from '../asr/vad';
+import { resample } from '../asr/resample';
+import { decodeInput } from '../audio/decode';
+import { findSpeech, sileroModel, VAD_RATE } from '../asr/vad';
 import {
   graphsFromCheckpoint,
   OpenVoiceConverter,
@@ -564,47 +564,32 @@ export async function runCloneStatus(
   return { installed: false };
 }
 
-const isWav = (b: Uint8Array) =>
-  b.length >= 12 &&
-  String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!) === 'RIFF' &&
-  String.fromCharCode(b[8]!, b[9]!, b[10]!, b[11]!) === 'WAVE';
-
-/** Any audio → mono samples at its own rate. */
+/** Any audio → mono samples at its own rate (≤ 48 kHz), through the one decoder (audio/decode.ts). */
 async function decodeAudio(
   a: CloneAudio,
   d: CloneDeps,
   opts: RunOptions,
 ): Promise<{ samples: Float32Array; rate: number }> {
   if ('samples' in a) return { samples: a.samples, rate: a.sampleRate };
-  if (isWav(a.bytes)) {
-    const w = decodeWav(a.bytes);
-    return { samples: w.samples, rate: w.sampleRate };
-  }
-  if (!d.transcoder) throw new CloneParamError('Only WAV audio can be read here (no ffmpeg core).');
-  const t = await d.transcoder();
-  const dec = await t.decode(a.bytes, { mono: true }, { signal: opts.signal });
-  return {
-    samples: dec.channels > 1 ? mixToMono(dec.samples, dec.channels) : dec.samples,
-    rate: dec.sampleRate,
+  const noCore = () => {
+    throw new CloneParamError('Only WAV audio can be read here (no ffmpeg core).');
   };
+  return decodeInput(a.bytes, d.transcoder ?? noCore, { signal: opts.signal });
 }
 
 const to = (x: { samples: Float32Array; rate: number }, rate: number) =>
   x.rate === rate ? x.samples : resample(x.samples, x.rate, rate);
 
-/** Speech regions (seconds) by Silero VAD when installed, else by energy. */
+/** Speech regions (seconds) by the one speech finder (asr/vad.ts). */
 async function regionsOf(x: { samples: Float32Array; rate: number }, d: CloneDeps, opts: RunOptions) {
   return (await regions16(x, d, opts)).regions;
 }
 
 /** The 16 kHz audio and its speech regions (what VAD and diarization work on). */
 async function regions16(x: { samples: Float32Array; rate: number }, d: CloneDeps, opts: RunOptions) {
-  const a16 = to(x, 16000);
+  const a16 = to(x, VAD_RATE);
   const load = d.vadModel ? await d.vadModel() : null;
-  const probs = load
-    ? await sileroProbabilities(a16, load, { signal: opts.signal })
-    : energyProbabilities(a16);
-  return { a16, regions: speechRegions(probs, a16.length / 16000) };
+  return { a16, regions: (await findSpeech(a16, load, { signal: opts.signal })).regions };
 }
 
 async function embedSpeech(model: OpenVoiceConverter, speech: Float32Array, rate: number) {

@@ -5,7 +5,6 @@ import type { ApiContext } from '../context';
 import { readAudioUpload } from '../audio-input';
 import { ApiError, badRequest } from '../errors';
 import { json } from '../http';
-import { audioInfo } from '../../audio/duration';
 import {
   FORMAT_IDS,
   FormatOptionError,
@@ -110,13 +109,7 @@ export async function convertAudio(request: Request, ctx: ApiContext): Promise<R
 /** `POST /v1/audio/analyze`: multipart `file`, JSON {audio: base64 or data URL}, or raw audio bytes. */
 export async function analyzeAudio(request: Request, ctx: ApiContext): Promise<Response> {
   const up = await audioUpload(request);
-  const info = await audioInfo(up.bytes, up.mime).catch(() => null);
-  const r = await ctx.engine.run('audio.analyze', {
-    audio: up.bytes,
-    mime: up.mime,
-    duration_hint: info?.duration,
-    rate_hint: info?.sample_rate ?? undefined,
-  });
+  const r = await ctx.engine.run('audio.analyze', { audio: up.bytes, mime: up.mime });
   return json({
     key: r.key,
     scale: r.scale,
