@@ -75,7 +75,7 @@ async function main() {
   const { ENGLISH } = await vite.load('/tests/unit/asr-corpus.ts');
   const { WER_GOAL } = await vite.load('/scripts/lib/asr-speech.ts');
   const asr = await vite.load('/src/lib/asr/operation.ts');
-  const { decodeForAsr } = await vite.load('/src/lib/asr/audio-in.ts');
+  const { decodeInput } = await vite.load('/src/lib/audio/decode.ts');
   const host = await vite.load('/src/lib/runtime/host.ts');
   const { encodeWav } = await vite.load('/src/lib/tts/wav.ts');
   const ort =
@@ -152,7 +152,7 @@ async function main() {
     env.localModelPath = `${MODELS}/`;
     const audio = [];
     for (const f of files) {
-      const a = await decodeForAsr(new Uint8Array(readFileSync(join(SHARED, f))), deps.transcoder);
+      const a = await decodeInput(new Uint8Array(readFileSync(join(SHARED, f))), deps.transcoder, { rate: 16000 });
       audio.push({ file: f, samples: a.samples, seconds: a.samples.length / 16000 });
     }
     agreement = { goal_librispeech: AGREEMENT_GOAL, models: {} };
