@@ -2,11 +2,12 @@
 // warnings for a result shorter than its input, from the builders to the engine op on Whisper tiny/base
 // (Kokoro speech, and where present the LibriSpeech files in ../shared/audio, read in place).
 import 'fake-indexeddb/auto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { encodeWav } from '../../src/lib/tts/wav';
+import { audioInfo } from '../../src/lib/audio/duration';
 import { Transcoder } from '../../src/lib/audio/transcoder';
 import { resample } from '../../src/lib/asr/resample';
 import type { AsrStreamDecoder } from '../../src/lib/asr/audio-stream';
@@ -227,5 +228,25 @@ describe.skipIf(!haveIssueFile || !HAVE_TINY)('the issue #18 file (LibriSpeech E
     expect(r.language).toBe('en');
     expect(r.language_probability!).toBeGreaterThanOrEqual(LANGUAGE_UNCERTAIN_BELOW);
     expect(r.warnings.some((w) => w.startsWith('Language uncertain'))).toBe(false);
+  });
+
+  it('on all ten files, tiny never answers another language silently, nor a shorter transcript', async () => {
+    const files = readdirSync(LIBRI).filter((f) => f.endsWith('.flac'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      // Whole WAV input: a detected language other than English (they are all English) must warn.
+      const r = await runAsrTranscribe({ audio: await libriWav(f), model: 'tiny' }, {}, cacheDeps(ALL));
+      console.log(
+        `[asr] ${f} on tiny: ${r.language} ${r.language_probability} ${JSON.stringify(r.warnings)}`,
+      );
+      if (r.language !== 'en') expect(r.warnings.some((w) => w.startsWith('Language uncertain'))).toBe(true);
+      // The FLAC itself, through the streamed decode: whatever it delivers, less than the file is said.
+      const bytes = new Uint8Array(readFileSync(`${LIBRI}/${f}`));
+      const declared = (await audioInfo(bytes)).duration!;
+      const s = await runAsrTranscribe({ audio: bytes, model: 'tiny', language: 'en' }, {}, cacheDeps(ALL));
+      const said = s.warnings.some((w) => w.startsWith('Audio left out'));
+      console.log(`[asr] ${f} streamed: ${s.duration} s of ${declared} s, ${JSON.stringify(s.warnings)}`);
+      expect(said, `${f}: ${s.duration} s of ${declared} s`).toBe(declared - s.duration > 0.1);
+    }
   });
 });
