@@ -152,7 +152,9 @@ async function main() {
     env.localModelPath = `${MODELS}/`;
     const audio = [];
     for (const f of files) {
-      const a = await decodeInput(new Uint8Array(readFileSync(join(SHARED, f))), deps.transcoder, { rate: 16000 });
+      const a = await decodeInput(new Uint8Array(readFileSync(join(SHARED, f))), deps.transcoder, {
+        rate: 16000,
+      });
       audio.push({ file: f, samples: a.samples, seconds: a.samples.length / 16000 });
     }
     agreement = { goal_librispeech: AGREEMENT_GOAL, models: {} };

@@ -17,6 +17,7 @@ import {
   type EditableTranscript,
   type ExportFormat,
 } from '../lib/asr/transcript-edit';
+import { languageUncertain } from '../lib/asr/warnings';
 import { encodeWav } from '../lib/tts/wav';
 import { TranscriptStore, type TranscriptRecord, type TranscriptSummary } from '../lib/storage/transcripts';
 
@@ -45,6 +46,20 @@ export interface OpenTranscript extends EditableTranscript {
 }
 
 export type Phase = 'idle' | 'decoding' | 'transcribing';
+
+/** What the last transcription said about itself (not stored with the transcript). */
+export interface TranscriptionCheck {
+  /** The transcript it belongs to. */
+  id: string;
+  model: string;
+  language: string;
+  /** Null when the language was chosen. */
+  language_probability: number | null;
+  warnings: string[];
+}
+
+/** The language warning is shown by the uncertain-language notice, with its retry buttons. */
+const LANGUAGE_WARNING = /^Language uncertain/;
 
 function message(e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
@@ -78,6 +93,8 @@ export class TranscribeSession {
   firstLineMs = $state<number | null>(null);
   /** The model is warming (asr.prepare) for the first transcription. */
   warming = $state(false);
+  /** The finished transcription's language probability and warnings. */
+  check = $state.raw<TranscriptionCheck | null>(null);
 
   current = $state.raw<OpenTranscript | null>(null);
   saved = $state.raw<TranscriptSummary[]>([]);
@@ -97,6 +114,8 @@ export class TranscribeSession {
   private frame = 0;
   /** Models warmed in this page (plain data, not shown). */
   private prepared: string[] = [];
+  /** The last file transcribed, for a retry with another model or language. */
+  private input: { bytes: Uint8Array; name: string; id: string } | null = null;
 
   constructor(private readonly studio: Studio) {
     this.store = new TranscriptStore(studio.db);
@@ -108,6 +127,47 @@ export class TranscribeSession {
 
   get installedChoice(): boolean {
     return this.models.some((m) => m.id === this.model && m.installed);
+  }
+
+  /** The open transcript's detected language when Whisper was unsure of it, else null. */
+  get uncertain(): { language: string; probability: number; model: string; modelName: string } | null {
+    const c = this.check;
+    if (!c || c.id !== this.current?.id || !languageUncertain(c)) return null;
+    const modelName = this.models.find((m) => m.id === c.model)?.name ?? c.model;
+    return { language: c.language, probability: c.language_probability!, model: c.model, modelName };
+  }
+
+  /** Every other warning of the open transcript (audio or speech left out …), each shown as it is. */
+  get warnings(): string[] {
+    const c = this.check;
+    if (!c || c.id !== this.current?.id) return [];
+    return c.warnings.filter((w) => !LANGUAGE_WARNING.test(w));
+  }
+
+  /** Base is installed and was not the model that was unsure. */
+  get canRetryBase(): boolean {
+    const u = this.uncertain;
+    return !!u && u.model !== WHISPER_BASE && this.models.some((m) => m.id === WHISPER_BASE && m.installed);
+  }
+
+  /** The uncertain transcript again with Whisper base, detecting the language. */
+  retryWithBase(): Promise<void> {
+    this.chooseModel(WHISPER_BASE);
+    this.language = 'auto';
+    return this.retry();
+  }
+
+  /** The uncertain transcript again with the same model, in the language chosen. */
+  retryAs(language: string): Promise<void> {
+    this.language = language;
+    return this.retry();
+  }
+
+  /** Transcribes the last file again; the new transcript replaces the one retried. */
+  private async retry(): Promise<void> {
+    const last = this.input;
+    if (!last || this.busy) return;
+    await this.transcribe(last.bytes, last.name, last.id);
   }
 
   // ------------------------------------------------------------------------------------- models
@@ -160,7 +220,7 @@ export class TranscribeSession {
    * decodes its own copy for the waveform and playback: at once for a small file, and for a large one once
    * the first text is in, so that long decode does not compete with the first window for the processor.
    */
-  async transcribe(bytes: Uint8Array, name: string): Promise<void> {
+  async transcribe(bytes: Uint8Array, name: string, replaces?: string): Promise<void> {
     if (this.busy) this.cancel();
     const ctl = new AbortController();
     this.ctl = ctl;
@@ -168,6 +228,7 @@ export class TranscribeSession {
     this.stopPlayback();
     this.error = null;
     this.notice = null;
+    this.check = null;
     this.editing = null;
     this.firstLineMs = null;
     this.partial = null;
@@ -187,6 +248,7 @@ export class TranscribeSession {
       wav: null,
       saved: false,
     };
+    this.input = { bytes, name, id: open.id };
     let startPlayback = () => undefined as void;
     const gate = new Promise<void>((resolve) => (startPlayback = resolve));
     if (bytes.length <= EARLY_PLAYBACK_BYTES) startPlayback();
@@ -238,11 +300,20 @@ export class TranscribeSession {
         duration: r.duration,
       };
       this.current = done;
+      this.check = {
+        id: open.id,
+        model: r.model,
+        language: r.language,
+        language_probability: r.language_probability,
+        warnings: r.warnings,
+      };
       if (isEmptyTranscript(segments)) {
         this.notice = `No speech was found in "${name}": nothing to transcribe. Try a recording with someone speaking.`;
         return;
       }
       await this.persist(done, wavBytes);
+      // A retry's transcript takes the place of the one it retried.
+      if (replaces && this.current?.saved) await this.forget(replaces);
     } catch (e) {
       if (!ctl.signal.aborted) this.error = message(e);
     } finally {
@@ -513,6 +584,16 @@ export class TranscribeSession {
     await this.loadSaved();
     const newest = this.saved[0];
     if (!this.current && newest) await this.open(newest.id);
+  }
+
+  /** Deletes a stored transcript without a word (the retry that replaced it is on screen). */
+  private async forget(id: string): Promise<void> {
+    try {
+      await this.store.delete(id);
+      await this.loadSaved();
+    } catch {
+      // Already gone (deleted meanwhile): nothing to replace.
+    }
   }
 
   /** Deletes a stored transcript, with Undo. */

@@ -340,4 +340,43 @@ describe('Transcribe view', () => {
     await idle();
     expect(await page.getByTestId('transcribe-notice').textContent()).toMatch(/cancelled/i);
   });
+
+  it('says when the language is uncertain, and a retry in a chosen language replaces the transcript', async () => {
+    // Speech in no language: English played backwards (tiny detects it with probability 0.48 in Node).
+    const parts: Float32Array[] = [];
+    for (const s of ENGLISH.slice(0, 2)) parts.push((await kokoroSpeech(s.text, s.voice)).samples);
+    const backwards = concat([silence(0.5, 24000), concat(parts).reverse(), silence(0.5, 24000)]);
+    await drop(page, 'transcribe-drop', 'backwards.wav', Buffer.from(encodeWav(backwards, 24000, 's16')));
+    await expect.poll(() => page.getByTestId('transcript').locator('h2').textContent()).toBe('backwards.wav');
+    await idle();
+    const notice = page.getByTestId('language-uncertain');
+    await notice.waitFor({ timeout: 30_000 });
+    const code = (await notice.getAttribute('data-code'))!;
+    expect(Number(await notice.getAttribute('data-probability'))).toBeLessThan(0.6);
+    const shown = (await notice.textContent()) ?? '';
+    expect(shown).toMatch(/Language uncertain/);
+    expect(shown).toContain(Number(await notice.getAttribute('data-probability')).toFixed(2));
+    expect(await page.getByTestId('detected-language').getAttribute('data-code')).toBe(code);
+    // Base is not installed here: only the language choice is offered.
+    expect(await page.getByTestId('retry-base').count()).toBe(0);
+    const saved = await page.getByTestId('saved-item').count();
+    const before = await page.getByTestId('transcript').getAttribute('data-id');
+    await page.getByTestId('retry-language').selectOption('en');
+    expect(await page.getByTestId('retry-as').textContent()).toMatch(/Retry as English/);
+    await page.getByTestId('retry-as').click();
+    const tr = page.getByTestId('transcript');
+    await expect
+      .poll(
+        async () => (await tr.getAttribute('data-id')) !== before && (await tr.getAttribute('data-saved')),
+        {
+          timeout: 120_000,
+        },
+      )
+      .toBe('true');
+    // A chosen language is not uncertain; the retried transcript is replaced, not kept beside it.
+    expect(await notice.count()).toBe(0);
+    expect(await page.getByTestId('detected-language').getAttribute('data-code')).toBe('en');
+    await expect.poll(() => page.getByTestId('saved-item').count()).toBe(saved);
+    expect(await page.getByTestId('asr-language').inputValue()).toBe('en');
+  });
 });

@@ -5,12 +5,18 @@ import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
-import { runAsrTranscribe, type AsrTranscribeArgs } from '../../src/lib/asr/operation';
+import {
+  runAsrTranscribe,
+  type AsrTranscribeArgs,
+  type AsrTranscribeResult,
+} from '../../src/lib/asr/operation';
+import { LANGUAGE_UNCERTAIN_BELOW } from '../../src/lib/asr/warnings';
 import type { RunOptions } from '../../src/lib/engine/types';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { encodeWav } from '../../src/lib/tts/wav';
 import { cacheDeps, concat, HAVE_KOKORO, HAVE_TINY, kokoroSpeech, silence, wer } from './asr-helpers';
 import { expectOrdered, parseSrt, parseVtt } from './asr-subtitles';
+import { ENGLISH } from './asr-corpus';
 import { FACTS, setup } from './helpers';
 import { caller, errorOf, HIGH_LIMITS, okJson, toBase64, until } from './test-utils';
 
@@ -29,11 +35,11 @@ function asrEngine(): ApiContext['engine'] {
   };
 }
 
-async function env() {
+async function env(engine = asrEngine()) {
   const base = await setup();
   const ctx = createApiContext({
     db: base.db,
-    engine: asrEngine(),
+    engine,
     system: async () => FACTS,
     version: 'test',
   });
@@ -185,11 +191,24 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('transcripts from real speech', () =
     const b = await okJson<{
       text: string;
       language: string;
+      language_probability: number;
       duration: number;
+      warnings: string[];
       segments: Record<string, unknown>[];
     }>(r);
-    expect(Object.keys(b).sort()).toEqual(['duration', 'language', 'segments', 'text']);
+    expect(Object.keys(b).sort()).toEqual([
+      'duration',
+      'language',
+      'language_probability',
+      'segments',
+      'text',
+      'warnings',
+    ]);
     expect(b.language).toBe('en');
+    // Clean English speech: detected with confidence, nothing to warn about, no X-Warning.
+    expect(b.language_probability).toBeGreaterThanOrEqual(LANGUAGE_UNCERTAIN_BELOW);
+    expect(b.warnings).toEqual([]);
+    expect(r.headers.get('X-Warning')).toBeNull();
     expect(wer(TEXT, b.text)).toBeLessThan(0.1);
     for (const s of b.segments) expect(Object.keys(s).sort()).toEqual(['end', 'speaker', 'start', 'text']);
   });
@@ -208,5 +227,98 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('transcripts from real speech', () =
     }, 600_000);
     expect(wer(TEXT, job.result.text)).toBeLessThan(0.1);
     expect(job.result.segments.length).toBeGreaterThan(0);
+  });
+});
+
+/** A finished transcription with two warnings, whatever the upload (the routes' answers are under test). */
+const WARNED: AsrTranscribeResult = {
+  language: 'la',
+  language_probability: 0.42,
+  duration: 3,
+  text: 'lorem ipsum',
+  segments: [],
+  windows: 1,
+  model: 'whisper-tiny-q8',
+  vad: 'silero-vad-v5',
+  task: 'transcribe',
+  elapsed_ms: 1,
+  rtf: 0.1,
+  warnings: [
+    'Language uncertain: detected Latin (la) with probability 0.42 on Whisper tiny.',
+    'Audio left out.',
+  ],
+};
+
+describe('warnings on every transcription route', () => {
+  let w: Awaited<ReturnType<typeof env>>;
+  const tone = () => ({
+    bytes: new Uint8Array(
+      encodeWav(
+        new Float32Array(16000).map((_, i) => 0.1 * Math.sin(i / 5)),
+        16000,
+        's16',
+      ),
+    ),
+    name: 'a.wav',
+    type: 'audio/wav',
+  });
+  const call = (path: string, body: FormData) =>
+    w.call('POST', path, { key: w.key, raw: body, bearer: true });
+  beforeAll(async () => {
+    w = await env({
+      hostCount: async () => 1,
+      run: (async () => WARNED) as ApiContext['engine']['run'],
+    });
+  });
+
+  it('X-Warning holds every warning joined with "; ", in every response_format', async () => {
+    for (const format of ['json', 'text', 'srt', 'vtt', 'verbose_json']) {
+      const r = await call('/v1/audio/transcriptions', multipart({ response_format: format }, tone()));
+      expect(r.status).toBe(200);
+      expect(r.headers.get('X-Warning')?.split('; ')).toEqual(WARNED.warnings);
+    }
+    const t = await call('/v1/audio/translations', multipart({}, tone()));
+    expect(t.headers.get('X-Warning')?.split('; ')).toEqual(WARNED.warnings);
+  });
+
+  it('the JSON answers carry warnings, and language_probability where they name the language', async () => {
+    const j = await okJson<{ warnings: string[] }>(
+      await call('/v1/audio/transcriptions', multipart({}, tone())),
+    );
+    expect(j.warnings).toEqual(WARNED.warnings);
+    const v = await okJson<{ warnings: string[]; language_probability: number }>(
+      await call('/v1/audio/transcriptions', multipart({ response_format: 'verbose_json' }, tone())),
+    );
+    expect(v.warnings).toEqual(WARNED.warnings);
+    expect(v.language_probability).toBe(WARNED.language_probability);
+    for (const path of ['/v1/stt', '/api/transcribe']) {
+      const r = await call(path, multipart({}, tone()));
+      expect(r.headers.get('X-Warning')?.split('; ')).toEqual(WARNED.warnings);
+      const b = await okJson<{ warnings: string[]; language_probability: number }>(r);
+      expect(b.warnings).toEqual(WARNED.warnings);
+      expect(b.language_probability).toBe(WARNED.language_probability);
+    }
+  });
+});
+
+describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('an uncertain language through the route (tiny)', () => {
+  it('speech in no language (played backwards) answers with language_probability and X-Warning', async () => {
+    // The two sentences tests/unit/asr-warnings.test.ts plays backwards (tiny: 0.48 there).
+    const parts = [];
+    for (const s of ENGLISH.slice(0, 2)) parts.push((await kokoroSpeech(s.text, s.voice)).samples);
+    const backwards = concat(parts).reverse();
+    const bytes = encodeWav(concat([silence(0.5, 24000), backwards, silence(0.5, 24000)]), 24000, 's16');
+    const r = await post(
+      '/v1/audio/transcriptions',
+      multipart(
+        { model: 'tiny', response_format: 'verbose_json' },
+        { bytes, name: 'b.wav', type: 'audio/wav' },
+      ),
+    );
+    const v = await okJson<{ language_probability: number; warnings: string[] }>(r);
+    expect(v.language_probability).toBeLessThan(LANGUAGE_UNCERTAIN_BELOW);
+    const said = v.warnings.find((x) => x.startsWith('Language uncertain'));
+    expect(said).toContain(v.language_probability.toFixed(2));
+    expect(r.headers.get('X-Warning')?.split('; ')).toContain(said);
   });
 });

@@ -472,7 +472,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Transcription',
     summary:
-      'Transcribe audio with Whisper (≤ 100 MB; wav, mp3, flac, ogg/opus, m4a/aac, mp4, webm): JSON {audio: base64 or data URL, language, task transcribe|translate, model tiny|base|installed id, prompt, temperature, word_timestamps, async}, a multipart file with those fields, or raw audio → {text, language, duration, segments[{id, start, end, text, words?}], model, vad}; long files answer 202 with a job',
+      'Transcribe audio with Whisper (≤ 100 MB; wav, mp3, flac, ogg/opus, m4a/aac, mp4, webm): JSON {audio: base64 or data URL, language, task transcribe|translate, model tiny|base|installed id, prompt, temperature, word_timestamps, async}, a multipart file with those fields, or raw audio → {text, language, language_probability (the detected language probability, null when given), duration, warnings[], segments[{id, start, end, text, words?}], model, vad}; warnings (an uncertain language below 0.6, audio or speech left out) also in X-Warning, joined with "; "; long files answer 202 with a job',
     handler: async (r, ctx) => transcribe.studioTranscribe(r.request, keyOf(r.key), ctx),
   }),
   route({
@@ -481,7 +481,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Transcription',
     summary:
-      'Speech to text, multipart {file ≤ 100 MB, model (whisper = the default installed Whisper, tiny, base), language (auto), timestamps (word timestamps), diarize (speaker labels SPEAKER_00…), num_speakers / max_speakers (hints)} → {text, language, duration, segments[{start, end, text, speaker (null without diarize)}], diarization {speakers, method tone-colour|acoustic, description, turns[{start, end, speaker}]} with diarize}; long files answer 202 with a job',
+      'Speech to text, multipart {file ≤ 100 MB, model (whisper = the default installed Whisper, tiny, base), language (auto), timestamps (word timestamps), diarize (speaker labels SPEAKER_00…), num_speakers / max_speakers (hints)} → {text, language, language_probability (null when given), duration, warnings[], segments[{start, end, text, speaker (null without diarize)}], diarization {speakers, method tone-colour|acoustic, description, turns[{start, end, speaker}]} with diarize}; warnings also in X-Warning, joined with "; "; long files answer 202 with a job',
     handler: async (r, ctx) => transcribe.v1Stt(r.request, keyOf(r.key), ctx),
   }),
   route({
@@ -490,7 +490,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Transcription',
     summary:
-      'OpenAI audio.transcriptions, multipart {file ≤ 100 MB, model (whisper-1, gpt-4o-transcribe, gpt-4o-mini-transcribe = the default installed Whisper; tiny, base or an installed id), language, prompt, response_format json|text|srt|verbose_json|vtt, temperature, timestamp_granularities[] word|segment (verbose_json)}; long files answer 202 with a job',
+      'OpenAI audio.transcriptions, multipart {file ≤ 100 MB, model (whisper-1, gpt-4o-transcribe, gpt-4o-mini-transcribe = the default installed Whisper; tiny, base or an installed id), language, prompt, response_format json|text|srt|verbose_json|vtt, temperature, timestamp_granularities[] word|segment (verbose_json)}; json and verbose_json add warnings[] (verbose_json also language_probability, null when the language was given); every format sends the warnings in X-Warning, joined with "; "; long files answer 202 with a job',
     handler: async (r, ctx) => transcribe.openAiTranscription(r.request, 'transcribe', keyOf(r.key), ctx),
   }),
   route({
@@ -508,7 +508,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Transcription',
     summary:
-      "Speech in any language to English speech, multipart {file ≤ 100 MB, voice (preset, mix formula or library voice; default: the English preset nearest to the speaker), preserve_voice (the speaker's own cloned voice; needs the converter, else 503), model (Whisper), language (source, auto), format mp3|wav|opus|flac|aac|pcm, speed 0.5–2, response audio|json} → audio with X-Transcript, X-Translation, X-Voice headers (URI-encoded), or JSON {audio_base64, source_text, text, source_language, voice, voice_choice, segments}",
+      "Speech in any language to English speech, multipart {file ≤ 100 MB, voice (preset, mix formula or library voice; default: the English preset nearest to the speaker), preserve_voice (the speaker's own cloned voice; needs the converter, else 503), model (Whisper), language (source, auto), format mp3|wav|opus|flac|aac|pcm, speed 0.5–2, response audio|json} → audio with X-Transcript, X-Translation, X-Voice headers (URI-encoded) and X-Warning when the transcription warns, or JSON {audio_base64, source_text, text, source_language, language_probability, warnings, voice, voice_choice, segments}",
     handler: async (r, ctx) => speechTranslate.speechTranslate(r.request, keyOf(r.key), ctx),
   }),
   route({

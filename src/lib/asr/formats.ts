@@ -9,8 +9,12 @@ export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
 export interface TranscriptLike {
   text: string;
   language: string;
+  /** The detected language's probability (null when the language was given). */
+  language_probability?: number | null;
   duration: number;
   segments: readonly Segment[];
+  /** What the transcript may get wrong or leave out (JSON formats carry them; see warnings.ts). */
+  warnings?: readonly string[];
 }
 
 /** Whisper's language codes → the English names OpenAI's verbose_json reports. */
@@ -125,8 +129,10 @@ export function toVerboseJson(
   return {
     task,
     language: languageName(t.language),
+    language_probability: t.language_probability ?? null,
     duration: t.duration,
     text: t.text,
+    warnings: t.warnings ?? [],
     ...(opts.segments === false
       ? {}
       : {
@@ -168,7 +174,11 @@ export function formatTranscript(
       return { body: JSON.stringify(toVerboseJson(t, task, opts)), type: 'application/json' };
     case 'json':
       return {
-        body: JSON.stringify({ text: t.text, usage: { type: 'duration', seconds: Math.ceil(t.duration) } }),
+        body: JSON.stringify({
+          text: t.text,
+          warnings: t.warnings ?? [],
+          usage: { type: 'duration', seconds: Math.ceil(t.duration) },
+        }),
         type: 'application/json',
       };
   }

@@ -27,6 +27,7 @@ import type { AsrPartialData, AsrSegmentData } from './progress';
 import { transcribe, type TranscribeResult } from './transcribe';
 import { sileroModel, sileroProbabilities, SpeechFinder, speechSource, type VadMethod } from './vad';
 import { loadWhisperFiles, WhisperRunner, type WhisperFiles } from './whisper';
+import { languageWarning, truncationWarnings } from './warnings';
 
 export const WHISPER_TINY = 'whisper-tiny-q8';
 export const WHISPER_BASE = 'whisper-base-q8';
@@ -70,6 +71,11 @@ export interface AsrTranscribeResult extends TranscribeResult {
   rtf: number;
   /** With `diarize`: the speaker turns and how the labels were obtained. */
   diarization?: DiarizationResult;
+  /**
+   * What the answer may get wrong or leave out, each a sentence naming it and why (an uncertain language,
+   * audio or speech without text); empty when there is nothing to say.
+   */
+  warnings: string[];
 }
 
 export { isAsrPartial, isAsrSegment, type AsrPartialData, type AsrSegmentData } from './progress';
@@ -228,7 +234,11 @@ export async function runAsrTranscribe(
       );
   }
   opts.onProgress?.({ stage: 'decode', done: 0, total: 0, message: 'Decoding' });
-  const decoder = d.streamDecoder ?? (deps ? transcoderStreamDecoder(d.transcoder) : await engineDecoder());
+  const inner = d.streamDecoder ?? (deps ? transcoderStreamDecoder(d.transcoder) : await engineDecoder());
+  // The container's own duration, to tell when the decoding delivered less than the file holds.
+  let declared: number | null = null;
+  const decoder: AsrStreamDecoder = (bytes, hooks, o) =>
+    inner(bytes, { ...hooks, onStart: (f) => ((declared = f.duration), hooks.onStart(f)) }, o);
   // The samples keep arriving while the transcription runs: it waits only for the seconds it needs. A
   // transcription that ends early (a failure) stops the decoding it no longer needs.
   const decoding = new AbortController();
@@ -237,7 +247,7 @@ export async function runAsrTranscribe(
   try {
     const { audio } = await openAsrAudio(args.audio, decoder, { signal: decoding.signal });
     try {
-      return await transcribeOpened(audio, { args, opts, runner, id, d, deps, t0 });
+      return await transcribeOpened(audio, { args, opts, runner, id, d, deps, t0, declared: () => declared });
     } finally {
       if (!audio.complete) decoding.abort();
     }
@@ -256,11 +266,13 @@ interface Opened {
   /** The caller's deps (undefined in the engine worker). */
   deps: AsrDeps | undefined;
   t0: number;
+  /** The duration the file's container declares (null when it does not, or for WAV: read whole). */
+  declared: () => number | null;
 }
 
 /** runAsrTranscribe once the audio is open: VAD, the windows, diarization, the result. */
 async function transcribeOpened(audio: GrowingAudio, o: Opened): Promise<AsrTranscribeResult> {
-  const { args, opts, runner, id, d, deps, t0 } = o;
+  const { args, opts, runner, id, d, deps, t0, declared } = o;
   // The speech finder runs as far as each window needs, so the first text does not wait for the whole
   // file's VAD.
   const finder = new SpeechFinder(audio, await sileroModel(d), opts);
@@ -311,10 +323,18 @@ async function transcribeOpened(audio: GrowingAudio, o: Opened): Promise<AsrTran
     labelSegments(result.segments, diarization.turns);
     progress?.({ stage: 'diarize', done: 1, total: 1, message: `${diarization.speakers} speakers` });
   }
+  const { regions: heard } = await speech.upTo(total);
+  const bigger =
+    id === WHISPER_TINY && (await d.registry.get(WHISPER_BASE)) ? NAMES[WHISPER_BASE] : undefined;
+  const warnings = [
+    languageWarning(result, NAMES[id] ?? id, bigger),
+    ...truncationWarnings(result, { duration: declared(), speechEnd: heard[heard.length - 1]?.end ?? null }),
+  ].filter((w): w is string => w !== null);
   const elapsed = now() - t0;
   return {
     ...result,
     ...(diarization ? { diarization } : {}),
+    warnings,
     model: id,
     vad: finder.method,
     task,

@@ -53,8 +53,11 @@ export interface TranscribeOptions {
 
 export interface TranscribeResult {
   language: string;
-  /** Language probability when detected (1 when given). */
-  language_probability: number;
+  /**
+   * The detected language's probability (softmax over the language tokens, like openai/whisper's
+   * detect_language); null when the caller gave the language, or when no window was decoded.
+   */
+  language_probability: number | null;
   duration: number;
   text: string;
   segments: Segment[];
@@ -247,7 +250,7 @@ export async function transcribe(
   const prompt = o.prompt?.trim() ? tok.encode(' ' + o.prompt.trim()) : undefined;
   const segments: Segment[] = [];
   let language = o.language;
-  let languageProb = language ? 1 : 0;
+  let languageProb: number | null = null;
   let seek = 0;
   let windows = 0;
   let rng = (o.seed ?? 1) >>> 0 || 1;
@@ -398,7 +401,7 @@ export async function transcribe(
     });
     return {
       language: language ?? 'en',
-      language_probability: round(languageProb, 4),
+      language_probability: languageProb === null ? null : round(languageProb, 4),
       duration: round(total),
       text: segments.map((s) => s.text).join(NO_SPACES.has(language ?? '') ? '' : ' '),
       segments,

@@ -42,6 +42,7 @@ import {
   uploadSeconds,
 } from './transcribe';
 import { acceptedJob } from './jobs';
+import { warningHeader } from '../../asr/warnings';
 
 const ROUTE = 'POST /v1/speech-translate';
 /** Seconds of the upload the speaker's pitch and pace are measured on (enough for a stable median). */
@@ -274,6 +275,7 @@ export async function speechTranslate(
       'X-Voice-Choice': r.choice.how,
       ...(r.choice.base_voice ? { 'X-Base-Voice': r.choice.base_voice } : {}),
       'X-Voice-Reason': headerText(r.choice.reason),
+      ...(r.out.warnings.length ? { 'X-Warning': warningHeader(r.out.warnings)! } : {}),
     });
   // Full storage: the audio still goes back, inside the error.
   if (r.spoken.kept.error) throw new ApiError('storage_full', r.spoken.kept.error.message, r.out);
@@ -376,6 +378,8 @@ async function translateAndSpeak(req: TranslateRequest, key: ApiKeyRecord, ctx: 
     source_text: source.text.trim(),
     source_language: source.language,
     language_probability: source.language_probability,
+    // Both Whisper passes' warnings, once each (jobs stored before warnings existed have none).
+    warnings: [...new Set([...(source.warnings ?? []), ...(english.warnings ?? [])])],
     text,
     voice: choice.voice,
     voice_choice: choice,

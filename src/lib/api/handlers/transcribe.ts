@@ -12,6 +12,7 @@ import { acceptedJob } from './jobs';
 import { audioInfo } from '../../audio/duration';
 import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/operation';
 import { formatTranscript, RESPONSE_FORMATS, type ResponseFormat } from '../../asr/formats';
+import { warningHeader } from '../../asr/warnings';
 
 export const TRANSCRIBE_UPLOAD_LIMIT = 100 * 1024 * 1024;
 /** A Service Worker keeps a fetch open for about five minutes: answer within four or hand out a job. */
@@ -282,11 +283,19 @@ async function run(
   return { result, jobId: job.id };
 }
 
-const jobHeaders = (id: string, r: AsrTranscribeResult) => ({
-  'X-Job-Id': id,
-  'X-Audio-Duration': String(r.duration),
-  'X-Model': r.model,
-});
+/** A job stored before results carried warnings has none. */
+const warningsOf = (r: AsrTranscribeResult): string[] => r.warnings ?? [];
+
+/** Every warning goes in one X-Warning header too (joined with "; "), so no format answers silently. */
+function jobHeaders(id: string, r: AsrTranscribeResult): Record<string, string> {
+  const warning = warningHeader(warningsOf(r));
+  return {
+    'X-Job-Id': id,
+    'X-Audio-Duration': String(r.duration),
+    'X-Model': r.model,
+    ...(warning ? { 'X-Warning': warning } : {}),
+  };
+}
 
 /** `POST /v1/audio/transcriptions` and `/v1/audio/translations` (OpenAI's multipart shape). */
 export async function openAiTranscription(
@@ -334,7 +343,7 @@ export async function openAiTranscription(
   const args = asrArgs(up, probe, f, { task, words, diarize: diarizeFields(f, diarizeModel) });
   const out = await run(args, key, ctx, { duration: probe.duration, bytes: up.bytes.byteLength });
   if ('accepted' in out) return out.accepted;
-  const { body, type } = formatTranscript(out.result, format, task, {
+  const { body, type } = formatTranscript({ ...out.result, warnings: warningsOf(out.result) }, format, task, {
     words,
     segments: !granularities.length || granularities.includes('segment'),
   });
@@ -368,7 +377,9 @@ export async function v1Stt(request: Request, key: ApiKeyRecord, ctx: ApiContext
     {
       text: r.text,
       language: r.language,
+      language_probability: r.language_probability,
       duration: r.duration,
+      warnings: warningsOf(r),
       segments: r.segments.map((s) => ({
         start: s.start,
         end: s.end,
@@ -414,6 +425,7 @@ export async function studioTranscribe(
       language: r.language,
       language_probability: r.language_probability,
       duration: r.duration,
+      warnings: warningsOf(r),
       task: r.task,
       model: r.model,
       vad: r.vad,
