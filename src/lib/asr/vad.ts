@@ -256,8 +256,11 @@ export function fixedRegions(regions: readonly SpeechRegion[], total: number): R
 
 /** Frames of look-ahead that the energy floor and the join decision take (10 s). */
 const AHEAD = Math.round(10 / FRAME_SECONDS);
-/** Frames before a frame that the join decision looks back over (30 s). */
-const BEHIND = Math.round(30 / FRAME_SECONDS);
+/**
+ * Frames each side of a frame that the join decision looks over (5 s): local, so a deaf stretch of a few
+ * seconds inside speech Silero hears (a file joined from two recordings) is still found.
+ */
+const AROUND = Math.round(5 / FRAME_SECONDS);
 /** Silero must hear at least this share of the loud frames around a frame, or the energy detector joins. */
 const MIN_AGREEMENT = 0.5;
 /** With fewer loud frames than this around a frame (1 s) there is nothing to judge: Silero alone. */
@@ -291,7 +294,7 @@ class LevelHistogram {
  * The one speech finder: speech probability per 32 ms frame of 16 kHz audio (whole, or growing while it
  * decodes), computed only as far as asked (`advance`). Silero where installed, the energy detector beside
  * it (its floor and top from the frames so far and ten seconds ahead), joined per frame where Silero
- * hears under half of the loud frames in the 30 s before and 10 s after (see the top of this file).
+ * hears under half of the loud frames in the 5 s before and after (see the top of this file).
  */
 export class SpeechFinder {
   private readonly audio: GrowingAudio;
@@ -385,8 +388,8 @@ export class SpeechFinder {
   private sileroDeaf(f: number, sp: Float32Array): boolean {
     let loud = 0;
     let heard = 0;
-    const end = Math.min(this.levels, sp.length, f + AHEAD);
-    for (let k = Math.max(0, f - BEHIND); k < end; k++)
+    const end = Math.min(this.levels, sp.length, f + AROUND);
+    for (let k = Math.max(0, f - AROUND); k < end; k++)
       if (this.db[k]! > this.at) {
         loud++;
         if (sp[k]! >= 0.5) heard++;

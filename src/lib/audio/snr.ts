@@ -1,9 +1,11 @@
 // Estimated signal-to-noise ratio of speech, without a clean reference.
 //
 // Method: speech regions come from a voice-activity detector (Silero VAD when installed, else the energy
-// detector, both in src/lib/asr/vad.ts) on 16 kHz audio. The noise power N is the mean power of the
-// 32 ms frames outside speech; the speech power S the mean power of the frames inside it, which hold
-// speech plus noise, so SNR = 10·log10((S − N) / N). Before/after figures of one enhancement use the same
+// detector, both in src/lib/asr/vad.ts) on 16 kHz audio. The noise power N is the median power of the
+// 32 ms frames outside speech (the median, not the mean: speech the detector missed, or the tail of a word
+// in a pause, would otherwise be taken for noise and sink the estimate of clean speech below 0 dB); the
+// speech power S the mean power of the frames inside it, which hold speech plus noise, so
+// SNR = 10·log10((S − N) / N). Before/after figures of one enhancement use the same
 // regions (found on the input), so they compare like with like. Without any non-speech frame the
 // quietest tenth of the frames stands in for the noise.
 import type { SpeechRegion } from '../asr/vad';
@@ -38,7 +40,7 @@ export function estimateSnr(x: Float32Array, rate: number, regions: readonly Spe
   if (!speech.length)
     return { snr_db: null, speech_db: null, noise_db: noise.length ? db(mean(noise)) : null };
   let n: number;
-  if (noise.length) n = mean(noise);
+  if (noise.length) n = median(noise);
   else {
     const sorted = [...speech].sort((a, b) => a - b);
     n = mean(sorted.slice(0, Math.max(1, Math.floor(sorted.length / 10))));
@@ -50,6 +52,12 @@ export function estimateSnr(x: Float32Array, rate: number, regions: readonly Spe
     speech_db: round(db(s)),
     noise_db: n > 0 ? round(db(n)) : null,
   };
+}
+
+function median(a: number[]): number {
+  const s = [...a].sort((x, y) => x - y);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 function mean(a: number[]): number {

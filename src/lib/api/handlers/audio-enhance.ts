@@ -9,7 +9,7 @@ import type { AudioEnhanceResult } from '../../audio/enhance-op';
 import { audioUpload, convertOptions, text } from './audio-tools';
 
 export const SNR_METHOD =
-  'Speech regions by voice-activity detection on the input; SNR = 10·log10((S − N)/N) with S the mean power of 32 ms frames in speech and N that of frames outside it; before and after use the same regions.';
+  'Speech regions by voice-activity detection on the input; SNR = 10·log10((S − N)/N) with S the mean power of 32 ms frames in speech and N the median power of frames outside it; before and after use the same regions.';
 
 function bool(v: unknown, field: string, fallback: boolean): boolean {
   if (typeof v === 'boolean') return v;
