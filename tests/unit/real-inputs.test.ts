@@ -6,6 +6,16 @@ import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { decodeInput } from '../../src/lib/audio/decode';
+import { GrowingAudio } from '../../src/lib/asr/audio-stream';
+import {
+  findSpeech,
+  sileroProbabilities,
+  SpeechFinder,
+  speechRegions,
+  speechSource,
+  VAD_RATE,
+} from '../../src/lib/asr/vad';
+import { concatAudio } from '../../src/lib/tts/join';
 import { Transcoder } from '../../src/lib/audio/transcoder';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { cacheDeps, HAVE_TINY, MODELS } from './asr-helpers';
@@ -74,6 +84,48 @@ describe.skipIf(!READY)('the symptoms of issue 18, on the real recordings', () =
   it.each(others)('%s keeps every invariant', async (name) => {
     const r = await checkInput(file(name), deps);
     expect({ name, ...r.pass }).toEqual({ name, ...everyPass(r.pass) });
+  });
+});
+
+describe.skipIf(!READY)('the speech finder on a recording Silero does not hear', () => {
+  it('joins the energy detector where Silero is deaf, and decides alike whole or streamed in pieces', async () => {
+    // 15 s Silero hears, then 30 s it hears almost none of (demo_speaker1), then 15 s again.
+    const a = await decodeInput(file('librispeech/1688-142285-0000.flac'), deps.transcoder, {
+      rate: VAD_RATE,
+    });
+    const b = await decodeInput(file('demo_speaker1.mp3'), deps.transcoder, { rate: VAD_RATE });
+    const x = concatAudio([a.samples, b.samples.subarray(0, 30 * VAD_RATE), a.samples]);
+    const whole = await findSpeech(x, deps.vad);
+    expect(whole.method).toBe('silero-vad-v5+energy');
+    const deaf = { start: a.samples.length / VAD_RATE, end: a.samples.length / VAD_RATE + 30 };
+    const heard = whole.regions.reduce(
+      (s, r) => s + Math.max(0, Math.min(r.end, deaf.end) - Math.max(r.start, deaf.start)),
+      0,
+    );
+    expect(heard).toBeGreaterThan(0.9 * 30);
+    const silero = await sileroProbabilities(x, deps.vad!);
+    const sileroHeard = speechRegions(silero, x.length / VAD_RATE).reduce(
+      (s, r) => s + Math.max(0, Math.min(r.end, deaf.end) - Math.max(r.start, deaf.start)),
+      0,
+    );
+    // Silero alone misses much of it.
+    expect(heard - sileroHeard).toBeGreaterThan(5);
+    // The same audio arriving in odd pieces, asked for in odd steps.
+    const growing = new GrowingAudio(null);
+    const finder = new SpeechFinder(growing, deps.vad);
+    const src = speechSource(finder);
+    const feed = (async () => {
+      for (let i = 0; i < x.length; i += 37_013) {
+        growing.push(x.slice(i, Math.min(x.length, i + 37_013)));
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      growing.end();
+    })();
+    for (const t of [3.3, 17.9, 31, 44.4, 61]) await src.upTo(t);
+    await feed;
+    const last = await src.upTo(x.length / VAD_RATE + 1);
+    expect(Array.from(finder.probs)).toEqual(Array.from(whole.probs));
+    expect(last.regions).toEqual(whole.regions);
   });
 });
 

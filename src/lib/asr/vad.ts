@@ -360,7 +360,8 @@ export class SpeechFinder {
       // The histogram holds the frames up to ten seconds past this one.
       for (const end = Math.min(this.levels, f + AHEAD); this.counted < end; this.counted++)
         this.hist.add(this.db[this.counted]!);
-      if ((f - this.done) % DECIDE_EVERY === 0 || f === this.done) {
+      // (on a fixed grid of frames, so a pass in pieces decides exactly as one pass does)
+      if (f % DECIDE_EVERY === 0) {
         this.at = loudAt(this.hist.quantile(0.1), this.hist.quantile(0.95));
         if (sp) this.join = this.sileroDeaf(f, sp);
       }
