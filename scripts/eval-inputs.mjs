@@ -7,8 +7,9 @@
 // progress goes to stderr. Exits 1 when an invariant fails.
 //
 // Options: --quick (one rate per container, up to 45 s, no 60 min file); --no-asr (skip transcription);
-// --only NAME (cells or files whose name contains NAME).
-import { existsSync, readFileSync } from 'node:fs';
+// --only NAME (cells or files whose name contains NAME); --rows FILE (each row appended to FILE as a JSON
+// line as soon as it is measured, so a long run that is stopped keeps what it measured).
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CORES, MODELS, loadAverages, logger, machine, root, round3 } from './lib/bench.mjs';
@@ -22,6 +23,7 @@ async function main() {
       quick: { type: 'boolean', default: false },
       'no-asr': { type: 'boolean', default: false },
       only: { type: 'string' },
+      rows: { type: 'string' },
     },
   });
   const started = Date.now();
@@ -78,6 +80,8 @@ async function main() {
       rows.push({ kind, name, ok: false, error: `${e?.name}: ${e?.message}` });
       log(`  ERROR: ${e?.message}`);
     }
+    if (values.rows && rows.at(-1)?.name === name)
+      appendFileSync(values.rows, `${JSON.stringify(rows.at(-1))}\n`);
   };
 
   for (const f of files) await run('recording', f.name, async () => ({ bytes: f.bytes }));
