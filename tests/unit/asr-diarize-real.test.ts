@@ -83,11 +83,10 @@ describe.skipIf(!present)('acoustic diarization of held-out LibriSpeech conversa
     expect(s.mean_der).toBeLessThanOrEqual(0.12);
   });
 
-  // Issue #18's goal, not reached by this embedder: the two shortest held-out readers (2.9 and 2.6 s of
-  // speech, so ~1.3 s pieces) are split or merged. Marked as failing so that reaching it is noticed.
-  it.fails('meets the goal: right count in ≥ 90 % and DER ≤ 15 % in every conversation', () => {
-    const s = summarise(scores);
-    expect(s.count_accuracy).toBeGreaterThanOrEqual(0.9);
-    expect(s.max_der).toBeLessThanOrEqual(0.15);
-  });
+  // Issue #18's goal (right count in ≥ 90 %, DER ≤ 15 % in every conversation) is not reached by this
+  // embedder and is not asserted: the two shortest held-out readers (2.9 and 2.6 s of speech, so ~1.3 s
+  // pieces) are split or merged. Tried against it, chosen on calibration speakers only (see the comment on
+  // ACOUSTIC_THRESHOLD in src/lib/asr/diarize.ts): Whisper encoder states, other acoustic features, a
+  // silhouette-chosen count and merging short clusters; none did better on the calibration conversations
+  // cross-validated, nor on these.
 });
