@@ -331,7 +331,11 @@ export function diarizationError(
 
 // ---- running --------------------------------------------------------------------------------------------
 
-/** Silero VAD v5 regions of 16 kHz samples, as the studio finds them (default region options). */
+/**
+ * Silero VAD v5 regions of 16 kHz samples (default region options): what the constants were calibrated on.
+ * The studio's speech finder gives the same on these readers, whom Silero hears (it joins the energy
+ * detector only where Silero is deaf).
+ */
 export async function vadRegions(x: Float32Array, model: Uint8Array): Promise<SpeechRegion[]> {
   return speechRegions(await sileroProbabilities(x, async () => model), x.length / SR);
 }
