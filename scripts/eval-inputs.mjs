@@ -39,7 +39,7 @@ async function main() {
 
   const files = inputs.realFiles();
   if (!files) {
-    const why = `${inputs.SHARED_AUDIO} is absent (the recordings are not part of the repository)`;
+    const why = `${helpers.SHARED_AUDIO} is absent (the recordings are not part of the repository)`;
     log(why);
     console.log(JSON.stringify({ skipped: why }, null, 2));
     await vite.close();

@@ -2,8 +2,7 @@
 // of files made from them at test time with the app's own ffmpeg.wasm encoder (containers, rates, channel
 // counts, lengths), and the invariants every feature that takes audio must keep on them. Used by
 // tests/unit/real-inputs.test.ts and by `npm run eval:inputs` (scripts/eval-inputs.mjs).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
 import {
   openAsrAudio,
   transcoderStreamDecoder,
@@ -18,19 +17,16 @@ import { decodeInput } from '../../src/lib/audio/decode';
 import { runAudioEnhance, runAudioSilence, type ToolDeps } from '../../src/lib/audio/enhance-op';
 import type { FormatId } from '../../src/lib/audio/formats';
 import type { Transcoder } from '../../src/lib/audio/transcoder';
-
-export const SHARED_AUDIO = fileURLToPath(new URL('../../../shared/audio/', import.meta.url));
-export const HAVE_SHARED_AUDIO = existsSync(SHARED_AUDIO);
+import { HAVE_SHARED, SHARED_AUDIO } from './asr-helpers';
 
 /** The real recordings: path (relative to ../shared/audio) → bytes; null where the folder is absent. */
 export function realFiles(): { name: string; bytes: Uint8Array }[] | null {
-  if (!HAVE_SHARED_AUDIO) return null;
+  if (!HAVE_SHARED) return null;
   const names: string[] = [];
-  const libri = `${SHARED_AUDIO}librispeech`;
-  if (existsSync(libri))
-    for (const f of readdirSync(libri).sort()) if (f.endsWith('.flac')) names.push(`librispeech/${f}`);
+  for (const f of readdirSync(`${SHARED_AUDIO}/librispeech`).sort())
+    if (f.endsWith('.flac')) names.push(`librispeech/${f}`);
   for (const f of readdirSync(SHARED_AUDIO).sort()) if (f.endsWith('.mp3')) names.push(f);
-  return names.map((name) => ({ name, bytes: new Uint8Array(readFileSync(`${SHARED_AUDIO}${name}`)) }));
+  return names.map((name) => ({ name, bytes: new Uint8Array(readFileSync(`${SHARED_AUDIO}/${name}`)) }));
 }
 
 export interface Cell {

@@ -18,23 +18,15 @@ import {
 import { concatAudio } from '../../src/lib/tts/join';
 import { Transcoder } from '../../src/lib/audio/transcoder';
 import { installRuntime } from '../../src/lib/runtime/host';
-import { cacheDeps, HAVE_TINY, MODELS } from './asr-helpers';
+import { cacheDeps, HAVE_SHARED, HAVE_TINY, MODELS } from './asr-helpers';
 import { NodeCoreProvider } from './ffmpeg-node';
-import {
-  cellName,
-  checkInput,
-  HAVE_SHARED_AUDIO,
-  makeCell,
-  matrix,
-  realFiles,
-  type InputDeps,
-} from './inputs';
+import { cellName, checkInput, makeCell, matrix, realFiles, type InputDeps } from './inputs';
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });
 
 const SILERO = `${MODELS}/silero-vad-v5/silero_vad_v5.onnx`;
-const READY = HAVE_SHARED_AUDIO && HAVE_TINY && existsSync(SILERO);
-if (!HAVE_SHARED_AUDIO)
+const READY = HAVE_SHARED && HAVE_TINY && existsSync(SILERO);
+if (!HAVE_SHARED)
   console.warn(
     'tests/unit/real-inputs.test.ts: ../shared/audio is absent; skipping the real-recording checks.',
   );
