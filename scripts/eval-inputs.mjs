@@ -7,7 +7,7 @@
 // progress goes to stderr. Exits 1 when an invariant fails.
 //
 // Options: --quick (one rate per container, up to 45 s, no 60 min file); --no-asr (skip transcription);
-// --only NAME (cells or files whose name contains NAME); --rows FILE (each row appended to FILE as a JSON
+// --only A,B (cells or files whose name contains A or B); --rows FILE (each row appended to FILE as a JSON
 // line as soon as it is measured, so a long run that is stopped keeps what it measured).
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,7 +53,8 @@ async function main() {
     vad: vadBytes ? async () => vadBytes : null,
     ...(values['no-asr'] ? {} : { asr: helpers.cacheDeps(['whisper-tiny-q8', 'silero-vad-v5'], transcoder) }),
   };
-  const want = (name) => !values.only || name.includes(values.only);
+  const only = values.only?.split(',').map((s) => s.trim());
+  const want = (name) => !only || only.some((o) => name.includes(o));
 
   const rows = [];
   const run = async (kind, name, make) => {
