@@ -7,7 +7,9 @@ import { FIRST_WINDOW, firstWindow, nextWindow, windowRegions } from '../../src/
 import {
   FRAME_SECONDS,
   findSpeech,
+  sileroProbabilities,
   SpeechFinder,
+  speechRegions,
   speechSource,
   type RegionSource,
   type SpeechRegion,
@@ -171,4 +173,27 @@ describe.skipIf(!existsSync(SILERO) || !HAVE_KOKORO)('Silero run on demand', () 
     expect(early.length).toBeGreaterThan(0);
     expect(b.regions.slice(0, early.length)).toEqual(early);
   }, 600_000);
+});
+
+describe.skipIf(!existsSync(SILERO))('the speech finder and a tone', () => {
+  it('does not take beeps Silero does not hear for speech (the energy detector joins only for speech)', async () => {
+    const bytes = new Uint8Array(readFileSync(SILERO));
+    // A 250 Hz beep of 60 ms every 0.5 s, ringing out over 0.3 s, as a microphone test tone sounds.
+    const x = new Float32Array(6 * 16000);
+    for (let t0 = 0.5; t0 < 6; t0 += 0.5)
+      for (let i = 0; i < 0.36 * 16000; i++) {
+        const t = i / 16000;
+        const env = t < 0.06 ? 0.9 : 0.9 * Math.exp(-(t - 0.06) / 0.04);
+        x[Math.round(t0 * 16000) + i] = env * Math.sin(2 * Math.PI * 250 * t);
+      }
+    const found = await findSpeech(x, async () => bytes);
+    // Silero's own answer, and nothing the energy detector would add: the loud frames are a tone.
+    const silero = await sileroProbabilities(x, async () => bytes);
+    expect(found.method).toBe('silero-vad-v5');
+    expect(found.regions).toEqual(speechRegions(silero, x.length / 16000));
+    // Silero hears under half of the loud frames, so without the tone check the energy detector would join.
+    const energy = await findSpeech(x, null);
+    const seconds = (rs: { start: number; end: number }[]) => rs.reduce((n, r) => n + r.end - r.start, 0);
+    expect(seconds(energy.regions)).toBeGreaterThan(2 * seconds(found.regions));
+  }, 120_000);
 });

@@ -12,6 +12,7 @@ import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '.
 import { GrowingAudio } from './audio-stream';
 import { SAMPLE_RATE } from './mel';
 import { yieldToEvents } from './whisper';
+import { RealFFT } from '../openvoice/fft';
 
 export const VAD_MODEL_ID = 'silero-vad-v5';
 
@@ -267,6 +268,14 @@ const MIN_AGREEMENT = 0.5;
 const MIN_LOUD = Math.round(1 / FRAME_SECONDS);
 /** The join decision is taken afresh every this many frames (0.5 s). */
 const DECIDE_EVERY = 16;
+/**
+ * A frame whose strongest three FFT bins (62 Hz–4 kHz) hold more than this share of its power is tonal. Loud
+ * frames of real speech are tonal 2–15 % of the time (the ten LibriSpeech readers and the four demo mp3s);
+ * Chromium's fake microphone (a beep) 78 %: where most loud frames are tonal it is a tone, not speech
+ * Silero missed, and the energy detector does not join.
+ */
+const TONAL_PEAK = 0.8;
+const TONAL_MOST = 0.5;
 
 /** Frame levels in 0.1 dB bins from −140 to +10 dBFS: running percentiles without sorting. */
 class LevelHistogram {
@@ -310,6 +319,8 @@ export class SpeechFinder {
   private join = false;
   private at = -55;
   private joined = false;
+  /** Per frame: 0 not yet known, 1 not tonal, 2 tonal. */
+  private tonal = new Uint8Array(1024);
 
   constructor(
     audio: Float32Array | GrowingAudio,
@@ -385,18 +396,62 @@ export class SpeechFinder {
     this.levels = upto;
   }
 
-  /** Whether Silero hears under half of the loud frames around frame `f`. */
+  /** Whether Silero hears under half of the loud frames around frame `f`, and they are not a tone. */
   private sileroDeaf(f: number, sp: Float32Array): boolean {
     let loud = 0;
     let heard = 0;
+    let tonal = 0;
     const end = Math.min(this.levels, sp.length, f + AROUND);
     for (let k = Math.max(0, f - AROUND); k < end; k++)
       if (this.db[k]! > this.at) {
         loud++;
         if (sp[k]! >= 0.5) heard++;
+        if (this.isTonal(k)) tonal++;
       }
-    return loud >= MIN_LOUD && heard < MIN_AGREEMENT * loud;
+    return loud >= MIN_LOUD && heard < MIN_AGREEMENT * loud && tonal <= TONAL_MOST * loud;
   }
+
+  private isTonal(k: number): boolean {
+    if (k >= this.tonal.length) {
+      const t = new Uint8Array(Math.max(k + 1, this.tonal.length * 2));
+      t.set(this.tonal);
+      this.tonal = t;
+    }
+    this.tonal[k] ||= peakShare(this.audio.samples, k) > TONAL_PEAK ? 2 : 1;
+    return this.tonal[k] === 2;
+  }
+}
+
+const fft = new RealFFT(VAD_FRAME);
+const spectrum = {
+  re: new Float64Array(fft.bins),
+  im: new Float64Array(fft.bins),
+  x: new Float64Array(VAD_FRAME),
+};
+const HANN = Float64Array.from(
+  { length: VAD_FRAME },
+  (_, i) => 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / VAD_FRAME),
+);
+/** Bins 2…127 at 16 kHz: 62 Hz to 4 kHz. */
+const LOW_BIN = 2;
+const HIGH_BIN = 128;
+
+/** The share of frame `f`'s power (62 Hz–4 kHz, Hann window) in its strongest three adjacent FFT bins. */
+function peakShare(audio: Float32Array, f: number): number {
+  const { re, im, x } = spectrum;
+  for (let i = 0; i < VAD_FRAME; i++) x[i] = (audio[f * VAD_FRAME + i] ?? 0) * HANN[i]!;
+  fft.forward(x, re, im);
+  let total = 0;
+  let best = 0;
+  let run = 0;
+  const p = (k: number) => re[k]! * re[k]! + im[k]! * im[k]!;
+  for (let k = LOW_BIN; k < HIGH_BIN; k++) {
+    const v = p(k);
+    total += v;
+    run += v - (k - 3 >= LOW_BIN ? p(k - 3) : 0);
+    if (run > best) best = run;
+  }
+  return total > 0 ? best / total : 0;
 }
 
 function grow(a: Float32Array<ArrayBuffer>, n: number): Float32Array<ArrayBuffer> {
