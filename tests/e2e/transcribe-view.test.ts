@@ -290,8 +290,11 @@ describe('Transcribe view', () => {
     await page.getByTestId('record-stop').click();
     const tr = page.getByTestId('transcript');
     await expect.poll(() => tr.locator('h2').textContent(), { timeout: 60_000 }).toMatch(/^Recording/);
-    // The duration shows once the page has read the recording (it is decoded beside the transcription).
-    await expect.poll(async () => Number(await tr.getAttribute('data-duration'))).toBeGreaterThan(2.5);
+    // The duration shows once the page has read the recording (it is decoded beside the transcription,
+    // through the studio's one decoder: ffmpeg in the audio worker, whose core loads on first use).
+    await expect
+      .poll(async () => Number(await tr.getAttribute('data-duration')), { timeout: 30_000 })
+      .toBeGreaterThan(2.5);
     const duration = Number(await tr.getAttribute('data-duration'));
     expect(duration).toBeLessThan(4.5);
     await idle();
