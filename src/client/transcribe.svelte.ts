@@ -270,6 +270,8 @@ export class TranscribeSession {
           signal: ctl.signal,
           onProgress: (p) => {
             if (p.stage === 'partial' || p.stage === 'segment') startPlayback();
+            // A cancelled run's last events may still arrive: they must not make the view busy again.
+            if (ctl.signal.aborted) return;
             this.phase = 'transcribing';
             this.onProgress(ctl, open.id, p, t0);
           },
