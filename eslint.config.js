@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import ts from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
+import { forbiddenFor, LAYERS } from './scripts/lib/layers.mjs';
 
 export default ts.config(
   { ignores: ['dist/', 'node_modules/', 'dev-dist/', 'tests/fixtures/', 'public/', '.cache/'] },
@@ -31,4 +32,22 @@ export default ts.config(
       'no-restricted-globals': ['error', 'document', 'window', 'localStorage', 'sessionStorage', 'alert'],
     },
   },
+  // src/lib's layers (src/lib/README.md): a folder imports only its own and lower layers. This catches static
+  // imports as they are written; tests/unit/layers.test.ts also checks dynamic ones and cycles.
+  ...Object.keys(LAYERS).map((folder) => ({
+    files: [`src/lib/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: `^(\\.\\./)+(${forbiddenFor(folder).join('|')})(/|$)`,
+              message: `src/lib/${folder} may import only its own folder and lower layers (src/lib/README.md).`,
+            },
+          ],
+        },
+      ],
+    },
+  })),
 );

@@ -306,7 +306,7 @@ async function main() {
   const helpers = await vite.load('/tests/unit/asr-helpers.ts');
   const asr = await vite.load('/src/lib/asr/operation.ts');
   const host = await vite.load('/src/lib/runtime/host.ts');
-  const { encodeWav } = await vite.load('/src/lib/tts/wav.ts');
+  const { encodeWav } = await vite.load('/src/lib/dsp/wav.ts');
   const tm = await vite.load('/src/lib/runtime/test-models.ts');
 
   // Before the corpus: on a new machine its sentences are synthesised with Kokoro in Node first.

@@ -1,6 +1,6 @@
 // `npm run bench:convert`: the OpenVoice tone-colour converter at the released v2 size (random weights from
 // the released config: the shapes and costs are real, the numbers are not), float32 and the int8
-// variant (src/lib/openvoice/quantize.ts), on 10 s and 60 s of speech. In headless Chromium (the studio's
+// variant (src/lib/runtime/quantize.ts), on 10 s and 60 s of speech. In headless Chromium (the studio's
 // engine worker: onnxruntime-web WASM, threads = cores, cross-origin isolated, via 'runtime.bench') and in
 // onnxruntime-node on the same graph bytes: real-time factor of a whole 10 s conversion, a 60 s file
 // converted in streamed chunks (a small first chunk, then 5 s chunks, each with context frames on both
@@ -241,8 +241,8 @@ async function main() {
   const vite = await viteLoader(root);
   const ov = await vite.load('/src/lib/openvoice/index.ts');
   const random = await vite.load('/src/lib/openvoice/random.ts');
-  const qz = await vite.load('/src/lib/openvoice/quantize.ts');
-  const wav = await vite.load('/src/lib/tts/wav.ts');
+  const qz = await vite.load('/src/lib/runtime/quantize.ts');
+  const wav = await vite.load('/src/lib/dsp/wav.ts');
   const tm = await vite.load('/src/lib/runtime/test-models.ts');
   await vite.close();
 

@@ -23,7 +23,7 @@ async function main() {
   try {
     const graph = await vite.load('/src/lib/tts/kokoro-graph.ts');
     const { parseVocab, tokenize, PAD_ID } = await vite.load('/src/lib/tts/tokenize.ts');
-    const { parseVoiceFile, styleRow } = await vite.load('/src/lib/tts/voices.ts');
+    const { parseVoiceFile, styleRow } = await vite.load('/src/lib/voices/mix.ts');
     const { HOP, logMel, N_FRAMES, N_MELS } = await vite.load('/src/lib/asr/mel.ts');
     ort.env.wasm.numThreads = Math.min(2, CORES);
 

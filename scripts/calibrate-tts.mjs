@@ -34,10 +34,10 @@ async function main() {
   const vite = await viteLoader(root);
   try {
     const tts = await vite.load('/scripts/lib/tts-node.ts');
-    const { languageOfVoice } = await vite.load('/src/lib/tts/languages.ts');
+    const { languageOfVoice } = await vite.load('/src/lib/voices/languages.ts');
     const { KOKORO_VOICE_IDS } = await vite.load('/src/lib/voices/presets.ts');
     const graph = await vite.load('/src/lib/tts/kokoro-graph.ts');
-    const q = await vite.load('/src/lib/openvoice/quantize.ts');
+    const q = await vite.load('/src/lib/runtime/quantize.ts');
     const onnxProto = (await import('onnx-proto')).default;
     const bytes = new Uint8Array(readFileSync(join(KOKORO, 'model.onnx')));
     const m = onnxProto.onnx.ModelProto.decode(bytes);

@@ -75,9 +75,9 @@ async function main() {
   const { ENGLISH } = await vite.load('/tests/unit/asr-corpus.ts');
   const { WER_GOAL } = await vite.load('/scripts/lib/asr-speech.ts');
   const asr = await vite.load('/src/lib/asr/operation.ts');
-  const { decodeInput } = await vite.load('/src/lib/audio/decode.ts');
+  const { decodeInput } = await vite.load('/src/lib/codec/decode.ts');
   const host = await vite.load('/src/lib/runtime/host.ts');
-  const { encodeWav } = await vite.load('/src/lib/tts/wav.ts');
+  const { encodeWav } = await vite.load('/src/lib/dsp/wav.ts');
   const ort =
     values.runtime === 'node'
       ? {

@@ -32,8 +32,8 @@ async function main() {
   const inputs = await vite.load('/tests/unit/inputs.ts');
   const helpers = await vite.load('/tests/unit/asr-helpers.ts');
   const { NodeCoreProvider } = await vite.load('/tests/unit/ffmpeg-node.ts');
-  const { Transcoder } = await vite.load('/src/lib/audio/transcoder.ts');
-  const { decodeInput } = await vite.load('/src/lib/audio/decode.ts');
+  const { Transcoder } = await vite.load('/src/lib/codec/transcoder.ts');
+  const { decodeInput } = await vite.load('/src/lib/codec/decode.ts');
   const host = await vite.load('/src/lib/runtime/host.ts');
   host.installRuntime({ loadOrt: () => import('onnxruntime-web'), isolated: true, cores: CORES });
 

@@ -51,7 +51,7 @@ const VOICES = ['af_heart', 'af_bella', 'am_michael', 'bf_emma', 'bm_george', 'b
 const NORMALISATION =
   "Both the reference and Whisper's transcript go through the same steps: (0) a time written with a dot " +
   '("10.30", as Whisper writes some) becomes "10:30"; (1) the project\'s own text ' +
-  'normaliser (src/lib/tts/normalize.ts normalizeText, in the language of the voice: en-us or en-gb) spells ' +
+  'normaliser (src/lib/text/normalize.ts normalizeText, in the language of the voice: en-us or en-gb) spells ' +
   'numbers, times, dates, money, percentages and abbreviations the way Kokoro is made to say them, so "10:30" ' +
   'and "ten thirty" compare equal; (2) lower case; (3) "mr", "mrs", "ms", "dr", "st" (left as written by the ' +
   'normaliser or Whisper) become "mister", "missus", "miz", "doctor", "saint"; (4) hyphens and dots between ' +
@@ -120,7 +120,7 @@ async function main() {
 
   const vite = await viteLoader(root);
   const tts = await vite.load('/scripts/lib/tts-node.ts');
-  const { languageOfVoice } = await vite.load('/src/lib/tts/languages.ts');
+  const { languageOfVoice } = await vite.load('/src/lib/voices/languages.ts');
   if (values.runtime === 'node') {
     tts.useRuntime(
       {

@@ -1,9 +1,9 @@
 // `npm run voices:traits`: measures how each of the 54 Kokoro presets sounds and writes
-// src/lib/voices/traits.json, which voice design (src/lib/tts/design.ts) blends from.
+// src/lib/voices/traits.json, which voice design (src/lib/voices/design.ts) blends from.
 //
 // Each preset speaks one fixed sentence in its own language through the project's pipeline (espeak-ng
 // phonemes, the bundled Kokoro-82M int8 from .cache/models, synthesize() of src/lib/tts/kokoro.ts) on
-// onnxruntime-node for speed; src/lib/audio/pitch.ts measures median F0 and its spread (YIN), phonemes per
+// onnxruntime-node for speed; src/lib/dsp/pitch.ts measures median F0 and its spread (YIN), phonemes per
 // second of active speech, syllable peaks per second, spectral centroid and loudness. Kokoro draws random
 // numbers, so every voice speaks RUNS times and the median of each measure is kept. Language, accent and
 // gender come from the preset metadata. The file records the commit of the script and measures it used.
@@ -91,7 +91,7 @@ function write() {
     script_commit: commitOf([
       'scripts/measure-voice-traits.mjs',
       'scripts/voice-traits.ts',
-      'src/lib/audio/pitch.ts',
+      'src/lib/dsp/pitch.ts',
     ]),
     model: 'kokoro-82m-q8',
     runtime: 'onnxruntime-node (cpu)',

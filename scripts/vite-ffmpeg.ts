@@ -1,7 +1,7 @@
 // Vite plugin: self-hosts the ffmpeg.wasm cores (never a CDN). The single-thread core (@ffmpeg/core) goes to
 // /ffmpeg/ and the multi-threaded one (@ffmpeg/core-mt, with its pthread worker) to /ffmpeg-mt/: served from
 // node_modules in dev (with the dev server's COOP/COEP headers), copied into dist/ on build.
-// src/lib/audio/ffmpeg-core.ts loads them in the audio worker.
+// src/lib/codec/ffmpeg-core.ts loads them in the audio worker.
 import type { Plugin, ResolvedConfig } from 'vite';
 import { copyFileSync, createReadStream, existsSync, linkSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -1,10 +1,10 @@
 // The TypeScript half of `npm run voices:traits` (scripts/measure-voice-traits.mjs loads it through Vite's
 // module runner): one module graph, so the runtime installed here is the one synthesize() uses.
-import { measureSpeech, type SpeechMeasures } from '../src/lib/audio/pitch';
+import { measureSpeech, type SpeechMeasures } from '../src/lib/dsp/pitch';
 import { installRuntime } from '../src/lib/runtime/host';
 import type { OrtModule } from '../src/lib/runtime/ort-session';
 import { synthesize } from '../src/lib/tts/kokoro';
-import { languageOfVoice, type TtsLanguage } from '../src/lib/tts/languages';
+import { languageOfVoice, type TtsLanguage } from '../src/lib/voices/languages';
 import { phonemizeTexts } from '../src/lib/tts/phonemize';
 
 export { KOKORO_VOICE_IDS, presetVoice } from '../src/lib/voices/presets';

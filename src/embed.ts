@@ -3,7 +3,7 @@
 import { openTimbreDB } from './lib/storage/db';
 import { createApiContext } from './lib/api/context';
 import { createRouter } from './lib/api/routes';
-import { EventBus } from './lib/engine/events';
+import { EventBus } from './lib/api/events';
 import { gatherSystemFacts } from './lib/system/info';
 import { KeyStore } from './lib/storage/keys';
 import type { ConnectMessage, EmbedReply, RpcRequest, RpcResponse } from './lib/embed/protocol';

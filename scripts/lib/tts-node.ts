@@ -2,7 +2,7 @@
 // module graph holds both the runtime host and the synthesiser that uses it.
 import { installRuntime } from '../../src/lib/runtime/host';
 import type { OrtModule } from '../../src/lib/runtime/ort-session';
-import { languageOfVoice } from '../../src/lib/tts/languages';
+import { languageOfVoice } from '../../src/lib/voices/languages';
 import {
   planRuns,
   planUnits,
@@ -10,10 +10,10 @@ import {
   type SynthesizeHooks,
   type SynthesizeParams,
 } from '../../src/lib/tts/kokoro';
-import { normalizeText } from '../../src/lib/tts/normalize';
+import { normalizeText } from '../../src/lib/text/normalize';
 import { phonemizeTexts } from '../../src/lib/tts/phonemize';
 import { PAD_ID, parseVocab, tokenize } from '../../src/lib/tts/tokenize';
-import { parseVoiceFile, styleRow } from '../../src/lib/tts/voices';
+import { parseVoiceFile, styleRow } from '../../src/lib/voices/mix';
 
 export { normalizeText, planUnits, synthesize };
 export type { SynthesizeHooks, SynthesizeParams };

@@ -4,15 +4,16 @@
 import type { Studio } from './studio.svelte';
 import type { DownloadTarget } from './download';
 import { runDownload } from './download';
-import type { DownloadChoice } from '../lib/speak/download';
-import { ClipStore, type ClipRecord, type ClipSource, type ClipSummary } from '../lib/storage/clips';
+import type { DownloadChoice } from '../lib/ui/speak-download';
+import { ClipStore, type ClipSummary } from '../lib/storage/clips';
+import { type ClipRecord, type ClipSource } from '../lib/storage/records';
 import { NotFoundError } from '../lib/storage/errors';
 import { listInbox, readInbox, removeFromInbox, type InboxItem } from '../lib/storage/inbox';
-import { decodeWav, encodeWav } from '../lib/tts/wav';
-import { mixDown, type Region } from '../lib/clone/ui-audio';
+import { decodeWav, encodeWav } from '../lib/dsp/wav';
+import { mixDown, type Region } from '../lib/ui/clone-audio';
 import { frames, toSample, type EditAudio, type EditOp, type FadeCurve } from '../lib/audio/edit';
 import { EditHistory } from '../lib/audio/edit-history';
-import { CancelledError } from '../lib/engine/types';
+import { CancelledError } from '../lib/core/run';
 
 /** Files above this rate are brought down to it (the editor and players need no more). */
 const DECODE_RATE = 48000;

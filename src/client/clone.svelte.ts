@@ -2,10 +2,10 @@
 // region), the quality report of clone.extract, saving the voice, and then speech in the voice
 // (clone.speak) and conversion of a recording (clone.convert), both streamed into Web Audio.
 import type { Studio } from './studio.svelte';
-import type { Progress } from '../lib/engine/types';
+import type { Progress } from '../lib/core/run';
 import type { Gender, Voice, VoiceSample } from '../lib/voices/types';
 import { StreamPlayer } from './stream-player';
-import { encodeWav } from '../lib/tts/wav';
+import { encodeWav } from '../lib/dsp/wav';
 import {
   CLONE_SAMPLE_RATE,
   CONVERTER_MODEL_IDS,
@@ -15,8 +15,8 @@ import {
   type CloneStatusResult,
   type ConverterPrecision,
 } from '../lib/clone/types';
-import { clampRegion, sliceRegion, type Region } from '../lib/clone/ui-audio';
-import { cloneStageLine, installLine, OFFICIAL_RELEASE_URL, releaseBase } from '../lib/clone/ui-report';
+import { clampRegion, sliceRegion, type Region } from '../lib/ui/clone-audio';
+import { cloneStageLine, installLine, OFFICIAL_RELEASE_URL, releaseBase } from '../lib/ui/clone-report';
 
 export interface CloneSample {
   id: string;

@@ -1,7 +1,7 @@
 // Saves audio as a file in one of the download formats: WAV and PCM written in the page, the compressed
 // formats encoded by ffmpeg.wasm (the formats worker). Shared by every view with a DownloadMenu.
 import type { FormatsBridge } from './formats';
-import { encodeLocally, type DownloadChoice } from '../lib/speak/download';
+import { encodeLocally, type DownloadChoice } from '../lib/ui/speak-download';
 
 /** What a DownloadMenu drives: the choice being prepared, and the download itself. */
 export interface DownloadTarget {

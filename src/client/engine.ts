@@ -10,7 +10,7 @@ import {
   reviveError,
   type Progress,
   type RunOptions,
-} from '../lib/engine/types';
+} from '../lib/core/run';
 import type { EngineGateway } from '../lib/engine/remote';
 
 /** How long a cancelled job may take to stop before its worker is terminated. */

@@ -4,17 +4,17 @@
 // The next job starts a fresh worker.
 import { proxy, wrap, type Remote } from 'comlink';
 import type { CorePreference, FFmpegWorkerApi } from '../workers/ffmpeg.worker';
-import type { ConvertOptions, DecodedAudio, EncodedAudio } from '../lib/audio/transcoder';
-import type { DecodedInput } from '../lib/audio/decode';
+import type { ConvertOptions, DecodedAudio, EncodedAudio } from '../lib/codec/transcoder';
+import type { DecodedInput } from '../lib/codec/decode';
 import {
   FFmpegCrashedError,
   reviveFormatError,
   type DecodeOptions,
   type EncodeOptions,
   type ProbeResult,
-} from '../lib/audio/formats';
+} from '../lib/codec/formats';
 import { SerialQueues } from '../lib/engine/queue';
-import { CancelledError, type Progress, type RunOptions } from '../lib/engine/types';
+import { CancelledError, type Progress, type RunOptions } from '../lib/core/run';
 
 interface Live {
   worker: Worker;
@@ -134,7 +134,7 @@ export class FormatsBridge {
   }
 
   /**
-   * The page's one decoder: the studio's input path (src/lib/audio/decode.ts) in the worker, so every view
+   * The page's one decoder: the studio's input path (src/lib/codec/decode.ts) in the worker, so every view
    * reads a file exactly as the engine does. Mono at `rate` (default the file's own, at most `maxRate`).
    */
   decodeInput(

@@ -1,7 +1,7 @@
 // Makes this page an engine host: the Service Worker forwards API compute here over a MessageChannel.
 import { serveOverPort, type RunRequest } from '../lib/engine/remote';
 import { isEngineOp } from '../lib/engine/ops';
-import { UnknownOperationError } from '../lib/engine/types';
+import { UnknownOperationError } from '../lib/core/run';
 import type { EngineBridge } from './engine';
 
 export function becomeEngineHost(engine: EngineBridge): () => void {

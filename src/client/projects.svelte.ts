@@ -4,7 +4,7 @@
 // cast), from the clip library or from a dropped file, the render (renderProject with speech made in the
 // page's engine) with progress and cancel, playback of the mixdown from the playhead, and its downloads.
 import type { Studio } from './studio.svelte';
-import { CancelledError } from '../lib/engine/types';
+import { CancelledError } from '../lib/core/run';
 import {
   layoutProject,
   newClip,
@@ -15,18 +15,18 @@ import {
   type Project,
   type TimelineClip,
   type Track,
-} from '../lib/projects/model';
+} from '../lib/documents/project';
 import { parseScript, scriptToClips, type ScriptLine } from '../lib/projects/script';
 import { renderProject, type RenderDeps, type RenderResult } from '../lib/projects/render';
 import { exportProjectFile, importProjectFile, referencedClipIds, zipClips } from '../lib/projects/file';
-import { clampFades, LINE_GAP, snap } from '../lib/projects/timeline-view';
+import { clampFades, LINE_GAP, snap } from '../lib/ui/timeline-view';
 import { ClipStore, type ClipSummary } from '../lib/storage/clips';
 import { ProjectStore, summarizeProject, type ProjectSummary } from '../lib/storage/projects';
-import { encodeWav } from '../lib/tts/wav';
-import { fileStem } from '../lib/speak/text';
+import { encodeWav } from '../lib/dsp/wav';
+import { fileStem } from '../lib/ui/speak-text';
 import { SpeakSession } from './speak.svelte';
 import { saveAudioFile } from './download';
-import type { DownloadChoice } from '../lib/speak/download';
+import type { DownloadChoice } from '../lib/ui/speak-download';
 
 const SAVE_DELAY_MS = 600;
 

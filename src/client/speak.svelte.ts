@@ -1,23 +1,23 @@
 // The Speak view's state: the form (text, voice, controls), a generation streamed into Web Audio as its
 // sentences arrive, the finished result, voice previews, downloads and the history of generations.
 import type { Studio } from './studio.svelte';
-import type { Progress } from '../lib/engine/types';
+import type { Progress } from '../lib/core/run';
 import type { SynthesizeParams } from '../lib/tts/kokoro';
 import type { TtsChunkData } from '../lib/tts/operation';
-import type { HistoryParams, HistoryRecord } from '../lib/storage/history';
+import type { HistoryParams, HistoryRecord } from '../lib/storage/records';
 import type { Voice } from '../lib/voices/types';
 import { spanAt } from '../lib/audio/playback-plan';
 import { StreamPlayer } from './stream-player';
-import { decodeWav, encodeWav } from '../lib/tts/wav';
-import { isMixFormula, parseMixFormula } from '../lib/tts/voices';
+import { decodeWav, encodeWav } from '../lib/dsp/wav';
+import { isMixFormula, parseMixFormula } from '../lib/voices/mix';
 import { KOKORO_VOICE_IDS } from '../lib/voices/presets';
-import { PREVIEW_TEXT, sentenceOfRun, speakSentences, STUDIO_MAX_CHARS } from '../lib/speak/text';
-import { engineVoice, voiceLanguages } from '../lib/speak/voices';
-import type { DownloadChoice } from '../lib/speak/download';
+import { PREVIEW_TEXT, sentenceOfRun, speakSentences, STUDIO_MAX_CHARS } from '../lib/ui/speak-text';
+import { engineVoice, voiceLanguages } from '../lib/ui/speak-voices';
+import type { DownloadChoice } from '../lib/ui/speak-download';
 import { runDownload } from './download';
 import { isCloneChunk, type CloneStatusResult } from '../lib/clone/types';
 import { baseVoiceFor } from '../lib/clone/base-voice';
-import { tuneLine } from '../lib/clone/ui-report';
+import { tuneLine } from '../lib/ui/clone-report';
 
 export type SpeakStatus = 'idle' | 'generating';
 

@@ -8,9 +8,9 @@ import { EngineBridge } from './engine';
 import { ModelsBridge } from './models';
 import { FormatsBridge } from './formats';
 import type { InstallProgress } from '../lib/models/types';
-import { CancelledError } from '../lib/engine/types';
+import { CancelledError } from '../lib/core/run';
 import type { ProviderPreference } from '../lib/runtime/provider';
-import type { SettingsResult } from '../lib/runtime/operations';
+import type { SettingsResult } from '../lib/engine/runtime-ops';
 
 function readPreference(): ProviderPreference {
   const v = globalThis.localStorage?.getItem('timbre:ep');

@@ -2,8 +2,8 @@
 // enhance (audio.enhance), convert (audio.convert), analyse (audio.analyze), trim silence / split
 // (audio.silence) — each with progress and cancel, results kept until another file is opened.
 import type { Studio } from './studio.svelte';
-import { CancelledError, type Progress } from '../lib/engine/types';
-import type { FormatId } from '../lib/audio/formats';
+import { CancelledError, type Progress } from '../lib/core/run';
+import type { FormatId } from '../lib/codec/formats';
 import type { AudioAnalyzeResult } from '../lib/audio/analyze-op';
 
 export type ToolTab = 'enhance' | 'convert' | 'analyse' | 'silence';

@@ -2,8 +2,8 @@
 // transcribed (decoded once in the page to 16 kHz, so the waveform and the timestamps agree), the live
 // segments of asr.transcribe, playback of a line, line edits, exports, and the stored transcripts.
 import type { Studio } from './studio.svelte';
-import type { Progress } from '../lib/engine/types';
-import type { Segment } from '../lib/asr/transcribe';
+import type { Progress } from '../lib/core/run';
+import type { Segment } from '../lib/documents/transcript';
 // Not the operation module: Whisper and the VAD stay out of the page's bundle.
 import { isAsrPartial, isAsrSegment, type AsrPartialData } from '../lib/asr/progress';
 import {
@@ -18,8 +18,9 @@ import {
   type ExportFormat,
 } from '../lib/asr/transcript-edit';
 import { languageUncertain } from '../lib/asr/warnings';
-import { encodeWav } from '../lib/tts/wav';
-import { TranscriptStore, type TranscriptRecord, type TranscriptSummary } from '../lib/storage/transcripts';
+import { encodeWav } from '../lib/dsp/wav';
+import { TranscriptStore, type TranscriptSummary } from '../lib/storage/transcripts';
+import { type TranscriptRecord } from '../lib/storage/records';
 
 const RATE = 16000;
 const WHISPER_TINY = 'whisper-tiny-q8';

@@ -6,7 +6,7 @@ import { Router } from '../lib/api/router';
 import { createRouter } from '../lib/api/routes';
 import { createApiContext, type ApiContext } from '../lib/api/context';
 import { openTimbreDB } from '../lib/storage/db';
-import { ClientEngineGateway } from '../lib/engine/sw-gateway';
+import { ClientEngineGateway } from '../lib/api/sw-gateway';
 import { gatherSystemFacts } from '../lib/system/info';
 import { errorBody } from '../lib/api/errors';
 import { addToInbox } from '../lib/storage/inbox';

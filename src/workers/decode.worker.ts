@@ -1,10 +1,10 @@
 /// <reference lib="webworker" />
-// The transcription decoder: ffmpeg.wasm and the 16 kHz resampler (src/lib/asr/audio-stream.ts) in a worker
+// The transcription decoder: ffmpeg.wasm and the 16 kHz resampler (src/lib/codec/stream.ts) in a worker
 // the engine worker starts, so a long file decodes while its first windows are being transcribed. The
 // samples reach the engine in blocks, posted while ffmpeg runs. Nothing else lives here.
 import { expose, transfer } from 'comlink';
-import { createTranscoder } from '../lib/audio/core-loader';
-import { transcoderStreamDecoder, type AsrStreamStart } from '../lib/asr/audio-stream';
+import { createTranscoder } from '../lib/codec/core-loader';
+import { transcoderStreamDecoder, type AsrStreamStart } from '../lib/codec/stream';
 
 const base = new URL(import.meta.env.BASE_URL, self.location.href).href;
 const { provider, transcoder } = createTranscoder(base, 'st', false);

@@ -1,10 +1,10 @@
 /// <reference lib="webworker" />
 // The engine worker: wires the operations in src/lib/engine/ops.ts to comlink. Nothing else lives here.
 import { expose, proxy, releaseProxy, transfer, wrap } from 'comlink';
-import { DecodeWorkerError, workerStreamDecoder } from '../lib/asr/audio-stream';
+import { DecodeWorkerError, workerStreamDecoder } from '../lib/codec/stream';
 import { installAsrStreamDecoder } from '../lib/asr/operation';
 import { ENGINE_OPS, isEngineOp } from '../lib/engine/ops';
-import { UnknownOperationError, transferables, type Progress, type RunOptions } from '../lib/engine/types';
+import { UnknownOperationError, transferables, type Progress, type RunOptions } from '../lib/core/run';
 import { installRuntime } from '../lib/runtime/host';
 import type { DecodeWorkerApi } from './decode.worker';
 

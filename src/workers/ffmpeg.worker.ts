@@ -1,14 +1,14 @@
 /// <reference lib="webworker" />
-// The audio formats worker: wires the transcoder (src/lib/audio/transcoder.ts) on the self-hosted ffmpeg
-// core (src/lib/audio/ffmpeg-core.ts) to comlink. Nothing else lives here. Commands run synchronously in
+// The audio formats worker: wires the transcoder (src/lib/codec/transcoder.ts) on the self-hosted ffmpeg
+// core (src/lib/codec/ffmpeg-core.ts) to comlink. Nothing else lives here. Commands run synchronously in
 // this worker, so the page cancels one by terminating the worker (src/client/formats.ts).
 import { expose, transfer } from 'comlink';
-import { createTranscoder, type CorePreference } from '../lib/audio/core-loader';
-import type { CoreVariant } from '../lib/audio/ffmpeg-core';
-import type { ConvertOptions, DecodedAudio, EncodedAudio } from '../lib/audio/transcoder';
-import { decodeInput, type DecodedInput } from '../lib/audio/decode';
-import type { DecodeOptions, EncodeOptions, ProbeResult } from '../lib/audio/formats';
-import type { Progress } from '../lib/engine/types';
+import { createTranscoder, type CorePreference } from '../lib/codec/core-loader';
+import type { CoreVariant } from '../lib/codec/ffmpeg-core';
+import type { ConvertOptions, DecodedAudio, EncodedAudio } from '../lib/codec/transcoder';
+import { decodeInput, type DecodedInput } from '../lib/codec/decode';
+import type { DecodeOptions, EncodeOptions, ProbeResult } from '../lib/codec/formats';
+import type { Progress } from '../lib/core/run';
 
 export type { CorePreference };
 
@@ -70,7 +70,7 @@ const api = {
     return transfer(r, [r.samples.buffer as ArrayBuffer]);
   },
 
-  /** The studio's one decoder (src/lib/audio/decode.ts): any file → mono at `rate` (default its own). */
+  /** The studio's one decoder (src/lib/codec/decode.ts): any file → mono at `rate` (default its own). */
   async decodeInput(
     bytes: Uint8Array,
     o: { rate?: number; maxRate?: number },

@@ -25,11 +25,11 @@ import { pickModelStore } from '../lib/models/store';
 import {
   ModelNotFoundError,
   type CatalogEntry,
-  type InstalledModel,
   type InstallProgress,
   type ModelStatus,
   type StorageSummary,
 } from '../lib/models/types';
+import { type InstalledModel } from '../lib/storage/records';
 
 const deps = (async () => {
   const db = await openTimbreDB();

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
 import { installRuntime } from '../../src/lib/runtime/host';
-import { encodeWav } from '../../src/lib/tts/wav';
+import { encodeWav } from '../../src/lib/dsp/wav';
 import { concat, kokoroSpeech, normWords, silence, wer } from '../unit/asr-helpers';
 import { ENGLISH, SPANISH } from '../unit/asr-corpus';
 import { expectOrdered, parseSrt, parseVtt } from '../unit/asr-subtitles';

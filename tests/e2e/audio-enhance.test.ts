@@ -6,8 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
-import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
-import { resample } from '../../src/lib/asr/resample';
+import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
+import { resample } from '../../src/lib/dsp/resample';
 import { addNoise, levels as levelsAt } from '../unit/noise-levels';
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });

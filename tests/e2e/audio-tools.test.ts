@@ -5,10 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createKeyInPage, launch, openStudio } from './browser';
-import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
+import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
 import { CONVERT_FORMATS } from '../../src/lib/api/handlers/audio-tools';
-import { FORMATS } from '../../src/lib/audio/formats';
-import { camelot } from '../../src/lib/audio/analyze';
+import { FORMATS } from '../../src/lib/codec/formats';
+import { camelot } from '../../src/lib/dsp/analyze';
 import { chords, drums, majorProgression, minorProgression, mix, SR } from '../unit/music-clips';
 
 vi.setConfig({ testTimeout: 600_000, hookTimeout: 600_000 });

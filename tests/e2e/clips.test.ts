@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { FAKE_MEDIA, launch, openStudio } from './browser';
-import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
-import { integratedLoudness } from '../../src/lib/audio/loudness';
+import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
+import { integratedLoudness } from '../../src/lib/dsp/loudness';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 });
 

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FAKE_MEDIA, launch, openStudio } from './browser';
-import { decodeWav } from '../../src/lib/tts/wav';
+import { decodeWav } from '../../src/lib/dsp/wav';
 
 const FIXTURE = 'tests/fixtures/openvoice-v2-tiny';
 

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { BASE, launch, openStudio } from './browser';
-import { FORMATS, type EncodeOptions, type FormatId } from '../../src/lib/audio/formats';
+import { FORMATS, type EncodeOptions, type FormatId } from '../../src/lib/codec/formats';
 
 interface Case {
   name: string;

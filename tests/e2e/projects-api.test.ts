@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
-import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
+import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
 import { wer } from '../unit/asr-helpers';
 
 vi.setConfig({ testTimeout: 900_000, hookTimeout: 900_000 });

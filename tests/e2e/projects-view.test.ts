@@ -7,9 +7,9 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launch, openStudio } from './browser';
-import { decodeWav } from '../../src/lib/tts/wav';
-import { clipSpan, timelineDuration, type Project } from '../../src/lib/projects/model';
-import { gridFor, LINE_GAP, snap } from '../../src/lib/projects/timeline-view';
+import { decodeWav } from '../../src/lib/dsp/wav';
+import { clipSpan, timelineDuration, type Project } from '../../src/lib/documents/project';
+import { gridFor, LINE_GAP, snap } from '../../src/lib/ui/timeline-view';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 600_000 });
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { launch, openStudio } from './browser';
-import { decodeWav } from '../../src/lib/tts/wav';
+import { decodeWav } from '../../src/lib/dsp/wav';
 
 let browser: Browser;
 let context: BrowserContext;

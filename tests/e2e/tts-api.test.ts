@@ -7,7 +7,7 @@ import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import { fileURLToPath } from 'node:url';
 import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
-import { decodeWav } from '../../src/lib/tts/wav';
+import { decodeWav } from '../../src/lib/dsp/wav';
 
 // Kokoro runs at several times real time on this 2-core machine when it is shared: generous timeouts.
 vi.setConfig({ testTimeout: 900_000, hookTimeout: 900_000 });

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
-import { estimatePitch } from '../../src/lib/audio/pitch';
-import { decodeWav } from '../../src/lib/tts/wav';
+import { estimatePitch } from '../../src/lib/dsp/pitch';
+import { decodeWav } from '../../src/lib/dsp/wav';
 import traitsFile from '../../src/lib/voices/traits.json';
 
 const TEXT = 'The river was calm and clear this morning.';

@@ -11,9 +11,9 @@ import {
   type AsrTranscribeResult,
 } from '../../src/lib/asr/operation';
 import { LANGUAGE_UNCERTAIN_BELOW } from '../../src/lib/asr/warnings';
-import type { RunOptions } from '../../src/lib/engine/types';
+import type { RunOptions } from '../../src/lib/core/run';
 import { installRuntime } from '../../src/lib/runtime/host';
-import { encodeWav } from '../../src/lib/tts/wav';
+import { encodeWav } from '../../src/lib/dsp/wav';
 import { cacheDeps, concat, HAVE_KOKORO, HAVE_TINY, kokoroSpeech, silence, wer } from './asr-helpers';
 import { expectOrdered, parseSrt, parseVtt } from './asr-subtitles';
 import { ENGLISH } from './asr-corpus';

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { logMel, melFilters, MixedFFT, N_FRAMES, N_MELS } from '../../src/lib/asr/mel';
-import { designResampler, mixToMono, resample, resampleBlocks } from '../../src/lib/asr/resample';
+import { designResampler, mixToMono, resample, resampleBlocks } from '../../src/lib/dsp/resample';
 import { WhisperTokenizer } from '../../src/lib/asr/tokenizer';
 
 const tone = (f: number, rate: number, seconds: number, amp = 0.5) =>

@@ -13,11 +13,11 @@ import {
   speechSource,
   type RegionSource,
   type SpeechRegion,
-} from '../../src/lib/asr/vad';
+} from '../../src/lib/vad/vad';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { concat, HAVE_KOKORO, kokoroSpeech, MODELS, silence } from './asr-helpers';
 import { ENGLISH } from './asr-corpus';
-import { resample } from '../../src/lib/asr/resample';
+import { resample } from '../../src/lib/dsp/resample';
 
 const SILERO = `${MODELS}/silero-vad-v5/silero_vad_v5.onnx`;
 

@@ -2,8 +2,9 @@
 // repetition guards of the transcriber, without a model.
 import { describe, expect, it } from 'vitest';
 import { formatTranscript, timecode, toSrt, toVerboseJson, toVtt } from '../../src/lib/asr/formats';
-import { compressionRatio, nextWindow, splitSegments, type Segment } from '../../src/lib/asr/transcribe';
-import { energyProbabilities, speechRegions, speechWithin, FRAME_SECONDS } from '../../src/lib/asr/vad';
+import { compressionRatio, nextWindow, splitSegments } from '../../src/lib/asr/transcribe';
+import { type Segment } from '../../src/lib/documents/transcript';
+import { energyProbabilities, speechRegions, speechWithin, FRAME_SECONDS } from '../../src/lib/vad/vad';
 import { repeatingTail } from '../../src/lib/asr/whisper';
 import { dtwFirstColumns } from '../../src/lib/asr/words';
 import { expectOrdered, parseSrt, parseVtt } from './asr-subtitles';

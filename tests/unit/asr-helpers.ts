@@ -4,13 +4,13 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Transcoder } from '../../src/lib/audio/transcoder';
+import { Transcoder } from '../../src/lib/codec/transcoder';
 import type { AsrDeps } from '../../src/lib/asr/operation';
-import type { InstalledModel } from '../../src/lib/models/types';
+import type { InstalledModel } from '../../src/lib/storage/records';
 import { RuntimeUnavailableError } from '../../src/lib/runtime/errors';
 import { installRuntime, runtimeHost } from '../../src/lib/runtime/host';
 import { synthesize } from '../../src/lib/tts/kokoro';
-import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
+import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
 import { NodeCoreProvider } from './ffmpeg-node';
 
 export const MODELS = '.cache/models';

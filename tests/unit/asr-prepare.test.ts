@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-web';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { runAsrPrepare } from '../../src/lib/asr/operation';
 import { ENGINE_OPS } from '../../src/lib/engine/ops';
-import { ModelNotInstalledError } from '../../src/lib/tts/errors';
+import { ModelNotInstalledError } from '../../src/lib/models/types';
 import { cacheDeps, HAVE_TINY } from './asr-helpers';
 
 beforeAll(() => {

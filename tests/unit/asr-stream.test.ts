@@ -12,14 +12,14 @@ import {
   DecodeWorkerError,
   type AsrStreamDecoder,
   type DecodeWorkerHandle,
-} from '../../src/lib/asr/audio-stream';
+} from '../../src/lib/codec/stream';
 import { runAsrTranscribe, type AsrTranscribeResult } from '../../src/lib/asr/operation';
-import { DecodeError } from '../../src/lib/audio/formats';
-import { Transcoder } from '../../src/lib/audio/transcoder';
-import { CancelledError, type Progress } from '../../src/lib/engine/types';
+import { DecodeError } from '../../src/lib/codec/formats';
+import { Transcoder } from '../../src/lib/codec/transcoder';
+import { CancelledError, type Progress } from '../../src/lib/core/run';
 import { installRuntime } from '../../src/lib/runtime/host';
-import { encodeWav } from '../../src/lib/tts/wav';
-import { resample, resampleBlocks, StreamResampler } from '../../src/lib/asr/resample';
+import { encodeWav } from '../../src/lib/dsp/wav';
+import { resample, resampleBlocks, StreamResampler } from '../../src/lib/dsp/resample';
 import { ENGLISH } from './asr-corpus';
 import {
   cacheDeps,

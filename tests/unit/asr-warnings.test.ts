@@ -6,11 +6,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { installRuntime } from '../../src/lib/runtime/host';
-import { encodeWav } from '../../src/lib/tts/wav';
-import { audioInfo } from '../../src/lib/audio/duration';
-import { Transcoder } from '../../src/lib/audio/transcoder';
-import { resample } from '../../src/lib/asr/resample';
-import type { AsrStreamDecoder } from '../../src/lib/asr/audio-stream';
+import { encodeWav } from '../../src/lib/dsp/wav';
+import { audioInfo } from '../../src/lib/codec/duration';
+import { Transcoder } from '../../src/lib/codec/transcoder';
+import { resample } from '../../src/lib/dsp/resample';
+import type { AsrStreamDecoder } from '../../src/lib/codec/stream';
 import { runAsrTranscribe } from '../../src/lib/asr/operation';
 import { loadWhisperFiles, WhisperRunner } from '../../src/lib/asr/whisper';
 import {

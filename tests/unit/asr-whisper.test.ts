@@ -5,10 +5,10 @@ import 'fake-indexeddb/auto';
 import { readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { CancelledError, type Progress } from '../../src/lib/engine/types';
+import { CancelledError, type Progress } from '../../src/lib/core/run';
 import { installRuntime } from '../../src/lib/runtime/host';
-import { ModelNotInstalledError } from '../../src/lib/tts/errors';
-import { encodeWav } from '../../src/lib/tts/wav';
+import { ModelNotInstalledError } from '../../src/lib/models/types';
+import { encodeWav } from '../../src/lib/dsp/wav';
 import { UnknownAsrModelError, WordTimestampsUnavailableError } from '../../src/lib/asr/errors';
 import {
   isAsrPartial,
@@ -17,7 +17,7 @@ import {
   type AsrSegmentData,
   type AsrTranscribeResult,
 } from '../../src/lib/asr/operation';
-import type { Segment } from '../../src/lib/asr/transcribe';
+import type { Segment } from '../../src/lib/documents/transcript';
 import { ENGLISH, SPANISH } from './asr-corpus';
 import {
   cacheDeps,

@@ -7,7 +7,7 @@ import {
   camelot,
   compatibleKeys,
   keyName,
-} from '../../src/lib/audio/analyze';
+} from '../../src/lib/dsp/analyze';
 import { chords, drums, majorProgression, minorProgression, mix, SR } from './music-clips';
 
 describe('tempo', () => {

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { audioInfo, UndecodableAudioError } from '../../src/lib/audio/duration';
+import { audioInfo, UndecodableAudioError } from '../../src/lib/codec/duration';
 import { AUDIO_UPLOAD_LIMIT } from '../../src/lib/api/handlers/system';
 import { setup } from './helpers';
 import { errorOf, HIGH_LIMITS, makeWav, mulberry32, okJson, toBase64 } from './test-utils';

@@ -17,7 +17,7 @@ import {
   type EditAudio,
 } from '../../src/lib/audio/edit';
 import { audioBytes, EditHistory } from '../../src/lib/audio/edit-history';
-import { integratedLoudness } from '../../src/lib/audio/loudness';
+import { integratedLoudness } from '../../src/lib/dsp/loudness';
 
 /** Channel 0 holds 0, 1, 2, … and channel 1 their negatives: every sample says where it came from. */
 function ramp(n: number, rate = 1000): EditAudio {

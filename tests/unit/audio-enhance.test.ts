@@ -13,14 +13,14 @@ import {
   type AudioSilenceArgs,
   type ToolDeps,
 } from '../../src/lib/audio/enhance-op';
-import { integratedLoudness } from '../../src/lib/audio/loudness';
+import { integratedLoudness } from '../../src/lib/dsp/loudness';
 import { estimateSnr } from '../../src/lib/audio/snr';
 import { splitOnPauses, trimSilence } from '../../src/lib/audio/silence';
-import { Transcoder } from '../../src/lib/audio/transcoder';
-import { resample } from '../../src/lib/asr/resample';
-import { CancelledError, type RunOptions } from '../../src/lib/engine/types';
+import { Transcoder } from '../../src/lib/codec/transcoder';
+import { resample } from '../../src/lib/dsp/resample';
+import { CancelledError, type RunOptions } from '../../src/lib/core/run';
 import { installRuntime } from '../../src/lib/runtime/host';
-import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
+import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
 import { concat, HAVE_KOKORO, kokoroSpeech, silence } from './asr-helpers';
 import { NodeCoreProvider } from './ffmpeg-node';
 import { FACTS, setup } from './helpers';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBase64, encodeBase64 } from '../../src/lib/util/base64';
+import { decodeBase64, encodeBase64 } from '../../src/lib/core/base64';
 import { decodeBase64Field } from '../../src/lib/api/http';
 import { ApiError } from '../../src/lib/api/errors';
 import { mulberry32 } from './test-utils';

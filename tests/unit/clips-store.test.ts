@@ -3,9 +3,10 @@
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTimbreDB } from '../../src/lib/storage/db';
-import { ClipNameError, ClipStore, type ClipRecord } from '../../src/lib/storage/clips';
+import { ClipNameError, ClipStore } from '../../src/lib/storage/clips';
+import { type ClipRecord } from '../../src/lib/storage/records';
 import { NotFoundError, StorageFullError } from '../../src/lib/storage/errors';
-import { encodeWav, decodeWav } from '../../src/lib/tts/wav';
+import { encodeWav, decodeWav } from '../../src/lib/dsp/wav';
 
 let n = 0;
 async function store() {

@@ -8,9 +8,9 @@ import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
-import type { RunOptions } from '../../src/lib/engine/types';
+import type { RunOptions } from '../../src/lib/core/run';
 import { MemoryModelStore } from '../../src/lib/models/store';
-import type { InstalledModel } from '../../src/lib/models/types';
+import type { InstalledModel } from '../../src/lib/storage/records';
 import {
   resetClone,
   runCloneConvert,
@@ -21,7 +21,7 @@ import {
   type CloneDeps,
 } from '../../src/lib/clone/operation';
 import { deviation, graphsFromCheckpoint } from '../../src/lib/openvoice';
-import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
+import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
 import { FACTS, setup } from './helpers';
 import { caller, errorOf, HIGH_LIMITS, okJson, toBase64 } from './test-utils';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-web';
 import { graphsFromCheckpoint, OpenVoiceConverter } from '../../src/lib/openvoice';
-import { decodeWav } from '../../src/lib/tts/wav';
+import { decodeWav } from '../../src/lib/dsp/wav';
 import { convertChunked, planCuts, seededNormals } from '../../src/lib/clone/chunks';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');

@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { resample } from '../../src/lib/asr/resample';
-import { sileroProbabilities, speechRegions } from '../../src/lib/asr/vad';
+import { resample } from '../../src/lib/dsp/resample';
+import { sileroProbabilities, speechRegions } from '../../src/lib/vad/vad';
 import { resetClone, runCloneExtract, runCloneInstall, type CloneDeps } from '../../src/lib/clone/operation';
 import {
   measureMusic,
@@ -18,7 +18,7 @@ import {
 } from '../../src/lib/clone/reference';
 import type { CloneChecks } from '../../src/lib/clone/types';
 import { MemoryModelStore } from '../../src/lib/models/store';
-import type { InstalledModel } from '../../src/lib/models/types';
+import type { InstalledModel } from '../../src/lib/storage/records';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { concat, HAVE_KOKORO, kokoroSpeech, MODELS, silence } from './asr-helpers';
 import { chords, drums, majorProgression, mix, noise, SR } from './music-clips';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { MemoryModelStore } from '../../src/lib/models/store';
-import type { InstalledModel } from '../../src/lib/models/types';
+import type { InstalledModel } from '../../src/lib/storage/records';
 import {
   resetClone,
   runCloneConvert,
@@ -15,7 +15,7 @@ import {
   runCloneStatus,
   type CloneDeps,
 } from '../../src/lib/clone/operation';
-import { decodeWav } from '../../src/lib/tts/wav';
+import { decodeWav } from '../../src/lib/dsp/wav';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');
 const read = async (n: string) => new Uint8Array(await readFile(join(dir, n)));

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { isCloneChunk } from '../../src/lib/clone/types';
 import { resetClone, runCloneInstall, runCloneSpeak, type CloneDeps } from '../../src/lib/clone/operation';
 import { MemoryModelStore } from '../../src/lib/models/store';
-import type { InstalledModel } from '../../src/lib/models/types';
+import type { InstalledModel } from '../../src/lib/storage/records';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { synthesize } from '../../src/lib/tts/kokoro';
 import { HAVE_KOKORO, MODELS } from './asr-helpers';

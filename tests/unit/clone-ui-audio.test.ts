@@ -7,7 +7,7 @@ import {
   mixDown,
   selectedSeconds,
   sliceRegion,
-} from '../../src/lib/clone/ui-audio';
+} from '../../src/lib/ui/clone-audio';
 
 const sine = (amp: number, n = 4800, rate = 48000) =>
   Float32Array.from({ length: n }, (_, i) => amp * Math.sin((2 * Math.PI * 440 * i) / rate));

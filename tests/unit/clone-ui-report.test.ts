@@ -9,7 +9,7 @@ import {
   reportRows,
   verdict,
   warningAdvice,
-} from '../../src/lib/clone/ui-report';
+} from '../../src/lib/ui/clone-report';
 import type { CloneChecks, FastConverterInfo } from '../../src/lib/clone/types';
 
 const checks = (over: Partial<CloneChecks> = {}): CloneChecks => ({

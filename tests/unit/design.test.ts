@@ -9,8 +9,8 @@ import {
   parseDescription,
   presetTraits,
   type DesignResult,
-} from '../../src/lib/tts/design';
-import { parseMixFormula } from '../../src/lib/tts/voices';
+} from '../../src/lib/voices/design';
+import { parseMixFormula } from '../../src/lib/voices/mix';
 import { toApiError } from '../../src/lib/api/errors';
 
 const TRAITS = (traitsFile as unknown as { voices: Record<string, { language: string; gender: string; f0_median_hz: number }> }).voices; // prettier-ignore

@@ -7,7 +7,7 @@
 // speakers only measure them (never tuned on).
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Transcoder } from '../../src/lib/audio/transcoder';
+import { Transcoder } from '../../src/lib/codec/transcoder';
 import {
   ACOUSTIC_DIMENSION,
   acousticVector,
@@ -16,7 +16,7 @@ import {
   type PieceEmbedder,
   type SpeakerTurn,
 } from '../../src/lib/asr/diarize';
-import { sileroProbabilities, speechRegions, type SpeechRegion } from '../../src/lib/asr/vad';
+import { sileroProbabilities, speechRegions, type SpeechRegion } from '../../src/lib/vad/vad';
 import { NodeCoreProvider } from './ffmpeg-node';
 import { mulberry32 } from './random';
 

@@ -1,9 +1,9 @@
-// The app's core provider (src/lib/audio/ffmpeg-core.ts) on the real single-thread core from node_modules
+// The app's core provider (src/lib/codec/ffmpeg-core.ts) on the real single-thread core from node_modules
 // (@ffmpeg/core, the files the app self-hosts under /ffmpeg/), so the transcoder runs on it in Node. The core
 // is built for browsers and workers: it runs in Node once it sees a worker-like global (importScripts).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { WasmCoreProvider, type CoreFactory, type CoreLoader } from '../../src/lib/audio/ffmpeg-core';
+import { WasmCoreProvider, type CoreFactory, type CoreLoader } from '../../src/lib/codec/ffmpeg-core';
 
 export const CORE_DIR = fileURLToPath(new URL('../../node_modules/@ffmpeg/core/dist/esm/', import.meta.url));
 

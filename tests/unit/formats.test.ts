@@ -18,8 +18,8 @@ import {
   reviveFormatError,
   vorbisQuality,
   type EncodeOptions,
-} from '../../src/lib/audio/formats';
-import { CancelledError } from '../../src/lib/engine/types';
+} from '../../src/lib/codec/formats';
+import { CancelledError } from '../../src/lib/core/run';
 
 const mono24k = { sampleRate: 24000, channels: 1 };
 

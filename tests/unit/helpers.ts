@@ -3,8 +3,8 @@ import { openTimbreDB } from '../../src/lib/storage/db';
 import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
 import { ENGINE_OPS, isEngineOp } from '../../src/lib/engine/ops';
-import { EngineUnavailableError, UnknownOperationError, type RunOptions } from '../../src/lib/engine/types';
-import type { Scope } from '../../src/lib/api/scopes';
+import { EngineUnavailableError, UnknownOperationError, type RunOptions } from '../../src/lib/core/run';
+import type { Scope } from '../../src/lib/auth/scopes';
 import type { SystemFacts } from '../../src/lib/system/info';
 import { caller } from './test-utils';
 

@@ -9,14 +9,14 @@ import {
   workerStreamDecoder,
   type AsrStreamDecoder,
   type AsrStreamStart,
-} from '../../src/lib/asr/audio-stream';
+} from '../../src/lib/codec/stream';
 import { runAsrTranscribe, type AsrDeps } from '../../src/lib/asr/operation';
-import { resample } from '../../src/lib/asr/resample';
-import { findSpeech, VAD_RATE, type SpeechRegion } from '../../src/lib/asr/vad';
-import { decodeInput } from '../../src/lib/audio/decode';
+import { resample } from '../../src/lib/dsp/resample';
+import { findSpeech, VAD_RATE, type SpeechRegion } from '../../src/lib/vad/vad';
+import { decodeInput } from '../../src/lib/codec/decode';
 import { runAudioEnhance, runAudioSilence, type ToolDeps } from '../../src/lib/audio/enhance-op';
-import type { FormatId } from '../../src/lib/audio/formats';
-import type { Transcoder } from '../../src/lib/audio/transcoder';
+import type { FormatId } from '../../src/lib/codec/formats';
+import type { Transcoder } from '../../src/lib/codec/transcoder';
 import { HAVE_SHARED, SHARED_AUDIO } from './asr-helpers';
 
 /** The real recordings: path (relative to ../shared/audio) → bytes; null where the folder is absent. */

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { JobManager, type JobRecord } from '../../src/lib/engine/jobs';
-import { EventBus, type StudioEvent } from '../../src/lib/engine/events';
+import { JobManager } from '../../src/lib/api/jobs';
+import { type JobRecord } from '../../src/lib/storage/records';
+import { EventBus, type StudioEvent } from '../../src/lib/api/events';
 import { measureCompute } from '../../src/lib/engine/compute';
-import { CancelledError } from '../../src/lib/engine/types';
+import { CancelledError } from '../../src/lib/core/run';
 import { createApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
 import { FACTS, localEngine, setup } from './helpers';
@@ -388,8 +389,8 @@ describe('GET /api/events (Server-Sent Events)', () => {
 describe('job progress payloads', () => {
   it('keeps payloads (streamed audio) out of the job record and the event stream', async () => {
     const { openTimbreDB } = await import('../../src/lib/storage/db');
-    const { JobManager } = await import('../../src/lib/engine/jobs');
-    const { EventBus } = await import('../../src/lib/engine/events');
+    const { JobManager } = await import('../../src/lib/api/jobs');
+    const { EventBus } = await import('../../src/lib/api/events');
     const db = await openTimbreDB(`payload-${Math.random()}`);
     const bus = new EventBus();
     const seen: unknown[] = [];

@@ -7,7 +7,7 @@ import {
   KEY_PREFIX,
   makeKey as makeKeyRecord,
 } from '../../src/lib/auth/keys';
-import { SCOPES } from '../../src/lib/api/scopes';
+import { SCOPES } from '../../src/lib/auth/scopes';
 import { setup } from './helpers';
 import { errorOf, okJson, until } from './test-utils';
 

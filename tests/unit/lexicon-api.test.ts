@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { LexiconStore, MAX_LEXICON_ENTRIES } from '../../src/lib/storage/lexicon';
 import { NotFoundError } from '../../src/lib/storage/errors';
-import { LexiconError } from '../../src/lib/tts/errors';
+import { LexiconError } from '../../src/lib/text/lexicon';
 import { setup } from './helpers';
 import { errorOf, HIGH_LIMITS, okJson } from './test-utils';
 

@@ -12,7 +12,7 @@ import {
   ModelQuotaError,
   type CatalogEntry,
 } from '../../src/lib/models/types';
-import { CancelledError } from '../../src/lib/engine/types';
+import { CancelledError } from '../../src/lib/core/run';
 import { blobBytes, freshDeps, prngBytes, sha } from './models-helpers';
 
 const A = prngBytes(300_000, 11);

@@ -8,7 +8,7 @@ import {
   ModelQuotaError,
   type InstallProgress,
 } from '../../src/lib/models/types';
-import { CancelledError } from '../../src/lib/engine/types';
+import { CancelledError } from '../../src/lib/core/run';
 import { MemoryModelStore } from '../../src/lib/models/store';
 import { blobBytes, entryFor, freshDeps, prngBytes, serve, sha, FAST, useTestServer } from './models-helpers';
 

@@ -25,7 +25,7 @@ import {
   reviveModelError,
   type InstallProgress,
 } from '../../src/lib/models/types';
-import { CancelledError } from '../../src/lib/engine/types';
+import { CancelledError } from '../../src/lib/core/run';
 import { DB_VERSION, openTimbreDB } from '../../src/lib/storage/db';
 import { PRESET_VOICES } from '../../src/lib/voices/presets';
 import { manifest } from '../../scripts/vite-models';

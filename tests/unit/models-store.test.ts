@@ -8,7 +8,7 @@ import {
   pickModelStore,
   type ModelFileStore,
 } from '../../src/lib/models/store';
-import { hashChunks, resumeHash, sha256Hex, StreamingSha256 } from '../../src/lib/models/hash';
+import { hashChunks, resumeHash, sha256Hex, StreamingSha256 } from '../../src/lib/core/hash';
 import { installModel } from '../../src/lib/models/installer';
 import { ModelNotFoundError } from '../../src/lib/models/types';
 import {

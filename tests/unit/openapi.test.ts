@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/lib/api/routes';
-import { SCOPES, DEFAULT_LIMITS } from '../../src/lib/api/scopes';
+import { SCOPES, DEFAULT_LIMITS } from '../../src/lib/auth/scopes';
 import { setup } from './helpers';
 import { okJson } from './test-utils';
 

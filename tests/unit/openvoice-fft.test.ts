@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { RealFFT } from '../../src/lib/openvoice/fft';
+import { RealFFT } from '../../src/lib/dsp/fft';
 import { frameCount, hannPeriodic, spectrogram, transposeSpec } from '../../src/lib/openvoice/spectrogram';
-import { decodeWav } from '../../src/lib/tts/wav';
+import { decodeWav } from '../../src/lib/dsp/wav';
 import { seededFloats } from '../../src/lib/runtime/test-models';
 import { maxAbsDiff } from './runtime-reference';
 

@@ -1,4 +1,4 @@
-// The int8-decoder variant of the converter (src/lib/openvoice/quantize.ts) on the v2 parity fixture:
+// The int8-decoder variant of the converter (src/lib/runtime/quantize.ts) on the v2 parity fixture:
 // calibrated on the fixture's reference voice, it converts the fixture's source and stays within a stated
 // bound of the upstream reference output — and a broken quantization (uncalibrated ranges) does not.
 import { readFile } from 'node:fs/promises';
@@ -20,8 +20,8 @@ import {
   quantizeConverter,
   quantizeGraph,
   type Range,
-} from '../../src/lib/openvoice/quantize';
-import { decodeWav } from '../../src/lib/tts/wav';
+} from '../../src/lib/runtime/quantize';
+import { decodeWav } from '../../src/lib/dsp/wav';
 import { seededFloats } from '../../src/lib/runtime/test-models';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');

@@ -8,7 +8,7 @@ import {
   spectralCentroid,
   syllableRate,
   trackPitch,
-} from '../../src/lib/audio/pitch';
+} from '../../src/lib/dsp/pitch';
 import { tone } from './tone';
 
 /** A voice-like tone: fundamental plus decaying harmonics (the fundamental is not the strongest partial). */

@@ -5,11 +5,11 @@ import 'fake-indexeddb/auto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
-import { CancelledError, type RunOptions } from '../../src/lib/engine/types';
+import { CancelledError, type RunOptions } from '../../src/lib/core/run';
 import { openTimbreDB } from '../../src/lib/storage/db';
 import { ProjectStore } from '../../src/lib/storage/projects';
 import { NotFoundError } from '../../src/lib/storage/errors';
-import type { ClipRecord } from '../../src/lib/storage/clips';
+import type { ClipRecord } from '../../src/lib/storage/records';
 import {
   ClipCycleError,
   clipSpan,
@@ -20,7 +20,7 @@ import {
   timelineDuration,
   validateProject,
   type Project,
-} from '../../src/lib/projects/model';
+} from '../../src/lib/documents/project';
 import {
   applyScript,
   parseScript,
@@ -36,7 +36,7 @@ import {
   zipClips,
 } from '../../src/lib/projects/file';
 import { ZipArchive } from '../../src/lib/openvoice/zip';
-import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
+import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
 import { FACTS } from './helpers';
 import { caller, errorOf, HIGH_LIMITS, okJson, until } from './test-utils';
 

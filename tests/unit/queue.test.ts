@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SerialQueues } from '../../src/lib/engine/queue';
-import { CancelledError } from '../../src/lib/engine/types';
+import { CancelledError } from '../../src/lib/core/run';
 import { sleep } from './test-utils';
 
 /** A job that records when it starts and ends, and finishes when told to. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTES, createRouter } from '../../src/lib/api/routes';
-import { DEFAULT_LIMITS, SCOPES, ANONYMOUS_LIMIT, type Scope } from '../../src/lib/api/scopes';
+import { DEFAULT_LIMITS, SCOPES, ANONYMOUS_LIMIT, type Scope } from '../../src/lib/auth/scopes';
 import { ANY_SCOPE_LIMIT } from '../../src/lib/api/router';
 import { createApiContext } from '../../src/lib/api/context';
-import { RateLimiter, WINDOW_MS } from '../../src/lib/auth/ratelimit';
+import { RateLimiter, WINDOW_MS } from '../../src/lib/api/ratelimit';
 import { FACTS, localEngine, setup } from './helpers';
 import { errorOf, fillPath } from './test-utils';
 

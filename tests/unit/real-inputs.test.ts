@@ -5,8 +5,8 @@
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
-import { decodeInput } from '../../src/lib/audio/decode';
-import { GrowingAudio } from '../../src/lib/asr/audio-stream';
+import { decodeInput } from '../../src/lib/codec/decode';
+import { GrowingAudio } from '../../src/lib/codec/stream';
 import {
   findSpeech,
   sileroProbabilities,
@@ -14,9 +14,9 @@ import {
   speechRegions,
   speechSource,
   VAD_RATE,
-} from '../../src/lib/asr/vad';
-import { concatAudio } from '../../src/lib/tts/join';
-import { Transcoder } from '../../src/lib/audio/transcoder';
+} from '../../src/lib/vad/vad';
+import { concatAudio } from '../../src/lib/dsp/join';
+import { Transcoder } from '../../src/lib/codec/transcoder';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { cacheDeps, HAVE_SHARED, HAVE_TINY, MODELS } from './asr-helpers';
 import { NodeCoreProvider } from './ffmpeg-node';

@@ -12,7 +12,7 @@ import {
   reviveError,
   type Progress,
   type RunOptions,
-} from '../../src/lib/engine/types';
+} from '../../src/lib/core/run';
 import { toApiError } from '../../src/lib/api/errors';
 import { sleep } from './test-utils';
 

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-web';
 import { ENGINE_OPS } from '../../src/lib/engine/ops';
 import { installRuntime, onRuntimeNotice, runtimeHost } from '../../src/lib/runtime/host';
 import { RuntimeUnavailableError } from '../../src/lib/runtime/errors';
-import { median, runBench } from '../../src/lib/runtime/operations';
+import { median, runBench } from '../../src/lib/engine/runtime-ops';
 import type { RuntimeNotice } from '../../src/lib/runtime/pool';
 import {
   matmulIntegerModel,
@@ -13,7 +13,7 @@ import {
   tinyTestInput,
   tinyTestModel,
 } from '../../src/lib/runtime/test-models';
-import { CancelledError, type Progress } from '../../src/lib/engine/types';
+import { CancelledError, type Progress } from '../../src/lib/core/run';
 import { maxAbsDiff, tinyReference } from './runtime-reference';
 
 const notices: RuntimeNotice[] = [];

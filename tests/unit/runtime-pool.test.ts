@@ -10,7 +10,7 @@ import {
 import { SessionCreateError } from '../../src/lib/runtime/errors';
 import type { ExecutionProvider } from '../../src/lib/runtime/provider';
 import type { OutputsLike } from '../../src/lib/runtime/tensors';
-import { CancelledError, type Progress } from '../../src/lib/engine/types';
+import { CancelledError, type Progress } from '../../src/lib/core/run';
 
 class FakeSession {
   released = false;

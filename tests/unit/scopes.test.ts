@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ROUTES } from '../../src/lib/api/routes';
-import { SCOPES, type Scope } from '../../src/lib/api/scopes';
+import { SCOPES, type Scope } from '../../src/lib/auth/scopes';
 import type { AnyRoute } from '../../src/lib/api/router';
 import { setup } from './helpers';
 import { errorOf, fillPath } from './test-utils';

@@ -2,7 +2,7 @@
 // where that folder is absent.
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { audioInfo } from '../../src/lib/audio/duration';
+import { audioInfo } from '../../src/lib/codec/duration';
 
 const dir = new URL('../../../shared/audio/', import.meta.url);
 const present = existsSync(dir);

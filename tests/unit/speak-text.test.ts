@@ -6,9 +6,9 @@ import {
   sentenceOfRun,
   speakSentences,
   SPEED_RANGE,
-} from '../../src/lib/speak/text';
+} from '../../src/lib/ui/speak-text';
 import { MAX_SPEED, MIN_SPEED, planUnits, sentenceUnits } from '../../src/lib/tts/kokoro';
-import { TTS_LANGUAGES } from '../../src/lib/tts/languages';
+import { TTS_LANGUAGES } from '../../src/lib/voices/languages';
 
 describe('the Speak view splits text as the engine does', () => {
   const texts = [

@@ -7,11 +7,11 @@ import {
   MixError,
   mixFormula,
   voiceLanguages,
-} from '../../src/lib/speak/voices';
+} from '../../src/lib/ui/speak-voices';
 import { PRESET_VOICES, presetVoice } from '../../src/lib/voices/presets';
-import { parseMixFormula } from '../../src/lib/tts/voices';
-import { encodeLocally } from '../../src/lib/speak/download';
-import { decodeWav } from '../../src/lib/tts/wav';
+import { parseMixFormula } from '../../src/lib/voices/mix';
+import { encodeLocally } from '../../src/lib/ui/speak-download';
+import { decodeWav } from '../../src/lib/dsp/wav';
 
 describe('voice search', () => {
   const find = (q: string) => PRESET_VOICES.filter((v) => matchesVoice(v, q)).map((v) => v.id);

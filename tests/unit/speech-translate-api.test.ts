@@ -11,13 +11,13 @@ import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
 import { sniffContainer } from '../../src/lib/api/handlers/transcribe';
 import { runAsrTranscribe, type AsrTranscribeArgs } from '../../src/lib/asr/operation';
-import type { RunOptions } from '../../src/lib/engine/types';
+import type { RunOptions } from '../../src/lib/core/run';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { runTtsGenerate, type TtsGenerateArgs } from '../../src/lib/tts/operation';
-import { decodeWav, encodeWav } from '../../src/lib/tts/wav';
-import { decodeBase64 } from '../../src/lib/util/base64';
+import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
+import { decodeBase64 } from '../../src/lib/core/base64';
 import { MemoryModelStore } from '../../src/lib/models/store';
-import type { InstalledModel } from '../../src/lib/models/types';
+import type { InstalledModel } from '../../src/lib/storage/records';
 import type { AudioConvertArgs, AudioEncodeArgs } from '../../src/lib/audio/encode-op';
 import {
   resetClone,

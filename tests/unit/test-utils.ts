@@ -1,8 +1,8 @@
 import { expect } from 'vitest';
-import { SCOPES, type Scope } from '../../src/lib/api/scopes';
+import { SCOPES, type Scope } from '../../src/lib/auth/scopes';
 import type { ApiContext } from '../../src/lib/api/context';
 import type { Router } from '../../src/lib/api/router';
-import { CancelledError, type RunOptions } from '../../src/lib/engine/types';
+import { CancelledError, type RunOptions } from '../../src/lib/core/run';
 
 /** The documented error body: `{"error": {"code", "message", …details}}`. */
 export interface ErrorBody {

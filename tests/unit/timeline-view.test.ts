@@ -13,8 +13,8 @@ import {
   trimStartTo,
   UNKNOWN_SPAN,
   drawnSpan,
-} from '../../src/lib/projects/timeline-view';
-import type { TimelineClip } from '../../src/lib/projects/model';
+} from '../../src/lib/ui/timeline-view';
+import type { TimelineClip } from '../../src/lib/documents/project';
 
 const clip = (o: Partial<TimelineClip> = {}): TimelineClip => ({
   id: 'c',

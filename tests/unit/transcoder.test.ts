@@ -2,16 +2,16 @@
 // tone, the resampler does not alias, failures are named and leave a working core behind.
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { stackExports } from '../../src/lib/audio/ffmpeg-core';
-import { Transcoder } from '../../src/lib/audio/transcoder';
+import { stackExports } from '../../src/lib/codec/ffmpeg-core';
+import { Transcoder } from '../../src/lib/codec/transcoder';
 import {
   DecodeError,
   FORMATS,
   FormatOptionError,
   UnsupportedFormatError,
   type EncodeOptions,
-} from '../../src/lib/audio/formats';
-import { CancelledError, type Progress } from '../../src/lib/engine/types';
+} from '../../src/lib/codec/formats';
+import { CancelledError, type Progress } from '../../src/lib/core/run';
 import { NodeCoreProvider } from './ffmpeg-node';
 import { channel, dominantFrequency, rms, tone } from './tone';
 

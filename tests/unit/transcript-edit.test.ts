@@ -2,7 +2,7 @@
 // the stored copy keep, the playing line, clocks, and the store (fake-indexeddb) with delete and undo.
 import 'fake-indexeddb/auto';
 import { describe, expect, it } from 'vitest';
-import type { Segment } from '../../src/lib/asr/transcribe';
+import type { Segment } from '../../src/lib/documents/transcript';
 import {
   editLine,
   EmptyLineError,
@@ -17,11 +17,8 @@ import {
   type EditableTranscript,
 } from '../../src/lib/asr/transcript-edit';
 import { openTimbreDB } from '../../src/lib/storage/db';
-import {
-  TRANSCRIPTS_MAX_ITEMS,
-  TranscriptStore,
-  type TranscriptRecord,
-} from '../../src/lib/storage/transcripts';
+import { TRANSCRIPTS_MAX_ITEMS, TranscriptStore } from '../../src/lib/storage/transcripts';
+import { type TranscriptRecord } from '../../src/lib/storage/records';
 import { parseSrt, parseVtt } from './asr-subtitles';
 
 const seg = (id: number, start: number, end: number, text: string): Segment => ({

@@ -9,7 +9,7 @@ import {
   sentenceUnits,
   type PlannedUnit,
 } from '../../src/lib/tts/kokoro';
-import { normalizePunctuation } from '../../src/lib/tts/normalize';
+import { normalizePunctuation } from '../../src/lib/text/normalize';
 import { MAX_TOKENS, parseVocab } from '../../src/lib/tts/tokenize';
 
 const nonSpace = (s: string) => s.replace(/\s+/g, '');

@@ -7,7 +7,7 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HOP, logMel, N_FRAMES, N_MELS } from '../../src/lib/asr/mel';
-import { deviation } from '../../src/lib/openvoice/quantize';
+import { deviation } from '../../src/lib/runtime/quantize';
 import {
   floatConvs,
   KOKORO_INT8_CONVS,
@@ -17,7 +17,7 @@ import {
   rangesOf,
 } from '../../src/lib/tts/kokoro-graph';
 import { PAD_ID, parseVocab, tokenize } from '../../src/lib/tts/tokenize';
-import { parseVoiceFile, styleRow } from '../../src/lib/tts/voices';
+import { parseVoiceFile, styleRow } from '../../src/lib/voices/mix';
 
 const DIR = '.cache/models/kokoro-82m-q8';
 const HAVE_MODEL = existsSync(`${DIR}/model.onnx`) && existsSync(`${DIR}/voices/bf_emma.bin`);

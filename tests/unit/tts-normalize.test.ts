@@ -1,7 +1,7 @@
 // Text normalisation: what espeak-ng is handed, per language.
 import { describe, expect, it } from 'vitest';
-import { normalizeText } from '../../src/lib/tts/normalize';
-import { cardinal, decimalWords, ordinal, yearWords } from '../../src/lib/tts/numbers-en';
+import { normalizeText } from '../../src/lib/text/normalize';
+import { cardinal, decimalWords, ordinal, yearWords } from '../../src/lib/text/numbers-en';
 
 describe('English number words', () => {
   it.each([

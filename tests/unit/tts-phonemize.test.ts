@@ -3,9 +3,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { englishVoiceNames, fullVoiceNames } from '../../src/lib/tts/espeak';
-import { ESPEAK_VOICE, isEnglish, TTS_LANGUAGES, type TtsLanguage } from '../../src/lib/tts/languages';
-import { applyLexicon, entriesFor, validateLexicon } from '../../src/lib/tts/lexicon';
-import { LexiconError } from '../../src/lib/tts/errors';
+import { ESPEAK_VOICE, isEnglish, TTS_LANGUAGES, type TtsLanguage } from '../../src/lib/voices/languages';
+import { applyLexicon, entriesFor, validateLexicon } from '../../src/lib/text/lexicon';
+import { LexiconError } from '../../src/lib/text/lexicon';
 import { cleanEspeak, phonemize, phonemizeTexts } from '../../src/lib/tts/phonemize';
 import { parseVocab, tokenize } from '../../src/lib/tts/tokenize';
 

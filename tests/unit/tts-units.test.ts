@@ -2,14 +2,10 @@
 // the limiter and WAV.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import {
-  MixFormulaError,
-  UnknownVoiceError,
-  VocabularyError,
-  VoiceFileError,
-} from '../../src/lib/tts/errors';
+import { VocabularyError } from '../../src/lib/tts/errors';
+import { MixFormulaError, UnknownVoiceError, VoiceFileError } from '../../src/lib/voices/errors';
 import { applyVolume, LIMIT_CEILING } from '../../src/lib/tts/gain';
-import { concatAudio, fadeEdges, pauseSamples, withLeadingSilence } from '../../src/lib/tts/join';
+import { concatAudio, fadeEdges, pauseSamples, withLeadingSilence } from '../../src/lib/dsp/join';
 import { chunk, MAX_TOKENS, parseVocab, tokenize, type Vocab } from '../../src/lib/tts/tokenize';
 import { speechBounds, trimSilence } from '../../src/lib/tts/trim';
 import {
@@ -22,8 +18,8 @@ import {
   styleRow,
   styleRowIndex,
   VOICE_FILE_BYTES,
-} from '../../src/lib/tts/voices';
-import { decodeWav, encodeWav, WavFormatError } from '../../src/lib/tts/wav';
+} from '../../src/lib/voices/mix';
+import { decodeWav, encodeWav, WavFormatError } from '../../src/lib/dsp/wav';
 import { mulberry32 } from './test-utils';
 
 const TOKENIZER = '.cache/models/kokoro-82m-q8/tokenizer.json';
@@ -283,7 +279,7 @@ describe('WAV', () => {
 
 describe('raw PCM', () => {
   it('encodePcm16 writes the same samples as the WAV body, without a header', async () => {
-    const { encodePcm16, encodeWav } = await import('../../src/lib/tts/wav');
+    const { encodePcm16, encodeWav } = await import('../../src/lib/dsp/wav');
     const x = new Float32Array([0, 0.5, -0.5, 1, -1, 2, Number.NaN]);
     const pcm = encodePcm16(x);
     expect(pcm.byteLength).toBe(x.length * 2);

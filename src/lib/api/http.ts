@@ -1,5 +1,5 @@
 import { ApiError, badRequest } from './errors';
-import { decodeBase64 } from '../util/base64';
+import { decodeBase64 } from '../core/base64';
 
 export const JSON_HEADERS = { 'Content-Type': 'application/json' } as const;
 

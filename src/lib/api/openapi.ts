@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AnyRoute } from './router';
-import { SCOPES, DEFAULT_LIMITS, SCOPE_DESCRIPTIONS } from './scopes';
+import { SCOPES, DEFAULT_LIMITS, SCOPE_DESCRIPTIONS } from '../auth/scopes';
 
 function schemaOf(t: z.ZodType): unknown {
   try {

@@ -2,9 +2,9 @@ import type { z } from 'zod';
 import type { ApiContext } from './context';
 import { ApiError, errorResponse, toApiError } from './errors';
 import { parseJson, readBodyBytes } from './http';
-import { ANONYMOUS_LIMIT, type Scope } from './scopes';
+import { ANONYMOUS_LIMIT, type Scope } from '../auth/scopes';
 import { keyFromHeaders, limitFor, type ApiKeyRecord } from '../auth/keys';
-import { rateHeaders, type RateDecision } from '../auth/ratelimit';
+import { rateHeaders, type RateDecision } from './ratelimit';
 
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 

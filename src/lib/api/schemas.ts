@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SCOPES } from './scopes';
+import { SCOPES } from '../auth/scopes';
 import { GENDERS, VOICE_KINDS } from '../voices/types';
 
 /** Query-string booleans: only the words true/false/1/0, so "favorite=no" is an error, not true. */

@@ -9,11 +9,11 @@
 // deviation of 12 MFCCs (c1…c12 of 40 log-mel bands: the shape of the vocal tract, loudness left out) and
 // the median and spread of F0 in semitones (pitch, by YIN), each feature measured in units of how much it
 // varies within one speaker's speech, measured from the mean over many speakers.
-import { throwIfAborted } from '../engine/types';
-import { pitchStats, trackPitch } from '../audio/pitch';
+import { throwIfAborted } from '../core/run';
+import { pitchStats, trackPitch } from '../dsp/pitch';
 import { MixedFFT, melFilters, SAMPLE_RATE } from './mel';
-import { resample } from './resample';
-import type { SpeechRegion } from './vad';
+import { resample } from '../dsp/resample';
+import type { SpeechRegion } from '../vad/vad';
 
 export class DiarizationParamError extends Error {
   override name = 'DiarizationParamError';

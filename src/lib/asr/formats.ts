@@ -1,7 +1,7 @@
 // Transcript output formats (OpenAI's audio.transcriptions response_format): json, text, srt, verbose_json,
 // vtt; and the /v1/stt shape.
-import type { Segment } from './transcribe';
-import type { Word } from './words';
+import type { Segment } from '../documents/transcript';
+import type { Word } from '../documents/transcript';
 
 export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const;
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];

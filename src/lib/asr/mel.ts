@@ -2,8 +2,10 @@
 // or cut to 30 s; periodic Hann of 400, hop 160, centred with reflect padding; power spectrum; 80 Slaney
 // mel filters 0–8 kHz (Slaney area normalisation); log10(max(x, 1e-10)); clamped to max − 8; (x + 4) / 4.
 // The STFT's last frame is dropped, as upstream does, giving exactly 3000 frames for 30 s.
+import { SPEECH_RATE } from '../dsp/resample';
 
-export const SAMPLE_RATE = 16000;
+/** Whisper's input rate. */
+export const SAMPLE_RATE = SPEECH_RATE;
 export const N_FFT = 400;
 export const HOP = 160;
 export const N_MELS = 80;

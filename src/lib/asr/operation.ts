@@ -1,17 +1,17 @@
 // The engine operation 'asr.transcribe': file bytes → mono 16 kHz → speech regions (Silero VAD v5) →
 // Whisper windows → segments, each window's new segments sent as a 'segment' progress event.
-import type { RunOptions } from '../engine/types';
-import type { Transcoder } from '../audio/transcoder';
-import type { InstalledModel } from '../models/types';
-import { ModelNotInstalledError } from '../tts/errors';
-import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '../tts/model-files';
+import type { RunOptions } from '../core/run';
+import type { Transcoder } from '../codec/transcoder';
+import type { InstalledModel } from '../storage/records';
+import { ModelNotInstalledError } from '../models/types';
+import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '../models/files';
 import {
   openAsrAudio,
   withFallback,
   transcoderStreamDecoder,
   type AsrStreamDecoder,
   type GrowingAudio,
-} from './audio-stream';
+} from '../codec/stream';
 import {
   acousticEmbedder,
   diarize,
@@ -25,7 +25,7 @@ import { AsrParamError, UnknownAsrModelError, WordTimestampsUnavailableError } f
 import { SAMPLE_RATE } from './mel';
 import type { AsrPartialData, AsrSegmentData } from './progress';
 import { transcribe, type TranscribeResult } from './transcribe';
-import { sileroModel, sileroProbabilities, SpeechFinder, speechSource, type VadMethod } from './vad';
+import { sileroModel, sileroProbabilities, SpeechFinder, speechSource, type VadMethod } from '../vad/vad';
 import { loadWhisperFiles, WhisperRunner, type WhisperFiles } from './whisper';
 import { languageWarning, truncationWarnings } from './warnings';
 
@@ -210,7 +210,7 @@ async function engineDecoder(): Promise<AsrStreamDecoder> {
 /** The engine worker's ffmpeg core (the single-thread one, shared with audio.encode). */
 async function engineTranscoder(): Promise<Transcoder> {
   if (ownTranscoder) return ownTranscoder;
-  const { createTranscoder } = await import('../audio/core-loader');
+  const { createTranscoder } = await import('../codec/core-loader');
   ownTranscoder = createTranscoder(new URL('/', globalThis.location.href).href, 'st', false).transcoder;
   return ownTranscoder;
 }
@@ -219,6 +219,8 @@ export async function runAsrTranscribe(
   args: AsrTranscribeArgs,
   opts: RunOptions = {},
   deps?: AsrDeps,
+  /** The engine's tone-colour extractor, used when `deps` is not given (the engine wires it in). */
+  toneColour?: AsrDeps['toneColour'],
 ): Promise<AsrTranscribeResult> {
   check(args);
   const t0 = now();
@@ -247,7 +249,16 @@ export async function runAsrTranscribe(
   try {
     const { audio } = await openAsrAudio(args.audio, decoder, { signal: decoding.signal });
     try {
-      return await transcribeOpened(audio, { args, opts, runner, id, d, deps, t0, declared: () => declared });
+      return await transcribeOpened(audio, {
+        args,
+        opts,
+        runner,
+        id,
+        d,
+        tone: deps ? d.toneColour : toneColour,
+        t0,
+        declared: () => declared,
+      });
     } finally {
       if (!audio.complete) decoding.abort();
     }
@@ -263,8 +274,8 @@ interface Opened {
   /** The model's id. */
   id: string;
   d: AsrDeps;
-  /** The caller's deps (undefined in the engine worker). */
-  deps: AsrDeps | undefined;
+  /** Tone-colour embeddings for diarization (none: acoustic ones). */
+  tone: AsrDeps['toneColour'];
   t0: number;
   /** The duration the file's container declares (null when it does not, or for WAV: read whole). */
   declared: () => number | null;
@@ -272,7 +283,7 @@ interface Opened {
 
 /** runAsrTranscribe once the audio is open: VAD, the windows, diarization, the result. */
 async function transcribeOpened(audio: GrowingAudio, o: Opened): Promise<AsrTranscribeResult> {
-  const { args, opts, runner, id, d, deps, t0, declared } = o;
+  const { args, opts, runner, id, d, tone, t0, declared } = o;
   // The speech finder runs as far as each window needs, so the first text does not wait for the whole
   // file's VAD.
   const finder = new SpeechFinder(audio, await sileroModel(d), opts);
@@ -312,7 +323,7 @@ async function transcribeOpened(audio: GrowingAudio, o: Opened): Promise<AsrTran
   let diarization: DiarizationResult | undefined;
   if (args.diarize) {
     progress?.({ stage: 'diarize', done: 0, total: 1, message: 'Finding the speakers' });
-    const { embedder, note } = await pieceEmbedder(deps ? d.toneColour : defaultToneColour);
+    const { embedder, note } = await pieceEmbedder(tone);
     const { regions } = await speech.upTo(total);
     diarization = await diarize(audio.samples, regions, embedder, {
       speakers: args.speakers,
@@ -342,9 +353,6 @@ async function transcribeOpened(audio: GrowingAudio, o: Opened): Promise<AsrTran
     rtf: total > 0 ? Math.round((elapsed / 1000 / total) * 1000) / 1000 : 0,
   };
 }
-
-/** The engine worker's converter, shared with the clone operations (null when not installed). */
-const defaultToneColour = async () => (await import('../clone/operation')).toneColourExtractor();
 
 /** Tone-colour embeddings when the converter is installed, else the acoustic ones. */
 async function pieceEmbedder(

@@ -1,7 +1,7 @@
 // The progress events of 'asr.transcribe' that carry text, and their guards: a module with no runtime
 // imports, so the page reads them without bundling Whisper or the VAD.
-import type { Progress } from '../engine/types';
-import type { Segment } from './transcribe';
+import type { Progress } from '../core/run';
+import type { Segment } from '../documents/transcript';
 
 /** `Progress.data` of the 'segment' events. */
 export interface AsrSegmentData {

@@ -6,29 +6,14 @@
 // a window that sounds like no speech, and text where VAD hears no speech, are dropped.
 // Early text: the VAD runs only a window ahead of the decoding, and the first window ends at the first
 // pause after FIRST_WINDOW seconds, so the first line costs a short decode instead of a full 30 s one.
-import { throwIfAborted, type ProgressFn } from '../engine/types';
+import { throwIfAborted, type ProgressFn } from '../core/run';
 import type { OrtTensor } from '../runtime/ort-session';
-import { GrowingAudio } from './audio-stream';
+import { GrowingAudio } from '../codec/stream';
 import { SAMPLE_RATE, WINDOW_SAMPLES } from './mel';
-import { fixedRegions, speechWithin, type RegionSource, type SpeechRegion } from './vad';
+import { fixedRegions, speechWithin, type RegionSource, type SpeechRegion } from '../vad/vad';
 import { repeatingTail, type DecodeResult, type WhisperRunner } from './whisper';
-import { alignWords, type Word } from './words';
-
-export interface Segment {
-  id: number;
-  /** Seconds in the original file. */
-  start: number;
-  end: number;
-  text: string;
-  tokens: number[];
-  temperature: number;
-  avg_logprob: number;
-  compression_ratio: number;
-  no_speech_prob: number;
-  /** With diarization: the speaker covering most of the segment (SPEAKER_00 …); each word too. */
-  speaker?: string;
-  words?: (Word & { speaker?: string })[];
-}
+import { alignWords } from './words';
+import type { Segment } from '../documents/transcript';
 
 export interface TranscribeOptions {
   /** ISO 639-1 code, or undefined to detect. */

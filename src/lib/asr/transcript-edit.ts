@@ -2,7 +2,7 @@
 // line at a playback time, clock labels, and exports (text, SRT, VTT, JSON) that carry the edits.
 // DOM-free, so Node tests check them.
 import { formatTranscript, type TranscriptLike } from './formats';
-import type { Segment } from './transcribe';
+import type { Segment } from '../documents/transcript';
 
 export const EXPORT_FORMATS = ['text', 'srt', 'vtt', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

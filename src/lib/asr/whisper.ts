@@ -3,7 +3,7 @@
 // on fallback, sampled) decoding with Whisper's timestamp rules, one decoder step per token, checking the
 // abort signal between steps.
 import onnxProto from 'onnx-proto';
-import { CancelledError, throwIfAborted, type ProgressFn } from '../engine/types';
+import { CancelledError, throwIfAborted, yieldToEvents, type ProgressFn } from '../core/run';
 import { runtimeHost } from '../runtime/host';
 import type { OrtModule, OrtSession, OrtTensor } from '../runtime/ort-session';
 import { WhisperModelError } from './errors';
@@ -127,24 +127,6 @@ export interface DecodeResult {
   /** Per generated token: the alignment heads' attention over the 1500 encoder frames (heads × 1500). */
   attention?: Float32Array[];
   temperature: number;
-}
-
-/**
- * Lets queued events run (a cancel message, an abort timer): onnxruntime's WASM runs can finish without ever
- * returning to the event loop, so a long decode would otherwise never see its abort. A MessageChannel turn
- * is not clamped like setTimeout.
- */
-export function yieldToEvents(): Promise<void> {
-  const MC = (globalThis as { MessageChannel?: typeof MessageChannel }).MessageChannel;
-  if (!MC) return new Promise((r) => setTimeout(r, 0));
-  return new Promise((resolve) => {
-    const ch = new MC();
-    ch.port1.onmessage = () => {
-      ch.port1.close();
-      resolve();
-    };
-    ch.port2.postMessage(null);
-  });
 }
 
 /** Seconds an ORT run keeps going after a cancel: the next run waits for it (one run per session). */

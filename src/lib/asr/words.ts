@@ -3,12 +3,7 @@
 // (width 7) along time, averaged over heads; dynamic time warping over its negative gives each token's first
 // frame; words are runs of tokens starting at a space. Frames are 20 ms.
 import type { WhisperTokenizer } from './tokenizer';
-
-export interface Word {
-  word: string;
-  start: number;
-  end: number;
-}
+import type { Word } from '../documents/transcript';
 
 const FRAMES = 1500;
 const FRAME_S = 0.02;

@@ -1,9 +1,9 @@
 // The engine operation 'audio.analyze': any audio file → mono 16 kHz (the one decoder, decode.ts) → tempo,
 // metre and key (analyze.ts). Long files are analysed over their first ten minutes, which says so.
-import type { RunOptions } from '../engine/types';
-import { decodeInput } from './decode';
-import type { Transcoder } from './transcoder';
-import { analyzeMusic, type Analysis } from './analyze';
+import type { RunOptions } from '../core/run';
+import { decodeInput } from '../codec/decode';
+import type { Transcoder } from '../codec/transcoder';
+import { analyzeMusic, type Analysis } from '../dsp/analyze';
 import { engineTranscoder } from './encode-op';
 
 export interface AudioAnalyzeArgs {

@@ -1,9 +1,9 @@
 // Auto-stop on silence for the recorder, DOM-free. The page hands in a block of microphone samples about
-// every 100 ms (the analyser's frame); the energy VAD of src/lib/asr/vad.ts judges all blocks kept so far
+// every 100 ms (the analyser's frame); the energy VAD of src/lib/vad/vad.ts judges all blocks kept so far
 // together, so its noise floor is the room's quiet between words. The energy detector, not Silero, because
 // it runs on the page's thread at any sample rate in well under a millisecond per block, with no model to
 // load, and a recorder only needs "loud against the room" vs "quiet" — not speech vs other sound.
-import { energyProbabilities, VAD_FRAME } from '../asr/vad';
+import { energyProbabilities, VAD_FRAME } from '../vad/vad';
 
 export interface AutoStopOptions {
   /** Stop after this much silence once speech was heard. */

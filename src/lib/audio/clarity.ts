@@ -5,7 +5,7 @@
 // is followed by a 5 ms envelope and compared with the envelope of the whole signal; where sibilance
 // stands more than 6 dB above its share of speech (ratio 3:1, at most 8 dB less), only the band above
 // 5 kHz is turned down: out = x − (1 − g)·highpass₅ₖ(x), so the rest of the voice is untouched.
-import { bandPass, filter, highPass, peaking } from './biquad';
+import { bandPass, filter, highPass, peaking } from '../dsp/biquad';
 
 export function presenceEq(x: Float32Array, rate: number): Float32Array {
   const bands = [highPass(70, 0.707, rate), peaking(300, 1, -1.5, rate)];

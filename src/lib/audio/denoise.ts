@@ -2,7 +2,7 @@
 // 480-sample (10 ms) frames, streamed through one state so a long file never needs more than its own
 // samples. The wasm ships in the npm package: read from node_modules in Node, and in the browser emitted
 // by Vite as an asset of this origin (`?url`), so nothing is fetched from elsewhere.
-import { throwIfAborted, type RunOptions } from '../engine/types';
+import { throwIfAborted, type RunOptions } from '../core/run';
 
 export const DENOISE_RATE = 48000;
 export const DENOISE_FRAME = 480;

@@ -1,7 +1,7 @@
 // The clip editor's operations on planar Float32 channels, DOM-free. Every operation is pure: it returns
 // new channels and leaves its input alone, so the undo history can keep the old state as it is.
 // Positions are sample indices, spans half-open [start, end).
-import { integratedLoudness, normalizeLoudness } from './loudness';
+import { integratedLoudness, normalizeLoudness } from '../dsp/loudness';
 
 export interface EditAudio {
   channels: Float32Array[];

@@ -1,10 +1,10 @@
 // The engine operation 'audio.encode': compressed formats for API responses (speech as mp3, opus, …),
 // on the single-thread ffmpeg core loaded once in the engine worker. The multi-threaded core would
 // reserve 1 GiB and many threads for work that takes a fraction of a second.
-import type { RunOptions } from '../engine/types';
-import type { EncodeOptions } from './formats';
-import type { EncodedAudio, Transcoder } from './transcoder';
-import { createTranscoder } from './core-loader';
+import type { RunOptions } from '../core/run';
+import type { EncodeOptions } from '../codec/formats';
+import type { EncodedAudio, Transcoder } from '../codec/transcoder';
+import { createTranscoder } from '../codec/core-loader';
 
 export interface AudioEncodeArgs {
   samples: Float32Array;

@@ -1,17 +1,17 @@
 // The engine operations 'audio.enhance' (denoise, clarity, loudness, with before/after loudness and SNR)
 // and 'audio.silence' (trim silence, or split on pauses). Both read any file ffmpeg reads (WAV directly),
 // work on mono, and find speech with the one speech finder (asr/vad.ts: Silero where installed, energy beside it).
-import { throwIfAborted, type RunOptions } from '../engine/types';
-import type { EncodeOptions } from './formats';
-import type { EncodedAudio, Transcoder } from './transcoder';
+import { throwIfAborted, type RunOptions } from '../core/run';
+import type { EncodeOptions } from '../codec/formats';
+import type { EncodedAudio, Transcoder } from '../codec/transcoder';
 import { engineTranscoder } from './encode-op';
-import { encodeWav } from '../tts/wav';
-import { resampleBlocks } from '../asr/resample';
-import { findSpeech, sileroModel, VAD_RATE, type VadMethod } from '../asr/vad';
-import { decodeInput } from './decode';
+import { encodeWav } from '../dsp/wav';
+import { resampleBlocks } from '../dsp/resample';
+import { findSpeech, sileroModel, VAD_RATE, type VadMethod } from '../vad/vad';
+import { decodeInput } from '../codec/decode';
 import { denoise, DENOISE_RATE } from './denoise';
 import { enhanceClarity } from './clarity';
-import { integratedLoudness, normalizeLoudness, truePeakDb } from './loudness';
+import { integratedLoudness, normalizeLoudness, truePeakDb } from '../dsp/loudness';
 import { estimateSnr, type SnrEstimate } from './snr';
 import { splitOnPauses, trimSilence } from './silence';
 

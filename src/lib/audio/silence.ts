@@ -1,6 +1,6 @@
 // Silence trimming and splitting on pauses, from speech regions found by VAD (seconds, already padded by
 // the detector so word edges are kept).
-import type { SpeechRegion } from '../asr/vad';
+import type { SpeechRegion } from '../vad/vad';
 
 export interface Trimmed {
   samples: Float32Array;

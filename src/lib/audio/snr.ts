@@ -1,14 +1,14 @@
 // Estimated signal-to-noise ratio of speech, without a clean reference.
 //
 // Method: speech regions come from a voice-activity detector (Silero VAD when installed, else the energy
-// detector, both in src/lib/asr/vad.ts) on 16 kHz audio. The noise power N is the median power of the
+// detector, both in src/lib/vad/vad.ts) on 16 kHz audio. The noise power N is the median power of the
 // 32 ms frames outside speech (the median, not the mean: speech the detector missed, or the tail of a word
 // in a pause, would otherwise be taken for noise and sink the estimate of clean speech below 0 dB); the
 // speech power S the mean power of the frames inside it, which hold speech plus noise, so
 // SNR = 10·log10((S − N) / N). Before/after figures of one enhancement use the same
 // regions (found on the input), so they compare like with like. Without any non-speech frame the
 // quietest tenth of the frames stands in for the noise.
-import type { SpeechRegion } from '../asr/vad';
+import type { SpeechRegion } from '../vad/vad';
 
 const FRAME = 0.032;
 

@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, SCOPES, type Scope } from '../api/scopes';
+import { DEFAULT_LIMITS, SCOPES, type Scope } from './scopes';
 
 export interface ApiKeyRecord {
   id: string;

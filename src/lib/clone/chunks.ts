@@ -4,8 +4,8 @@
 // context is wider than the converter's receptive field, so both chunks agree around the cut and the
 // crossfade leaves no seam. The noise comes from one seeded draw over the whole file's frames (each chunk
 // takes its frames), so chunked output matches a whole-file conversion and a seed reproduces it.
-import { throwIfAborted } from '../engine/types';
-import type { SpeechRegion } from '../asr/vad';
+import { throwIfAborted } from '../core/run';
+import type { SpeechRegion } from '../vad/vad';
 
 export interface ChunkPlanOptions {
   hop: number;

@@ -4,8 +4,8 @@
 // other's tone, as a clone would); a third, held out, measures what the variant costs: its SNR against
 // the float graph's output and how much faster it ran here. Those figures decide whether it is the default.
 import type * as Ort from 'onnxruntime-web';
-import { throwIfAborted, type RunOptions } from '../engine/types';
-import { resample } from '../asr/resample';
+import { throwIfAborted, type RunOptions } from '../core/run';
+import { resample } from '../dsp/resample';
 import {
   calibrate,
   converterFeeds,

@@ -2,15 +2,15 @@
 // extract a voice from recordings, convert recordings, and speak text in a cloned voice (Kokoro → the
 // converter). The two ONNX graphs are built once from the checkpoint and cached in the model store next
 // to config.json, so later loads read them instead of rebuilding.
-import { throwIfAborted, type RunOptions } from '../engine/types';
-import type { Transcoder } from '../audio/transcoder';
+import { throwIfAborted, type RunOptions } from '../core/run';
+import type { Transcoder } from '../codec/transcoder';
 import type { ModelFileStore } from '../models/store';
-import type { InstalledFile, InstalledModel } from '../models/types';
-import { sha256Hex } from '../models/hash';
-import { ModelNotInstalledError } from '../tts/errors';
-import { resample } from '../asr/resample';
-import { decodeInput } from '../audio/decode';
-import { findSpeech, sileroModel, VAD_RATE } from '../asr/vad';
+import type { InstalledFile, InstalledModel } from '../storage/records';
+import { sha256Hex } from '../core/hash';
+import { ModelNotInstalledError } from '../models/types';
+import { resample } from '../dsp/resample';
+import { decodeInput } from '../codec/decode';
+import { findSpeech, sileroModel, VAD_RATE } from '../vad/vad';
 import {
   graphsFromCheckpoint,
   OpenVoiceConverter,
@@ -115,7 +115,7 @@ async function defaultDeps(): Promise<CloneDeps> {
       store,
       ort: rt.ort as unknown as OrtLike,
       transcoder: async () => {
-        const { createTranscoder } = await import('../audio/core-loader');
+        const { createTranscoder } = await import('../codec/core-loader');
         ownTranscoder ??= createTranscoder(
           new URL('/', globalThis.location.href).href,
           'st',

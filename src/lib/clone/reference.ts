@@ -3,8 +3,8 @@
 // clipping, noise (estimated SNR), how much of the input is not speech, music (a steady beat or held notes)
 // and a second speaker (acoustic diarization of the speech).
 import { acousticEmbedder, diarize } from '../asr/diarize';
-import { speechWithin, type SpeechRegion } from '../asr/vad';
-import { estimateTempo, onsetEnvelope, stft } from '../audio/analyze';
+import { speechWithin, type SpeechRegion } from '../vad/vad';
+import { estimateTempo, onsetEnvelope, stft } from '../dsp/analyze';
 import {
   MIN_SPEECH_SECONDS,
   type CloneChecks,

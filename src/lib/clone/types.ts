@@ -1,6 +1,6 @@
 // The engine operations of voice cloning (OpenVoice tone-colour converter): names, arguments, results and
 // progress stages. The Clone view and the API handlers build against these; src/lib/clone implements them.
-import type { Progress } from '../engine/types';
+import type { Progress } from '../core/run';
 
 export const CONVERTER_MODEL_IDS = {
   v2: 'openvoice-v2-converter',

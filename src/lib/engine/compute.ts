@@ -1,4 +1,4 @@
-import { throwIfAborted, type RunOptions } from './types';
+import { throwIfAborted, type RunOptions } from '../core/run';
 
 export interface ComputeResult {
   /** Measured single-thread float32 matrix-multiply throughput. */

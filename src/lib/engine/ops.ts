@@ -1,7 +1,7 @@
 import { measureCompute, type ComputeResult } from './compute';
-import type { RunOptions } from './types';
+import type { RunOptions } from '../core/run';
 import type { AudioConvertArgs, AudioEncodeArgs } from '../audio/encode-op';
-import type { EncodedAudio } from '../audio/transcoder';
+import type { EncodedAudio } from '../codec/transcoder';
 import type { AudioAnalyzeArgs, AudioAnalyzeResult } from '../audio/analyze-op';
 import type {
   AudioEnhanceArgs,
@@ -19,7 +19,7 @@ import type {
   SettingsResult,
   SelftestArgs,
   SelftestResult,
-} from '../runtime/operations';
+} from './runtime-ops';
 import type { TtsGenerateArgs, TtsGenerateResult, TtsPrepareArgs, TtsPrepareResult } from '../tts/operation';
 import type {
   AsrPrepareArgs,
@@ -65,7 +65,7 @@ export interface EngineOps {
   'audio.encode': { args: AudioEncodeArgs; result: EncodedAudio };
   /** Converts a file of any format ffmpeg reads to another format, rate or channel count. */
   'audio.convert': { args: AudioConvertArgs; result: EncodedAudio };
-  /** Tempo, metre and key of an audio file (src/lib/audio/analyze.ts). */
+  /** Tempo, metre and key of an audio file (src/lib/dsp/analyze.ts). */
   'audio.analyze': { args: AudioAnalyzeArgs; result: AudioAnalyzeResult };
   /** Denoise (RNNoise), clarity, loudness; before/after loudness and estimated SNR (audio/enhance-op.ts). */
   'audio.enhance': { args: AudioEnhanceArgs; result: AudioEnhanceResult };
@@ -137,7 +137,7 @@ export const ENGINE_OPS: Impl = {
   // Whisper, Silero and the decoder load on first use only.
   'asr.transcribe': {
     model: 'whisper',
-    run: async (a, o) => (await import('../asr/operation')).runAsrTranscribe(a, o),
+    run: async (a, o) => (await import('../asr/operation')).runAsrTranscribe(a, o, undefined, toneColour),
   },
   'asr.prepare': {
     model: 'whisper',
@@ -151,9 +151,11 @@ export const ENGINE_OPS: Impl = {
   'clone.speak': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneSpeak(a, o) },
 };
 
-const runtime = () => import('../runtime/operations');
+const runtime = () => import('./runtime-ops');
 const tts = () => import('../tts/operation');
 const clone = () => import('../clone/operation');
+/** The engine's converter for diarization's tone-colour embeddings (null when it is not installed). */
+const toneColour = async () => (await clone()).toneColourExtractor();
 
 export function isEngineOp(op: string): op is EngineOpName {
   return Object.prototype.hasOwnProperty.call(ENGINE_OPS, op);

@@ -1,4 +1,4 @@
-import { CancelledError } from './types';
+import { CancelledError } from '../core/run';
 
 /**
  * Runs jobs one at a time per key (one model session = one key); later jobs wait their turn.

@@ -1,5 +1,5 @@
 import type { EngineOpName, OpArgs, OpResult } from './ops';
-import { CancelledError, reviveError, type Progress, type RunOptions } from './types';
+import { CancelledError, reviveError, type Progress, type RunOptions } from '../core/run';
 
 /**
  * The protocol between the Service Worker and an engine host (studio page or embed iframe). The SW

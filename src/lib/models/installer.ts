@@ -1,10 +1,10 @@
 // Installs models: download (resumable, retried, cancellable, with progress) → verify size and SHA-256 →
 // commit to the file store → record in IndexedDB once every file is verified. Also import from disk,
 // delete, and the merged list. DOM-free: runs in the models worker and in Node tests.
-import { CancelledError, throwIfAborted } from '../engine/types';
+import { CancelledError, throwIfAborted } from '../core/run';
 import { isQuotaError } from '../storage/errors';
 import type { ModelRecords } from '../storage/models';
-import { hashChunks, resumeHash, StreamingSha256, streamChunks } from './hash';
+import { hashChunks, resumeHash, StreamingSha256, streamChunks } from '../core/hash';
 import type { ModelFileStore } from './store';
 import {
   formatBytes,
@@ -14,13 +14,12 @@ import {
   ModelQuotaError,
   type CatalogEntry,
   type CatalogFile,
-  type InstalledFile,
-  type InstalledModel,
   type InstallProgress,
   type InstallProgressFn,
   type ModelStatus,
   type StorageSummary,
 } from './types';
+import { type InstalledFile, type InstalledModel } from '../storage/records';
 
 export interface QuotaInfo {
   usage: number;

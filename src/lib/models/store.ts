@@ -1,7 +1,7 @@
 // Where model files live: the Origin Private File System (preferred; resumable), Cache Storage (fallback;
 // no resume) or memory (tests, and browsers with neither). Files are models/<id>/<path>; a download in
 // progress is <path>.part until it is verified and committed.
-import { streamChunks } from './hash';
+import { streamChunks } from '../core/hash';
 import { ModelNotFoundError } from './types';
 
 export interface ModelFileStore {

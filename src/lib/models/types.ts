@@ -1,6 +1,7 @@
 // Model manager types: the catalogue (what can be installed), the installed record (what is on this
 // device), progress, and the named errors. DOM-free: used in the models worker and in Node tests.
-import { reviveError, type Progress } from '../engine/types';
+import { reviveError, type Progress } from '../core/run';
+import type { ModelOrigin } from '../storage/records';
 
 export const MODEL_KINDS = ['tts', 'asr', 'vad', 'denoise', 'converter'] as const;
 export type ModelKind = (typeof MODEL_KINDS)[number];
@@ -35,26 +36,6 @@ export interface CatalogEntry {
   homepage?: string;
   /** Part of "install everything needed for offline use". */
   required?: boolean;
-}
-
-export type ModelOrigin = 'bundled' | 'download' | 'import';
-
-export interface InstalledFile {
-  path: string;
-  bytes: number;
-  sha256: string;
-  /** When the bytes were checked (epoch ms). */
-  verified_at: number;
-  /** True when `sha256` was checked against a pinned hash; false when the catalogue had none. */
-  pinned: boolean;
-}
-
-/** What the `models` store of IndexedDB keeps: written only once every file of the model is verified. */
-export interface InstalledModel {
-  id: string;
-  files: InstalledFile[];
-  installed_at: number;
-  origin: ModelOrigin;
 }
 
 export interface InstallProgress extends Progress {
@@ -176,4 +157,9 @@ export function reviveModelError(e: { name?: string; message?: string }): Error 
     default:
       return reviveError(e);
   }
+}
+
+/** The model (or one of its files) is not installed on this device. */
+export class ModelNotInstalledError extends Error {
+  override name = 'ModelNotInstalledError';
 }

@@ -6,14 +6,7 @@ import { readCheckpoint } from './checkpoint';
 import { parseConfig, type OpenVoiceConfig } from './config';
 import { buildOpenVoiceGraphs, type GraphOptions } from './graphs';
 import { spectrogram, transposeSpec, type Spectrogram } from './spectrogram';
-
-/** The part of onnxruntime's module the pipeline uses (onnxruntime-web and onnxruntime-node both fit). */
-export interface OrtLike {
-  Tensor: typeof Ort.Tensor;
-  InferenceSession: {
-    create(bytes: Uint8Array, options?: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession>;
-  };
-}
+import type { OrtLike } from '../runtime/ort-session';
 
 export interface ConverterGraphs {
   config: OpenVoiceConfig;

@@ -12,8 +12,8 @@ export {
   type ConverterPrecision,
   type ConverterSource,
   type GraphBytes,
-  type OrtLike,
 } from './converter';
+export { type OrtLike } from '../runtime/ort-session';
 export { RELEASED_V2_CONFIG, randomConverterGraphs, randomConverterTensors } from './random';
 export { runParity, PARITY_TOLERANCE, ParityFixtureError, type ParityResult } from './parity';
 export {
@@ -26,4 +26,4 @@ export {
   DECODER_RESBLOCKS,
   RESBLOCKS_AND_FLOWS,
   type QuantizeResult,
-} from './quantize';
+} from '../runtime/quantize';

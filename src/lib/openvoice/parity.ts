@@ -2,8 +2,9 @@
 // (+ noise.f32), our own pipeline must reproduce the reference spectrograms and embeddings within 1e-4
 // and the converted audio within 1e-3 (layout: ../shared/fixtures/README.md). File access is handed in,
 // so the same check runs in tests, in `npm run parity` and in a browser.
-import { decodeWav } from '../tts/wav';
-import { OpenVoiceConverter, graphsFromCheckpoint, type OrtLike } from './converter';
+import { decodeWav } from '../dsp/wav';
+import { OpenVoiceConverter, graphsFromCheckpoint } from './converter';
+import { type OrtLike } from '../runtime/ort-session';
 import type { GraphOptions } from './graphs';
 
 export const PARITY_TOLERANCE = { spec: 1e-4, se: 1e-4, audio: 1e-3 } as const;

@@ -1,7 +1,7 @@
 // The converter's spectrogram, exactly as OpenVoice's `spectrogram_torch(…, center=False)` computes it:
 // reflect-pad (n_fft − hop) / 2 samples on each side, frames every hop samples with no centring, periodic
 // Hann window of n_fft, one-sided FFT, magnitude sqrt(re² + im² + 1e-6). No log, no mel.
-import { RealFFT } from './fft';
+import { RealFFT } from '../dsp/fft';
 
 export interface SpectrogramOptions {
   nFft: number;

@@ -1,10 +1,10 @@
 // The project file: one self-contained JSON document holding the project and the library audio it uses
 // (each clip's WAV as base64, generated speech included so opening it needs no re-generation), and the
 // clips zip (every clip's rendered audio as a WAV). DOM-free.
-import type { ClipRecord, ClipSource } from '../storage/clips';
-import { encodeWav } from '../tts/wav';
-import { decodeBase64, encodeBase64 } from '../util/base64';
-import { allClips, newId, validateProject, type Project } from './model';
+import type { ClipRecord, ClipSource } from '../storage/records';
+import { encodeWav } from '../dsp/wav';
+import { decodeBase64, encodeBase64 } from '../core/base64';
+import { allClips, newId, validateProject, type Project } from '../documents/project';
 import type { RenderResult } from './render';
 import { writeZip } from './zip-writer';
 

@@ -2,10 +2,10 @@
 // is decoded and resampled to the project's rate, trimmed, faded, scaled by clip and track gain, summed,
 // and kept from clipping. DOM-free: speech and library audio come through `deps`, so the same code runs in
 // the Service Worker, the page and Node tests. Mono mixdown (library WAVs are averaged to mono on decode).
-import { resample } from '../asr/resample';
-import { decodeWav, encodeWav } from '../tts/wav';
-import { decodeBase64 } from '../util/base64';
-import { CancelledError, type Progress, type ProgressFn } from '../engine/types';
+import { resample } from '../dsp/resample';
+import { decodeWav, encodeWav } from '../dsp/wav';
+import { decodeBase64 } from '../core/base64';
+import { CancelledError, type Progress, type ProgressFn } from '../core/run';
 import {
   allClips,
   clipSpan,
@@ -15,7 +15,7 @@ import {
   validateProject,
   type Project,
   type TimelineClip,
-} from './model';
+} from '../documents/project';
 
 export interface RenderDeps {
   /** Speech for one clip (Kokoro via the engine in the app). */

@@ -8,7 +8,7 @@ import {
   TEXT_MAX,
   type Project,
   type TimelineClip,
-} from './model';
+} from '../documents/project';
 
 export interface ScriptLine {
   speaker: string;

@@ -41,3 +41,11 @@ export function ortSessionFactory(
     },
   };
 }
+
+/** The part of onnxruntime's module the pipeline uses (onnxruntime-web and onnxruntime-node both fit). */
+export interface OrtLike {
+  Tensor: typeof Ort.Tensor;
+  InferenceSession: {
+    create(bytes: Uint8Array, options?: Ort.InferenceSession.SessionOptions): Promise<Ort.InferenceSession>;
+  };
+}

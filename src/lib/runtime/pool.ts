@@ -1,7 +1,7 @@
 // Model sessions: created once (with progress), warmed up, reused, and released least-recently-used first
 // when the models in memory pass a budget. A WebGPU session that cannot be created, gives NaN/Infinity,
 // fails its validation or loses its device is re-created on WASM with a notice, never an error.
-import { CancelledError, type ProgressFn } from '../engine/types';
+import { CancelledError, type ProgressFn } from '../core/run';
 import { SessionCreateError, describeError } from './errors';
 import {
   chooseProvider,

@@ -2,22 +2,7 @@
 // timeline can decode them without ffmpeg. DOM-free (page, workers, Node tests).
 import type { TimbreDB } from './db';
 import { guardQuota, NotFoundError } from './errors';
-
-export type ClipSource = 'recording' | 'import' | 'generated' | 'converted' | 'edit';
-
-export interface ClipRecord {
-  id: string;
-  name: string;
-  created_at: number;
-  updated_at: number;
-  source: ClipSource;
-  /** Seconds. */
-  duration: number;
-  sample_rate: number;
-  channels: number;
-  /** A WAV file (16-bit or float). */
-  audio: ArrayBuffer;
-}
+import type { ClipRecord } from './records';
 
 /** What lists show: everything but the audio. */
 export type ClipSummary = Omit<ClipRecord, 'audio'> & { bytes: number };

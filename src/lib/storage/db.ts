@@ -2,21 +2,15 @@ import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type St
 import type { Voice } from '../voices/types';
 import { PRESET_VOICES } from '../voices/presets';
 import type { ApiKeyRecord } from '../auth/keys';
-import type { JobRecord } from '../engine/jobs';
-import type { InstalledModel } from '../models/types';
-import type { HistoryRecord } from './history';
-import type { StoredLexiconEntry } from './lexicon';
-import type { VoicePreview } from './previews';
-import type { TranscriptRecord } from './transcripts';
-import type { ClipRecord } from './clips';
-import type { ProjectRecord } from './projects';
-
-export interface RateBucket {
-  /** `${keyId}|${scope}` */
-  bucket: string;
-  window_start: number;
-  count: number;
-}
+import type { JobRecord } from './records';
+import type { InstalledModel } from './records';
+import type { HistoryRecord } from './records';
+import type { StoredLexiconEntry } from './records';
+import type { VoicePreview } from './records';
+import type { TranscriptRecord } from './records';
+import type { ClipRecord } from './records';
+import type { ProjectRecord } from './records';
+import type { RateBucket } from './records';
 
 export interface TimbreSchema extends DBSchema {
   voices: { key: string; value: Voice; indexes: { kind: string; updated_at: number } };

@@ -1,40 +1,6 @@
 import type { TimbreDB } from './db';
 import { guardQuota, NotFoundError } from './errors';
-
-/** The parameters a generation ran with, enough to run it again. */
-export interface HistoryParams {
-  speed: number;
-  volume_db?: number;
-  pause_ms?: number;
-  language?: string;
-  /** The format the caller asked for (the stored audio is always 16-bit WAV). */
-  format?: string;
-}
-
-/** One speech generation, kept for replay, download, re-generation and delete. */
-export interface HistoryRecord {
-  id: string;
-  created_at: number;
-  text: string;
-  /** The voice as the caller named it (preset id, library voice id, OpenAI name or formula). */
-  voice: string;
-  /** What it resolved to for the engine (a preset id or a mix formula). */
-  voice_resolved: string;
-  params: HistoryParams;
-  /** Seconds of audio. */
-  duration: number;
-  /** Wall-clock milliseconds the generation took. */
-  elapsed_ms: number;
-  sample_rate: number;
-  /** 16-bit mono WAV bytes. */
-  audio: ArrayBuffer;
-  /** Each sentence's span in the audio, in seconds (studio generations; older entries have none). */
-  chunks?: { text: string; start: number; end: number }[];
-  /** Where it was made: the studio page or an API route. */
-  source: 'studio' | 'api';
-  route?: string;
-  key_id?: string;
-}
+import type { HistoryRecord } from './records';
 
 /** What lists show: everything but the audio bytes. */
 export type HistorySummary = Omit<HistoryRecord, 'audio'> & { bytes: number };

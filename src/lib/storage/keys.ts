@@ -1,6 +1,6 @@
 import type { TimbreDB } from './db';
 import { makeKey, publicKey, sha256Hex, type ApiKeyRecord, type PublicKey } from '../auth/keys';
-import type { Scope } from '../api/scopes';
+import type { Scope } from '../auth/scopes';
 import { guardQuota, NotFoundError } from './errors';
 
 export interface KeyChanges {

@@ -1,10 +1,8 @@
 import type { TimbreDB } from './db';
 import { guardQuota, NotFoundError } from './errors';
-import { validateLexicon, type LexiconEntry } from '../tts/lexicon';
-import { LexiconError } from '../tts/errors';
-
-/** A lexicon entry as stored: one per (scope, word). */
-export type StoredLexiconEntry = LexiconEntry & { id: string; updated_at: number };
+import { LexiconError, validateLexicon } from '../text/lexicon';
+import type { StoredLexiconEntry } from './records';
+import type { LexiconEntry } from '../text/lexicon';
 
 export const lexiconId = (scope: string, word: string): string => `${scope}|${word.toLowerCase()}`;
 

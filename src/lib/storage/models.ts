@@ -1,7 +1,7 @@
 // The installed-model records (IndexedDB store `models`, DB v2). The bytes themselves are in a ModelFileStore.
 import type { TimbreDB } from './db';
 import { guardQuota } from './errors';
-import type { InstalledModel } from '../models/types';
+import type { InstalledModel } from './records';
 
 export class ModelRegistry {
   constructor(private readonly db: TimbreDB) {}

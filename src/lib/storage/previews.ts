@@ -1,15 +1,6 @@
 import type { TimbreDB } from './db';
 import { guardQuota } from './errors';
-
-/** A short sample of a voice, generated the first time someone asks to hear it. */
-export interface VoicePreview {
-  voice_id: string;
-  text: string;
-  sample_rate: number;
-  /** 16-bit mono WAV bytes. */
-  audio: ArrayBuffer;
-  created_at: number;
-}
+import type { VoicePreview } from './records';
 
 export class PreviewStore {
   constructor(private readonly db: TimbreDB) {}

@@ -1,4 +1,4 @@
-// Timeline projects (model in src/lib/projects/model.ts). DOM-free (page, workers, Node tests).
+// Timeline projects (model in src/lib/documents/project.ts). DOM-free (page, workers, Node tests).
 import {
   allClips,
   newId,
@@ -6,11 +6,10 @@ import {
   timelineDuration,
   validateProject,
   type Project,
-} from '../projects/model';
+} from '../documents/project';
 import type { TimbreDB } from './db';
 import { guardQuota, NotFoundError } from './errors';
-
-export type ProjectRecord = Project;
+import type { ProjectRecord } from './records';
 
 /** What lists show: no clips, just their counts and the timeline's length. */
 export interface ProjectSummary {

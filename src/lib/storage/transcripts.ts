@@ -1,26 +1,8 @@
 // The Transcribe view's transcripts: each with its segments (edits applied), which lines were edited, and
 // the audio as a 16 kHz WAV so a reload can still show and play it. DOM-free (page, workers, Node tests).
-import type { Segment } from '../asr/transcribe';
 import type { TimbreDB } from './db';
+import type { TranscriptRecord } from './records';
 import { guardQuota, NotFoundError } from './errors';
-
-export interface TranscriptRecord {
-  id: string;
-  /** The file's name, or "Recording 1". */
-  name: string;
-  created_at: number;
-  updated_at: number;
-  /** The Whisper model id that made it. */
-  model: string;
-  language: string;
-  task: 'transcribe' | 'translate';
-  duration: number;
-  segments: Segment[];
-  /** Ids of the segments whose text was edited. */
-  edited: number[];
-  /** 16-bit mono WAV bytes of what was transcribed, or null when it was too long to keep. */
-  audio: ArrayBuffer | null;
-}
 
 /** What lists show: everything but the audio. */
 export type TranscriptSummary = Omit<TranscriptRecord, 'audio' | 'segments'> & {

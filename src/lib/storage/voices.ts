@@ -3,7 +3,7 @@ import type { TimbreDB } from './db';
 import { GENDERS, VOICE_KINDS, type Voice, type VoiceKind, type Gender } from '../voices/types';
 import { languageMatches } from '../voices/presets';
 import { guardQuota, ImportError, NotFoundError } from './errors';
-import { decodeBase64, encodeBase64 } from '../util/base64';
+import { decodeBase64, encodeBase64 } from '../core/base64';
 
 export class PresetProtectedError extends Error {
   override name = 'PresetProtectedError';

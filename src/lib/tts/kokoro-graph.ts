@@ -11,7 +11,7 @@
 // Measured (npm run bench:tts-graph: onnxruntime-web WASM in Node, 2 threads, a 4.75 s sentence): RTF as
 // shipped 2.29, step 1 1.63, steps 1+2 1.11; all 48 convs int8 would be faster still but audibly worse.
 import onnxProto from 'onnx-proto';
-import { floatsOf, QuantizeError, quantizeConvs, type Range } from '../openvoice/quantize';
+import { floatsOf, QuantizeError, quantizeConvs, type Range } from '../runtime/quantize';
 import type { ExecutionProvider } from '../runtime/provider';
 import RANGES from './kokoro-ranges.json';
 

@@ -9,14 +9,15 @@
 // at those cuts inside a sentence the model's own edge silence is trimmed on both sides, so the join
 // sounds like the uncut sentence); the volume (dB) is applied with a limiter; the silence before the first
 // and after the last word is trimmed. The streamed runs, joined, are exactly the result's samples.
-import { CancelledError, throwIfAborted, type ProgressFn } from '../engine/types';
+import { CancelledError, throwIfAborted, type ProgressFn } from '../core/run';
 import { runtimeHost } from '../runtime/host';
 import type { OrtSession } from '../runtime/ort-session';
 import type { ExecutionProvider } from '../runtime/provider';
 import { nonFiniteOutputs } from '../runtime/tensors';
 import { splitSentences } from '../text/split';
 import { KOKORO_VOICE_IDS } from '../voices/presets';
-import { SynthesisError, TtsParamError, UnknownVoiceError } from './errors';
+import { SynthesisError, TtsParamError } from './errors';
+import { UnknownVoiceError } from '../voices/errors';
 import { applyVolume, MAX_VOLUME_DB, MIN_VOLUME_DB } from './gain';
 import {
   concatAudio,
@@ -26,10 +27,10 @@ import {
   pauseSamples,
   withLeadingSilence,
   type BreakKind,
-} from './join';
-import { languageOfVoice, parseLanguage, type TtsLanguage } from './languages';
-import { validateLexicon, type LexiconEntry } from './lexicon';
-import { normalizePunctuation } from './normalize';
+} from '../dsp/join';
+import { languageOfVoice, parseLanguage, type TtsLanguage } from '../voices/languages';
+import { validateLexicon, type LexiconEntry } from '../text/lexicon';
+import { normalizePunctuation } from '../text/normalize';
 import { phonemizeTexts } from './phonemize';
 import { chunk, MAX_TOKENS, PAD_ID, parseVocab, tokenize, type Vocab } from './tokenize';
 import { KokoroGraphError, prepareKokoro } from './kokoro-graph';
@@ -42,7 +43,7 @@ import {
   parseVoiceFile,
   styleRow,
   type StyleTable,
-} from './voices';
+} from '../voices/mix';
 
 export const KOKORO_MODEL_ID = 'kokoro-82m-q8';
 export const KOKORO_SAMPLE_RATE = 24000;

@@ -1,7 +1,7 @@
 // The engine operation 'tts.generate': Kokoro over the installed model files, with each run's audio sent
 // as a 'chunk' progress event (its samples are a copy the receiver may take over: the engine worker
 // transfers them rather than copying again).
-import type { Progress, RunOptions } from '../engine/types';
+import type { Progress, RunOptions } from '../core/run';
 import {
   checkParams,
   KOKORO_MODEL_ID,
@@ -10,7 +10,7 @@ import {
   type SynthesizeParams,
   type SynthesizeResult,
 } from './kokoro';
-import { installedModelFiles, type ModelFileDeps } from './model-files';
+import { installedModelFiles, type ModelFileDeps } from '../models/files';
 
 export type TtsGenerateArgs = SynthesizeParams;
 export type TtsGenerateResult = SynthesizeResult;

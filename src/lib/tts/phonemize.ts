@@ -15,9 +15,9 @@
 // than the nasal tilde (which the vocabulary has) are removed, leaving their base letter, and Japanese "ä"
 // (espeak's central a) becomes "a".
 import { englishEspeak, fullEspeak, type SectionPhonemizer } from './espeak';
-import { ESPEAK_VOICE, isEnglish, type TtsLanguage } from './languages';
-import { applyLexicon, entriesFor, type LexiconEntry } from './lexicon';
-import { normalizeText } from './normalize';
+import { ESPEAK_VOICE, isEnglish, type TtsLanguage } from '../voices/languages';
+import { applyLexicon, entriesFor, type LexiconEntry } from '../text/lexicon';
+import { normalizeText } from '../text/normalize';
 
 export interface PhonemizeOptions {
   lexicon?: readonly LexiconEntry[];

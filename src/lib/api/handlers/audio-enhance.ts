@@ -4,7 +4,7 @@
 import type { ApiContext } from '../context';
 import { badRequest } from '../errors';
 import { json } from '../http';
-import { encodeBase64 } from '../../util/base64';
+import { encodeBase64 } from '../../core/base64';
 import type { AudioEnhanceResult } from '../../audio/enhance-op';
 import { audioUpload, convertOptions, text } from './audio-tools';
 

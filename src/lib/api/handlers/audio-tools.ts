@@ -11,7 +11,7 @@ import {
   resolveEncode,
   type EncodeOptions,
   type FormatId,
-} from '../../audio/formats';
+} from '../../codec/formats';
 import { sniffContainer } from './transcribe';
 
 export const TOOLS_UPLOAD_LIMIT = 100 * 1024 * 1024;

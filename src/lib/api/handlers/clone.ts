@@ -7,8 +7,8 @@ import { readAudioUpload } from '../audio-input';
 import { ApiError, badRequest, notFound, toApiError } from '../errors';
 import { decodeBase64Field, json, parseJson, readBodyBytes, tooLarge } from '../http';
 import { voiceJson, storage } from './voices';
-import { encodeWav } from '../../tts/wav';
-import { encodeBase64 } from '../../util/base64';
+import { encodeWav } from '../../dsp/wav';
+import { encodeBase64 } from '../../core/base64';
 import {
   CONVERTER_NOT_INSTALLED,
   DEFAULT_TAU,

@@ -9,7 +9,7 @@ import { json } from '../http';
 import { encodeAudio, MAX_CHARS, speak, speechJson, type SpeechSpec } from './speech';
 import { storage, voiceJson } from './voices';
 import type { ApiKeyRecord } from '../../auth/keys';
-import { DesignError, designVoice, MAX_DESCRIPTION, type DesignResult } from '../../tts/design';
+import { DesignError, designVoice, MAX_DESCRIPTION, type DesignResult } from '../../voices/design';
 import type { Voice } from '../../voices/types';
 
 const description = z

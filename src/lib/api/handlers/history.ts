@@ -6,8 +6,9 @@ import { notFound } from '../errors';
 import { json } from '../http';
 import type { historyQuery } from '../schemas';
 import type { ApiKeyRecord } from '../../auth/keys';
-import { HISTORY_MAX_ITEMS, HistoryStore, summarize, type HistoryRecord } from '../../storage/history';
-import { encodeBase64 } from '../../util/base64';
+import { HISTORY_MAX_ITEMS, HistoryStore, summarize } from '../../storage/history';
+import { type HistoryRecord } from '../../storage/records';
+import { encodeBase64 } from '../../core/base64';
 
 async function own(id: string, key: ApiKeyRecord, ctx: ApiContext): Promise<HistoryRecord> {
   const r = await ctx.db.get('history', id);

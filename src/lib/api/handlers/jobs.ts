@@ -2,8 +2,8 @@ import type { ApiContext } from '../context';
 import { ApiError, notFound } from '../errors';
 import { json } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
-import type { JobRecord } from '../../engine/jobs';
-import type { StudioEvent } from '../../engine/events';
+import type { JobRecord } from '../../storage/records';
+import type { StudioEvent } from '../events';
 
 /** How long a request waits for a job before answering 202 with its id (a fetch should not hang). */
 export const SYNC_WAIT_MS = 25_000;

@@ -4,7 +4,7 @@ import type { keyCreateBody, keyUpdateBody } from '../schemas';
 import { ApiError, notFound } from '../errors';
 import { json } from '../http';
 import { limitFor, type ApiKeyRecord } from '../../auth/keys';
-import type { Scope } from '../scopes';
+import type { Scope } from '../../auth/scopes';
 import { storage } from './voices';
 
 /** A key may hand out only what it holds itself: its scopes, at most its own limits. */

@@ -5,7 +5,8 @@ import type { ApiContext } from '../context';
 import { badRequest } from '../errors';
 import { json } from '../http';
 import { storage } from './voices';
-import { LexiconStore, MAX_LEXICON_ENTRIES, type StoredLexiconEntry } from '../../storage/lexicon';
+import { LexiconStore, MAX_LEXICON_ENTRIES } from '../../storage/lexicon';
+import { type StoredLexiconEntry } from '../../storage/records';
 
 export const lexiconQuery = z.object({ scope: z.string().trim().min(1).max(100).optional() });
 

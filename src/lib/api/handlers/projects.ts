@@ -12,7 +12,7 @@ import type { ApiKeyRecord } from '../../auth/keys';
 import { newId } from '../../auth/keys';
 import { ProjectStore } from '../../storage/projects';
 import { NotFoundError, guardQuota } from '../../storage/errors';
-import type { ClipRecord } from '../../storage/clips';
+import type { ClipRecord } from '../../storage/records';
 import {
   allClips,
   layoutProject,
@@ -22,7 +22,7 @@ import {
   timelineDuration,
   validateProject,
   type Project,
-} from '../../projects/model';
+} from '../../documents/project';
 import {
   applyScript,
   parseScript,
@@ -39,11 +39,11 @@ import {
   referencedClipIds,
   zipClips,
 } from '../../projects/file';
-import { encodeWav } from '../../tts/wav';
+import { encodeWav } from '../../dsp/wav';
 import { clonedArgs, engineArgs, resolveSpeaker } from './speech';
 import { acceptedJob } from './jobs';
 import { convertOptions } from './audio-tools';
-import type { EncodeOptions } from '../../audio/formats';
+import type { EncodeOptions } from '../../codec/formats';
 
 /** Bodies may embed audio (kind 'audio' clips as base64). */
 export const PROJECT_BODY_LIMIT = 64 * 1024 * 1024;

@@ -1,6 +1,6 @@
 import type { ApiContext } from '../context';
 import { json } from '../http';
-import { audioInfo, UndecodableAudioError } from '../../audio/duration';
+import { audioInfo, UndecodableAudioError } from '../../codec/duration';
 import { readAudioUpload } from '../audio-input';
 import { badRequest } from '../errors';
 import { splitSentences } from '../../text/split';

@@ -1,0 +1,9 @@
+export declare const LAYERS: Record<string, number>;
+export declare function forbiddenFor(folder: string): string[];
+export interface ImportEdge {
+  from: string;
+  to: string | undefined;
+  spec: string;
+}
+export declare function importGraph(root: string): ImportEdge[];
+export declare function folderOf(p: string): string;

@@ -1,0 +1,73 @@
+// Files of an installed model, for the engine worker: the registry (IndexedDB) says what is installed, the
+// model store (OPFS, Cache Storage or memory) holds the bytes.
+import type { ModelFileStore } from './store';
+import type { InstalledModel } from '../storage/records';
+import { ModelNotInstalledError } from './types';
+
+export interface ModelFileDeps {
+  registry: { get(id: string): Promise<InstalledModel | undefined> };
+  store: Pick<ModelFileStore, 'read'>;
+}
+
+let defaults: Promise<ModelFileDeps> | null = null;
+
+/** This context's registry and store, opened once (IndexedDB + pickModelStore). */
+export function defaultModelFileDeps(): Promise<ModelFileDeps> {
+  defaults ??= (async () => {
+    const [{ openTimbreDB }, { ModelRegistry }, { pickModelStore }] = await Promise.all([
+      import('../storage/db'),
+      import('../storage/models'),
+      import('./store'),
+    ]);
+    const db = await openTimbreDB();
+    return { registry: new ModelRegistry(db), store: await pickModelStore() };
+  })().catch((e: unknown) => {
+    defaults = null;
+    throw e;
+  });
+  return defaults;
+}
+
+/**
+ * A reader of the installed files of `id`. Throws ModelNotInstalledError, saying where to install it,
+ * when the model (or a file asked for later) is not on this device.
+ */
+export async function installedModelFiles(
+  id: string,
+  name: string,
+  deps?: ModelFileDeps,
+): Promise<(path: string) => Promise<Uint8Array>> {
+  let d = deps ?? (await defaultModelFileDeps());
+  let rec: InstalledModel | undefined;
+  try {
+    rec = await d.registry.get(id);
+  } catch (e) {
+    // The shared connection was closed (another tab upgraded the database): open it again, once.
+    if (deps) throw e;
+    defaults = null;
+    d = await defaultModelFileDeps();
+    rec = await d.registry.get(id);
+  }
+  const { store } = d;
+  const missing = () =>
+    new ModelNotInstalledError(
+      `${name} is not installed on this device. Install it in the Models view (it works offline once installed).`,
+    );
+  if (!rec) throw missing();
+  const paths = new Set(rec.files.map((f) => f.path));
+  return async (path: string) => {
+    if (!paths.has(path)) {
+      if (path.startsWith('voices/'))
+        throw new ModelNotInstalledError(
+          `${name} has no voice file ${path}: reinstall it in the Models view.`,
+        );
+      throw missing();
+    }
+    try {
+      return new Uint8Array(await (await store.read(id, path)).arrayBuffer());
+    } catch (e) {
+      if ((e as { name?: string }).name === 'ModelNotFoundError') throw missing();
+      throw e;
+    }
+  };
+}
