@@ -17,6 +17,7 @@ import {
 } from '../lib/clone/types';
 import { clampRegion, sliceRegion, type Region } from '../lib/ui/clone-audio';
 import { cloneStageLine, installLine, OFFICIAL_RELEASE_URL, releaseBase } from '../lib/ui/clone-report';
+import { newId } from '../lib/core/ids';
 
 export interface CloneSample {
   id: string;
@@ -308,7 +309,7 @@ export class CloneSession {
           })
         : [];
       const voice: Voice = {
-        id: `cloned-${crypto.randomUUID()}`,
+        id: newId('cloned'),
         name,
         description: `Cloned from ${this.samples.length} ${this.samples.length === 1 ? 'sample' : 'samples'} (${r.speech_seconds.toFixed(1)} s of speech).`,
         tags: ['cloned'],

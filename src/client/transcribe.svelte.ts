@@ -21,6 +21,7 @@ import { languageUncertain } from '../lib/asr/warnings';
 import { encodeWav } from '../lib/dsp/wav';
 import { TranscriptStore, type TranscriptSummary } from '../lib/storage/transcripts';
 import { type TranscriptRecord } from '../lib/storage/records';
+import { newId } from '../lib/core/ids';
 
 const RATE = 16000;
 const WHISPER_TINY = 'whisper-tiny-q8';
@@ -237,7 +238,7 @@ export class TranscribeSession {
     this.stage = 'Reading the audio…';
     this.progress = { done: 0, total: 0 };
     const open: OpenTranscript = {
-      id: `tr_${crypto.randomUUID()}`,
+      id: newId('tr'),
       name,
       model: this.model,
       created_at: Date.now(),

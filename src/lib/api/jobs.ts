@@ -3,7 +3,7 @@ import type { EventBus } from './events';
 import type { EngineOpName, OpArgs } from '../engine/ops';
 import type { EngineGateway } from '../engine/remote';
 import type { ProgressFn, RunOptions } from '../core/run';
-import { newId } from '../auth/keys';
+import { newId } from '../core/ids';
 import { toApiError } from './errors';
 import type { JobRecord, JobStatus } from '../storage/records';
 

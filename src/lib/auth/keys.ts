@@ -1,4 +1,5 @@
 import { DEFAULT_LIMITS, SCOPES, type Scope } from './scopes';
+import { newId } from '../core/ids';
 
 export interface ApiKeyRecord {
   id: string;
@@ -34,10 +35,6 @@ export async function sha256Hex(text: string): Promise<string> {
 function randomToken(bytes: number): string {
   const a = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-export function newId(prefix: string): string {
-  return `${prefix}_${randomToken(8)}`;
 }
 
 /** Makes a new key: the secret (shown once) and the record that is stored. */

@@ -2,6 +2,7 @@
 // A project holds tracks; a track holds clips placed at a start time. DOM-free.
 // (Contract written first so storage/API/render and the view can be built side by side; extend, don't
 // rename: the Projects view and the API both depend on these names.)
+import { newId } from '../core/ids';
 
 /** Where a clip's audio comes from. */
 export type ClipContent =
@@ -119,14 +120,6 @@ export class ProjectValidationError extends Error {
 /** `after` links that go round in a circle (a follows b follows a): no start can be computed. */
 export class ClipCycleError extends ProjectValidationError {
   override name = 'ClipCycleError';
-}
-
-export function newId(prefix: string): string {
-  const rnd =
-    typeof crypto !== 'undefined' && 'randomUUID' in crypto
-      ? crypto.randomUUID().replace(/-/g, '').slice(0, 16)
-      : Math.random().toString(36).slice(2, 18);
-  return `${prefix}_${rnd}`;
 }
 
 export function newTrack(name: string, over: Partial<Track> = {}): Track {

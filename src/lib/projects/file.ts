@@ -4,7 +4,8 @@
 import type { ClipRecord, ClipSource } from '../storage/records';
 import { encodeWav } from '../dsp/wav';
 import { decodeBase64, encodeBase64 } from '../core/base64';
-import { allClips, newId, validateProject, type Project } from '../documents/project';
+import { allClips, validateProject, type Project } from '../documents/project';
+import { newId } from '../core/ids';
 import type { RenderResult } from './render';
 import { writeZip } from './zip-writer';
 

@@ -3,6 +3,7 @@
 import type { TimbreDB } from './db';
 import { guardQuota, NotFoundError } from './errors';
 import type { ClipRecord } from './records';
+import { newId } from '../core/ids';
 
 /** What lists show: everything but the audio. */
 export type ClipSummary = Omit<ClipRecord, 'audio'> & { bytes: number };
@@ -32,7 +33,7 @@ export class ClipStore {
 
   /** A new clip with a fresh id and times; returns the stored record. */
   async add(c: Omit<ClipRecord, 'id' | 'created_at' | 'updated_at'>, now = Date.now()): Promise<ClipRecord> {
-    const r: ClipRecord = { ...c, id: newClipId(), created_at: now, updated_at: now };
+    const r: ClipRecord = { ...c, id: newId('clip'), created_at: now, updated_at: now };
     await this.put(r);
     return r;
   }
@@ -63,8 +64,4 @@ export class ClipStore {
 
 export class ClipNameError extends Error {
   override name = 'ClipNameError';
-}
-
-function newClipId(): string {
-  return `clip_${crypto.randomUUID().replace(/-/g, '').slice(0, 16)}`;
 }

@@ -1,6 +1,7 @@
 import type { TimbreDB } from './db';
 import { guardQuota, NotFoundError } from './errors';
 import type { HistoryRecord } from './records';
+import { newId } from '../core/ids';
 
 /** What lists show: everything but the audio bytes. */
 export type HistorySummary = Omit<HistoryRecord, 'audio'> & { bytes: number };
@@ -20,7 +21,7 @@ export class HistoryStore {
    * becomes StorageFullError and nothing is written.
    */
   async add(r: Omit<HistoryRecord, 'id'> & { id?: string }): Promise<HistoryRecord> {
-    const rec: HistoryRecord = { ...r, id: r.id ?? `gen_${crypto.randomUUID()}` };
+    const rec: HistoryRecord = { ...r, id: r.id ?? newId('gen') };
     await guardQuota('this generation to the history', async () => {
       const tx = this.db.transaction('history', 'readwrite');
       const count = await tx.store.count();

@@ -1,12 +1,6 @@
 // Timeline projects (model in src/lib/documents/project.ts). DOM-free (page, workers, Node tests).
-import {
-  allClips,
-  newId,
-  newProject,
-  timelineDuration,
-  validateProject,
-  type Project,
-} from '../documents/project';
+import { allClips, newProject, timelineDuration, validateProject, type Project } from '../documents/project';
+import { newId } from '../core/ids';
 import type { TimbreDB } from './db';
 import { guardQuota, NotFoundError } from './errors';
 import type { ProjectRecord } from './records';

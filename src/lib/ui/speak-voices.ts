@@ -4,6 +4,7 @@ import { formatMixFormula, isMixFormula, parseMixFormula, type MixTerm } from '.
 import { languageOfVoice, TTS_LANGUAGES, type TtsLanguage } from '../voices/languages';
 import { PRESET_VOICES } from '../voices/presets';
 import type { Gender, Voice } from '../voices/types';
+import { newId } from '../core/ids';
 
 export class MixError extends Error {
   override name = 'MixError';
@@ -60,12 +61,7 @@ export function mixFormula(rows: readonly MixRow[]): string {
 const PRESET_BY_ID = new Map(PRESET_VOICES.map((v) => [v.id, v]));
 
 /** The library record of a saved mix: language and gender of its heaviest voice (gender 'neutral' when the mix crosses genders). */
-export function mixedVoice(
-  name: string,
-  formula: string,
-  now: number,
-  id = `mix_${crypto.randomUUID()}`,
-): Voice {
+export function mixedVoice(name: string, formula: string, now: number, id = newId('mix')): Voice {
   const terms = voiceParts(formula);
   const presets = terms.map((t) => PRESET_BY_ID.get(t.voice));
   const head = presets[0];

@@ -17,6 +17,7 @@ import {
   type ConverterPrecision,
 } from '../../clone/types';
 import type { Gender, Voice } from '../../voices/types';
+import { newId } from '../../core/ids';
 
 /** Per recording (the OpenAI-style reference limit is 20 MB; long conversions take up to 200 MB). */
 export const REFERENCE_LIMIT = 20 * 1024 * 1024;
@@ -119,7 +120,7 @@ function clonedVoiceRecord(
   const keep = f.keep_samples === true || f.keep_samples === 'true';
   const name = typeof f.name === 'string' && f.name.trim() ? f.name.trim().slice(0, 200) : 'Cloned voice';
   return {
-    id: `clone_${crypto.randomUUID()}`,
+    id: newId('clone'),
     name,
     description: typeof f.description === 'string' ? f.description.slice(0, 5000) : '',
     tags: ['cloned'],

@@ -11,6 +11,7 @@ import { storage, voiceJson } from './voices';
 import type { ApiKeyRecord } from '../../auth/keys';
 import { DesignError, designVoice, MAX_DESCRIPTION, type DesignResult } from '../../voices/design';
 import type { Voice } from '../../voices/types';
+import { newId } from '../../core/ids';
 
 const description = z
   .string()
@@ -103,7 +104,7 @@ export function designedVoice(d: DesignResult, opts: { name?: string; tags?: str
   const words: Record<string, string> = {};
   for (const [k, a] of Object.entries(d.attributes)) if (a) words[`${k}_words`] = a.words.join(', ');
   return {
-    id: `design_${crypto.randomUUID()}`,
+    id: newId('design'),
     name: opts.name ?? defaultName(d.description),
     description: d.description,
     tags: [...new Set(['designed', ...(opts.tags ?? [])])],

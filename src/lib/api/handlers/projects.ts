@@ -9,7 +9,7 @@ import type { ApiContext } from '../context';
 import { ApiError, badRequest, notFound } from '../errors';
 import { json, readBodyBytes } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
-import { newId } from '../../auth/keys';
+import { newId } from '../../core/ids';
 import { ProjectStore } from '../../storage/projects';
 import { NotFoundError, guardQuota } from '../../storage/errors';
 import type { ClipRecord } from '../../storage/records';
