@@ -2,7 +2,8 @@
 // the tokenizer.
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { logMel, melFilters, MixedFFT, N_FRAMES, N_MELS } from '../../src/lib/asr/mel';
+import { logMel, melFilters, N_FRAMES, N_MELS } from '../../src/lib/asr/mel';
+import { MixedFFT } from '../../src/lib/dsp/fft';
 import { designResampler, mixToMono, resample, resampleBlocks } from '../../src/lib/dsp/resample';
 import { WhisperTokenizer } from '../../src/lib/asr/tokenizer';
 

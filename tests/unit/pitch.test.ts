@@ -2,13 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import {
   estimatePitch,
-  fft,
   loudnessEnvelope,
   measureSpeech,
   spectralCentroid,
   syllableRate,
   trackPitch,
 } from '../../src/lib/dsp/pitch';
+import { fft } from '../../src/lib/dsp/fft';
 import { tone } from './tone';
 
 /** A voice-like tone: fundamental plus decaying harmonics (the fundamental is not the strongest partial). */

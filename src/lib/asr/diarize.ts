@@ -11,7 +11,8 @@
 // varies within one speaker's speech, measured from the mean over many speakers.
 import { throwIfAborted } from '../core/run';
 import { pitchStats, trackPitch } from '../dsp/pitch';
-import { MixedFFT, melFilters, SAMPLE_RATE } from './mel';
+import { melFilters, SAMPLE_RATE } from './mel';
+import { MixedFFT } from '../dsp/fft';
 import { resample } from '../dsp/resample';
 import type { SpeechRegion } from '../vad/vad';
 

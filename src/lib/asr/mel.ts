@@ -2,6 +2,7 @@
 // or cut to 30 s; periodic Hann of 400, hop 160, centred with reflect padding; power spectrum; 80 Slaney
 // mel filters 0–8 kHz (Slaney area normalisation); log10(max(x, 1e-10)); clamped to max − 8; (x + 4) / 4.
 // The STFT's last frame is dropped, as upstream does, giving exactly 3000 frames for 30 s.
+import { MixedFFT } from '../dsp/fft';
 import { SPEECH_RATE } from '../dsp/resample';
 
 /** Whisper's input rate. */
@@ -11,92 +12,6 @@ export const HOP = 160;
 export const N_MELS = 80;
 export const WINDOW_SAMPLES = 30 * SAMPLE_RATE;
 export const N_FRAMES = WINDOW_SAMPLES / HOP; // 3000
-
-/** Complex DFT of any size by recursive mixed-radix Cooley–Tukey (400 = 2⁴·5²), float64. */
-class MixedFFT {
-  private readonly cos: Float64Array;
-  private readonly sin: Float64Array;
-  private readonly factors: number[];
-  // Butterfly scratch: each level finishes its recursion before its butterflies, so one pair serves all.
-  private readonly tRe = new Float64Array(64);
-  private readonly tIm = new Float64Array(64);
-  constructor(readonly n: number) {
-    this.cos = new Float64Array(n);
-    this.sin = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      this.cos[k] = Math.cos((-2 * Math.PI * k) / n);
-      this.sin[k] = Math.sin((-2 * Math.PI * k) / n);
-    }
-    this.factors = [];
-    let m = n;
-    for (const p of [4, 2, 3, 5])
-      while (m % p === 0) {
-        this.factors.push(p);
-        m /= p;
-      }
-    for (let p = 7; m > 1; p += 2)
-      while (m % p === 0) {
-        this.factors.push(p);
-        m /= p;
-      }
-  }
-
-  /** X[k] = Σ x[t]·exp(−2πi·k·t/n) of (re, im) into (outRe, outIm). */
-  transform(re: Float64Array, im: Float64Array, outRe: Float64Array, outIm: Float64Array): void {
-    this.rec(re, im, 0, 1, outRe, outIm, 0, this.n, 0);
-  }
-
-  private rec(
-    re: Float64Array,
-    im: Float64Array,
-    inOff: number,
-    stride: number,
-    oRe: Float64Array,
-    oIm: Float64Array,
-    oOff: number,
-    n: number,
-    fi: number,
-  ): void {
-    if (n === 1) {
-      oRe[oOff] = re[inOff]!;
-      oIm[oOff] = im[inOff]!;
-      return;
-    }
-    const p = this.factors[fi]!;
-    const m = n / p;
-    // p sub-transforms of length m on the decimated inputs, written to consecutive blocks of the output.
-    for (let q = 0; q < p; q++)
-      this.rec(re, im, inOff + q * stride, stride * p, oRe, oIm, oOff + q * m, m, fi + 1);
-    // Butterflies: X[k + j·m] = Σ_q W_n^{q·(k + j·m)} · Y_q[k].
-    const tw = this.n / n; // twiddle step in the full-size tables
-    const { tRe, tIm } = this;
-    for (let k = 0; k < m; k++) {
-      for (let q = 0; q < p; q++) {
-        const a = oOff + q * m + k;
-        const w = ((q * k) % n) * tw;
-        const c = this.cos[w]!;
-        const s = this.sin[w]!;
-        tRe[q] = oRe[a]! * c - oIm[a]! * s;
-        tIm[q] = oRe[a]! * s + oIm[a]! * c;
-      }
-      for (let j = 0; j < p; j++) {
-        let sr = 0;
-        let si = 0;
-        for (let q = 0; q < p; q++) {
-          const w = ((q * j * m) % n) * tw;
-          const c = this.cos[w]!;
-          const s = this.sin[w]!;
-          sr += tRe[q]! * c - tIm[q]! * s;
-          si += tRe[q]! * s + tIm[q]! * c;
-        }
-        oRe[oOff + k + j * m] = sr;
-        oIm[oOff + k + j * m] = si;
-      }
-    }
-  }
-}
-
-export { MixedFFT };
 
 const hzToMel = (f: number) => {
   // Slaney: linear below 1 kHz, logarithmic above.

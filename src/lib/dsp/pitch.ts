@@ -1,6 +1,7 @@
 // How a voice sounds, measured: pitch (F0) by YIN (de Cheveigné & Kawahara 2002), how much of the audio is
 // speech, a syllable rate from the loudness envelope, loudness and spectral centroid (brightness).
 // DOM-free maths on mono Float32Array samples; used by the voice-trait script and the voice tests.
+import { fft } from './fft';
 
 export interface PitchOptions {
   /** Lowest and highest F0 searched, Hz (default 60–500: the range of speaking voices). */
@@ -204,37 +205,6 @@ export function syllableRate(env: Envelope, dipDb = 3): { syllables: number; per
 }
 
 export const activeSeconds = (env: Envelope) => env.active.reduce((n, a) => n + a, 0) * env.hop;
-
-/** In-place iterative radix-2 FFT (re, im of a power-of-two length). */
-export function fft(re: Float64Array, im: Float64Array): void {
-  const n = re.length;
-  for (let i = 1, j = 0; i < n; i++) {
-    let bit = n >> 1;
-    for (; j & bit; bit >>= 1) j ^= bit;
-    j ^= bit;
-    if (i < j) {
-      [re[i], re[j]] = [re[j]!, re[i]!];
-      [im[i], im[j]] = [im[j]!, im[i]!];
-    }
-  }
-  for (let len = 2; len <= n; len <<= 1) {
-    const ang = (-2 * Math.PI) / len;
-    for (let i = 0; i < n; i += len) {
-      for (let k = 0; k < len / 2; k++) {
-        const wr = Math.cos(ang * k);
-        const wi = Math.sin(ang * k);
-        const a = i + k;
-        const b = a + len / 2;
-        const tr = re[b]! * wr - im[b]! * wi;
-        const ti = re[b]! * wi + im[b]! * wr;
-        re[b] = re[a]! - tr;
-        im[b] = im[a]! - ti;
-        re[a] = re[a]! + tr;
-        im[a] = im[a]! + ti;
-      }
-    }
-  }
-}
 
 /**
  * Spectral centroid in Hz (brightness): each 1024-sample Hann frame's magnitude-weighted mean frequency,
