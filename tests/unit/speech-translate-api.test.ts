@@ -9,7 +9,7 @@ import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
-import { sniffContainer } from '../../src/lib/api/handlers/transcribe';
+import { sniffContainer } from '../../src/lib/codec/formats';
 import { runAsrTranscribe, type AsrTranscribeArgs } from '../../src/lib/asr/operation';
 import type { RunOptions } from '../../src/lib/core/run';
 import { installRuntime } from '../../src/lib/runtime/host';

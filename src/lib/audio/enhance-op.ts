@@ -1,6 +1,6 @@
 // The engine operations 'audio.enhance' (denoise, clarity, loudness, with before/after loudness and SNR)
 // and 'audio.silence' (trim silence, or split on pauses). Both read any file ffmpeg reads (WAV directly),
-// work on mono, and find speech with the one speech finder (asr/vad.ts: Silero where installed, energy beside it).
+// work on mono, and find speech with the one speech finder (vad/vad.ts: Silero where installed, energy beside it).
 import { throwIfAborted, type RunOptions } from '../core/run';
 import type { EncodeOptions } from '../codec/formats';
 import type { EncodedAudio, Transcoder } from '../codec/transcoder';

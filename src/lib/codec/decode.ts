@@ -4,16 +4,11 @@
 // variant for transcription (src/lib/codec/stream.ts) uses the same WAV reader, the same ffmpeg decode
 // and the same resampler, so a file gives the same samples either way.
 import { throwIfAborted, type RunOptions } from '../core/run';
-import { decodeWav, type DecodedWav } from '../dsp/wav';
+import { decodeWav, isWav, type DecodedWav } from '../dsp/wav';
 import { resampleBlocks, StreamResampler } from '../dsp/resample';
 import { concatAudio } from '../dsp/join';
 import { DecodeError } from './formats';
 import type { StreamStart, Transcoder } from './transcoder';
-
-export const isWav = (b: Uint8Array) =>
-  b.length >= 12 &&
-  String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!) === 'RIFF' &&
-  String.fromCharCode(b[8]!, b[9]!, b[10]!, b[11]!) === 'WAVE';
 
 /**
  * A WAV file's samples, mixed to mono (decodeWav mixes; `channels` is the file's own count), or a

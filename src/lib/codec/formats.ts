@@ -2,6 +2,7 @@
 // Content-Type, validation of encode/convert/decode options, and the ffmpeg and ffprobe argument lists.
 // DOM-free and pure: src/lib/codec/transcoder.ts runs these lists on a loaded core.
 import { reviveError } from '../core/run';
+import { isWav } from '../dsp/wav';
 
 export type FormatId = 'wav' | 'pcm' | 'mp3' | 'opus' | 'ogg' | 'flac' | 'aac' | 'm4a' | 'webm';
 
@@ -665,4 +666,21 @@ export function logTail(
   let tail = kept.slice(-max).join('; ');
   if (tail.length > maxChars) tail = `…${tail.slice(-(maxChars - 1))}`;
   return tail;
+}
+
+/** Known audio and video containers by their first bytes (what we can try to decode). */
+export function sniffContainer(b: Uint8Array): string | null {
+  const at = (o: number, s: string) => [...s].every((c, i) => b[o + i] === c.charCodeAt(0));
+  if (b.length < 12) return null;
+  if (isWav(b)) return 'wav';
+  if (at(0, 'fLaC')) return 'flac';
+  if (at(0, 'OggS')) return 'ogg';
+  if (at(0, 'ID3')) return 'mp3';
+  if (at(4, 'ftyp')) return 'mp4';
+  if (b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'webm';
+  if (at(0, 'FORM') && (at(8, 'AIFF') || at(8, 'AIFC'))) return 'aiff';
+  if (at(0, 'caff')) return 'caf';
+  if (at(0, '#!AMR')) return 'amr';
+  if (b[0] === 0xff && (b[1]! & 0xe0) === 0xe0) return (b[1]! & 0x06) === 0 ? 'aac' : 'mp3';
+  return null;
 }

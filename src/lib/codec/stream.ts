@@ -5,7 +5,8 @@
 import { CancelledError, throwIfAborted, type RunOptions } from '../core/run';
 import { DecodeError } from './formats';
 import type { StreamStart, Transcoder } from './transcoder';
-import { isWav, readWav } from './decode';
+import { readWav } from './decode';
+import { isWav } from '../dsp/wav';
 import { SPEECH_RATE as SAMPLE_RATE } from '../dsp/resample';
 import { StreamResampler } from '../dsp/resample';
 

@@ -63,11 +63,16 @@ export interface DecodedWav {
   format: WavSampleFormat | 's24' | 's32' | 'f64';
 }
 
+/** A RIFF/WAVE file by its first twelve bytes (the one WAV check: the decoder and the sniffer use it). */
+export const isWav = (b: Uint8Array) =>
+  b.length >= 12 &&
+  String.fromCharCode(b[0]!, b[1]!, b[2]!, b[3]!) === 'RIFF' &&
+  String.fromCharCode(b[8]!, b[9]!, b[10]!, b[11]!) === 'WAVE';
+
 export function decodeWav(bytes: Uint8Array): DecodedWav {
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const tag = (at: number) => String.fromCharCode(...bytes.subarray(at, at + 4));
-  if (bytes.length < 12 || tag(0) !== 'RIFF' || tag(8) !== 'WAVE')
-    throw new WavFormatError('Not a WAV file.');
+  if (!isWav(bytes)) throw new WavFormatError('Not a WAV file.');
   let fmt: { code: number; channels: number; rate: number; bits: number } | null = null;
   let at = 12;
   while (at + 8 <= bytes.length) {

@@ -7,7 +7,7 @@
 //   2. for WASM, 30 of the generator's 48 high-rate convs (KOKORO_INT8_CONVS) then become QLinearConv
 //      with per-channel int8 weights and uint8 activations whose ranges were calibrated offline over
 //      every voice (`npm run calibrate:tts` → kokoro-ranges.json): static scales let onnxruntime use
-//      its packed u8s8 kernels (openvoice/quantize.ts measured 2.6× float on such a conv).
+//      its packed u8s8 kernels (runtime/quantize.ts measured 2.6× float on such a conv).
 // Measured (npm run bench:tts-graph: onnxruntime-web WASM in Node, 2 threads, a 4.75 s sentence): RTF as
 // shipped 2.29, step 1 1.63, steps 1+2 1.11; all 48 convs int8 would be faster still but audibly worse.
 import onnxProto from 'onnx-proto';

@@ -12,7 +12,7 @@ import {
   type EncodeOptions,
   type FormatId,
 } from '../../codec/formats';
-import { sniffContainer } from './transcribe';
+import { sniffContainer } from '../../codec/formats';
 
 export const TOOLS_UPLOAD_LIMIT = 100 * 1024 * 1024;
 /** What /v1/audio/convert writes (raw PCM is for the speech routes). */

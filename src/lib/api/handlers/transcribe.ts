@@ -10,6 +10,7 @@ import type { ApiKeyRecord } from '../../auth/keys';
 import type { JobRecord } from '../../storage/records';
 import { acceptedJob } from './jobs';
 import { audioInfo } from '../../codec/duration';
+import { sniffContainer } from '../../codec/formats';
 import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/operation';
 import { formatTranscript, RESPONSE_FORMATS, type ResponseFormat } from '../../asr/formats';
 import { warningHeader } from '../../asr/warnings';
@@ -43,23 +44,6 @@ export function noteRtf(r: AsrTranscribeResult) {
   if (!(r.duration > 5) || !(r.rtf > 0)) return;
   const prev = measuredRtf.get(r.model);
   measuredRtf.set(r.model, prev === undefined ? r.rtf : 0.5 * prev + 0.5 * r.rtf);
-}
-
-/** Known audio and video containers by their first bytes (what we can try to decode). */
-export function sniffContainer(b: Uint8Array): string | null {
-  const at = (o: number, s: string) => [...s].every((c, i) => b[o + i] === c.charCodeAt(0));
-  if (b.length < 12) return null;
-  if (at(0, 'RIFF') && at(8, 'WAVE')) return 'wav';
-  if (at(0, 'fLaC')) return 'flac';
-  if (at(0, 'OggS')) return 'ogg';
-  if (at(0, 'ID3')) return 'mp3';
-  if (at(4, 'ftyp')) return 'mp4';
-  if (b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'webm';
-  if (at(0, 'FORM') && (at(8, 'AIFF') || at(8, 'AIFC'))) return 'aiff';
-  if (at(0, 'caff')) return 'caf';
-  if (at(0, '#!AMR')) return 'amr';
-  if (b[0] === 0xff && (b[1]! & 0xe0) === 0xe0) return (b[1]! & 0x06) === 0 ? 'aac' : 'mp3';
-  return null;
 }
 
 const SUPPORTED = 'wav, mp3, flac, ogg/opus, m4a/aac, mp4, webm';
