@@ -4,7 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
-import { streamTiming } from '../../src/lib/api/handlers/speech';
+import { streamTiming } from '../../src/lib/api/handlers/speech-stream';
 import { decodeWav } from '../../src/lib/dsp/wav';
 import { CancelledError, type RunOptions } from '../../src/lib/core/run';
 import type { SynthesizeParams } from '../../src/lib/tts/kokoro';

@@ -8,6 +8,7 @@ import * as keys from './handlers/keys';
 import * as jobs from './handlers/jobs';
 import * as models from './handlers/models';
 import * as speech from './handlers/speech';
+import * as speechSchemas from './handlers/speech-schemas';
 import * as history from './handlers/history';
 import * as transcribe from './handlers/transcribe';
 import * as design from './handlers/design';
@@ -271,7 +272,7 @@ export const ROUTES: AnyRoute[] = [
     path: '/api/generate/preset',
     scope: 'tts:generate',
     tag: 'Speech',
-    body: speech.presetSpeechBody,
+    body: speechSchemas.presetSpeechBody,
     bodyLimit: 64 * 1024,
     summary:
       'Speak text (≤ 5000 characters) in a preset, mixed or designed voice (Kokoro): JSON with base64 WAV/PCM and sentence timings; kept in the history (storage full: 507 whose error carries the audio); temperature is accepted and ignored',
@@ -282,7 +283,7 @@ export const ROUTES: AnyRoute[] = [
     path: '/v1/audio/speech',
     scope: 'tts:generate',
     tag: 'Speech',
-    body: speech.openAiSpeechBody,
+    body: speechSchemas.openAiSpeechBody,
     bodyLimit: 64 * 1024,
     summary:
       'OpenAI audio.speech (input ≤ 4096 characters): tts-1, tts-1-hd and gpt-4o-mini-tts mean Kokoro; OpenAI voice names map to presets; mp3 (audio/mpeg), opus (audio/ogg; codecs=opus), aac (audio/aac), flac (audio/flac), wav (audio/wav), pcm (application/octet-stream, 24 kHz s16le). wav and pcm stream sentence by sentence (WAV header with streaming sizes); the compressed formats come whole once encoded. stream_format "sse": events speech.audio.delta {audio: base64} then speech.audio.done {usage}. X-Job-Id names the job to cancel',
@@ -293,7 +294,7 @@ export const ROUTES: AnyRoute[] = [
     path: '/v1/tts',
     scope: 'tts:generate',
     tag: 'Speech',
-    body: speech.v1TtsBody,
+    body: speechSchemas.v1TtsBody,
     bodyLimit: 64 * 1024,
     summary:
       'Text to speech (OpenAI-style family): {model "kokoro", text ≤ 5000, voice, format mp3|opus|aac|flac|wav|pcm, speed 0.5–2, language, stream}; audio bytes; stream=true streams wav/pcm sentence by sentence',
@@ -304,22 +305,22 @@ export const ROUTES: AnyRoute[] = [
     path: '/api/v1/tts',
     scope: 'tts:generate',
     tag: 'Speech',
-    body: speech.fr02TtsBody,
+    body: speechSchemas.apiV1TtsBody,
     bodyLimit: 64 * 1024,
     summary:
       'Text to speech, synchronous (streaming-TTS family): {text ≤ 5000, voice_id, format mp3|wav|pcm|opus, speed 0.5–2, volume −20…20 dB, temperature (ignored), latency}; audio bytes',
-    handler: async (r, ctx) => speech.fr02Tts(r.body, keyOf(r.key), ctx),
+    handler: async (r, ctx) => speech.apiV1Tts(r.body, keyOf(r.key), ctx),
   }),
   route({
     method: 'POST',
     path: '/api/v1/tts/stream',
     scope: 'tts:generate',
     tag: 'Speech',
-    body: speech.fr02TtsBody,
+    body: speechSchemas.apiV1TtsBody,
     bodyLimit: 64 * 1024,
     summary:
       'Streamed speech as a chunked audio response (there a WebSocket): the /api/v1/tts parameters; wav and pcm sentence by sentence, mp3 and opus whole once encoded; latency is accepted (Kokoro always streams per sentence)',
-    handler: async (r, ctx) => speech.fr02Stream(r.body, keyOf(r.key), ctx, r.request),
+    handler: async (r, ctx) => speech.apiV1TtsStream(r.body, keyOf(r.key), ctx, r.request),
   }),
   route({
     method: 'GET',

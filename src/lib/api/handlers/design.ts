@@ -6,7 +6,8 @@ import { z } from 'zod';
 import type { ApiContext } from '../context';
 import { badRequest } from '../errors';
 import { json } from '../http';
-import { encodeAudio, MAX_CHARS, speak, speechJson, type SpeechSpec } from './speech';
+import { MAX_CHARS, type SpeechSpec } from './speech-schemas';
+import { encodeAudio, speak, speechJson } from './speak';
 import { storage, voiceJson } from './voices';
 import type { ApiKeyRecord } from '../../auth/keys';
 import { DesignError, designVoice, MAX_DESCRIPTION, type DesignResult } from '../../voices/design';
@@ -169,7 +170,7 @@ export async function designSpeech(
     text: body.text,
     voice,
     format: body.format,
-    // A stored voice's recipe speed is applied where every route resolves it (speech.ts engineArgs).
+    // A stored voice's recipe speed is applied where every route resolves it (speaker.ts engineArgs).
     speed: body.voice_id !== undefined ? body.speed : speed,
     volume_db: body.volume,
     pause_ms: body.pause_ms,

@@ -40,7 +40,7 @@ import {
   zipClips,
 } from '../../projects/file';
 import { encodeWav } from '../../dsp/wav';
-import { clonedArgs, engineArgs, resolveSpeaker } from './speech';
+import { clonedArgs, engineArgs, resolveSpeaker } from './speaker';
 import { acceptedJob } from './jobs';
 import { convertOptions } from './audio-tools';
 import type { EncodeOptions } from '../../codec/formats';

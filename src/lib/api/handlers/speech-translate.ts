@@ -19,17 +19,9 @@ import { encodeBase64 } from '../../core/base64';
 import { KOKORO_VOICE_IDS } from '../../voices/presets';
 import { CLONE_SAMPLE_RATE } from '../../clone/types';
 import { requireConverter } from './clone';
-import {
-  AUDIO_FORMATS,
-  DEFAULT_VOICE,
-  audioAnswer,
-  encodeAudio,
-  resolveSpeaker,
-  speak,
-  type AudioFormat,
-  type Speaker,
-  type SpeechSpec,
-} from './speech';
+import { AUDIO_FORMATS, DEFAULT_VOICE, type AudioFormat, type SpeechSpec } from './speech-schemas';
+import { resolveSpeaker, type Speaker } from './speaker';
+import { audioAnswer, encodeAudio, speak } from './speak';
 import {
   TRANSCRIBE_WAIT_MS,
   boolField,
