@@ -19,7 +19,7 @@ import {
   styleRowIndex,
   VOICE_FILE_BYTES,
 } from '../../src/lib/voices/mix';
-import { decodeWav, encodeWav, WavFormatError } from '../../src/lib/dsp/wav';
+import { decodeWav, encodeWav, streamingWavHeader, WavFormatError } from '../../src/lib/dsp/wav';
 import { mulberry32 } from './test-utils';
 
 const TOKENIZER = '.cache/models/kokoro-82m-q8/tokenizer.json';
@@ -236,6 +236,19 @@ describe('joins, trimming and the limiter', () => {
 });
 
 describe('WAV', () => {
+  it('a stream header is a 16-bit mono header with both sizes unknown (0xFFFFFFFF)', () => {
+    const h = streamingWavHeader(22050);
+    const whole = encodeWav(new Float32Array(0), 22050, 's16');
+    const v = new DataView(h.buffer);
+    expect(h.length).toBe(44);
+    expect(v.getUint32(4, true)).toBe(0xffffffff);
+    expect(v.getUint32(40, true)).toBe(0xffffffff);
+    // Everything but the two sizes matches a whole file's header.
+    for (const at of [0, 8, 12, 16, 20, 22, 24, 28, 32, 34, 36]) expect(h[at]).toBe(whole[at]);
+    expect(v.getUint32(24, true)).toBe(22050);
+    expect(v.getUint16(34, true)).toBe(16);
+  });
+
   const x = Float32Array.from({ length: 480 }, (_, i) => Math.sin(i / 10) * 0.9);
 
   it('round-trips 16-bit PCM and 32-bit float', () => {

@@ -7,6 +7,40 @@ export class WavFormatError extends Error {
 
 export type WavSampleFormat = 's16' | 'f32';
 
+/**
+ * The 44-byte RIFF/WAVE header. `dataBytes` null: a stream of unknown length, RIFF and data sizes
+ * 0xFFFFFFFF (what streaming encoders write; readers take the data as running to the end of the file).
+ */
+function writeHeader(
+  v: DataView,
+  h: { format: WavSampleFormat; channels: number; sampleRate: number; dataBytes: number | null },
+): void {
+  const bytesPer = h.format === 's16' ? 2 : 4;
+  const ascii = (at: number, s: string) => {
+    for (let i = 0; i < s.length; i++) v.setUint8(at + i, s.charCodeAt(i));
+  };
+  ascii(0, 'RIFF');
+  v.setUint32(4, h.dataBytes === null ? 0xffffffff : 36 + h.dataBytes, true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  v.setUint32(16, 16, true);
+  v.setUint16(20, h.format === 's16' ? 1 : 3, true); // PCM or IEEE float
+  v.setUint16(22, h.channels, true);
+  v.setUint32(24, h.sampleRate, true);
+  v.setUint32(28, h.sampleRate * bytesPer * h.channels, true);
+  v.setUint16(32, bytesPer * h.channels, true);
+  v.setUint16(34, bytesPer * 8, true);
+  ascii(36, 'data');
+  v.setUint32(40, h.dataBytes === null ? 0xffffffff : h.dataBytes, true);
+}
+
+/** The header of a 16-bit mono WAV stream of unknown length (streamed speech). */
+export function streamingWavHeader(sampleRate: number): Uint8Array {
+  const h = new Uint8Array(44);
+  writeHeader(new DataView(h.buffer), { format: 's16', channels: 1, sampleRate, dataBytes: null });
+  return h;
+}
+
 /** `samples` interleaved when `channels` > 1. */
 export function encodeWav(
   samples: Float32Array,
@@ -18,22 +52,7 @@ export function encodeWav(
   const dataBytes = samples.length * bytesPer;
   const out = new Uint8Array(44 + dataBytes);
   const v = new DataView(out.buffer);
-  const ascii = (at: number, s: string) => {
-    for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
-  };
-  ascii(0, 'RIFF');
-  v.setUint32(4, 36 + dataBytes, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, format === 's16' ? 1 : 3, true); // PCM or IEEE float
-  v.setUint16(22, channels, true);
-  v.setUint32(24, sampleRate, true);
-  v.setUint32(28, sampleRate * bytesPer * channels, true);
-  v.setUint16(32, bytesPer * channels, true);
-  v.setUint16(34, bytesPer * 8, true);
-  ascii(36, 'data');
-  v.setUint32(40, dataBytes, true);
+  writeHeader(v, { format, channels, sampleRate, dataBytes });
   for (let i = 0; i < samples.length; i++) {
     const x = samples[i]!;
     if (format === 'f32') v.setFloat32(44 + i * 4, x, true);

@@ -4,7 +4,7 @@ import type { ApiContext } from '../context';
 import { toApiError } from '../errors';
 import type { ApiKeyRecord } from '../../auth/keys';
 import type { Progress } from '../../core/run';
-import { encodePcm16 } from '../../dsp/wav';
+import { encodePcm16, streamingWavHeader } from '../../dsp/wav';
 import { encodeBase64 } from '../../core/base64';
 import type { SynthesizeResult } from '../../tts/kokoro';
 import { CONTENT_TYPES, type SpeechSpec } from './speech-schemas';
@@ -41,30 +41,6 @@ function chunkOf(p: Progress): Chunk | null {
   if (p.stage !== 'chunk' || !p.data || typeof p.data !== 'object') return null;
   const d = p.data as Partial<Chunk>;
   return d.samples instanceof Float32Array && typeof d.sampleRate === 'number' ? (d as Chunk) : null;
-}
-
-/**
- * A WAV header for a stream of unknown length: 16-bit mono, RIFF and data sizes 0xFFFFFFFF (what
- * streaming encoders write; readers take the data as running to the end of the file).
- */
-export function streamingWavHeader(sampleRate: number): Uint8Array {
-  const h = new Uint8Array(44);
-  const v = new DataView(h.buffer);
-  const ascii = (at: number, s: string) => [...s].forEach((c, i) => (h[at + i] = c.charCodeAt(0)));
-  ascii(0, 'RIFF');
-  v.setUint32(4, 0xffffffff, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 1, true);
-  v.setUint32(24, sampleRate, true);
-  v.setUint32(28, sampleRate * 2, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  ascii(36, 'data');
-  v.setUint32(40, 0xffffffff, true);
-  return h;
 }
 
 /** OpenAI's usage object; Kokoro has no billing tokens: characters in, 20 ms audio frames out. */
