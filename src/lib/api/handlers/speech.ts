@@ -2,10 +2,9 @@
 // engine operation as a job (cancellable by id), kept in the history, and answered whole or streamed.
 import { z } from 'zod';
 import type { ApiContext } from '../context';
-import { ApiError, notFound, toApiError } from '../errors';
+import { ApiError, jobError, notFound, toApiError } from '../errors';
 import { json } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
-import type { JobRecord } from '../../storage/records';
 import type { Progress, RunOptions } from '../../core/run';
 import { HistoryStore } from '../../storage/history';
 import { LexiconStore } from '../../storage/lexicon';
@@ -18,6 +17,8 @@ import type { SynthesizeParams, SynthesizeResult } from '../../tts/kokoro';
 
 /** Speech can take a while on 2 cores; a Service Worker keeps a fetch open for about five minutes. */
 export const SPEECH_WAIT_MS = 240_000;
+/** What a failed speech job says when its record has no message. */
+const SPEECH_FAILED = 'Speech generation failed.';
 /** A streamed answer keeps sending audio, so it may run longer than a whole-file one. */
 export const STREAM_WAIT_MS = 30 * 60_000;
 /**
@@ -225,22 +226,6 @@ export async function engineArgs(
   return { args, speaker };
 }
 
-/** A failed or cancelled job as the API error it stands for. */
-function jobError(done: JobRecord): ApiError {
-  const code = done.error?.code;
-  return new ApiError(
-    code === 'model_not_installed' ||
-      code === 'not_found' ||
-      code === 'bad_request' ||
-      code === 'engine_unavailable' ||
-      code === 'cancelled'
-      ? code
-      : 'internal_error',
-    done.error?.message ?? 'Speech generation failed.',
-    { job_id: done.id },
-  );
-}
-
 function tooSlow(): ApiError {
   return new ApiError(
     'internal_error',
@@ -354,7 +339,7 @@ export async function speak(
       await ctx.jobs.cancel({ id: job.id });
       throw tooSlow();
     }
-    if (done.status !== 'succeeded') throw jobError(done);
+    if (done.status !== 'succeeded') throw jobError(done, SPEECH_FAILED);
     raw = done.result;
     jobId = job.id;
   }
@@ -525,7 +510,7 @@ export async function streamSpeech(
       await ctx.jobs.cancel({ id: job.id });
       throw tooSlow();
     }
-    if (early.status !== 'succeeded') throw jobError(early);
+    if (early.status !== 'succeeded') throw jobError(early, SPEECH_FAILED);
   }
 
   const format = spec.format;
@@ -579,7 +564,7 @@ export async function streamSpeech(
           return;
         }
         if (!rec) await ctx.jobs.cancel({ id: job.id });
-        const err = rec ? jobError(rec) : tooSlow();
+        const err = rec ? jobError(rec, SPEECH_FAILED) : tooSlow();
         if (mode === 'sse') {
           send(sse({ type: 'error', error: { code: err.code, message: err.message, job_id: job.id } }));
           finished = true;
