@@ -5,6 +5,7 @@
 // page's engine) with progress and cancel, playback of the mixdown from the playhead, and its downloads.
 import type { Studio } from './studio.svelte';
 import { CancelledError } from '../lib/core/run';
+import { errorKind } from '../lib/core/errors';
 import {
   layoutProject,
   newClip,
@@ -55,9 +56,9 @@ export class EmptyScriptError extends Error {
 /** Words a person can act on, for the errors the view shows. */
 function plain(e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
-  if (err.name === 'ModelNotInstalledError')
+  if (errorKind(err) === 'model_not_installed')
     return `The speech model is not installed on this device: install it in Models. ${err.message}`;
-  if (err.name === 'StorageFullError' || err.name === 'QuotaExceededError')
+  if (errorKind(err) === 'storage_full')
     return 'Not enough browser storage to save. Free space (delete clips, history or models); your edits stay in this page and are saved on the next change or with Retry.';
   return err.message || 'Something went wrong.';
 }

@@ -2,6 +2,7 @@
 // sentences arrive, the finished result, voice previews, downloads and the history of generations.
 import type { Studio } from './studio.svelte';
 import type { Progress } from '../lib/core/run';
+import { errorKind } from '../lib/core/errors';
 import type { SynthesizeParams } from '../lib/tts/kokoro';
 import type { TtsChunkData } from '../lib/tts/operation';
 import type { HistoryParams, HistoryRecord } from '../lib/storage/records';
@@ -65,9 +66,10 @@ export interface Spoken {
 const PRESETS = new Set<string>(KOKORO_VOICE_IDS);
 function describe(e: unknown, cloned = false): SpeakError {
   const err = e instanceof Error ? e : new Error(String(e));
-  if (cloned && err.name === 'ModelNotInstalledError' && /converter/i.test(err.message))
+  const notInstalled = errorKind(err) === 'model_not_installed';
+  if (cloned && notInstalled && /converter/i.test(err.message))
     return { message: err.message, models: false, converter: true };
-  if (err.name === 'ModelNotInstalledError')
+  if (notInstalled)
     return { message: `The speech model is not installed on this device. ${err.message}`, models: true };
   if (err.name === 'EngineCrashedError') return { message: err.message, models: false };
   return { message: err.message || 'Speech failed.', models: false };

@@ -1,3 +1,6 @@
+import { errorKind } from '../core/errors';
+import type { JobRecord } from '../storage/records';
+
 /** Error codes of the documented shape `{"error": {"code", "message", …details}}` (see docs/api.md). */
 export type ErrorCode =
   | 'bad_request'
@@ -67,42 +70,29 @@ export function errorResponse(err: ApiError): Response {
 /** Turns anything thrown into an ApiError, never leaking a stack or exception text beyond the message. */
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
-  if (e && typeof e === 'object' && 'name' in e) {
-    const name = String((e as { name: unknown }).name);
-    const message = String((e as { message?: unknown }).message ?? '');
-    if (name === 'AbortError' || name === 'CancelledError')
-      return new ApiError('cancelled', 'The job was cancelled.');
-    if (name === 'QuotaExceededError' || name === 'StorageFullError')
-      return new ApiError(
-        'storage_full',
-        `Browser storage is full: ${message || 'quota exceeded'}. Nothing was stored.`,
-      );
-    if (name === 'EngineUnavailableError') return new ApiError('engine_unavailable', message);
-    if (name === 'ModelNotInstalledError') return new ApiError('model_not_installed', message);
-    if (name === 'UnknownVoiceError') return new ApiError('not_found', message);
-    if (
-      name === 'TtsParamError' ||
-      name === 'MixFormulaError' ||
-      name === 'UnsupportedLanguageError' ||
-      name === 'LexiconError' ||
-      name === 'DesignError' ||
-      name === 'FormatOptionError' ||
-      name === 'UnsupportedFormatError' ||
-      name === 'DecodeError' ||
-      name === 'AnalysisInputError' ||
-      name === 'AsrParamError' ||
-      name === 'UnknownAsrModelError' ||
-      name === 'WordTimestampsUnavailableError' ||
-      name === 'WavFormatError' ||
-      name === 'CheckpointError' ||
-      name === 'OpenVoiceConfigError' ||
-      name === 'OpenVoiceWeightsError' ||
-      name === 'TooLittleSpeechError' ||
-      name === 'CloneParamError' ||
-      name === 'ConverterGraphError'
-    )
-      return new ApiError('bad_request', message);
-    if (name === 'EngineCrashedError') return new ApiError('internal_error', message);
-  }
-  return new ApiError('internal_error', 'Internal error while handling the request.');
+  const kind = errorKind(e);
+  if (!kind) return new ApiError('internal_error', 'Internal error while handling the request.');
+  const message = String((e as { message?: unknown }).message ?? '');
+  if (kind === 'cancelled') return new ApiError('cancelled', 'The job was cancelled.');
+  if (kind === 'storage_full')
+    return new ApiError(
+      'storage_full',
+      `Browser storage is full: ${message || 'quota exceeded'}. Nothing was stored.`,
+    );
+  return new ApiError(kind, message);
+}
+
+const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(STATUS, code);
+
+/**
+ * A failed or cancelled job as the API error it stands for: the same on every route. The code recorded
+ * came from toApiError, so any known one is kept; anything else (an old record) is an internal error.
+ */
+export function jobError(done: JobRecord, fallbackMessage: string): ApiError {
+  const code = done.error?.code;
+  return new ApiError(
+    code !== undefined && isErrorCode(code) ? code : 'internal_error',
+    done.error?.message ?? fallbackMessage,
+    { job_id: done.id },
+  );
 }

@@ -1,5 +1,6 @@
 import { callOverPort, type EngineGateway, type RunRequest } from '../engine/remote';
 import { EngineUnavailableError, type RunOptions } from '../core/run';
+import { errorKind } from '../core/errors';
 import type { EngineOpName, OpArgs, OpResult } from '../engine/ops';
 
 /** The parts of the Service Worker's `clients` this needs, so it can be unit-tested without one. */
@@ -68,7 +69,7 @@ export class ClientEngineGateway implements EngineGateway {
           },
         )) as OpResult<K>;
       } catch (e) {
-        if ((e as Error).name !== 'EngineUnavailableError') throw e;
+        if (errorKind(e) !== 'engine_unavailable') throw e;
         this.unregister(host.id);
         last = e;
       }

@@ -3,6 +3,7 @@
 // converter). The two ONNX graphs are built once from the checkpoint and cached in the model store next
 // to config.json, so later loads read them instead of rebuilding.
 import { throwIfAborted, type RunOptions } from '../core/run';
+import { errorKind } from '../core/errors';
 import type { Transcoder } from '../codec/transcoder';
 import type { ModelFileStore } from '../models/store';
 import type { InstalledFile, InstalledModel } from '../storage/records';
@@ -354,7 +355,7 @@ export async function runCloneInstall(
           found = { v, cfg: await download(base + RELEASE_PATHS[v].config, 'config.json', f, opts, 0) };
           break;
         } catch (e) {
-          if ((e as Error).name === 'CancelledError' || (e as Error).name === 'AbortError') throw e;
+          if (errorKind(e) === 'cancelled') throw e;
         }
       }
       if (!found)

@@ -1,3 +1,5 @@
+import { errorKind } from './errors';
+
 /** Typed progress of any long operation. `total` 0 means "unknown". */
 export interface Progress {
   stage: string;
@@ -60,10 +62,9 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 /** Rebuilds a named error that crossed a worker or port boundary (only name and message survive). */
 export function reviveError(e: { name?: string; message?: string }): Error {
   const message = e.message ?? 'Unknown engine error';
+  // Every cancel-kind name (a DOM AbortError too) comes back as our CancelledError, for `instanceof`.
+  if (errorKind(e) === 'cancelled') return new CancelledError(message);
   switch (e.name) {
-    case 'CancelledError':
-    case 'AbortError':
-      return new CancelledError(message);
     case 'EngineUnavailableError':
       return new EngineUnavailableError(message);
     case 'EngineCrashedError':

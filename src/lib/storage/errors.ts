@@ -1,3 +1,5 @@
+import { errorKind } from '../core/errors';
+
 /** The browser refused to store more (quota). The transaction was aborted, so nothing was half-written. */
 export class StorageFullError extends Error {
   override name = 'StorageFullError';
@@ -12,10 +14,9 @@ export class ImportError extends Error {
   override name = 'ImportError';
 }
 
+/** The browser's own quota error: storage-full by the table, but not yet our StorageFullError. */
 export function isQuotaError(e: unknown): boolean {
-  if (!e || typeof e !== 'object') return false;
-  const name = (e as { name?: unknown }).name;
-  return name === 'QuotaExceededError' || name === 'NS_ERROR_DOM_QUOTA_REACHED';
+  return errorKind(e) === 'storage_full' && (e as { name: unknown }).name !== 'StorageFullError';
 }
 
 /** Runs a storage write; quota errors become StorageFullError with a message a person can act on. */

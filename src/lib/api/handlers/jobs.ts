@@ -1,5 +1,5 @@
 import type { ApiContext } from '../context';
-import { ApiError, notFound } from '../errors';
+import { jobError, notFound } from '../errors';
 import { json } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
 import type { JobRecord } from '../../storage/records';
@@ -61,16 +61,7 @@ export async function runJob(job: JobRecord, ctx: ApiContext, async: boolean): P
       { Location: `/api/jobs/${job.id}` },
     );
   if (done.status === 'succeeded') return json(jobJson(done));
-  const code = done.error?.code ?? 'internal_error';
-  throw new ApiError(
-    code === 'engine_unavailable'
-      ? 'engine_unavailable'
-      : code === 'cancelled'
-        ? 'cancelled'
-        : 'internal_error',
-    done.error?.message ?? 'The job failed.',
-    { job_id: done.id },
-  );
+  throw jobError(done, 'The job failed.');
 }
 
 export async function cancel(jobId: string | undefined, key: ApiKeyRecord, ctx: ApiContext) {

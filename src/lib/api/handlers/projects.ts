@@ -6,7 +6,7 @@
 // does not deserve a place in a model's queue.
 import { z } from 'zod';
 import type { ApiContext } from '../context';
-import { ApiError, badRequest, notFound } from '../errors';
+import { ApiError, badRequest, jobError, notFound } from '../errors';
 import { json, readBodyBytes } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
 import { newId } from '../../core/ids';
@@ -368,16 +368,7 @@ export async function renderedFile(id: string, jobId: string, key: ApiKeyRecord,
     return json({ job_id: j.id, status: j.status, progress: j.progress, poll: `/api/jobs/${j.id}` }, 202, {
       'Retry-After': '2',
     });
-  if (j.status !== 'succeeded' || !r)
-    throw new ApiError(
-      j.error?.code === 'cancelled'
-        ? 'cancelled'
-        : j.error?.code === 'bad_request'
-          ? 'bad_request'
-          : 'internal_error',
-      j.error?.message ?? 'The render failed.',
-      { job_id: j.id },
-    );
+  if (j.status !== 'succeeded' || !r) throw jobError(j, 'The render failed.');
   if (r.project_id !== id) throw notFound(`Render job "${jobId}" is not of project "${id}".`);
   const stem = ((await ctx.db.get('projects', id))?.name ?? 'project').replace(/[^\w.-]+/g, '_');
   return new Response(r.bytes as Uint8Array<ArrayBuffer>, {

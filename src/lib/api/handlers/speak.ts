@@ -1,7 +1,7 @@
 // Speaking the whole text: one engine job ('tts.generate', or 'clone.speak' for a cloned voice) that the
 // route waits for, kept in the history, encoded and answered as audio bytes or the studio's JSON.
 import type { ApiContext } from '../context';
-import { ApiError, toApiError } from '../errors';
+import { ApiError, jobError, toApiError } from '../errors';
 import { json } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
 import type { JobRecord } from '../../storage/records';
@@ -17,21 +17,8 @@ import { clonedArgs, engineArgs, type Speaker } from './speaker';
 /** Speech can take a while on 2 cores; a Service Worker keeps a fetch open for about five minutes. */
 export const SPEECH_WAIT_MS = 240_000;
 
-/** A failed or cancelled speech job as the API error it stands for. */
-export function speechJobError(done: JobRecord): ApiError {
-  const code = done.error?.code;
-  return new ApiError(
-    code === 'model_not_installed' ||
-      code === 'not_found' ||
-      code === 'bad_request' ||
-      code === 'engine_unavailable' ||
-      code === 'cancelled'
-      ? code
-      : 'internal_error',
-    done.error?.message ?? 'Speech generation failed.',
-    { job_id: done.id },
-  );
-}
+/** A failed or cancelled speech job as the API error it stands for (the one job-error policy). */
+export const speechJobError = (done: JobRecord): ApiError => jobError(done, 'Speech generation failed.');
 
 export function tooSlow(): ApiError {
   return new ApiError(

@@ -7,7 +7,7 @@
 // pass runs first and its detected language is handed to the translate pass (no second detection, and
 // both texts agree on the language). English input needs no translation: the one pass serves for both.
 import type { ApiContext } from '../context';
-import { ApiError, badRequest } from '../errors';
+import { ApiError, badRequest, jobError } from '../errors';
 import { json } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
 import type { RunOptions } from '../../core/run';
@@ -24,9 +24,9 @@ import { resolveSpeaker, type Speaker } from './speaker';
 import { audioAnswer, encodeAudio, speak } from './speak';
 import {
   TRANSCRIBE_WAIT_MS,
+  TRANSCRIPTION_FAILED,
   boolField,
   inspect,
-  jobError,
   languageField,
   modelField,
   noteRtf,
@@ -105,7 +105,7 @@ async function transcribeJob(
       { job_id: job.id },
     );
   }
-  if (done.status !== 'succeeded') throw jobError(done);
+  if (done.status !== 'succeeded') throw jobError(done, TRANSCRIPTION_FAILED);
   const r = done.result as AsrTranscribeResult;
   noteRtf(r);
   return r;

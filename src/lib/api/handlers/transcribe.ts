@@ -4,10 +4,9 @@
 // 202 with the job to follow instead.
 import type { ApiContext } from '../context';
 import { readAudioUpload, type AudioUpload } from '../audio-input';
-import { ApiError, badRequest } from '../errors';
+import { ApiError, badRequest, jobError } from '../errors';
 import { json, tooLarge } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
-import type { JobRecord } from '../../storage/records';
 import { acceptedJob } from './jobs';
 import { audioInfo } from '../../codec/duration';
 import { sniffContainer } from '../../codec/formats';
@@ -18,6 +17,8 @@ import { warningHeader } from '../../asr/warnings';
 export const TRANSCRIBE_UPLOAD_LIMIT = 100 * 1024 * 1024;
 /** A Service Worker keeps a fetch open for about five minutes: answer within four or hand out a job. */
 export const TRANSCRIBE_WAIT_MS = 240_000;
+/** What a failed transcription job says when its record has no message. */
+export const TRANSCRIPTION_FAILED = 'Transcription failed.';
 /** OpenAI model names that mean "the default installed Whisper". */
 export const OPENAI_ASR_MODELS = new Set([
   'whisper-1',
@@ -216,23 +217,6 @@ const diarizationOf = (r: AsrTranscribeResult) =>
       }
     : undefined;
 
-/** A failed or cancelled job as the API error it stands for. */
-export function jobError(done: JobRecord): ApiError {
-  const code = done.error?.code;
-  return new ApiError(
-    code === 'model_not_installed' ||
-      code === 'bad_request' ||
-      code === 'unsupported_media_type' ||
-      code === 'engine_unavailable' ||
-      code === 'not_found' ||
-      code === 'cancelled'
-      ? code
-      : 'internal_error',
-    done.error?.message ?? 'Transcription failed.',
-    { job_id: done.id },
-  );
-}
-
 /**
  * Seconds one Whisper pass over an upload is expected to take. Which model runs is settled in the engine;
  * 'base' in the name is the slow one. Unknown duration: about 4 kB per second of compressed audio.
@@ -261,7 +245,7 @@ async function run(
   const done = opts.async || long ? null : await ctx.jobs.wait(job.id, TRANSCRIBE_WAIT_MS);
   if (!done || done.status === 'queued' || done.status === 'running')
     return { accepted: acceptedJob(job.id, { estimated_seconds: Math.round(est) }) };
-  if (done.status !== 'succeeded') throw jobError(done);
+  if (done.status !== 'succeeded') throw jobError(done, TRANSCRIPTION_FAILED);
   const result = done.result as AsrTranscribeResult;
   noteRtf(result);
   return { result, jobId: job.id };
