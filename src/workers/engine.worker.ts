@@ -2,7 +2,7 @@
 // The engine worker: wires the operations in src/lib/engine/ops.ts to comlink. Nothing else lives here.
 import { expose, proxy, releaseProxy, transfer, wrap } from 'comlink';
 import { DecodeWorkerError, workerStreamDecoder } from '../lib/codec/stream';
-import { installAsrStreamDecoder } from '../lib/asr/operation';
+import { createEngineContext, type EngineContext } from '../lib/engine/context';
 import { ENGINE_OPS, isEngineOp } from '../lib/engine/ops';
 import { UnknownOperationError, transferables, type Progress, type RunOptions } from '../lib/core/run';
 import { installRuntime } from '../lib/runtime/host';
@@ -18,9 +18,11 @@ installRuntime({
   threads: self.crossOriginIsolated ? navigator.hardwareConcurrency : 1,
 });
 
-// Transcription decodes files in a worker of its own, so their first windows run while the rest decodes.
-installAsrStreamDecoder(
-  workerStreamDecoder(() => {
+// What the operations share, built once: models, one ffmpeg core, and a worker of its own that decodes
+// transcription uploads, so their first windows run while the rest decodes.
+const context = createEngineContext({
+  base: new URL('/', self.location.href).href,
+  decodeWorker: workerStreamDecoder(() => {
     const worker = new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module' });
     const remote = wrap<DecodeWorkerApi>(worker);
     // A worker that does not load (or crashes) says so with an error event, not through comlink.
@@ -42,7 +44,7 @@ installAsrStreamDecoder(
       },
     };
   }),
-);
+});
 
 const running = new Map<string, AbortController>();
 
@@ -52,12 +54,16 @@ const api = {
     const ac = new AbortController();
     running.set(jobId, ac);
     try {
-      const impl = ENGINE_OPS[op].run as (a: unknown, o: RunOptions) => Promise<unknown>;
+      const impl = ENGINE_OPS[op].run as (a: unknown, o: RunOptions, c: EngineContext) => Promise<unknown>;
       // Audio in progress events and results moves to the page (transferred), it is not copied.
-      const result = await impl(args, {
-        signal: ac.signal,
-        onProgress: onProgress ? (p) => void onProgress(transfer(p, transferables(p.data))) : undefined,
-      });
+      const result = await impl(
+        args,
+        {
+          signal: ac.signal,
+          onProgress: onProgress ? (p) => void onProgress(transfer(p, transferables(p.data))) : undefined,
+        },
+        context,
+      );
       return transfer(result, transferables(result));
     } finally {
       running.delete(jobId);

@@ -3,6 +3,7 @@ import { openTimbreDB } from '../../src/lib/storage/db';
 import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
 import { ENGINE_OPS, isEngineOp } from '../../src/lib/engine/ops';
+import { createEngineContext, type EngineContext } from '../../src/lib/engine/context';
 import { EngineUnavailableError, UnknownOperationError, type RunOptions } from '../../src/lib/core/run';
 import type { Scope } from '../../src/lib/auth/scopes';
 import type { SystemFacts } from '../../src/lib/system/info';
@@ -22,6 +23,9 @@ export const FACTS: SystemFacts = {
   model_cache_bytes: 0,
 };
 
+/** The engine context the in-process engine runs with: this process's (fake) IndexedDB and model store. */
+export const engineContext: EngineContext = createEngineContext({ base: 'http://localhost/' });
+
 /** A real engine that runs operations in-process (what the engine worker does), or none at all. */
 export function localEngine(available = true): ApiContext['engine'] {
   return {
@@ -29,7 +33,8 @@ export function localEngine(available = true): ApiContext['engine'] {
     run: async (op: string, args: unknown, opts?: RunOptions) => {
       if (!available) throw new EngineUnavailableError('No studio tab is open: open the studio to run this.');
       if (!isEngineOp(op)) throw new UnknownOperationError(op);
-      return (ENGINE_OPS[op].run as (a: unknown, o: RunOptions) => Promise<unknown>)(args, opts ?? {});
+      const run = ENGINE_OPS[op].run as (a: unknown, o: RunOptions, c: EngineContext) => Promise<unknown>;
+      return run(args, opts ?? {}, engineContext);
     },
   } as ApiContext['engine'];
 }

@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as ort from 'onnxruntime-web';
 import { ENGINE_OPS } from '../../src/lib/engine/ops';
+import { engineContext } from './helpers';
 import { installRuntime, onRuntimeNotice, runtimeHost } from '../../src/lib/runtime/host';
 import { RuntimeUnavailableError } from '../../src/lib/runtime/errors';
 import { median, runBench } from '../../src/lib/engine/runtime-ops';
@@ -29,6 +30,7 @@ describe('runtime operations', () => {
     const r = await ENGINE_OPS['runtime.selftest'].run(
       { ep: 'wasm' },
       { onProgress: (p) => progress.push(p) },
+      engineContext,
     );
     expect(r.ep_used).toBe('wasm');
     expect(r.threads).toBe(2);
@@ -45,7 +47,7 @@ describe('runtime operations', () => {
   });
 
   it('runtime.selftest asked for WebGPU where there is none answers on WASM with a notice', async () => {
-    const r = await ENGINE_OPS['runtime.selftest'].run({ ep: 'webgpu' }, {});
+    const r = await ENGINE_OPS['runtime.selftest'].run({ ep: 'webgpu' }, {}, engineContext);
     expect(r.ep_used).toBe('wasm');
     expect(r.fallback).toMatch(/no WebGPU adapter/);
     expect(maxAbsDiff(r.output, tinyReference())).toBeLessThan(1e-4);
@@ -62,21 +64,23 @@ describe('runtime operations', () => {
   it('reuses the self-test session', async () => {
     const rt = await runtimeHost();
     const before = rt.pool.list().find((s) => s.key === 'selftest@wasm')!.session;
-    await ENGINE_OPS['runtime.selftest'].run({ ep: 'wasm' }, {});
+    await ENGINE_OPS['runtime.selftest'].run({ ep: 'wasm' }, {}, engineContext);
     expect(rt.pool.list().find((s) => s.key === 'selftest@wasm')!.session).toBe(before);
   });
 
   it('runtime.roofline measures onnxruntime MatMul GFLOP/s on WASM', async () => {
-    const r = await ENGINE_OPS['runtime.roofline'].run({ size: 128, seconds: 0.2 }, {});
+    const r = await ENGINE_OPS['runtime.roofline'].run({ size: 128, seconds: 0.2 }, {}, engineContext);
     expect(r.ep).toBe('wasm');
     expect(r.size).toBe(128);
     expect(r.runs).toBeGreaterThanOrEqual(2);
     expect(r.gflops).toBeGreaterThan(0.05);
-    await expect(ENGINE_OPS['runtime.roofline'].run({ size: 5, seconds: 1 }, {})).rejects.toThrow(RangeError);
+    await expect(
+      ENGINE_OPS['runtime.roofline'].run({ size: 5, seconds: 1 }, {}, engineContext),
+    ).rejects.toThrow(RangeError);
     const ac = new AbortController();
     ac.abort();
     await expect(
-      ENGINE_OPS['runtime.roofline'].run({ size: 128, seconds: 5 }, { signal: ac.signal }),
+      ENGINE_OPS['runtime.roofline'].run({ size: 128, seconds: 5 }, { signal: ac.signal }, engineContext),
     ).rejects.toBeInstanceOf(CancelledError);
   });
 
@@ -96,12 +100,20 @@ describe('runtime operations', () => {
       for (let k = 0; k < n; k++) want += a[i * n + k]! * b[k * n + j]!;
       expect(c[i * n + j]).toBe(want);
     }
-    const r = await ENGINE_OPS['runtime.roofline'].run({ size: 128, seconds: 0.2, dtype: 'int8' }, {});
+    const r = await ENGINE_OPS['runtime.roofline'].run(
+      { size: 128, seconds: 0.2, dtype: 'int8' },
+      {},
+      engineContext,
+    );
     expect(r.dtype).toBe('int8');
     expect(r.runs).toBeGreaterThanOrEqual(2);
     expect(r.gflops).toBeGreaterThan(0.05);
     await expect(
-      ENGINE_OPS['runtime.roofline'].run({ size: 128, seconds: 1, dtype: 'int4' as 'int8' }, {}),
+      ENGINE_OPS['runtime.roofline'].run(
+        { size: 128, seconds: 1, dtype: 'int4' as 'int8' },
+        {},
+        engineContext,
+      ),
     ).rejects.toThrow(RangeError);
   });
 

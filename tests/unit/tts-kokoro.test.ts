@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENGINE_OPS } from '../../src/lib/engine/ops';
+import { engineContext } from './helpers';
 import { CancelledError, transferables, type Progress } from '../../src/lib/core/run';
 import { installRuntime, runtimeHost } from '../../src/lib/runtime/host';
 import { TtsParamError } from '../../src/lib/tts/errors';
@@ -54,9 +55,9 @@ describe('tts.generate without the model installed', () => {
     expect(err).toBeInstanceOf(ModelNotInstalledError);
     expect((err as Error).message).toMatch(/Models view/);
     // the engine operation reads the real registry (fake IndexedDB here, nothing installed)
-    await expect(ENGINE_OPS['tts.generate'].run({ text: 'Hi.', voice: 'af_heart' }, {})).rejects.toThrow(
-      ModelNotInstalledError,
-    );
+    await expect(
+      ENGINE_OPS['tts.generate'].run({ text: 'Hi.', voice: 'af_heart' }, {}, engineContext),
+    ).rejects.toThrow(ModelNotInstalledError);
   });
 
   it('checks parameters before anything is loaded', async () => {

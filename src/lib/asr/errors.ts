@@ -26,8 +26,3 @@ export class UnknownAsrModelError extends Error {
 export class WhisperModelError extends Error {
   override name = 'WhisperModelError';
 }
-
-/** Speaker diarization was asked for; it is not built yet. */
-export class DiarizationUnavailableError extends Error {
-  override name = 'DiarizationUnavailableError';
-}

@@ -4,10 +4,9 @@ import type { RunOptions } from '../core/run';
 import type { Transcoder } from '../codec/transcoder';
 import type { InstalledModel } from '../storage/records';
 import { ModelNotInstalledError } from '../models/types';
-import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '../models/files';
+import { installedModelFiles, type ModelFileDeps } from '../models/files';
 import {
   openAsrAudio,
-  withFallback,
   transcoderStreamDecoder,
   type AsrStreamDecoder,
   type GrowingAudio,
@@ -172,59 +171,14 @@ async function runnerFor(id: string, deps: ModelFileDeps): Promise<WhisperRunner
   return r;
 }
 
-let ownTranscoder: Transcoder | null = null;
-
-async function defaultDeps(): Promise<AsrDeps> {
-  const d = await defaultModelFileDeps();
-  return {
-    ...d,
-    transcoder: () => {
-      if (!ownTranscoder) throw new Error('no transcoder');
-      return ownTranscoder;
-    },
-  };
-}
-
-let workerDecoder: (AsrStreamDecoder & { warm?(): void }) | null = null;
-
-/**
- * The engine worker hands in a decoder running in a worker of its own (src/workers/decode.worker.ts), so a
- * long file decodes while its first windows are transcribed; without one, the engine's own core decodes.
- */
-export function installAsrStreamDecoder(d: (AsrStreamDecoder & { warm?(): void }) | null): void {
-  workerDecoder = d;
-  engineDecoding = null;
-}
-
-let engineDecoding: AsrStreamDecoder | null = null;
-
-/** The worker decoder, falling back to the engine's own core if that worker cannot run. */
-async function engineDecoder(): Promise<AsrStreamDecoder> {
-  if (engineDecoding) return engineDecoding;
-  const t = await engineTranscoder();
-  const here = transcoderStreamDecoder(() => t);
-  engineDecoding = workerDecoder ? withFallback(workerDecoder, here) : here;
-  return engineDecoding;
-}
-
-/** The engine worker's ffmpeg core (the single-thread one, shared with audio.encode). */
-async function engineTranscoder(): Promise<Transcoder> {
-  if (ownTranscoder) return ownTranscoder;
-  const { createTranscoder } = await import('../codec/core-loader');
-  ownTranscoder = createTranscoder(new URL('/', globalThis.location.href).href, 'st', false).transcoder;
-  return ownTranscoder;
-}
-
 export async function runAsrTranscribe(
   args: AsrTranscribeArgs,
   opts: RunOptions = {},
-  deps?: AsrDeps,
-  /** The engine's tone-colour extractor, used when `deps` is not given (the engine wires it in). */
-  toneColour?: AsrDeps['toneColour'],
+  deps: AsrDeps,
 ): Promise<AsrTranscribeResult> {
   check(args);
   const t0 = now();
-  const d = deps ?? (await defaultDeps());
+  const d = deps;
   const id = await resolveAsrModel(args.model, d);
   const runner = await runnerFor(id, d);
   if (args.words) {
@@ -236,7 +190,7 @@ export async function runAsrTranscribe(
       );
   }
   opts.onProgress?.({ stage: 'decode', done: 0, total: 0, message: 'Decoding' });
-  const inner = d.streamDecoder ?? (deps ? transcoderStreamDecoder(d.transcoder) : await engineDecoder());
+  const inner = d.streamDecoder ?? transcoderStreamDecoder(d.transcoder);
   // The container's own duration, to tell when the decoding delivered less than the file holds.
   let declared: number | null = null;
   const decoder: AsrStreamDecoder = (bytes, hooks, o) =>
@@ -255,7 +209,7 @@ export async function runAsrTranscribe(
         runner,
         id,
         d,
-        tone: deps ? d.toneColour : toneColour,
+        tone: d.toneColour,
         t0,
         declared: () => declared,
       });
@@ -387,12 +341,9 @@ export interface AsrPrepareResult {
 export async function runAsrPrepare(
   args: AsrPrepareArgs,
   opts: RunOptions = {},
-  deps?: ModelFileDeps,
+  d: ModelFileDeps,
 ): Promise<AsrPrepareResult> {
   const t0 = now();
-  // The decode worker loads its ffmpeg core meanwhile (in a thread of its own).
-  if (!deps) workerDecoder?.warm?.();
-  const d = deps ?? (await defaultDeps());
   const id = await resolveAsrModel(args.model, d);
   const runner = await runnerFor(id, d);
   const { signal, onProgress } = opts;

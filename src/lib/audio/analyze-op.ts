@@ -4,7 +4,6 @@ import type { RunOptions } from '../core/run';
 import { decodeInput } from '../codec/decode';
 import type { Transcoder } from '../codec/transcoder';
 import { analyzeMusic, type Analysis } from '../dsp/analyze';
-import { engineTranscoder } from './encode-op';
 
 export interface AudioAnalyzeArgs {
   audio: Uint8Array;
@@ -22,7 +21,7 @@ const RATE = 16000;
 export async function runAudioAnalyze(
   args: AudioAnalyzeArgs,
   opts: RunOptions = {},
-  transcoder: () => Transcoder = engineTranscoder,
+  transcoder: () => Transcoder,
 ): Promise<AudioAnalyzeResult> {
   const audio = await decodeInput(args.audio, transcoder, {
     rate: RATE,

@@ -1,10 +1,9 @@
-// The engine operation 'audio.encode': compressed formats for API responses (speech as mp3, opus, …),
-// on the single-thread ffmpeg core loaded once in the engine worker. The multi-threaded core would
-// reserve 1 GiB and many threads for work that takes a fraction of a second.
+// The engine operations 'audio.encode' and 'audio.convert': compressed formats for API responses (speech
+// as mp3, opus, …), on the engine's single-thread ffmpeg core (engine/context.ts). The multi-threaded core
+// would reserve 1 GiB and many threads for work that takes a fraction of a second.
 import type { RunOptions } from '../core/run';
 import type { EncodeOptions } from '../codec/formats';
 import type { EncodedAudio, Transcoder } from '../codec/transcoder';
-import { createTranscoder } from '../codec/core-loader';
 
 export interface AudioEncodeArgs {
   samples: Float32Array;
@@ -12,16 +11,12 @@ export interface AudioEncodeArgs {
   options: EncodeOptions;
 }
 
-let engine: ReturnType<typeof createTranscoder> | null = null;
-
-/** The engine worker's single-thread ffmpeg core, loaded on first use and shared by the audio ops. */
-export function engineTranscoder(): Transcoder {
-  engine ??= createTranscoder(new URL('/', globalThis.location.href).href, 'st', false);
-  return engine.transcoder;
-}
-
-export async function runAudioEncode(args: AudioEncodeArgs, opts: RunOptions = {}): Promise<EncodedAudio> {
-  return engineTranscoder().encode(args.samples, args.sampleRate, args.options, opts);
+export async function runAudioEncode(
+  args: AudioEncodeArgs,
+  opts: RunOptions,
+  transcoder: Transcoder,
+): Promise<EncodedAudio> {
+  return transcoder.encode(args.samples, args.sampleRate, args.options, opts);
 }
 
 export interface AudioConvertArgs {
@@ -31,6 +26,10 @@ export interface AudioConvertArgs {
 }
 
 /** The engine operation 'audio.convert': one file to another format, rate or channel count. */
-export async function runAudioConvert(args: AudioConvertArgs, opts: RunOptions = {}): Promise<EncodedAudio> {
-  return engineTranscoder().convert(args.audio, args.options, opts);
+export async function runAudioConvert(
+  args: AudioConvertArgs,
+  opts: RunOptions,
+  transcoder: Transcoder,
+): Promise<EncodedAudio> {
+  return transcoder.convert(args.audio, args.options, opts);
 }

@@ -4,10 +4,9 @@
 import { throwIfAborted, type RunOptions } from '../core/run';
 import type { EncodeOptions } from '../codec/formats';
 import type { EncodedAudio, Transcoder } from '../codec/transcoder';
-import { engineTranscoder } from './encode-op';
 import { encodeWav } from '../dsp/wav';
 import { resampleBlocks } from '../dsp/resample';
-import { findSpeech, sileroModel, VAD_RATE, type VadMethod } from '../vad/vad';
+import { findSpeech, VAD_RATE, type VadMethod } from '../vad/vad';
 import { decodeInput } from '../codec/decode';
 import { denoise, DENOISE_RATE } from './denoise';
 import { enhanceClarity } from './clarity';
@@ -20,11 +19,6 @@ export interface ToolDeps {
   /** A reader of Silero VAD's model file, or null when it is not installed (energy VAD then). */
   vadModel: () => Promise<(() => Promise<Uint8Array>) | null>;
 }
-
-const defaultDeps: ToolDeps = {
-  transcoder: engineTranscoder,
-  vadModel: () => sileroModel(),
-};
 
 /** Speech regions (seconds) of mono audio by the one speech finder, and which detector found them. */
 async function speechOf(x: Float32Array, rate: number, deps: ToolDeps, opts: RunOptions) {
@@ -101,7 +95,7 @@ export interface AudioEnhanceResult {
 export async function runAudioEnhance(
   args: AudioEnhanceArgs,
   opts: RunOptions = {},
-  deps: ToolDeps = defaultDeps,
+  deps: ToolDeps,
 ): Promise<AudioEnhanceResult> {
   const { samples: x, rate } = await decodeInput(args.audio, deps.transcoder, {
     ...opts,
@@ -172,7 +166,7 @@ export interface AudioSilenceResult {
 export async function runAudioSilence(
   args: AudioSilenceArgs,
   opts: RunOptions = {},
-  deps: ToolDeps = defaultDeps,
+  deps: ToolDeps,
 ): Promise<AudioSilenceResult> {
   const { samples: x, rate } = await decodeInput(args.audio, deps.transcoder, opts);
   const { regions, vad } = await speechOf(x, rate, deps, opts);

@@ -134,6 +134,7 @@ async function defaultDeps(): Promise<CloneDeps> {
               ? (p) => void (isTtsChunk(p) && onChunk(p.data.samples, p.data.sampleRate))
               : undefined,
           },
+          { registry, store },
         );
         return { samples: r.samples, sampleRate: r.sampleRate, chunks: r.chunks };
       },

@@ -1,5 +1,6 @@
 import { measureCompute, type ComputeResult } from './compute';
 import type { RunOptions } from '../core/run';
+import type { EngineContext } from './context';
 import type { AudioConvertArgs, AudioEncodeArgs } from '../audio/encode-op';
 import type { EncodedAudio } from '../codec/transcoder';
 import type { AudioAnalyzeArgs, AudioAnalyzeResult } from '../audio/analyze-op';
@@ -8,6 +9,7 @@ import type {
   AudioEnhanceResult,
   AudioSilenceArgs,
   AudioSilenceResult,
+  ToolDeps,
 } from '../audio/enhance-op';
 import { gatherSystemFacts, type SystemFacts } from '../system/info';
 import type {
@@ -24,6 +26,7 @@ import type { TtsGenerateArgs, TtsGenerateResult, TtsPrepareArgs, TtsPrepareResu
 import type {
   AsrPrepareArgs,
   AsrPrepareResult,
+  AsrDeps,
   AsrTranscribeArgs,
   AsrTranscribeResult,
 } from '../asr/operation';
@@ -97,7 +100,10 @@ export type OpArgs<K extends EngineOpName> = EngineOps[K]['args'];
 export type OpResult<K extends EngineOpName> = EngineOps[K]['result'];
 
 type Impl = {
-  [K in EngineOpName]: { model: string; run: (args: OpArgs<K>, opts: RunOptions) => Promise<OpResult<K>> };
+  [K in EngineOpName]: {
+    model: string;
+    run: (args: OpArgs<K>, opts: RunOptions, ctx: EngineContext) => Promise<OpResult<K>>;
+  };
 };
 
 export const ENGINE_OPS: Impl = {
@@ -111,37 +117,50 @@ export const ENGINE_OPS: Impl = {
   // Its own queue: changing the setting must not wait behind a long model job.
   'runtime.settings': { model: 'settings', run: async (a) => (await runtime()).runSettings(a) },
   // The speech pipeline (espeak-ng, the Kokoro session) loads on first use only.
-  'tts.generate': { model: 'kokoro', run: async (a, o) => (await tts()).runTtsGenerate(a, o) },
-  'tts.prepare': { model: 'kokoro', run: async (a, o) => (await tts()).runTtsPrepare(a, o) },
+  'tts.generate': {
+    model: 'kokoro',
+    run: async (a, o, c) => (await tts()).runTtsGenerate(a, o, await c.files()),
+  },
+  'tts.prepare': {
+    model: 'kokoro',
+    run: async (a, o, c) => (await tts()).runTtsPrepare(a, o, await c.files()),
+  },
   'audio.encode': {
     model: 'ffmpeg',
-    run: async (a, o) => (await import('../audio/encode-op')).runAudioEncode(a, o),
+    run: async (a, o, c) => (await import('../audio/encode-op')).runAudioEncode(a, o, await c.transcoder()),
   },
   'audio.convert': {
     model: 'ffmpeg',
-    run: async (a, o) => (await import('../audio/encode-op')).runAudioConvert(a, o),
+    run: async (a, o, c) => (await import('../audio/encode-op')).runAudioConvert(a, o, await c.transcoder()),
   },
   'audio.analyze': {
     model: 'ffmpeg',
-    run: async (a, o) => (await import('../audio/analyze-op')).runAudioAnalyze(a, o),
+    run: async (a, o, c) => {
+      const t = await c.transcoder();
+      return (await import('../audio/analyze-op')).runAudioAnalyze(a, o, () => t);
+    },
   },
   // Its own queue, so a long denoise does not hold up conversions.
   'audio.enhance': {
     model: 'enhance',
-    run: async (a, o) => (await import('../audio/enhance-op')).runAudioEnhance(a, o),
+    run: async (a, o, c) => (await import('../audio/enhance-op')).runAudioEnhance(a, o, await toolDeps(c)),
   },
   'audio.silence': {
     model: 'enhance',
-    run: async (a, o) => (await import('../audio/enhance-op')).runAudioSilence(a, o),
+    run: async (a, o, c) => (await import('../audio/enhance-op')).runAudioSilence(a, o, await toolDeps(c)),
   },
   // Whisper, Silero and the decoder load on first use only.
   'asr.transcribe': {
     model: 'whisper',
-    run: async (a, o) => (await import('../asr/operation')).runAsrTranscribe(a, o, undefined, toneColour),
+    run: async (a, o, c) => (await import('../asr/operation')).runAsrTranscribe(a, o, await asrDeps(c)),
   },
   'asr.prepare': {
     model: 'whisper',
-    run: async (a, o) => (await import('../asr/operation')).runAsrPrepare(a, o),
+    run: async (a, o, c) => {
+      // The decode worker loads its ffmpeg core meanwhile (in a thread of its own).
+      c.warmDecoder();
+      return (await import('../asr/operation')).runAsrPrepare(a, o, await c.files());
+    },
   },
   // The converter's sessions load on first use only; all clone ops share one queue.
   'clone.install': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneInstall(a, o) },
@@ -154,8 +173,18 @@ export const ENGINE_OPS: Impl = {
 const runtime = () => import('./runtime-ops');
 const tts = () => import('../tts/operation');
 const clone = () => import('../clone/operation');
-/** The engine's converter for diarization's tone-colour embeddings (null when it is not installed). */
-const toneColour = async () => (await clone()).toneColourExtractor();
+
+/** What the audio tools take from the engine: its ffmpeg core and Silero when installed. */
+async function toolDeps(c: EngineContext): Promise<ToolDeps> {
+  const [t, files, { sileroModel }] = await Promise.all([c.transcoder(), c.files(), import('../vad/vad')]);
+  return { transcoder: () => t, vadModel: () => sileroModel(files) };
+}
+
+/** What transcription takes from the engine: models, its ffmpeg core, the upload decoder, tone colour. */
+async function asrDeps(c: EngineContext): Promise<AsrDeps> {
+  const [files, t, streamDecoder] = await Promise.all([c.files(), c.transcoder(), c.streamDecoder()]);
+  return { ...files, transcoder: () => t, streamDecoder, toneColour: c.toneColour };
+}
 
 export function isEngineOp(op: string): op is EngineOpName {
   return Object.prototype.hasOwnProperty.call(ENGINE_OPS, op);

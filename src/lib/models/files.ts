@@ -7,25 +7,31 @@ import { ModelNotInstalledError } from './types';
 export interface ModelFileDeps {
   registry: { get(id: string): Promise<InstalledModel | undefined> };
   store: Pick<ModelFileStore, 'read'>;
+  /** Opens the registry again when its connection was closed (another tab upgraded the database). */
+  reopen?(): Promise<ModelFileDeps>;
 }
 
-let defaults: Promise<ModelFileDeps> | null = null;
+let opened: Promise<ModelFileDeps> | null = null;
 
-/** This context's registry and store, opened once (IndexedDB + pickModelStore). */
-export function defaultModelFileDeps(): Promise<ModelFileDeps> {
-  defaults ??= (async () => {
+/** This context's registry and store, opened once (IndexedDB + pickModelStore); the engine context's. */
+export function openModelFiles(): Promise<ModelFileDeps> {
+  opened ??= (async () => {
     const [{ openTimbreDB }, { ModelRegistry }, { pickModelStore }] = await Promise.all([
       import('../storage/db'),
       import('../storage/models'),
       import('./store'),
     ]);
     const db = await openTimbreDB();
-    return { registry: new ModelRegistry(db), store: await pickModelStore() };
+    const reopen = () => {
+      opened = null;
+      return openModelFiles();
+    };
+    return { registry: new ModelRegistry(db), store: await pickModelStore(), reopen };
   })().catch((e: unknown) => {
-    defaults = null;
+    opened = null;
     throw e;
   });
-  return defaults;
+  return opened;
 }
 
 /**
@@ -35,17 +41,16 @@ export function defaultModelFileDeps(): Promise<ModelFileDeps> {
 export async function installedModelFiles(
   id: string,
   name: string,
-  deps?: ModelFileDeps,
+  deps: ModelFileDeps,
 ): Promise<(path: string) => Promise<Uint8Array>> {
-  let d = deps ?? (await defaultModelFileDeps());
+  let d = deps;
   let rec: InstalledModel | undefined;
   try {
     rec = await d.registry.get(id);
   } catch (e) {
     // The shared connection was closed (another tab upgraded the database): open it again, once.
-    if (deps) throw e;
-    defaults = null;
-    d = await defaultModelFileDeps();
+    if (!d.reopen) throw e;
+    d = await d.reopen();
     rec = await d.registry.get(id);
   }
   const { store } = d;

@@ -35,7 +35,7 @@ export const isTtsChunk = (p: Progress): p is TtsChunkProgress =>
 export async function runTtsGenerate(
   args: TtsGenerateArgs,
   opts: RunOptions = {},
-  deps?: ModelFileDeps,
+  deps: ModelFileDeps,
 ): Promise<TtsGenerateResult> {
   checkParams(args);
   const loadFile = await installedModelFiles(KOKORO_MODEL_ID, 'Kokoro-82M', deps);
@@ -70,7 +70,7 @@ export interface TtsPrepareResult {
 export async function runTtsPrepare(
   args: TtsPrepareArgs,
   opts: RunOptions = {},
-  deps?: ModelFileDeps,
+  deps: ModelFileDeps,
 ): Promise<TtsPrepareResult> {
   const t0 = performance.now();
   const loadFile = await installedModelFiles(KOKORO_MODEL_ID, 'Kokoro-82M', deps);

@@ -8,7 +8,7 @@
 import { throwIfAborted, type ProgressFn, yieldToEvents } from '../core/run';
 import { runtimeHost } from '../runtime/host';
 import type { OrtSession, OrtTensor } from '../runtime/ort-session';
-import { defaultModelFileDeps, installedModelFiles, type ModelFileDeps } from '../models/files';
+import { installedModelFiles, type ModelFileDeps } from '../models/files';
 import { GrowingAudio } from '../codec/stream';
 import { SPEECH_RATE as SAMPLE_RATE } from '../dsp/resample';
 import { RealFFT } from '../dsp/fft';
@@ -16,8 +16,7 @@ import { RealFFT } from '../dsp/fft';
 export const VAD_MODEL_ID = 'silero-vad-v5';
 
 /** A reader of Silero VAD's model file when it is installed, else null (the energy detector stands in). */
-export async function sileroModel(deps?: ModelFileDeps): Promise<(() => Promise<Uint8Array>) | null> {
-  const d = deps ?? (await defaultModelFileDeps());
+export async function sileroModel(d: ModelFileDeps): Promise<(() => Promise<Uint8Array>) | null> {
   if (!(await d.registry.get(VAD_MODEL_ID))) return null;
   const read = await installedModelFiles(VAD_MODEL_ID, 'Silero VAD v5', d);
   return () => read('silero_vad_v5.onnx');

@@ -64,11 +64,6 @@ export async function resolveSpeaker(name: string, ctx: ApiContext): Promise<Spe
   throw notFound(`Voice "${stored.name}" has neither a recipe nor a tone embedding to speak with.`);
 }
 
-/** The engine voice only (kept for callers that need no lexicon scope). */
-export async function resolveVoice(name: string, ctx: ApiContext): Promise<string> {
-  return (await resolveSpeaker(name, ctx)).voice;
-}
-
 /** The engine arguments: the resolved voice and the stored lexicon entries that apply to it. */
 export async function engineArgs(
   spec: SpeechSpec,
