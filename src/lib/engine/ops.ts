@@ -144,18 +144,32 @@ export const ENGINE_OPS: Impl = {
     run: async (a, o) => (await import('../asr/operation')).runAsrPrepare(a, o),
   },
   // The converter's sessions load on first use only; all clone ops share one queue.
-  'clone.install': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneInstall(a, o) },
-  'clone.status': { model: 'openvoice', run: async () => (await clone()).runCloneStatus() },
-  'clone.extract': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneExtract(a, o) },
-  'clone.convert': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneConvert(a, o) },
-  'clone.speak': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneSpeak(a, o) },
+  'clone.install': {
+    model: 'openvoice',
+    run: async (a, o) => (await import('../clone/install')).runCloneInstall(a, o),
+  },
+  'clone.status': {
+    model: 'openvoice',
+    run: async () => (await import('../clone/status')).runCloneStatus(),
+  },
+  'clone.extract': {
+    model: 'openvoice',
+    run: async (a, o) => (await import('../clone/extract')).runCloneExtract(a, o),
+  },
+  'clone.convert': {
+    model: 'openvoice',
+    run: async (a, o) => (await import('../clone/convert')).runCloneConvert(a, o),
+  },
+  'clone.speak': {
+    model: 'openvoice',
+    run: async (a, o) => (await import('../clone/speak')).runCloneSpeak(a, o),
+  },
 };
 
 const runtime = () => import('./runtime-ops');
 const tts = () => import('../tts/operation');
-const clone = () => import('../clone/operation');
 /** The engine's converter for diarization's tone-colour embeddings (null when it is not installed). */
-const toneColour = async () => (await clone()).toneColourExtractor();
+const toneColour = async () => (await import('../clone/converter')).toneColourExtractor();
 
 export function isEngineOp(op: string): op is EngineOpName {
   return Object.prototype.hasOwnProperty.call(ENGINE_OPS, op);
