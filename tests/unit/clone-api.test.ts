@@ -11,15 +11,13 @@ import { createRouter } from '../../src/lib/api/routes';
 import type { RunOptions } from '../../src/lib/core/run';
 import { MemoryModelStore } from '../../src/lib/models/store';
 import type { InstalledModel } from '../../src/lib/storage/records';
-import {
-  resetClone,
-  runCloneConvert,
-  runCloneExtract,
-  runCloneInstall,
-  runCloneSpeak,
-  runCloneStatus,
-  type CloneDeps,
-} from '../../src/lib/clone/operation';
+import type { CloneDeps } from '../../src/lib/clone/deps';
+import { resetClone } from '../../src/lib/clone/converter';
+import { runCloneInstall } from '../../src/lib/clone/install';
+import { runCloneStatus } from '../../src/lib/clone/status';
+import { runCloneExtract } from '../../src/lib/clone/extract';
+import { runCloneConvert } from '../../src/lib/clone/convert';
+import { runCloneSpeak } from '../../src/lib/clone/speak';
 import { deviation, graphsFromCheckpoint } from '../../src/lib/openvoice';
 import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
 import { FACTS, setup } from './helpers';

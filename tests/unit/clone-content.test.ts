@@ -8,7 +8,10 @@ import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { resample } from '../../src/lib/dsp/resample';
 import { sileroProbabilities, speechRegions } from '../../src/lib/vad/vad';
-import { resetClone, runCloneExtract, runCloneInstall, type CloneDeps } from '../../src/lib/clone/operation';
+import type { CloneDeps } from '../../src/lib/clone/deps';
+import { resetClone } from '../../src/lib/clone/converter';
+import { runCloneInstall } from '../../src/lib/clone/install';
+import { runCloneExtract } from '../../src/lib/clone/extract';
 import {
   measureMusic,
   measureSpeakers,

@@ -7,14 +7,12 @@ import * as ort from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';
 import { MemoryModelStore } from '../../src/lib/models/store';
 import type { InstalledModel } from '../../src/lib/storage/records';
-import {
-  resetClone,
-  runCloneConvert,
-  runCloneInstall,
-  runCloneExtract,
-  runCloneStatus,
-  type CloneDeps,
-} from '../../src/lib/clone/operation';
+import type { CloneDeps } from '../../src/lib/clone/deps';
+import { resetClone } from '../../src/lib/clone/converter';
+import { runCloneInstall } from '../../src/lib/clone/install';
+import { runCloneStatus } from '../../src/lib/clone/status';
+import { runCloneExtract } from '../../src/lib/clone/extract';
+import { runCloneConvert } from '../../src/lib/clone/convert';
 import { decodeWav } from '../../src/lib/dsp/wav';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');

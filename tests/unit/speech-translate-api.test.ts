@@ -19,14 +19,12 @@ import { decodeBase64 } from '../../src/lib/core/base64';
 import { MemoryModelStore } from '../../src/lib/models/store';
 import type { InstalledModel } from '../../src/lib/storage/records';
 import type { AudioConvertArgs, AudioEncodeArgs } from '../../src/lib/audio/encode-op';
-import {
-  resetClone,
-  runCloneExtract,
-  runCloneInstall,
-  runCloneSpeak,
-  runCloneStatus,
-  type CloneDeps,
-} from '../../src/lib/clone/operation';
+import type { CloneDeps } from '../../src/lib/clone/deps';
+import { resetClone } from '../../src/lib/clone/converter';
+import { runCloneInstall } from '../../src/lib/clone/install';
+import { runCloneStatus } from '../../src/lib/clone/status';
+import { runCloneExtract } from '../../src/lib/clone/extract';
+import { runCloneSpeak } from '../../src/lib/clone/speak';
 import type { CloneSpeakArgs } from '../../src/lib/clone/types';
 import { ENGLISH, SPANISH } from './asr-corpus';
 import {

@@ -10,11 +10,13 @@ import {
   type AsrStreamDecoder,
   type WorkerStreamDecoder,
 } from '../codec/stream';
-import { openModelFiles, type ModelFileDeps } from '../models/files';
+import type { CloneDeps } from '../clone/deps';
+import { openModelFiles, type OpenedModelFiles } from '../models/files';
+import type { OrtLike } from '../runtime/ort-session';
 
 export interface EngineContext {
   /** Installed models: the registry (IndexedDB) and the file store, opened once. */
-  files(): Promise<ModelFileDeps>;
+  files(): Promise<OpenedModelFiles>;
   /** The engine's single-thread ffmpeg core, loaded on first use and shared by every operation. */
   transcoder(): Promise<Transcoder>;
   /** Decodes transcription uploads while they are transcribed: the decode worker, else `transcoder`. */
@@ -23,6 +25,8 @@ export interface EngineContext {
   warmDecoder(): void;
   /** The tone-colour converter for diarization (null when it is not installed). */
   toneColour(): Promise<ToneColourExtractor | null>;
+  /** What the clone operations run on: the models, the runtime, the ffmpeg core, Kokoro and the VAD. */
+  clone(): Promise<CloneDeps>;
 }
 
 export interface EngineContextOptions {
@@ -31,12 +35,13 @@ export interface EngineContextOptions {
   /** A decoder in a worker of its own (src/workers/decode.worker.ts), when the host can start one. */
   decodeWorker?: WorkerStreamDecoder;
   /** The installed models (default: this context's IndexedDB registry and model store). */
-  files?: () => Promise<ModelFileDeps>;
+  files?: () => Promise<OpenedModelFiles>;
 }
 
 export function createEngineContext(o: EngineContextOptions): EngineContext {
   let transcoder: Promise<Transcoder> | null = null;
   let decoder: Promise<AsrStreamDecoder> | null = null;
+  let clone: Promise<CloneDeps> | null = null;
   const ctx: EngineContext = {
     files: o.files ?? openModelFiles,
     transcoder: () =>
@@ -49,7 +54,42 @@ export function createEngineContext(o: EngineContextOptions): EngineContext {
         return o.decodeWorker ? withFallback(o.decodeWorker, here) : here;
       })),
     warmDecoder: () => o.decodeWorker?.warm(),
-    toneColour: async () => (await import('../clone/operation')).toneColourExtractor(),
+    toneColour: async () => (await import('../clone/converter')).toneColourExtractor(await ctx.clone()),
+    clone: () =>
+      (clone ??= cloneDeps(ctx).catch((e: unknown) => {
+        clone = null;
+        throw e;
+      })),
   };
   return ctx;
+}
+
+async function cloneDeps(ctx: EngineContext): Promise<CloneDeps> {
+  const [files, { runtimeHost }, { sileroModel }] = await Promise.all([
+    ctx.files(),
+    import('../runtime/host'),
+    import('../vad/vad'),
+  ]);
+  const rt = await runtimeHost();
+  return {
+    registry: files.registry,
+    store: files.store,
+    ort: rt.ort as unknown as OrtLike,
+    transcoder: ctx.transcoder,
+    speak: async (a, onChunk, signal) => {
+      const { runTtsGenerate, isTtsChunk } = await import('../tts/operation');
+      const r = await runTtsGenerate(
+        { text: a.text, voice: a.voice, speed: a.speed ?? 1 },
+        {
+          signal,
+          onProgress: onChunk
+            ? (p) => void (isTtsChunk(p) && onChunk(p.data.samples, p.data.sampleRate))
+            : undefined,
+        },
+        files,
+      );
+      return { samples: r.samples, sampleRate: r.sampleRate, chunks: r.chunks };
+    },
+    vadModel: () => sileroModel(files),
+  };
 }

@@ -163,17 +163,30 @@ export const ENGINE_OPS: Impl = {
     },
   },
   // The converter's sessions load on first use only; all clone ops share one queue.
-  'clone.install': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneInstall(a, o) },
-  'clone.status': { model: 'openvoice', run: async () => (await clone()).runCloneStatus() },
-  'clone.extract': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneExtract(a, o) },
-  'clone.convert': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneConvert(a, o) },
-  'clone.speak': { model: 'openvoice', run: async (a, o) => (await clone()).runCloneSpeak(a, o) },
+  'clone.install': {
+    model: 'openvoice',
+    run: async (a, o, c) => (await import('../clone/install')).runCloneInstall(a, o, await c.clone()),
+  },
+  'clone.status': {
+    model: 'openvoice',
+    run: async (_a, _o, c) => (await import('../clone/status')).runCloneStatus(await c.files()),
+  },
+  'clone.extract': {
+    model: 'openvoice',
+    run: async (a, o, c) => (await import('../clone/extract')).runCloneExtract(a, o, await c.clone()),
+  },
+  'clone.convert': {
+    model: 'openvoice',
+    run: async (a, o, c) => (await import('../clone/convert')).runCloneConvert(a, o, await c.clone()),
+  },
+  'clone.speak': {
+    model: 'openvoice',
+    run: async (a, o, c) => (await import('../clone/speak')).runCloneSpeak(a, o, await c.clone()),
+  },
 };
 
 const runtime = () => import('./runtime-ops');
 const tts = () => import('../tts/operation');
-const clone = () => import('../clone/operation');
-
 /** What the audio tools take from the engine: its ffmpeg core and Silero when installed. */
 async function toolDeps(c: EngineContext): Promise<ToolDeps> {
   const [t, files, { sileroModel }] = await Promise.all([c.transcoder(), c.files(), import('../vad/vad')]);

@@ -2,6 +2,7 @@
 // model store (OPFS, Cache Storage or memory) holds the bytes.
 import type { ModelFileStore } from './store';
 import type { InstalledModel } from '../storage/records';
+import type { ModelRegistry } from '../storage/models';
 import { ModelNotInstalledError } from './types';
 
 export interface ModelFileDeps {
@@ -11,10 +12,17 @@ export interface ModelFileDeps {
   reopen?(): Promise<ModelFileDeps>;
 }
 
-let opened: Promise<ModelFileDeps> | null = null;
+/** The registry and store themselves, for what also installs (the converter writes its graphs). */
+export interface OpenedModelFiles extends ModelFileDeps {
+  registry: ModelRegistry;
+  store: ModelFileStore;
+  reopen(): Promise<OpenedModelFiles>;
+}
+
+let opened: Promise<OpenedModelFiles> | null = null;
 
 /** This context's registry and store, opened once (IndexedDB + pickModelStore); the engine context's. */
-export function openModelFiles(): Promise<ModelFileDeps> {
+export function openModelFiles(): Promise<OpenedModelFiles> {
   opened ??= (async () => {
     const [{ openTimbreDB }, { ModelRegistry }, { pickModelStore }] = await Promise.all([
       import('../storage/db'),

@@ -1,0 +1,188 @@
+// The loaded converter: the one set of sessions this worker holds (and the caches that go with it), loaded
+// on first use, given its int8 variant once, and released after an install. Every clone op reads it here.
+import type { RunOptions } from '../core/run';
+import { ModelNotInstalledError } from '../models/types';
+import { graphsFromCheckpoint, OpenVoiceConverter, parseConfig, type ConverterPrecision } from '../openvoice';
+import { FAST_FILES, FastConverterError, makeFastConverter } from './fast';
+import type { CloneDeps } from './deps';
+import { CloneParamError } from './errors';
+import { FILES, fastFiles, readAll, readFastInfo, text, withFiles, writeFile } from './files';
+import {
+  CONVERTER_MODEL_IDS,
+  CONVERTER_NOT_INSTALLED,
+  RELEASE_PATHS,
+  type ConverterVersion,
+  type FastConverterInfo,
+} from './types';
+
+export const notInstalledMessage = () => CONVERTER_NOT_INSTALLED;
+
+export interface Loaded {
+  id: string;
+  version: ConverterVersion;
+  model: OpenVoiceConverter;
+  /** The int8 variant made on this device, if any (the model then has its graph). */
+  fast?: FastConverterInfo;
+}
+let loaded: Loaded | null = null;
+/** The base voices' tones per converter (clone.speak's), here so that resetClone forgets them too. */
+export const baseSeCache = new Map<string, Float32Array>();
+/**
+ * Converters whose int8 variant this worker has made or cannot make, so it is tried once; a failure for
+ * want of speech (Kokoro not installed yet) is not kept, and the next conversion tries again.
+ */
+const fastTried = new Set<string>();
+/** The last reason a variant was not made, for the error of an explicit int8 request. */
+const fastReason = new Map<string, string>();
+
+/** Forgets the loaded sessions (after an install, and in tests). */
+export async function resetClone(): Promise<void> {
+  baseSeCache.clear();
+  fastTried.clear();
+  fastReason.clear();
+  await unload();
+}
+
+/** Releases the loaded sessions, keeping what this worker knows of the variants. */
+async function unload(): Promise<void> {
+  const l = loaded;
+  loaded = null;
+  if (l) await l.model.release();
+}
+
+/**
+ * The int8 variant of a converter graph (fast.ts), or why there is none; `model` holds that graph's
+ * float session, which it is measured against.
+ */
+export async function tuneFast(
+  d: CloneDeps,
+  fp32: Uint8Array,
+  model: OpenVoiceConverter,
+  opts: RunOptions,
+): Promise<{ graph: Uint8Array; info: FastConverterInfo } | { reason: string; retry: boolean }> {
+  try {
+    return await makeFastConverter(d.ort, model, fp32, d.speak, opts);
+  } catch (e) {
+    if (e instanceof FastConverterError) return { reason: e.message, retry: e.retry };
+    throw e;
+  }
+}
+
+/** The precision a call runs at: as asked, else int8 when the device's variant is recommended. */
+export function precisionFor(l: Loaded, asked: unknown): ConverterPrecision {
+  if (asked === undefined || asked === null)
+    return l.fast?.recommended && l.model.has('int8') ? 'int8' : 'fp32';
+  if (asked !== 'fp32' && asked !== 'int8')
+    throw new CloneParamError(`precision must be "fp32" or "int8" (got ${JSON.stringify(asked)}).`);
+  if (asked === 'int8' && !l.model.has('int8'))
+    throw new CloneParamError(
+      `The fast (int8) converter has not been made on this device${fastReason.get(l.id) ? `: ${fastReason.get(l.id)}` : ''}.`,
+    );
+  return asked;
+}
+
+/**
+ * The installed converter (v2 preferred), its graphs built and cached on first use after a catalogue install.
+ * With `tune` (conversions), a converter installed without its int8 variant gets one made, once.
+ */
+export async function converter(d: CloneDeps, opts: RunOptions = {}, tune = false): Promise<Loaded> {
+  if (loaded) {
+    // Deleted in the Models view since it was loaded: its sessions go too.
+    if (await d.registry.get(loaded.id)) {
+      if (!tune || loaded.fast || fastTried.has(loaded.id)) return loaded;
+    } else await resetClone();
+  }
+  for (const version of ['v2', 'v1'] as const) {
+    const id = CONVERTER_MODEL_IDS[version];
+    let rec = await d.registry.get(id);
+    if (!rec) continue;
+    const has = (p: string) => rec!.files.some((f) => f.path === p);
+    // The float converter graph, when this call already holds it (else tuning reads it from the store).
+    let fp32: Uint8Array | null = null;
+    if (loaded?.id === id) {
+      // Loaded, without a variant yet: only the tuning below is left to do.
+    } else if (has(FILES.extractor) && has(FILES.converter)) {
+      const configText = text(
+        await readAll(d.store, id, has(FILES.config) ? FILES.config : RELEASE_PATHS[version].config),
+      );
+      const fast = await readFastInfo(d, rec);
+      const config = parseConfig(configText);
+      const model = await OpenVoiceConverter.create(
+        d.ort,
+        {
+          config,
+          extractor: await readAll(d.store, id, FILES.extractor),
+          converter: () => readAll(d.store, id, FILES.converter),
+          int8: fast ? () => readAll(d.store, id, FAST_FILES.graph) : undefined,
+        },
+        undefined,
+        fast?.recommended ? 'int8' : 'fp32',
+      );
+      loaded = { id, version, model, fast };
+    } else if (has(RELEASE_PATHS[version].checkpoint)) {
+      // Installed from the catalogue as the release files: build once, keep the graphs.
+      opts.onProgress?.({
+        stage: 'build',
+        done: 0,
+        total: 1,
+        message: 'Building the converter graphs (once)',
+      });
+      const configText = text(await readAll(d.store, id, RELEASE_PATHS[version].config));
+      const graphs = await graphsFromCheckpoint(
+        configText,
+        await readAll(d.store, id, RELEASE_PATHS[version].checkpoint),
+      );
+      const extra = [
+        await writeFile(d.store, id, FILES.extractor, graphs.extractor),
+        await writeFile(d.store, id, FILES.converter, graphs.converter),
+      ];
+      rec = withFiles(rec, extra);
+      await d.registry.put(rec);
+      loaded = { id, version, model: await OpenVoiceConverter.create(d.ort, graphs) };
+      fp32 = graphs.converter;
+    } else continue;
+    const l: Loaded = loaded!;
+    if (tune && !l.fast && !fastTried.has(id)) {
+      const made = await tuneFast(d, fp32 ?? (await readAll(d.store, id, FILES.converter)), l.model, opts);
+      if ('reason' in made) fastReason.set(id, made.reason);
+      if (!('retry' in made && made.retry)) fastTried.add(id);
+      if ('graph' in made) {
+        await d.registry.put(withFiles((await d.registry.get(id)) ?? rec, await fastFiles(d, id, made)));
+        // Reload with the variant (its session instead of the float one, when it is the default).
+        await unload();
+        return converter(d, opts);
+      }
+    }
+    return l;
+  }
+  throw new ModelNotInstalledError(notInstalledMessage());
+}
+
+/**
+ * The installed converter's tone-colour extractor on its own (for speaker diarization), sharing the loaded
+ * session; null when no converter is installed.
+ */
+export async function toneColourExtractor(deps: CloneDeps): Promise<{
+  sampleRate: number;
+  dimension: number;
+  embed(samples: Float32Array): Promise<Float32Array>;
+} | null> {
+  const d = deps;
+  let l: Awaited<ReturnType<typeof converter>>;
+  try {
+    l = await converter(d);
+  } catch (e) {
+    if (e instanceof ModelNotInstalledError) return null;
+    throw e;
+  }
+  const { model } = l;
+  return {
+    sampleRate: model.config.samplingRate,
+    dimension: model.config.ginChannels,
+    // Read `loaded` at each call: an install in between replaces (and releases) the session.
+    embed: async (samples) => {
+      const m = (await converter(d)).model;
+      return m.embed(m.spectrogram(samples));
+    },
+  };
+}
