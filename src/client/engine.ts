@@ -1,4 +1,4 @@
-// Page-side engine bridge: starts the engine worker on first use, runs one job at a time per model,
+// Page-side engine bridge: starts the engine worker on first use, runs one job at a time per queue,
 // cancels quickly (terminating a worker that does not stop in time) and restarts after a crash.
 import { proxy, wrap, type Remote } from 'comlink';
 import type { EngineWorkerApi } from '../workers/engine.worker';
@@ -100,9 +100,9 @@ export class EngineBridge implements EngineGateway {
   }
 
   run<K extends EngineOpName>(op: K, args: OpArgs<K>, opts: RunOptions = {}): Promise<OpResult<K>> {
-    const model = ENGINE_OPS[op].model;
+    const queue = ENGINE_OPS[op].queue;
     const job = this.queues.run(
-      model,
+      queue,
       async () => {
         for (;;) {
           let heard = false;

@@ -24,7 +24,7 @@ describe.skipIf(!HAVE_TINY)('asr.prepare', () => {
     expect(second.model).toBe('whisper-tiny-q8');
     // The sessions are kept: the second call does no session creation.
     expect(second.elapsed_ms).toBeLessThan(first.elapsed_ms);
-    expect(ENGINE_OPS['asr.prepare'].model).toBe(ENGINE_OPS['asr.transcribe'].model);
+    expect(ENGINE_OPS['asr.prepare'].queue).toBe(ENGINE_OPS['asr.transcribe'].queue);
   }, 120_000);
 
   it('refuses a model that is not installed, naming it', async () => {

@@ -44,7 +44,8 @@ import type {
 
 /**
  * Every operation the engine worker can run, with its argument and result types. Each engine issue adds
- * its operations here; `model` names the session that serialises it (one job at a time per model).
+ * its operations here; `queue` names the queue that serialises it (one job at a time per queue: a model's
+ * session, or a resource such as the ffmpeg core).
  */
 export interface EngineOps {
   'system.compute': { args: { seconds: number; size: number }; result: ComputeResult };
@@ -101,40 +102,40 @@ export type OpResult<K extends EngineOpName> = EngineOps[K]['result'];
 
 type Impl = {
   [K in EngineOpName]: {
-    model: string;
+    queue: string;
     run: (args: OpArgs<K>, opts: RunOptions, ctx: EngineContext) => Promise<OpResult<K>>;
   };
 };
 
 export const ENGINE_OPS: Impl = {
-  'system.compute': { model: 'cpu', run: measureCompute },
+  'system.compute': { queue: 'cpu', run: measureCompute },
   // Read in the engine worker, which shares the page's isolation and sees WebGPU.
-  'system.facts': { model: 'facts', run: async () => gatherSystemFacts() },
+  'system.facts': { queue: 'facts', run: async () => gatherSystemFacts() },
   // The runtime (and onnxruntime-web, which the engine worker installs) loads on first use only.
-  'runtime.selftest': { model: 'runtime', run: async (a, o) => (await runtime()).runSelftest(a, o) },
-  'runtime.roofline': { model: 'runtime', run: async (a, o) => (await runtime()).runRoofline(a, o) },
-  'runtime.bench': { model: 'runtime', run: async (a, o) => (await runtime()).runBench(a, o) },
+  'runtime.selftest': { queue: 'runtime', run: async (a, o) => (await runtime()).runSelftest(a, o) },
+  'runtime.roofline': { queue: 'runtime', run: async (a, o) => (await runtime()).runRoofline(a, o) },
+  'runtime.bench': { queue: 'runtime', run: async (a, o) => (await runtime()).runBench(a, o) },
   // Its own queue: changing the setting must not wait behind a long model job.
-  'runtime.settings': { model: 'settings', run: async (a) => (await runtime()).runSettings(a) },
+  'runtime.settings': { queue: 'settings', run: async (a) => (await runtime()).runSettings(a) },
   // The speech pipeline (espeak-ng, the Kokoro session) loads on first use only.
   'tts.generate': {
-    model: 'kokoro',
+    queue: 'kokoro',
     run: async (a, o, c) => (await tts()).runTtsGenerate(a, o, await c.files()),
   },
   'tts.prepare': {
-    model: 'kokoro',
+    queue: 'kokoro',
     run: async (a, o, c) => (await tts()).runTtsPrepare(a, o, await c.files()),
   },
   'audio.encode': {
-    model: 'ffmpeg',
+    queue: 'ffmpeg',
     run: async (a, o, c) => (await import('../audio/encode-op')).runAudioEncode(a, o, await c.transcoder()),
   },
   'audio.convert': {
-    model: 'ffmpeg',
+    queue: 'ffmpeg',
     run: async (a, o, c) => (await import('../audio/encode-op')).runAudioConvert(a, o, await c.transcoder()),
   },
   'audio.analyze': {
-    model: 'ffmpeg',
+    queue: 'ffmpeg',
     run: async (a, o, c) => {
       const t = await c.transcoder();
       return (await import('../audio/analyze-op')).runAudioAnalyze(a, o, () => t);
@@ -142,20 +143,20 @@ export const ENGINE_OPS: Impl = {
   },
   // Its own queue, so a long denoise does not hold up conversions.
   'audio.enhance': {
-    model: 'enhance',
+    queue: 'enhance',
     run: async (a, o, c) => (await import('../audio/enhance-op')).runAudioEnhance(a, o, await toolDeps(c)),
   },
   'audio.silence': {
-    model: 'enhance',
+    queue: 'enhance',
     run: async (a, o, c) => (await import('../audio/enhance-op')).runAudioSilence(a, o, await toolDeps(c)),
   },
   // Whisper, Silero and the decoder load on first use only.
   'asr.transcribe': {
-    model: 'whisper',
+    queue: 'whisper',
     run: async (a, o, c) => (await import('../asr/operation')).runAsrTranscribe(a, o, await asrDeps(c)),
   },
   'asr.prepare': {
-    model: 'whisper',
+    queue: 'whisper',
     run: async (a, o, c) => {
       // The decode worker loads its ffmpeg core meanwhile (in a thread of its own).
       c.warmDecoder();
@@ -164,23 +165,23 @@ export const ENGINE_OPS: Impl = {
   },
   // The converter's sessions load on first use only; all clone ops share one queue.
   'clone.install': {
-    model: 'openvoice',
+    queue: 'openvoice',
     run: async (a, o, c) => (await import('../clone/install')).runCloneInstall(a, o, await c.clone()),
   },
   'clone.status': {
-    model: 'openvoice',
+    queue: 'openvoice',
     run: async (_a, _o, c) => (await import('../clone/status')).runCloneStatus(await c.files()),
   },
   'clone.extract': {
-    model: 'openvoice',
+    queue: 'openvoice',
     run: async (a, o, c) => (await import('../clone/extract')).runCloneExtract(a, o, await c.clone()),
   },
   'clone.convert': {
-    model: 'openvoice',
+    queue: 'openvoice',
     run: async (a, o, c) => (await import('../clone/convert')).runCloneConvert(a, o, await c.clone()),
   },
   'clone.speak': {
-    model: 'openvoice',
+    queue: 'openvoice',
     run: async (a, o, c) => (await import('../clone/speak')).runCloneSpeak(a, o, await c.clone()),
   },
 };

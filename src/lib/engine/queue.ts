@@ -1,7 +1,7 @@
 import { CancelledError } from '../core/run';
 
 /**
- * Runs jobs one at a time per key (one model session = one key); later jobs wait their turn.
+ * Runs jobs one at a time per key (an operation's queue: a model session, or the ffmpeg core); later jobs wait their turn.
  * A job cancelled while waiting leaves the queue at once without ever starting.
  */
 export class SerialQueues {
