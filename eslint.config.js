@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import ts from 'typescript-eslint';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
-import { forbiddenFor, LAYERS } from './scripts/lib/layers.mjs';
+import { CONTRACT_ONLY, forbiddenFor, LAYERS } from './scripts/lib/layers.mjs';
 
 export default ts.config(
   { ignores: ['dist/', 'node_modules/', 'dev-dist/', 'tests/fixtures/', 'public/', '.cache/'] },
@@ -45,6 +45,14 @@ export default ts.config(
               regex: `^(\\.\\./)+(${forbiddenFor(folder).join('|')})(/|$)`,
               message: `src/lib/${folder} may import only its own folder and lower layers (src/lib/README.md).`,
             },
+            ...(CONTRACT_ONLY[folder]
+              ? [
+                  {
+                    regex: `^(\\.\\./)+(${CONTRACT_ONLY[folder].join('|')})/(?!contract$)`,
+                    message: `src/lib/${folder} reads the engines through their contract.ts only (src/lib/README.md).`,
+                  },
+                ]
+              : []),
           ],
         },
       ],

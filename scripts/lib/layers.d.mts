@@ -1,4 +1,5 @@
 export declare const LAYERS: Record<string, number>;
+export declare const CONTRACT_ONLY: Record<string, string[]>;
 export declare function forbiddenFor(folder: string): string[];
 export interface ImportEdge {
   from: string;

@@ -31,6 +31,12 @@ export const LAYERS = {
   ui: 10,
 };
 
+/**
+ * The engines and flows whose implementation the API must not import: it reads their `contract.ts` only, so
+ * the Service Worker bundle never takes in model code (rule, not comment).
+ */
+export const CONTRACT_ONLY = { api: ['tts', 'asr', 'openvoice', 'audio', 'vad', 'clone'] };
+
 /** The folders a module in `folder` must not import (its own layer's other folders and every higher one). */
 export function forbiddenFor(folder) {
   const rank = LAYERS[folder];

@@ -3,13 +3,8 @@
 import { installRuntime } from '../../src/lib/runtime/host';
 import type { OrtModule } from '../../src/lib/runtime/ort-session';
 import { languageOfVoice } from '../../src/lib/voices/languages';
-import {
-  planRuns,
-  planUnits,
-  synthesize,
-  type SynthesizeHooks,
-  type SynthesizeParams,
-} from '../../src/lib/tts/kokoro';
+import { planRuns, planUnits, synthesize, type SynthesizeHooks } from '../../src/lib/tts/kokoro';
+import { type SynthesizeParams } from '../../src/lib/tts/contract';
 import { normalizeText } from '../../src/lib/text/normalize';
 import { phonemizeTexts } from '../../src/lib/tts/phonemize';
 import { PAD_ID, parseVocab, tokenize } from '../../src/lib/tts/tokenize';

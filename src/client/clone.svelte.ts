@@ -14,7 +14,7 @@ import {
   type CloneExtractResult,
   type CloneStatusResult,
   type ConverterPrecision,
-} from '../lib/clone/types';
+} from '../lib/clone/contract';
 import { clampRegion, sliceRegion, type Region } from '../lib/ui/clone-audio';
 import { cloneStageLine, installLine, OFFICIAL_RELEASE_URL, releaseBase } from '../lib/ui/clone-report';
 import { newId } from '../lib/core/ids';

@@ -3,8 +3,8 @@
 import type { Studio } from './studio.svelte';
 import type { Progress } from '../lib/core/run';
 import { errorKind } from '../lib/core/errors';
-import type { SynthesizeParams } from '../lib/tts/kokoro';
-import type { TtsChunkData } from '../lib/tts/operation';
+import type { SynthesizeParams } from '../lib/tts/contract';
+import type { TtsChunkData } from '../lib/tts/contract';
 import type { HistoryParams, HistoryRecord } from '../lib/storage/records';
 import type { Voice } from '../lib/voices/types';
 import { spanAt } from '../lib/audio/playback-plan';
@@ -16,8 +16,8 @@ import { PREVIEW_TEXT, sentenceOfRun, speakSentences, STUDIO_MAX_CHARS } from '.
 import { engineVoice, voiceLanguages } from '../lib/ui/speak-voices';
 import type { DownloadChoice } from '../lib/ui/speak-download';
 import { runDownload } from './download';
-import { isCloneChunk, type CloneStatusResult } from '../lib/clone/types';
-import { baseVoiceFor } from '../lib/clone/base-voice';
+import { isCloneChunk, type CloneStatusResult } from '../lib/clone/contract';
+import { baseVoiceFor } from '../lib/voices/base-voice';
 import { tuneLine } from '../lib/ui/clone-report';
 
 export type SpeakStatus = 'idle' | 'generating';

@@ -4,7 +4,7 @@
 import type { Studio } from './studio.svelte';
 import { CancelledError, type Progress } from '../lib/core/run';
 import type { FormatId } from '../lib/codec/formats';
-import type { AudioAnalyzeResult } from '../lib/audio/analyze-op';
+import type { AudioAnalyzeResult } from '../lib/audio/contract';
 
 export type ToolTab = 'enhance' | 'convert' | 'analyse' | 'silence';
 export const TOOL_TABS: { id: ToolTab; label: string }[] = [

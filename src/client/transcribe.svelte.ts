@@ -5,7 +5,7 @@ import type { Studio } from './studio.svelte';
 import type { Progress } from '../lib/core/run';
 import type { Segment } from '../lib/documents/transcript';
 // Not the operation module: Whisper and the VAD stay out of the page's bundle.
-import { isAsrPartial, isAsrSegment, type AsrPartialData } from '../lib/asr/progress';
+import { isAsrPartial, isAsrSegment, type AsrPartialData } from '../lib/asr/contract';
 import {
   editLine,
   exportTranscript,
@@ -17,7 +17,7 @@ import {
   type EditableTranscript,
   type ExportFormat,
 } from '../lib/asr/transcript-edit';
-import { languageUncertain } from '../lib/asr/warnings';
+import { languageUncertain } from '../lib/documents/transcript-warnings';
 import { encodeWav } from '../lib/dsp/wav';
 import { TranscriptStore, type TranscriptSummary } from '../lib/storage/transcripts';
 import { type TranscriptRecord } from '../lib/storage/records';

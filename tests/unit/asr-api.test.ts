@@ -5,12 +5,9 @@ import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
-import {
-  runAsrTranscribe,
-  type AsrTranscribeArgs,
-  type AsrTranscribeResult,
-} from '../../src/lib/asr/operation';
-import { LANGUAGE_UNCERTAIN_BELOW } from '../../src/lib/asr/warnings';
+import { runAsrTranscribe } from '../../src/lib/asr/operation';
+import { type AsrTranscribeArgs, type AsrTranscribeResult } from '../../src/lib/asr/contract';
+import { LANGUAGE_UNCERTAIN_BELOW } from '../../src/lib/documents/transcript-warnings';
 import type { RunOptions } from '../../src/lib/core/run';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { encodeWav } from '../../src/lib/dsp/wav';

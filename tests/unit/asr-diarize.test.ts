@@ -19,8 +19,9 @@ import {
   type DiarizationResult,
   type SpeakerTurn,
 } from '../../src/lib/asr/diarize';
-import { runAsrTranscribe, type AsrTranscribeArgs } from '../../src/lib/asr/operation';
-import { formatTranscript } from '../../src/lib/asr/formats';
+import { runAsrTranscribe } from '../../src/lib/asr/operation';
+import { type AsrTranscribeArgs } from '../../src/lib/asr/contract';
+import { formatTranscript } from '../../src/lib/documents/transcript-formats';
 import type { Segment } from '../../src/lib/documents/transcript';
 import { resample } from '../../src/lib/dsp/resample';
 import { sileroProbabilities, speechRegions, type SpeechRegion } from '../../src/lib/vad/vad';

@@ -1,7 +1,13 @@
 // Transcript formats (SRT, VTT, verbose_json, json, text) and the window planning, segment splitting and
 // repetition guards of the transcriber, without a model.
 import { describe, expect, it } from 'vitest';
-import { formatTranscript, timecode, toSrt, toVerboseJson, toVtt } from '../../src/lib/asr/formats';
+import {
+  formatTranscript,
+  timecode,
+  toSrt,
+  toVerboseJson,
+  toVtt,
+} from '../../src/lib/documents/transcript-formats';
 import { compressionRatio, nextWindow, splitSegments } from '../../src/lib/asr/transcribe';
 import { type Segment } from '../../src/lib/documents/transcript';
 import { energyProbabilities, speechRegions, speechWithin, FRAME_SECONDS } from '../../src/lib/vad/vad';

@@ -13,7 +13,8 @@ import {
   type AsrStreamDecoder,
   type DecodeWorkerHandle,
 } from '../../src/lib/codec/stream';
-import { runAsrTranscribe, type AsrTranscribeResult } from '../../src/lib/asr/operation';
+import { runAsrTranscribe } from '../../src/lib/asr/operation';
+import { type AsrTranscribeResult } from '../../src/lib/asr/contract';
 import { DecodeError } from '../../src/lib/codec/formats';
 import { Transcoder } from '../../src/lib/codec/transcoder';
 import { CancelledError, type Progress } from '../../src/lib/core/run';

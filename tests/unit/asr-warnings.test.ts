@@ -20,7 +20,7 @@ import {
   languageWarning,
   truncationWarnings,
   warningHeader,
-} from '../../src/lib/asr/warnings';
+} from '../../src/lib/documents/transcript-warnings';
 import { ENGLISH } from './asr-corpus';
 import {
   cacheDeps,

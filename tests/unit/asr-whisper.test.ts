@@ -10,13 +10,13 @@ import { installRuntime } from '../../src/lib/runtime/host';
 import { ModelNotInstalledError } from '../../src/lib/models/types';
 import { encodeWav } from '../../src/lib/dsp/wav';
 import { UnknownAsrModelError, WordTimestampsUnavailableError } from '../../src/lib/asr/errors';
+import { runAsrTranscribe } from '../../src/lib/asr/operation';
 import {
   isAsrPartial,
   isAsrSegment,
-  runAsrTranscribe,
   type AsrSegmentData,
   type AsrTranscribeResult,
-} from '../../src/lib/asr/operation';
+} from '../../src/lib/asr/contract';
 import type { Segment } from '../../src/lib/documents/transcript';
 import { ENGLISH, SPANISH } from './asr-corpus';
 import {

@@ -6,13 +6,8 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
 import { denoise } from '../../src/lib/audio/denoise';
-import {
-  runAudioEnhance,
-  runAudioSilence,
-  type AudioEnhanceArgs,
-  type AudioSilenceArgs,
-  type ToolDeps,
-} from '../../src/lib/audio/enhance-op';
+import { runAudioEnhance, runAudioSilence, type ToolDeps } from '../../src/lib/audio/enhance-op';
+import { type AudioEnhanceArgs, type AudioSilenceArgs } from '../../src/lib/audio/contract';
 import { integratedLoudness } from '../../src/lib/dsp/loudness';
 import { estimateSnr } from '../../src/lib/audio/snr';
 import { splitOnPauses, trimSilence } from '../../src/lib/audio/silence';

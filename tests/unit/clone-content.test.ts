@@ -19,7 +19,7 @@ import {
   qualityChecks,
   speechOnly,
 } from '../../src/lib/clone/reference';
-import type { CloneChecks } from '../../src/lib/clone/types';
+import type { CloneChecks } from '../../src/lib/clone/contract';
 import { MemoryModelStore } from '../../src/lib/models/store';
 import type { InstalledModel } from '../../src/lib/storage/records';
 import { installRuntime } from '../../src/lib/runtime/host';

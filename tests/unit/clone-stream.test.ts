@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { isCloneChunk } from '../../src/lib/clone/types';
+import { isCloneChunk } from '../../src/lib/clone/contract';
 import type { CloneDeps } from '../../src/lib/clone/deps';
 import { resetClone } from '../../src/lib/clone/converter';
 import { runCloneInstall } from '../../src/lib/clone/install';

@@ -10,7 +10,7 @@ import {
   verdict,
   warningAdvice,
 } from '../../src/lib/ui/clone-report';
-import type { CloneChecks, FastConverterInfo } from '../../src/lib/clone/types';
+import type { CloneChecks, FastConverterInfo } from '../../src/lib/clone/contract';
 
 const checks = (over: Partial<CloneChecks> = {}): CloneChecks => ({
   speech_seconds: 12.4,

@@ -7,7 +7,7 @@ import { createRouter } from '../../src/lib/api/routes';
 import { openTimbreDB } from '../../src/lib/storage/db';
 import { designVoice } from '../../src/lib/voices/design';
 import { decodeWav } from '../../src/lib/dsp/wav';
-import type { SynthesizeParams } from '../../src/lib/tts/kokoro';
+import type { SynthesizeParams } from '../../src/lib/tts/contract';
 import { FACTS } from './helpers';
 import { caller, errorOf, HIGH_LIMITS, okJson } from './test-utils';
 

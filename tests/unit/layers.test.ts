@@ -2,7 +2,7 @@
 // included, goes to the module's own folder or a lower layer, and no modules import each other in a circle.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { folderOf, forbiddenFor, importGraph, LAYERS } from '../../scripts/lib/layers.mjs';
+import { CONTRACT_ONLY, folderOf, forbiddenFor, importGraph, LAYERS } from '../../scripts/lib/layers.mjs';
 
 const ROOT = 'src/lib';
 const edges = importGraph(ROOT);
@@ -70,6 +70,16 @@ describe('src/lib layers', () => {
       .filter((e) => forbiddenFor(folderOf(e.from)).includes(folderOf(e.to!)))
       .map((e) => `${e.from} -> ${e.to}`);
     expect(upward).toEqual([]);
+  });
+
+  it('the API reads the engines through their contracts only (the Service Worker takes in no model code)', () => {
+    const through = edges
+      .filter((e) => e.to && (CONTRACT_ONLY[folderOf(e.from)] ?? []).includes(folderOf(e.to)))
+      .filter((e) => !e.to!.endsWith('/contract.ts'))
+      .map((e) => `${e.from} -> ${e.to}`);
+    expect(through).toEqual([]);
+    // The rule bites: the API does read contracts.
+    expect(edges.some((e) => folderOf(e.from) === 'api' && e.to === 'asr/contract.ts')).toBe(true);
   });
 
   it('no modules import each other in a circle', () => {

@@ -7,7 +7,8 @@ import {
   speakSentences,
   SPEED_RANGE,
 } from '../../src/lib/ui/speak-text';
-import { MAX_SPEED, MIN_SPEED, planUnits, sentenceUnits } from '../../src/lib/tts/kokoro';
+import { planUnits, sentenceUnits } from '../../src/lib/tts/kokoro';
+import { MAX_SPEED, MIN_SPEED } from '../../src/lib/tts/contract';
 import { TTS_LANGUAGES } from '../../src/lib/voices/languages';
 
 describe('the Speak view splits text as the engine does', () => {

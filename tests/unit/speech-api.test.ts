@@ -7,7 +7,7 @@ import { createRouter } from '../../src/lib/api/routes';
 import { streamTiming } from '../../src/lib/api/handlers/speech-stream';
 import { decodeWav } from '../../src/lib/dsp/wav';
 import { CancelledError, type RunOptions } from '../../src/lib/core/run';
-import type { SynthesizeParams } from '../../src/lib/tts/kokoro';
+import type { SynthesizeParams } from '../../src/lib/tts/contract';
 import { LexiconStore } from '../../src/lib/storage/lexicon';
 import { FACTS, setup } from './helpers';
 import { caller, errorOf, HIGH_LIMITS, okJson, sleep, until } from './test-utils';

@@ -10,22 +10,24 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
 import { sniffContainer } from '../../src/lib/codec/formats';
-import { runAsrTranscribe, type AsrTranscribeArgs } from '../../src/lib/asr/operation';
+import { runAsrTranscribe } from '../../src/lib/asr/operation';
+import { type AsrTranscribeArgs } from '../../src/lib/asr/contract';
 import type { RunOptions } from '../../src/lib/core/run';
 import { installRuntime } from '../../src/lib/runtime/host';
-import { runTtsGenerate, type TtsGenerateArgs } from '../../src/lib/tts/operation';
+import { runTtsGenerate } from '../../src/lib/tts/operation';
+import { type TtsGenerateArgs } from '../../src/lib/tts/contract';
 import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
 import { decodeBase64 } from '../../src/lib/core/base64';
 import { MemoryModelStore } from '../../src/lib/models/store';
 import type { InstalledModel } from '../../src/lib/storage/records';
-import type { AudioConvertArgs, AudioEncodeArgs } from '../../src/lib/audio/encode-op';
+import type { AudioConvertArgs, AudioEncodeArgs } from '../../src/lib/audio/contract';
 import type { CloneDeps } from '../../src/lib/clone/deps';
 import { resetClone } from '../../src/lib/clone/converter';
 import { runCloneInstall } from '../../src/lib/clone/install';
 import { runCloneStatus } from '../../src/lib/clone/status';
 import { runCloneExtract } from '../../src/lib/clone/extract';
 import { runCloneSpeak } from '../../src/lib/clone/speak';
-import type { CloneSpeakArgs } from '../../src/lib/clone/types';
+import type { CloneSpeakArgs } from '../../src/lib/clone/contract';
 import { ENGLISH, SPANISH } from './asr-corpus';
 import {
   cacheDeps,

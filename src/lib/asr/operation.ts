@@ -22,16 +22,22 @@ import {
 } from './diarize';
 import { AsrParamError, UnknownAsrModelError, WordTimestampsUnavailableError } from './errors';
 import { SAMPLE_RATE } from './mel';
-import type { AsrPartialData, AsrSegmentData } from './progress';
-import { transcribe, type TranscribeResult } from './transcribe';
-import { sileroModel, sileroProbabilities, SpeechFinder, speechSource, type VadMethod } from '../vad/vad';
+import {
+  DEFAULT_ORDER,
+  WHISPER_BASE,
+  WHISPER_TINY,
+  type AsrPartialData,
+  type AsrPrepareArgs,
+  type AsrPrepareResult,
+  type AsrSegmentData,
+  type AsrTranscribeArgs,
+  type AsrTranscribeResult,
+} from './contract';
+import { transcribe } from './transcribe';
+import { sileroModel, sileroProbabilities, SpeechFinder, speechSource } from '../vad/vad';
 import { loadWhisperFiles, WhisperRunner, type WhisperFiles } from './whisper';
-import { languageWarning, truncationWarnings } from './warnings';
+import { languageWarning, truncationWarnings } from '../documents/transcript-warnings';
 
-export const WHISPER_TINY = 'whisper-tiny-q8';
-export const WHISPER_BASE = 'whisper-base-q8';
-/** What "default" (and whisper-1, gpt-4o-transcribe …) means: the first of these that is installed. */
-export const DEFAULT_ORDER = [WHISPER_TINY, WHISPER_BASE];
 const ALIASES: Record<string, string> = {
   tiny: WHISPER_TINY,
   'whisper-tiny': WHISPER_TINY,
@@ -39,45 +45,6 @@ const ALIASES: Record<string, string> = {
   'whisper-base': WHISPER_BASE,
 };
 const NAMES: Record<string, string> = { [WHISPER_TINY]: 'Whisper tiny', [WHISPER_BASE]: 'Whisper base' };
-
-export interface AsrTranscribeArgs {
-  /** The file's bytes (any format ffmpeg reads; WAV read directly). */
-  audio: Uint8Array;
-  mime?: string;
-  /** 'default', 'tiny', 'base', or an installed model id. */
-  model?: string;
-  /** ISO 639-1; omit to detect. */
-  language?: string;
-  task?: 'transcribe' | 'translate';
-  prompt?: string;
-  temperature?: number;
-  /** Word timestamps (needs a model whose decoder gives cross-attention). */
-  words?: boolean;
-  /** Label each segment (and word) with its speaker; the result says how in `diarization`. */
-  diarize?: boolean;
-  /** Diarization hints: exactly this many speakers, or at most this many. */
-  speakers?: number;
-  max_speakers?: number;
-}
-
-export interface AsrTranscribeResult extends TranscribeResult {
-  model: string;
-  /** How speech was found: Silero, the energy detector (Silero not installed), or both joined (vad.ts). */
-  vad: VadMethod;
-  task: 'transcribe' | 'translate';
-  elapsed_ms: number;
-  /** Processing seconds per second of audio. */
-  rtf: number;
-  /** With `diarize`: the speaker turns and how the labels were obtained. */
-  diarization?: DiarizationResult;
-  /**
-   * What the answer may get wrong or leave out, each a sentence naming it and why (an uncertain language,
-   * audio or speech without text); empty when there is nothing to say.
-   */
-  warnings: string[];
-}
-
-export { isAsrPartial, isAsrSegment, type AsrPartialData, type AsrSegmentData } from './progress';
 
 export interface AsrDeps extends ModelFileDeps {
   registry: ModelFileDeps['registry'] & { list?(): Promise<InstalledModel[]> };
@@ -326,16 +293,6 @@ async function pieceEmbedder(
 }
 
 const now = () => globalThis.performance?.now() ?? Date.now();
-
-export interface AsrPrepareArgs {
-  /** 'default', 'tiny', 'base', or an installed model id. */
-  model?: string;
-}
-
-export interface AsrPrepareResult {
-  model: string;
-  elapsed_ms: number;
-}
 
 /** Creates the Whisper sessions now (the Transcribe view opens), so the first transcription skips it. */
 export async function runAsrPrepare(

@@ -1,7 +1,7 @@
 // The Transcribe view's pure helpers: merging the segments that arrive live, editing a line, finding the
 // line at a playback time, clock labels, and exports (text, SRT, VTT, JSON) that carry the edits.
 // DOM-free, so Node tests check them.
-import { formatTranscript, type TranscriptLike } from './formats';
+import { formatTranscript, type TranscriptLike } from '../documents/transcript-formats';
 import type { Segment } from '../documents/transcript';
 
 export const EXPORT_FORMATS = ['text', 'srt', 'vtt', 'json'] as const;

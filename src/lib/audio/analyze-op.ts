@@ -3,19 +3,9 @@
 import type { RunOptions } from '../core/run';
 import { decodeInput } from '../codec/decode';
 import type { Transcoder } from '../codec/transcoder';
-import { analyzeMusic, type Analysis } from '../dsp/analyze';
+import { analyzeMusic } from '../dsp/analyze';
+import { ANALYSE_SECONDS, type AudioAnalyzeArgs, type AudioAnalyzeResult } from './contract';
 
-export interface AudioAnalyzeArgs {
-  audio: Uint8Array;
-  mime?: string;
-}
-
-export interface AudioAnalyzeResult extends Analysis {
-  /** Seconds of the file that were analysed (at most ANALYSE_SECONDS). */
-  analysed_seconds: number;
-}
-
-export const ANALYSE_SECONDS = 600;
 const RATE = 16000;
 
 export async function runAudioAnalyze(

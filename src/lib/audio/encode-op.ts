@@ -2,14 +2,8 @@
 // as mp3, opus, …), on the engine's single-thread ffmpeg core (engine/context.ts). The multi-threaded core
 // would reserve 1 GiB and many threads for work that takes a fraction of a second.
 import type { RunOptions } from '../core/run';
-import type { EncodeOptions } from '../codec/formats';
 import type { EncodedAudio, Transcoder } from '../codec/transcoder';
-
-export interface AudioEncodeArgs {
-  samples: Float32Array;
-  sampleRate: number;
-  options: EncodeOptions;
-}
+import type { AudioConvertArgs, AudioEncodeArgs } from './contract';
 
 export async function runAudioEncode(
   args: AudioEncodeArgs,
@@ -17,12 +11,6 @@ export async function runAudioEncode(
   transcoder: Transcoder,
 ): Promise<EncodedAudio> {
   return transcoder.encode(args.samples, args.sampleRate, args.options, opts);
-}
-
-export interface AudioConvertArgs {
-  /** A file in any format ffmpeg reads. */
-  audio: Uint8Array;
-  options: EncodeOptions;
 }
 
 /** The engine operation 'audio.convert': one file to another format, rate or channel count. */

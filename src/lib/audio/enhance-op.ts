@@ -6,13 +6,14 @@ import type { EncodeOptions } from '../codec/formats';
 import type { EncodedAudio, Transcoder } from '../codec/transcoder';
 import { encodeWav } from '../dsp/wav';
 import { resampleBlocks } from '../dsp/resample';
-import { findSpeech, VAD_RATE, type VadMethod } from '../vad/vad';
+import { findSpeech, VAD_RATE } from '../vad/vad';
 import { decodeInput } from '../codec/decode';
 import { denoise, DENOISE_RATE } from './denoise';
 import { enhanceClarity } from './clarity';
 import { integratedLoudness, normalizeLoudness, truePeakDb } from '../dsp/loudness';
-import { estimateSnr, type SnrEstimate } from './snr';
+import { estimateSnr } from './snr';
 import { splitOnPauses, trimSilence } from './silence';
+import type { AudioEnhanceArgs, AudioEnhanceResult, AudioSilenceArgs, AudioSilenceResult } from './contract';
 
 export interface ToolDeps {
   transcoder: () => Transcoder;
@@ -65,33 +66,6 @@ async function encodeOut(
   return deps.transcoder().encode(samples, rate, options, { signal: opts.signal });
 }
 
-export interface AudioEnhanceArgs {
-  audio: Uint8Array;
-  /** Default true. */
-  denoise?: boolean;
-  /** Default false. */
-  clarity?: boolean;
-  /** 1–3, default 2 (see denoise.ts). */
-  strength?: 1 | 2 | 3;
-  /** LUFS; omitted: the level is left as it is. */
-  target_lufs?: number;
-  /** The output's format (default wav), bitrate, rate, channels. */
-  options?: EncodeOptions;
-}
-
-export interface AudioEnhanceResult {
-  audio: EncodedAudio;
-  /** Integrated loudness (LUFS; null for silence). */
-  loudness_before: number | null;
-  loudness_after: number | null;
-  true_peak_after: number | null;
-  snr_before: SnrEstimate;
-  snr_after: SnrEstimate;
-  vad: VadMethod;
-  duration: number;
-  steps: string[];
-}
-
 export async function runAudioEnhance(
   args: AudioEnhanceArgs,
   opts: RunOptions = {},
@@ -135,32 +109,6 @@ export async function runAudioEnhance(
   };
   const audio = await encodeOut(y, rate, args.options ?? { format: 'wav' }, deps, opts);
   return { ...result, audio };
-}
-
-export interface AudioSilenceArgs {
-  audio: Uint8Array;
-  mode: 'trim' | 'split';
-  /** trim: pauses longer than this (s) are shortened to it. */
-  max_pause?: number;
-  /** split: pauses of at least this (s) end a piece (default 0.5). */
-  min_pause?: number;
-}
-
-export interface AudioSilenceResult {
-  vad: VadMethod;
-  duration: number;
-  sample_rate: number;
-  /** trim: the trimmed WAV and what was cut. */
-  trimmed?: {
-    wav: Uint8Array;
-    start: number;
-    end: number;
-    duration: number;
-    pauses_shortened: number;
-    removed_seconds: number;
-  };
-  /** split: one WAV a piece. */
-  pieces?: { start: number; end: number; wav: Uint8Array }[];
 }
 
 export async function runAudioSilence(

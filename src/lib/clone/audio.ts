@@ -7,7 +7,7 @@ import type { OpenVoiceConverter } from '../openvoice';
 import type { CloneDeps } from './deps';
 import { CloneParamError } from './errors';
 import { pieces } from './reference';
-import type { CloneAudio } from './types';
+import type { CloneAudio } from './contract';
 
 /** Any audio → mono samples at its own rate (≤ 48 kHz), through the one decoder (codec/decode.ts). */
 export async function decodeAudio(

@@ -4,7 +4,7 @@ import type { RunOptions } from '../core/run';
 import type { ConverterPrecision, OpenVoiceConverter } from '../openvoice';
 import { convertChunked } from './chunks';
 import { CloneParamError } from './errors';
-import { DEFAULT_TAU, type CloneChunkData } from './types';
+import { DEFAULT_TAU, type CloneChunkData } from './contract';
 
 export function checkTau(tau: number | undefined): number {
   const t = tau ?? DEFAULT_TAU;

@@ -6,7 +6,7 @@ import { converter, precisionFor } from './converter';
 import { decodeAudio, embedSpeech, regionsOf, to } from './audio';
 import { checkEmbedding, checkTau, convertSamples } from './conversion';
 import { averageEmbeddings, speechOnly } from './reference';
-import type { CloneConvertArgs, CloneConvertResult } from './types';
+import type { CloneConvertArgs, CloneConvertResult } from './contract';
 
 export async function runCloneConvert(
   args: CloneConvertArgs,

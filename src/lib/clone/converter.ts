@@ -13,7 +13,7 @@ import {
   RELEASE_PATHS,
   type ConverterVersion,
   type FastConverterInfo,
-} from './types';
+} from './contract';
 
 export const notInstalledMessage = () => CONVERTER_NOT_INSTALLED;
 

@@ -12,7 +12,7 @@ import {
   requireSpeech,
   speechOnly,
 } from './reference';
-import type { CloneExtractArgs, CloneExtractResult, MusicMeasure, SpeakerMeasure } from './types';
+import type { CloneExtractArgs, CloneExtractResult, MusicMeasure, SpeakerMeasure } from './contract';
 
 export async function runCloneExtract(
   args: CloneExtractArgs,

@@ -18,7 +18,7 @@ import {
   type Spectrogram,
 } from '../openvoice';
 import { frameNoise } from './chunks';
-import { FAST_MIN_SNR_DB, type FastConverterInfo } from './types';
+import { FAST_MIN_SNR_DB, type FastConverterInfo } from './contract';
 
 /** The variant's files, next to the float graphs in the converter's model record. */
 export const FAST_FILES = { graph: 'converter-int8.onnx', info: 'converter-int8.json' } as const;

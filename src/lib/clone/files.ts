@@ -5,7 +5,7 @@ import type { InstalledFile, InstalledModel } from '../storage/records';
 import { sha256Hex } from '../core/hash';
 import { FAST_FILES } from './fast';
 import type { CloneDeps } from './deps';
-import type { FastConverterInfo } from './types';
+import type { FastConverterInfo } from './contract';
 
 export const FILES = { config: 'config.json', extractor: 'extractor.onnx', converter: 'converter.onnx' };
 

@@ -19,7 +19,7 @@ import {
   type CloneInstallArgs,
   type CloneInstallResult,
   type ConverterVersion,
-} from './types';
+} from './contract';
 
 async function download(
   url: string,

@@ -11,7 +11,7 @@ import {
   type CloneWarning,
   type MusicMeasure,
   type SpeakerMeasure,
-} from './types';
+} from './contract';
 
 /** Too little speech to make a voice from: the API answers 400. */
 export class TooLittleSpeechError extends Error {

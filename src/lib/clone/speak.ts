@@ -4,7 +4,7 @@ import { throwIfAborted, type RunOptions } from '../core/run';
 import { ModelNotInstalledError } from '../models/types';
 import { resample } from '../dsp/resample';
 import { frameNoise, StreamedConversion } from './chunks';
-import { baseVoiceFor } from './base-voice';
+import { baseVoiceFor } from '../voices/base-voice';
 import type { CloneDeps } from './deps';
 import { CloneParamError } from './errors';
 import { baseSeCache, converter, precisionFor } from './converter';
@@ -12,7 +12,7 @@ import { embedSpeech } from './audio';
 import { checkEmbedding, checkTau, converting, type Conversion } from './conversion';
 import { averageEmbeddings } from './reference';
 import { readAll } from './files';
-import type { CloneSpeakArgs, CloneSpeakResult } from './types';
+import type { CloneSpeakArgs, CloneSpeakResult } from './contract';
 
 /** Text the base voices say to take their tone (long enough for two embedding pieces). */
 const BASE_TEXT =

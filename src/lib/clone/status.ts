@@ -3,7 +3,7 @@
 import { parseConfig } from '../openvoice';
 import type { CloneDeps } from './deps';
 import { FILES, readAll, readFastInfo, text } from './files';
-import { CONVERTER_MODEL_IDS, RELEASE_PATHS, type CloneStatusResult } from './types';
+import { CONVERTER_MODEL_IDS, RELEASE_PATHS, type CloneStatusResult } from './contract';
 
 export async function runCloneStatus(
   deps: Pick<CloneDeps, 'registry' | 'store'>,

@@ -13,6 +13,7 @@ import {
 import type { CloneDeps } from '../clone/deps';
 import { openModelFiles, type OpenedModelFiles } from '../models/files';
 import type { OrtLike } from '../runtime/ort-session';
+import { isTtsChunk } from '../tts/contract';
 
 export interface EngineContext {
   /** Installed models: the registry (IndexedDB) and the file store, opened once. */
@@ -77,7 +78,7 @@ async function cloneDeps(ctx: EngineContext): Promise<CloneDeps> {
     ort: rt.ort as unknown as OrtLike,
     transcoder: ctx.transcoder,
     speak: async (a, onChunk, signal) => {
-      const { runTtsGenerate, isTtsChunk } = await import('../tts/operation');
+      const { runTtsGenerate } = await import('../tts/operation');
       const r = await runTtsGenerate(
         { text: a.text, voice: a.voice, speed: a.speed ?? 1 },
         {

@@ -1,16 +1,16 @@
 import { measureCompute, type ComputeResult } from './compute';
 import type { RunOptions } from '../core/run';
 import type { EngineContext } from './context';
-import type { AudioConvertArgs, AudioEncodeArgs } from '../audio/encode-op';
+import type { AudioConvertArgs, AudioEncodeArgs } from '../audio/contract';
 import type { EncodedAudio } from '../codec/transcoder';
-import type { AudioAnalyzeArgs, AudioAnalyzeResult } from '../audio/analyze-op';
+import type { AudioAnalyzeArgs, AudioAnalyzeResult } from '../audio/contract';
+import type { ToolDeps } from '../audio/enhance-op';
 import type {
   AudioEnhanceArgs,
   AudioEnhanceResult,
   AudioSilenceArgs,
   AudioSilenceResult,
-  ToolDeps,
-} from '../audio/enhance-op';
+} from '../audio/contract';
 import { gatherSystemFacts, type SystemFacts } from '../system/info';
 import type {
   BenchArgs,
@@ -22,14 +22,14 @@ import type {
   SelftestArgs,
   SelftestResult,
 } from './runtime-ops';
-import type { TtsGenerateArgs, TtsGenerateResult, TtsPrepareArgs, TtsPrepareResult } from '../tts/operation';
+import type { TtsGenerateArgs, TtsGenerateResult, TtsPrepareArgs, TtsPrepareResult } from '../tts/contract';
+import type { AsrDeps } from '../asr/operation';
 import type {
   AsrPrepareArgs,
   AsrPrepareResult,
-  AsrDeps,
   AsrTranscribeArgs,
   AsrTranscribeResult,
-} from '../asr/operation';
+} from '../asr/contract';
 import type {
   CloneConvertArgs,
   CloneConvertResult,
@@ -40,7 +40,7 @@ import type {
   CloneSpeakArgs,
   CloneSpeakResult,
   CloneStatusResult,
-} from '../clone/types';
+} from '../clone/contract';
 
 /**
  * Every operation the engine worker can run, with its argument and result types. Each engine issue adds

@@ -44,45 +44,20 @@ import {
   styleRow,
   type StyleTable,
 } from '../voices/mix';
+import {
+  MAX_PAUSE_MS,
+  MAX_SPEED,
+  MAX_TEXT_CHARS,
+  MIN_SPEED,
+  type SynthChunk,
+  type SynthesizeParams,
+  type SynthesizeResult,
+} from './contract';
 
 export const KOKORO_MODEL_ID = 'kokoro-82m-q8';
 export const KOKORO_SAMPLE_RATE = 24000;
-export const MIN_SPEED = 0.5;
-export const MAX_SPEED = 2;
-export const MAX_PAUSE_MS = 5000;
-export const MAX_TEXT_CHARS = 100_000;
 /** Sentences longer than this are cut at clause marks before phonemisation (runs stay short). */
 const SENTENCE_MAX_CHARS = 350;
-
-export interface SynthesizeParams {
-  text: string;
-  /** A preset id ("af_heart"), a mix formula ("af_heart*0.6 + bf_emma*0.4") or a style table [510·256]. */
-  voice: string | Float32Array;
-  /** Default: the voice's language (the heaviest voice of a mix); en-us for a bare style table. */
-  language?: string;
-  /** 0.5–2.0, default 1. */
-  speed?: number;
-  /** −20…+20 dB, default 0; peaks are limited, never clipped. */
-  volume_db?: number;
-  /** Pause after a sentence, 0–5000 ms (default 250); paragraphs get 2.5×. */
-  pause_ms?: number;
-  /** Accepted for compatibility and ignored: Kokoro has no sampling temperature. */
-  temperature?: number;
-  lexicon?: readonly LexiconEntry[];
-  /** Whose voice-scoped lexicon entries apply (default: the preset id, when `voice` is one). */
-  voice_id?: string;
-}
-
-export interface SynthChunk {
-  /** Run number, from 0. */
-  index: number;
-  total: number;
-  /** This run's audio, with the pause before it; the runs joined are the final samples. */
-  samples: Float32Array;
-  sampleRate: number;
-  /** The sentence (or part of one) this run speaks. */
-  text: string;
-}
 
 export interface SynthesizeHooks {
   /** Reads a file of the installed Kokoro model: "model.onnx", "tokenizer.json", "voices/<id>.bin". */
@@ -91,15 +66,6 @@ export interface SynthesizeHooks {
   onChunk?: (c: SynthChunk) => void;
   /** 'load' | 'create' | 'warmup' (first use of the model), then 'phonemes' and 'synthesis'. */
   onProgress?: ProgressFn;
-}
-
-export interface SynthesizeResult {
-  samples: Float32Array;
-  sampleRate: number;
-  /** Each sentence's span in the audio, in seconds. */
-  chunks: { text: string; start: number; end: number }[];
-  /** Phoneme characters with no Kokoro token (and kanji espeak-ng cannot read), left out. */
-  dropped_chars: number;
 }
 
 interface Checked {

@@ -1,36 +1,16 @@
 // The engine operation 'tts.generate': Kokoro over the installed model files, with each run's audio sent
 // as a 'chunk' progress event (its samples are a copy the receiver may take over: the engine worker
 // transfers them rather than copying again).
-import type { Progress, RunOptions } from '../core/run';
-import {
-  checkParams,
-  KOKORO_MODEL_ID,
-  prepareSynthesis,
-  synthesize,
-  type SynthesizeParams,
-  type SynthesizeResult,
-} from './kokoro';
+import type { RunOptions } from '../core/run';
+import { checkParams, KOKORO_MODEL_ID, prepareSynthesis, synthesize } from './kokoro';
 import { installedModelFiles, type ModelFileDeps } from '../models/files';
-
-export type TtsGenerateArgs = SynthesizeParams;
-export type TtsGenerateResult = SynthesizeResult;
-
-/** `Progress.data` of the 'chunk' events of tts.generate. */
-export interface TtsChunkData {
-  index: number;
-  total: number;
-  samples: Float32Array;
-  sampleRate: number;
-  text: string;
-}
-
-export interface TtsChunkProgress extends Progress {
-  stage: 'chunk';
-  data: TtsChunkData;
-}
-
-export const isTtsChunk = (p: Progress): p is TtsChunkProgress =>
-  p.stage === 'chunk' && typeof p.data === 'object' && p.data !== null && 'samples' in p.data;
+import type {
+  TtsChunkData,
+  TtsGenerateArgs,
+  TtsGenerateResult,
+  TtsPrepareArgs,
+  TtsPrepareResult,
+} from './contract';
 
 export async function runTtsGenerate(
   args: TtsGenerateArgs,
@@ -55,15 +35,6 @@ export async function runTtsGenerate(
           })
       : undefined,
   });
-}
-
-export interface TtsPrepareArgs {
-  /** The voice whose style table warms the session (default af_heart). */
-  voice?: string;
-}
-
-export interface TtsPrepareResult {
-  elapsed_ms: number;
 }
 
 /** Creates and warms Kokoro's session now (the Speak view opens), so the first Generate skips it. */

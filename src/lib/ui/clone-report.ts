@@ -1,8 +1,8 @@
 // DOM-free text of the Clone view: the script to read aloud, the quality report of clone.extract as rows
 // a person can read, how the converter's install progress is told, and its precision choices.
 import type { Progress } from '../core/run';
-import type { CloneChecks, CloneWarning, ConverterPrecision, FastConverterInfo } from '../clone/types';
-import { MIN_SPEECH_SECONDS } from '../clone/types';
+import type { CloneChecks, CloneWarning, ConverterPrecision, FastConverterInfo } from '../clone/contract';
+import { MIN_SPEECH_SECONDS } from '../clone/contract';
 
 /** The Hugging Face release of OpenVoice v2 (config.json and checkpoint.pth under converter/). */
 export const OFFICIAL_RELEASE_URL = 'https://huggingface.co/myshell-ai/OpenVoiceV2/resolve/main/';

@@ -5,7 +5,7 @@ import type { ApiContext } from '../context';
 import { badRequest } from '../errors';
 import { json } from '../http';
 import { encodeBase64 } from '../../core/base64';
-import type { AudioEnhanceResult } from '../../audio/enhance-op';
+import type { AudioEnhanceResult } from '../../audio/contract';
 import { audioUpload, convertOptions, text } from './audio-tools';
 
 export const SNR_METHOD =

@@ -15,7 +15,7 @@ import {
   type CloneAudio,
   type CloneExtractResult,
   type ConverterPrecision,
-} from '../../clone/types';
+} from '../../clone/contract';
 import type { Gender, Voice } from '../../voices/types';
 import { newId } from '../../core/ids';
 

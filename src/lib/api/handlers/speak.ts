@@ -9,8 +9,8 @@ import type { RunOptions } from '../../core/run';
 import { HistoryStore } from '../../storage/history';
 import { encodePcm16, encodeWav } from '../../dsp/wav';
 import { encodeBase64 } from '../../core/base64';
-import type { CloneSpeakResult } from '../../clone/types';
-import type { SynthesizeResult } from '../../tts/kokoro';
+import type { CloneSpeakResult } from '../../clone/contract';
+import type { SynthesizeResult } from '../../tts/contract';
 import { CONTENT_TYPES, type AudioFormat, type SpeechSpec } from './speech-schemas';
 import { clonedArgs, engineArgs, type Speaker } from './speaker';
 

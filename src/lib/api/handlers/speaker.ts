@@ -4,9 +4,9 @@ import type { ApiContext } from '../context';
 import { notFound } from '../errors';
 import { LexiconStore } from '../../storage/lexicon';
 import { KOKORO_VOICE_IDS } from '../../voices/presets';
-import { baseVoiceFor } from '../../clone/base-voice';
-import type { CloneSpeakArgs } from '../../clone/types';
-import type { SynthesizeParams } from '../../tts/kokoro';
+import { baseVoiceFor } from '../../voices/base-voice';
+import type { CloneSpeakArgs } from '../../clone/contract';
+import type { SynthesizeParams } from '../../tts/contract';
 import type { SpeechSpec } from './speech-schemas';
 
 /** OpenAI voice names → the Kokoro presets that sound most alike (documented in the README). */

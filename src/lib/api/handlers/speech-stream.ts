@@ -6,7 +6,7 @@ import type { ApiKeyRecord } from '../../auth/keys';
 import type { Progress } from '../../core/run';
 import { encodePcm16, streamingWavHeader } from '../../dsp/wav';
 import { encodeBase64 } from '../../core/base64';
-import type { SynthesizeResult } from '../../tts/kokoro';
+import type { SynthesizeResult } from '../../tts/contract';
 import { CONTENT_TYPES, type SpeechSpec } from './speech-schemas';
 import { engineArgs, resolveSpeaker } from './speaker';
 import {

@@ -11,13 +11,13 @@ import { ApiError, badRequest, jobError } from '../errors';
 import { json } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
 import type { RunOptions } from '../../core/run';
-import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/operation';
+import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/contract';
 import { measureSpeech } from '../../dsp/pitch';
 import { decodeWav } from '../../dsp/wav';
 import { DesignError, nearestPreset, type SpeakerMatch } from '../../voices/design';
 import { encodeBase64 } from '../../core/base64';
 import { KOKORO_VOICE_IDS } from '../../voices/presets';
-import { CLONE_SAMPLE_RATE } from '../../clone/types';
+import { CLONE_SAMPLE_RATE } from '../../clone/contract';
 import { requireConverter } from './clone';
 import { AUDIO_FORMATS, DEFAULT_VOICE, type AudioFormat, type SpeechSpec } from './speech-schemas';
 import { resolveSpeaker, type Speaker } from './speaker';
@@ -34,7 +34,7 @@ import {
   uploadSeconds,
 } from './transcribe';
 import { acceptedJob } from './jobs';
-import { warningHeader } from '../../asr/warnings';
+import { warningHeader } from '../../documents/transcript-warnings';
 
 const ROUTE = 'POST /v1/speech-translate';
 /** Seconds of the upload the speaker's pitch and pace are measured on (enough for a stable median). */

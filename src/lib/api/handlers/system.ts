@@ -4,7 +4,7 @@ import { audioInfo, UndecodableAudioError } from '../../codec/duration';
 import { readAudioUpload } from '../audio-input';
 import { badRequest } from '../errors';
 import { splitSentences } from '../../text/split';
-import type { CloneStatusResult } from '../../clone/types';
+import type { CloneStatusResult } from '../../clone/contract';
 
 export const AUDIO_UPLOAD_LIMIT = 100 * 1024 * 1024;
 

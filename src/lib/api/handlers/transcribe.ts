@@ -10,9 +10,9 @@ import type { ApiKeyRecord } from '../../auth/keys';
 import { acceptedJob } from './jobs';
 import { audioInfo } from '../../codec/duration';
 import { sniffContainer } from '../../codec/formats';
-import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/operation';
-import { formatTranscript, RESPONSE_FORMATS, type ResponseFormat } from '../../asr/formats';
-import { warningHeader } from '../../asr/warnings';
+import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/contract';
+import { formatTranscript, RESPONSE_FORMATS, type ResponseFormat } from '../../documents/transcript-formats';
+import { warningHeader } from '../../documents/transcript-warnings';
 
 export const TRANSCRIBE_UPLOAD_LIMIT = 100 * 1024 * 1024;
 /** A Service Worker keeps a fetch open for about five minutes: answer within four or hand out a job. */

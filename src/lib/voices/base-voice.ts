@@ -1,6 +1,6 @@
 // The Kokoro preset cloned speech starts from: one of the target's language and gender (well-rounded
 // voices preferred), so the converter has less to change.
-import { PRESET_VOICES, languageMatches } from '../voices/presets';
+import { PRESET_VOICES, languageMatches } from './presets';
 
 const PREFERRED: Record<string, string> = {
   'a:female': 'af_heart',

@@ -1,7 +1,7 @@
 // What a transcription says about itself when its answer may be wrong or incomplete: a detected language
 // the model was unsure of, and any part of the input that has no text. Plain functions of the result, so
 // the engine, the API and the page agree (no model code here: the page imports it).
-import { languageName } from './formats';
+import { languageName } from './transcript-formats';
 
 /**
  * Below this detection probability the language is reported as uncertain. Measured (README): tiny's one

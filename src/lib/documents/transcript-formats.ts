@@ -1,7 +1,7 @@
 // Transcript output formats (OpenAI's audio.transcriptions response_format): json, text, srt, verbose_json,
 // vtt; and the /v1/stt shape.
-import type { Segment } from '../documents/transcript';
-import type { Word } from '../documents/transcript';
+import type { Segment } from './transcript';
+import type { Word } from './transcript';
 
 export const RESPONSE_FORMATS = ['json', 'text', 'srt', 'verbose_json', 'vtt'] as const;
 export type ResponseFormat = (typeof RESPONSE_FORMATS)[number];
