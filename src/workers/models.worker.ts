@@ -12,15 +12,9 @@ import {
   parseCustomCatalog,
   type CustomCatalog,
 } from '../lib/models/catalog';
-import {
-  deleteModel,
-  importModelFiles,
-  installMany,
-  installModel,
-  listModels,
-  storageSummary,
-  type ImportFile,
-} from '../lib/models/installer';
+import { importModelFiles, type ImportFile } from '../lib/models/import-files';
+import { installMany, installModel } from '../lib/models/install';
+import { deleteModel, listModels, storageSummary } from '../lib/models/inventory';
 import { pickModelStore } from '../lib/models/store';
 import {
   ModelNotFoundError,

@@ -1,11 +1,7 @@
 // "Import from disk": dropped files (or a folder) matched to a catalogue entry, verified, all or nothing.
 import { describe, expect, it } from 'vitest';
-import {
-  importModelFiles,
-  listModels,
-  matchImportFiles,
-  type ImportFile,
-} from '../../src/lib/models/installer';
+import { importModelFiles, matchImportFiles, type ImportFile } from '../../src/lib/models/import-files';
+import { listModels } from '../../src/lib/models/inventory';
 import {
   ModelImportError,
   ModelIntegrityError,

@@ -1,7 +1,8 @@
 // Installing models over real HTTP (node:http on 127.0.0.1, global fetch): progress, resume, retries,
 // integrity, quota and cancellation.
 import { describe, expect, it } from 'vitest';
-import { installModel, listModels } from '../../src/lib/models/installer';
+import { installModel } from '../../src/lib/models/install';
+import { listModels } from '../../src/lib/models/inventory';
 import {
   ModelDownloadError,
   ModelIntegrityError,

@@ -3,14 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { openDB } from 'idb';
 import { readFileSync } from 'node:fs';
-import {
-  deleteModel,
-  installMany,
-  installModel,
-  installRequired,
-  listModels,
-  storageSummary,
-} from '../../src/lib/models/installer';
+import { installMany, installModel, installRequired } from '../../src/lib/models/install';
+import { deleteModel, listModels, storageSummary } from '../../src/lib/models/inventory';
 import {
   loadCatalog,
   loadCatalogCached,

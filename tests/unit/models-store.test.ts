@@ -9,7 +9,7 @@ import {
   type ModelFileStore,
 } from '../../src/lib/models/store';
 import { hashChunks, resumeHash, sha256Hex, StreamingSha256 } from '../../src/lib/core/hash';
-import { installModel } from '../../src/lib/models/installer';
+import { installModel } from '../../src/lib/models/install';
 import { ModelNotFoundError } from '../../src/lib/models/types';
 import {
   blobBytes,

@@ -1,3 +1,4 @@
+import { sha256Hex } from '../core/hash';
 import { DEFAULT_LIMITS, SCOPES, type Scope } from './scopes';
 import { newId } from '../core/ids';
 
@@ -27,17 +28,15 @@ export function publicKey(k: ApiKeyRecord): PublicKey {
   return rest;
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 function randomToken(bytes: number): string {
   const a = crypto.getRandomValues(new Uint8Array(bytes));
   return Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** Makes a new key: the secret (shown once) and the record that is stored. */
+/**
+ * Makes a new key: the secret (shown once) and the record that is stored. Still async, though hashing no
+ * longer is, so that its callers need not change.
+ */
 export async function makeKey(opts: {
   name: string;
   scopes?: Scope[];
@@ -50,7 +49,7 @@ export async function makeKey(opts: {
     id: newId('key'),
     name: opts.name,
     prefix: secret.slice(0, KEY_PREFIX.length + 6),
-    hash: await sha256Hex(secret),
+    hash: sha256Hex(secret),
     scopes: opts.scopes ? [...new Set(opts.scopes)] : [...SCOPES],
     limits: opts.limits ?? {},
     allowed_origins: opts.allowed_origins ?? [],

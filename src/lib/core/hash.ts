@@ -34,7 +34,9 @@ export function resumeHash(stored: AsyncIterable<Uint8Array>): Promise<Streaming
   return hashChunks(stored);
 }
 
-export function sha256Hex(bytes: Uint8Array): string {
+/** The lowercase hex SHA-256 of bytes, or of a string's UTF-8 encoding (API key hashes rely on that). */
+export function sha256Hex(input: Uint8Array | string): string {
+  const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
   return new StreamingSha256().update(bytes).hex();
 }
 
