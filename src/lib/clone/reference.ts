@@ -5,6 +5,8 @@
 import { acousticEmbedder, diarize } from '../asr/diarize';
 import { speechWithin, type SpeechRegion } from '../vad/vad';
 import { estimateTempo, onsetEnvelope, stft } from '../dsp/analyze';
+import { concatAudio } from '../dsp/join';
+import { frameLevels } from '../dsp/levels';
 import {
   MIN_SPEECH_SECONDS,
   type CloneChecks,
@@ -34,13 +36,7 @@ export function speechOnly(
       Math.min(samples.length, Math.ceil(r.end * rate)),
     ),
   );
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatAudio(parts);
 }
 
 /** ~10 s pieces; a short tail joins the piece before it (an embedding of a second is unreliable). */
@@ -72,18 +68,8 @@ export function averageEmbeddings(list: readonly Float32Array[], weights?: reado
   return out;
 }
 
-/** Frame RMS (dB) over 20 ms frames. */
-function frameDb(x: Float32Array, rate: number): Float32Array {
-  const n = Math.max(1, Math.round(0.02 * rate));
-  const frames = Math.floor(x.length / n);
-  const out = new Float32Array(frames);
-  for (let f = 0; f < frames; f++) {
-    let s = 0;
-    for (let i = f * n; i < (f + 1) * n; i++) s += x[i]! * x[i]!;
-    out[f] = 10 * Math.log10(s / n + 1e-12);
-  }
-  return out;
-}
+/** Frame levels (dB) over 20 ms frames. */
+const frameDb = (x: Float32Array, rate: number) => frameLevels(x, Math.max(1, Math.round(0.02 * rate)));
 
 const pct = (sorted: Float32Array, q: number) => sorted[Math.floor(q * (sorted.length - 1))] ?? -120;
 

@@ -12,6 +12,7 @@ import { installedModelFiles, type ModelFileDeps } from '../models/files';
 import { GrowingAudio } from '../codec/stream';
 import { SPEECH_RATE as SAMPLE_RATE } from '../dsp/resample';
 import { RealFFT } from '../dsp/fft';
+import { frameLevelDb } from '../dsp/levels';
 
 export const VAD_MODEL_ID = 'silero-vad-v5';
 
@@ -108,12 +109,7 @@ export function speechWithin(regions: readonly SpeechRegion[], a: number, b: num
 }
 
 /** Level (dBFS) of frame `f`: mean power of its 512 samples (zeros past the end). */
-function frameDb(audio: Float32Array, f: number): number {
-  let s = 0;
-  const end = Math.min(audio.length, (f + 1) * VAD_FRAME);
-  for (let i = f * VAD_FRAME; i < end; i++) s += audio[i]! * audio[i]!;
-  return 10 * Math.log10(s / VAD_FRAME + 1e-12);
-}
+const frameDb = (audio: Float32Array, f: number) => frameLevelDb(audio, f * VAD_FRAME, VAD_FRAME);
 
 /** The level above which a frame counts as loud: a third of the range above the floor, ≥ 12 dB, ≥ −55 dBFS. */
 function loudAt(floor: number, top: number): number {
