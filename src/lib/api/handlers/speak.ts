@@ -19,7 +19,7 @@ import { runApiJob } from '../run-job';
 export const SPEECH_WAIT_MS = 240_000;
 
 /** The message of a failed speech job whose record has none. */
-export const SPEECH_FAILED = 'Speech generation failed.';
+const SPEECH_FAILED = 'Speech generation failed.';
 
 /** A failed or cancelled speech job as the API error it stands for (the one job-error policy). */
 export const speechJobError = (done: JobRecord): ApiError => jobError(done, SPEECH_FAILED);
