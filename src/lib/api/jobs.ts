@@ -63,11 +63,11 @@ export class JobManager {
   /**
    * A job whose work runs here (in the Service Worker) rather than as one engine operation, e.g. a
    * project render that calls several engine operations and mixes their audio. Same record, progress,
-   * events and cancellation as `start`.
+   * events and cancellation as `start`. `run` is told the job's id (its result may name it).
    */
   async startTask(
     op: string,
-    run: (o: RunOptions) => Promise<unknown>,
+    run: (o: RunOptions, jobId: string) => Promise<unknown>,
     owner: string,
     opts: { onProgress?: ProgressFn } = {},
   ): Promise<JobRecord> {
@@ -92,7 +92,7 @@ export class JobManager {
 
   private async execute(
     job: JobRecord,
-    run: (o: RunOptions) => Promise<unknown>,
+    run: (o: RunOptions, jobId: string) => Promise<unknown>,
     ac: AbortController,
     onProgress?: ProgressFn,
   ): Promise<JobRecord> {
@@ -108,21 +108,24 @@ export class JobManager {
     };
     await save(true);
     try {
-      const result = await run({
-        signal: ac.signal,
-        onProgress: (p) => {
-          try {
-            if (!ac.signal.aborted) onProgress?.(p);
-          } catch {
-            // A caller's listener failing (e.g. a closed stream) must not fail the job.
-          }
-          // Payloads (e.g. streamed audio chunks) go to the caller's own onProgress, never into the
-          // job record or the event stream.
-          const { data: _data, ...plain } = p;
-          cur = { ...cur, progress: plain };
-          void save(false);
+      const result = await run(
+        {
+          signal: ac.signal,
+          onProgress: (p) => {
+            try {
+              if (!ac.signal.aborted) onProgress?.(p);
+            } catch {
+              // A caller's listener failing (e.g. a closed stream) must not fail the job.
+            }
+            // Payloads (e.g. streamed audio chunks) go to the caller's own onProgress, never into the
+            // job record or the event stream.
+            const { data: _data, ...plain } = p;
+            cur = { ...cur, progress: plain };
+            void save(false);
+          },
         },
-      });
+        job.id,
+      );
       cur = { ...cur, status: 'succeeded', result };
     } catch (e) {
       const err = toApiError(e);

@@ -21,6 +21,7 @@ import * as projects from './handlers/projects';
 import { ApiError } from './errors';
 import { buildOpenApi } from './openapi';
 import { json } from './http';
+import { runApiJob } from './run-job';
 import type { ApiKeyRecord } from '../auth/keys';
 
 function route<B = undefined, Q = Record<string, never>>(r: Route<B, Q>): AnyRoute {
@@ -83,12 +84,17 @@ export const ROUTES: AnyRoute[] = [
     body: S.benchmarkBody,
     summary: "Measure this device's compute (float32 matrix multiply, GFLOP/s) in the engine; a job",
     handler: async (r, ctx) => {
-      const job = await ctx.jobs.start(
-        'system.compute',
-        { seconds: r.body.seconds, size: r.body.size },
-        keyOf(r.key).id,
+      const ran = await runApiJob(
+        ctx,
+        { op: 'system.compute', args: { seconds: r.body.seconds, size: r.body.size } },
+        {
+          owner: keyOf(r.key).id,
+          waitMs: r.body.async ? 0 : jobs.SYNC_WAIT_MS,
+          onTimeout: { accept: () => ({}), noJobIdHeader: true },
+          failMessage: 'The job failed.',
+        },
       );
-      return jobs.runJob(job, ctx, r.body.async);
+      return 'accepted' in ran ? ran.accepted : json(jobs.jobJson(ran.job));
     },
   }),
   // Jobs and events

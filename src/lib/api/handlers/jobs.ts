@@ -1,5 +1,5 @@
 import type { ApiContext } from '../context';
-import { jobError, notFound } from '../errors';
+import { notFound } from '../errors';
 import { json } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
 import type { JobRecord } from '../../storage/records';
@@ -32,36 +32,11 @@ export function jobJson(j: JobRecord) {
   };
 }
 
-/**
- * 202 for a job that goes on after the answer: where to poll it and follow its events, and `extra` facts
- * (an estimate, where its file will be).
- */
-export function acceptedJob(id: string, extra: Record<string, unknown> = {}): Response {
-  return json(
-    { job_id: id, status: 'running', poll: `/api/jobs/${id}`, events: '/api/events', ...extra },
-    202,
-    { Location: `/api/jobs/${id}`, 'X-Job-Id': id },
-  );
-}
-
 export async function getJob(id: string, key: ApiKeyRecord, ctx: ApiContext) {
   const j = await ctx.jobs.get(id);
   // Another key's job is reported as missing, so ids cannot be probed.
   if (!j || j.owner !== key.id) throw notFound(`No job with id "${id}".`);
   return json(jobJson(j));
-}
-
-/** Runs a job; answers 200 with the result if it ends in time, else 202 with the job id to follow. */
-export async function runJob(job: JobRecord, ctx: ApiContext, async: boolean): Promise<Response> {
-  const done = async ? null : await ctx.jobs.wait(job.id, SYNC_WAIT_MS);
-  if (!done || done.status === 'queued' || done.status === 'running')
-    return json(
-      { job_id: job.id, status: 'running', poll: `/api/jobs/${job.id}`, events: '/api/events' },
-      202,
-      { Location: `/api/jobs/${job.id}` },
-    );
-  if (done.status === 'succeeded') return json(jobJson(done));
-  throw jobError(done, 'The job failed.');
 }
 
 export async function cancel(jobId: string | undefined, key: ApiKeyRecord, ctx: ApiContext) {

@@ -41,7 +41,7 @@ import {
 } from '../../projects/file';
 import { encodeWav } from '../../dsp/wav';
 import { clonedArgs, engineArgs, resolveSpeaker } from './speaker';
-import { acceptedJob } from './jobs';
+import { runApiJob } from '../run-job';
 import { convertOptions } from './audio-tools';
 import type { EncodeOptions } from '../../codec/formats';
 
@@ -273,90 +273,103 @@ export async function startRender(
       if (e instanceof ApiError && e.code === 'not_found') throw badRequest(e.message, { field: 'tracks' });
       throw e;
     }
-  let audioUrl = '';
-  const job = await ctx.jobs.startTask(
-    'project.render',
-    async (o) => {
-      try {
-        const r = await renderProject(
-          project,
-          {
-            speak: async (text, voice, speed, so) => {
-              const { args, speaker } = await engineArgs(
-                { text, voice, speed, format: 'wav', route: 'POST /api/projects/{id}/render' },
-                ctx,
-              );
-              if (speaker.cloned) return ctx.engine.run('clone.speak', clonedArgs(args, speaker.cloned), so);
-              return ctx.engine.run('tts.generate', args, so);
+  const audioUrl = (jobId: string) => `/api/projects/${encodeURIComponent(id)}/render/${jobId}`;
+  const ran = await runApiJob(
+    ctx,
+    {
+      op: 'project.render',
+      task: async (o, jobId) => {
+        try {
+          const r = await renderProject(
+            project,
+            {
+              speak: async (text, voice, speed, so) => {
+                const { args, speaker } = await engineArgs(
+                  { text, voice, speed, format: 'wav', route: 'POST /api/projects/{id}/render' },
+                  ctx,
+                );
+                if (speaker.cloned)
+                  return ctx.engine.run('clone.speak', clonedArgs(args, speaker.cloned), so);
+                return ctx.engine.run('tts.generate', args, so);
+              },
+              loadClip: async (clip_id) => {
+                const c = await ctx.db.get('clips', clip_id);
+                if (!c) throw new NotFoundError(`No clip "${clip_id}" in the library.`);
+                return new Uint8Array(c.audio);
+              },
+              saveGenerated: async (wav, info) => {
+                const now = ctx.now();
+                const rec: ClipRecord = {
+                  id: newId('clip'),
+                  name: info.name,
+                  created_at: now,
+                  updated_at: now,
+                  source: 'generated',
+                  duration: info.duration,
+                  sample_rate: info.sample_rate,
+                  channels: 1,
+                  audio: wav.buffer as ArrayBuffer,
+                };
+                await guardQuota('the generated speech', () => ctx.db.put('clips', rec));
+                return rec.id;
+              },
+              dropGenerated: async (clip_id) => {
+                const c = await ctx.db.get('clips', clip_id);
+                if (c?.source === 'generated') await ctx.db.delete('clips', clip_id);
+              },
             },
-            loadClip: async (clip_id) => {
-              const c = await ctx.db.get('clips', clip_id);
-              if (!c) throw new NotFoundError(`No clip "${clip_id}" in the library.`);
-              return new Uint8Array(c.audio);
+            {
+              signal: o.signal,
+              onProgress: o.onProgress,
+              limiter: body.limiter,
+              keepClipAudio: enc === 'zip',
             },
-            saveGenerated: async (wav, info) => {
-              const now = ctx.now();
-              const rec: ClipRecord = {
-                id: newId('clip'),
-                name: info.name,
-                created_at: now,
-                updated_at: now,
-                source: 'generated',
-                duration: info.duration,
-                sample_rate: info.sample_rate,
-                channels: 1,
-                audio: wav.buffer as ArrayBuffer,
-              };
-              await guardQuota('the generated speech', () => ctx.db.put('clips', rec));
-              return rec.id;
-            },
-            dropGenerated: async (clip_id) => {
-              const c = await ctx.db.get('clips', clip_id);
-              if (c?.source === 'generated') await ctx.db.delete('clips', clip_id);
-            },
-          },
-          { signal: o.signal, onProgress: o.onProgress, limiter: body.limiter, keepClipAudio: enc === 'zip' },
-        );
-        o.onProgress?.({ stage: 'encode', done: 0, total: 1 });
-        const file = await encodeMix(r, enc, ctx, o.signal);
-        // Keep what the render measured (lengths, cached speech) on the project as it is now.
-        const current = await store.get(id);
-        if (current) await store.put(mergeRender(current, r.project));
-        const result: ProjectRenderJobResult = {
-          project_id: id,
-          ...file,
-          size: file.bytes.byteLength,
-          duration: r.duration,
-          sample_rate: r.sampleRate,
-          clips: r.clips.map(({ id, track_id, start, end, speaker, text, muted }) => ({
-            id,
-            track_id,
-            start,
-            end,
-            muted,
-            ...(speaker ? { speaker } : {}),
-            ...(text ? { text } : {}),
-          })),
-          peak: r.peak,
-          limited: r.limited,
-          spoken: r.spoken,
-          reused: r.reused,
-          audio_url: audioUrl,
-        };
-        return result;
-      } catch (e) {
-        throw asApiError(e);
-      }
+          );
+          o.onProgress?.({ stage: 'encode', done: 0, total: 1 });
+          const file = await encodeMix(r, enc, ctx, o.signal);
+          // Keep what the render measured (lengths, cached speech) on the project as it is now.
+          const current = await store.get(id);
+          if (current) await store.put(mergeRender(current, r.project));
+          const result: ProjectRenderJobResult = {
+            project_id: id,
+            ...file,
+            size: file.bytes.byteLength,
+            duration: r.duration,
+            sample_rate: r.sampleRate,
+            clips: r.clips.map(({ id, track_id, start, end, speaker, text, muted }) => ({
+              id,
+              track_id,
+              start,
+              end,
+              muted,
+              ...(speaker ? { speaker } : {}),
+              ...(text ? { text } : {}),
+            })),
+            peak: r.peak,
+            limited: r.limited,
+            spoken: r.spoken,
+            reused: r.reused,
+            audio_url: audioUrl(jobId),
+          };
+          return result;
+        } catch (e) {
+          throw asApiError(e);
+        }
+      },
     },
-    key.id,
+    {
+      owner: key.id,
+      waitMs: 0,
+      onTimeout: {
+        accept: (jobId) => ({
+          audio_url: audioUrl(jobId),
+          // Until the render has measured every clip, lengths of speech not generated yet are estimates.
+          estimated_duration: timelineDuration(project),
+        }),
+      },
+    },
   );
-  const audio_url = `/api/projects/${encodeURIComponent(id)}/render/${job.id}`;
-  audioUrl = audio_url;
-  return acceptedJob(job.id, {
-    audio_url,
-    // Until the render has measured every clip, lengths of speech not generated yet are estimates.
-    estimated_duration: timelineDuration(project),
-  });
+  return ran.accepted;
 }
 
 /** `GET /api/projects/{id}/render/{job_id}`: the rendered file of a finished render job of yours. */

@@ -13,12 +13,16 @@ import type { CloneSpeakResult } from '../../clone/contract';
 import type { SynthesizeResult } from '../../tts/contract';
 import { CONTENT_TYPES, type AudioFormat, type SpeechSpec } from './speech-schemas';
 import { clonedArgs, engineArgs, type Speaker } from './speaker';
+import { runApiJob } from '../run-job';
 
 /** Speech can take a while on 2 cores; a Service Worker keeps a fetch open for about five minutes. */
 export const SPEECH_WAIT_MS = 240_000;
 
+/** The message of a failed speech job whose record has none. */
+const SPEECH_FAILED = 'Speech generation failed.';
+
 /** A failed or cancelled speech job as the API error it stands for (the one job-error policy). */
-export const speechJobError = (done: JobRecord): ApiError => jobError(done, 'Speech generation failed.');
+export const speechJobError = (done: JobRecord): ApiError => jobError(done, SPEECH_FAILED);
 
 export function tooSlow(): ApiError {
   return new ApiError(
@@ -101,7 +105,7 @@ export async function speak(
   key: ApiKeyRecord,
   ctx: ApiContext,
   resolved?: Speaker,
-  within?: { jobId: () => string; opts: RunOptions },
+  within?: { jobId: string; opts: RunOptions },
 ): Promise<Spoken> {
   const { args, speaker } = await engineArgs(spec, ctx, resolved);
   const t0 = ctx.now();
@@ -111,19 +115,22 @@ export async function speak(
     raw = speaker.cloned
       ? await ctx.engine.run('clone.speak', clonedArgs(args, speaker.cloned), within.opts)
       : await ctx.engine.run('tts.generate', args, within.opts);
-    jobId = within.jobId();
+    jobId = within.jobId;
   } else {
-    const job = speaker.cloned
-      ? await ctx.jobs.start('clone.speak', clonedArgs(args, speaker.cloned), key.id)
-      : await ctx.jobs.start('tts.generate', args, key.id);
-    const done = await ctx.jobs.wait(job.id, SPEECH_WAIT_MS);
-    if (!done || done.status === 'running' || done.status === 'queued') {
-      await ctx.jobs.cancel({ id: job.id });
-      throw tooSlow();
-    }
-    if (done.status !== 'succeeded') throw speechJobError(done);
-    raw = done.result;
-    jobId = job.id;
+    const ran = await runApiJob(
+      ctx,
+      speaker.cloned
+        ? { op: 'clone.speak', args: clonedArgs(args, speaker.cloned) }
+        : { op: 'tts.generate', args },
+      {
+        owner: key.id,
+        waitMs: SPEECH_WAIT_MS,
+        onTimeout: { fail: () => tooSlow() },
+        failMessage: SPEECH_FAILED,
+      },
+    );
+    raw = ran.result;
+    jobId = ran.job.id;
   }
   const result = speaker.cloned
     ? clonedResult(raw as CloneSpeakResult, spec.text)

@@ -7,7 +7,7 @@
 // pass runs first and its detected language is handed to the translate pass (no second detection, and
 // both texts agree on the language). English input needs no translation: the one pass serves for both.
 import type { ApiContext } from '../context';
-import { ApiError, badRequest, jobError } from '../errors';
+import { ApiError, badRequest } from '../errors';
 import { json } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
 import type { RunOptions } from '../../core/run';
@@ -33,7 +33,7 @@ import {
   readUpload,
   uploadSeconds,
 } from './transcribe';
-import { acceptedJob } from './jobs';
+import { runApiJob } from '../run-job';
 import { warningHeader } from '../../documents/transcript-warnings';
 
 const ROUTE = 'POST /v1/speech-translate';
@@ -95,20 +95,25 @@ async function transcribeJob(
   key: ApiKeyRecord,
   ctx: ApiContext,
 ): Promise<AsrTranscribeResult> {
-  const job = await ctx.jobs.start('asr.transcribe', args, key.id);
-  const done = await ctx.jobs.wait(job.id, TRANSCRIBE_WAIT_MS);
-  if (!done || done.status === 'queued' || done.status === 'running') {
-    await ctx.jobs.cancel({ id: job.id });
-    throw new ApiError(
-      'internal_error',
-      `Transcription took longer than ${TRANSCRIBE_WAIT_MS / 1000} s and was stopped; send a shorter file.`,
-      { job_id: job.id },
-    );
-  }
-  if (done.status !== 'succeeded') throw jobError(done, TRANSCRIPTION_FAILED);
-  const r = done.result as AsrTranscribeResult;
-  noteRtf(r);
-  return r;
+  const { result } = await runApiJob(
+    ctx,
+    { op: 'asr.transcribe', args },
+    {
+      owner: key.id,
+      waitMs: TRANSCRIBE_WAIT_MS,
+      onTimeout: {
+        fail: (jobId) =>
+          new ApiError(
+            'internal_error',
+            `Transcription took longer than ${TRANSCRIBE_WAIT_MS / 1000} s and was stopped; send a shorter file.`,
+            { job_id: jobId },
+          ),
+      },
+      failMessage: TRANSCRIPTION_FAILED,
+    },
+  );
+  noteRtf(result);
+  return result;
 }
 
 /**
@@ -213,7 +218,7 @@ interface TranslateRequest {
 }
 
 /** How the work runs: each Whisper pass and the speech as jobs waited for, or inside one job of its own. */
-type Within = { jobId: () => string; opts: RunOptions } | undefined;
+type Within = { jobId: string; opts: RunOptions } | undefined;
 
 /**
  * multipart {file ≤ 100 MB, voice, preserve_voice, model, language, format, speed, response, async} or
@@ -244,18 +249,23 @@ export async function speechTranslate(
   // Two Whisper passes, then the speech.
   const est = 2 * uploadSeconds(model, probe.duration, up.bytes.byteLength);
   if (asJob || est * 1000 > TRANSCRIBE_WAIT_MS) {
-    let id = '';
-    const job = await ctx.jobs.startTask(
-      'speech.translate',
-      async (opts) => {
-        const r = await translateAndSpeak(req, key, ctx, { jobId: () => id, opts });
-        // Storage full: the job still holds the audio; the history entry is what is missing.
-        return r.spoken.kept.error ? { ...r.out, history_error: r.spoken.kept.error.message } : r.out;
+    const ran = await runApiJob(
+      ctx,
+      {
+        op: 'speech.translate',
+        task: async (opts, jobId) => {
+          const r = await translateAndSpeak(req, key, ctx, { jobId, opts });
+          // Storage full: the job still holds the audio; the history entry is what is missing.
+          return r.spoken.kept.error ? { ...r.out, history_error: r.spoken.kept.error.message } : r.out;
+        },
       },
-      key.id,
+      {
+        owner: key.id,
+        waitMs: 0,
+        onTimeout: { accept: () => ({ estimated_seconds: Math.round(est) }) },
+      },
     );
-    id = job.id;
-    return acceptedJob(job.id, { estimated_seconds: Math.round(est) });
+    return ran.accepted;
   }
   const r = await translateAndSpeak(req, key, ctx, undefined);
   if (response === 'audio')

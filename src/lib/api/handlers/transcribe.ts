@@ -4,10 +4,10 @@
 // 202 with the job to follow instead.
 import type { ApiContext } from '../context';
 import { readAudioUpload, type AudioUpload } from '../audio-input';
-import { ApiError, badRequest, jobError } from '../errors';
+import { ApiError, badRequest } from '../errors';
 import { json, tooLarge } from '../http';
 import type { ApiKeyRecord } from '../../auth/keys';
-import { acceptedJob } from './jobs';
+import { runApiJob } from '../run-job';
 import { audioInfo } from '../../codec/duration';
 import { sniffContainer } from '../../codec/formats';
 import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/contract';
@@ -239,16 +239,21 @@ async function run(
   ctx: ApiContext,
   opts: { async?: boolean; duration?: number; bytes: number },
 ): Promise<Outcome> {
-  const job = await ctx.jobs.start('asr.transcribe', args, key.id);
   const est = uploadSeconds(args.model, opts.duration, opts.bytes);
   const long = est * 1000 > TRANSCRIBE_WAIT_MS;
-  const done = opts.async || long ? null : await ctx.jobs.wait(job.id, TRANSCRIBE_WAIT_MS);
-  if (!done || done.status === 'queued' || done.status === 'running')
-    return { accepted: acceptedJob(job.id, { estimated_seconds: Math.round(est) }) };
-  if (done.status !== 'succeeded') throw jobError(done, TRANSCRIPTION_FAILED);
-  const result = done.result as AsrTranscribeResult;
-  noteRtf(result);
-  return { result, jobId: job.id };
+  const ran = await runApiJob(
+    ctx,
+    { op: 'asr.transcribe', args },
+    {
+      owner: key.id,
+      waitMs: opts.async || long ? 0 : TRANSCRIBE_WAIT_MS,
+      onTimeout: { accept: () => ({ estimated_seconds: Math.round(est) }) },
+      failMessage: TRANSCRIPTION_FAILED,
+    },
+  );
+  if ('accepted' in ran) return ran;
+  noteRtf(ran.result);
+  return { result: ran.result, jobId: ran.job.id };
 }
 
 /** A job stored before results carried warnings has none. */
