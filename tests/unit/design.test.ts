@@ -2,14 +2,8 @@
 // Blend checks compare with the measured traits (src/lib/voices/traits.json), never with fixed voice ids.
 import { describe, expect, it } from 'vitest';
 import traitsFile from '../../src/lib/voices/traits.json';
-import {
-  DesignError,
-  designVoice,
-  MAX_BLEND,
-  parseDescription,
-  presetTraits,
-  type DesignResult,
-} from '../../src/lib/voices/design';
+import { designVoice, MAX_BLEND, presetTraits, type DesignResult } from '../../src/lib/voices/design';
+import { DesignError, parseDescription } from '../../src/lib/voices/design-words';
 import { parseMixFormula } from '../../src/lib/voices/mix';
 import { toApiError } from '../../src/lib/api/errors';
 

@@ -10,7 +10,8 @@ import { MAX_CHARS, type SpeechSpec } from './speech-schemas';
 import { encodeAudio, speak, speechJson } from './speak';
 import { storage, voiceJson } from './voices';
 import type { ApiKeyRecord } from '../../auth/keys';
-import { DesignError, designVoice, MAX_DESCRIPTION, type DesignResult } from '../../voices/design';
+import { designVoice, type DesignResult } from '../../voices/design';
+import { DesignError, MAX_DESCRIPTION } from '../../voices/design-words';
 import type { Voice } from '../../voices/types';
 import { newId } from '../../core/ids';
 
