@@ -49,7 +49,7 @@ export async function makeKey(opts: {
     id: newId('key'),
     name: opts.name,
     prefix: secret.slice(0, KEY_PREFIX.length + 6),
-    hash: sha256Hex(secret),
+    hash: await sha256Hex(secret),
     scopes: opts.scopes ? [...new Set(opts.scopes)] : [...SCOPES],
     limits: opts.limits ?? {},
     allowed_origins: opts.allowed_origins ?? [],

@@ -21,7 +21,13 @@ export async function writeFile(
   await store.append(id, path, bytes, 0);
   await store.flush(id, path);
   await store.commit(id, path);
-  return { path, bytes: bytes.byteLength, sha256: sha256Hex(bytes), verified_at: Date.now(), pinned: false };
+  return {
+    path,
+    bytes: bytes.byteLength,
+    sha256: await sha256Hex(bytes),
+    verified_at: Date.now(),
+    pinned: false,
+  };
 }
 
 export const readAll = async (store: ModelFileStore, id: string, path: string) =>

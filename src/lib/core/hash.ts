@@ -34,10 +34,14 @@ export function resumeHash(stored: AsyncIterable<Uint8Array>): Promise<Streaming
   return hashChunks(stored);
 }
 
-/** The lowercase hex SHA-256 of bytes, or of a string's UTF-8 encoding (API key hashes rely on that). */
-export function sha256Hex(input: Uint8Array | string): string {
+/**
+ * The lowercase hex SHA-256 of bytes, or of a string's UTF-8 encoding (API key hashes rely on that). Web
+ * Crypto, not the streaming hasher: the Service Worker checks keys with it and stays free of @noble/hashes.
+ */
+export async function sha256Hex(input: Uint8Array | string): Promise<string> {
   const bytes = typeof input === 'string' ? new TextEncoder().encode(input) : input;
-  return new StreamingSha256().update(bytes).hex();
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** Reads a web ReadableStream as an async iterable (Safari has no async iteration on streams). */

@@ -33,7 +33,7 @@ export class KeyStore {
 
   /** Finds the stored record for a presented secret (by its SHA-256), or undefined. */
   async verify(secret: string): Promise<ApiKeyRecord | undefined> {
-    return this.db.getFromIndex('apiKeys', 'hash', sha256Hex(secret));
+    return this.db.getFromIndex('apiKeys', 'hash', await sha256Hex(secret));
   }
 
   async update(id: string, changes: KeyChanges): Promise<PublicKey> {
