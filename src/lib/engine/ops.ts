@@ -84,7 +84,7 @@ export interface EngineOps {
   /** Creates (and keeps) a Whisper model's sessions ahead of a transcription, so its first text comes fast. */
   'asr.prepare': { args: AsrPrepareArgs; result: AsrPrepareResult };
   /**
-   * Voice cloning (src/lib/clone, types in clone/types.ts). clone.install builds the OpenVoice graphs from
+   * Voice cloning (src/lib/clone, types in clone/contract.ts). clone.install builds the OpenVoice graphs from
    * the release (URL or imported files) or takes an ONNX pair, and stores them; clone.extract turns
    * recordings into a tone embedding with quality checks; clone.convert and clone.speak stream their
    * audio as 'chunk' progress events with `data: CloneChunkData`.
