@@ -12,6 +12,7 @@ import { installRuntime, runtimeHost } from '../../src/lib/runtime/host';
 import { synthesize } from '../../src/lib/tts/kokoro';
 import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
 import { NodeCoreProvider } from './ffmpeg-node';
+import { concatAudio } from '../../src/lib/dsp/join';
 
 export const MODELS = '.cache/models';
 export const HAVE_TINY = existsSync(`${MODELS}/whisper-tiny-q8/onnx/decoder_model_merged_quantized.onnx`);
@@ -129,12 +130,5 @@ export function wer(ref: string, hyp: string): number {
 /** Silence of `seconds` at `rate`. */
 export const silence = (seconds: number, rate: number) => new Float32Array(Math.round(seconds * rate));
 
-export function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
+/** The studio's own join (dsp/join.ts). */
+export const concat = concatAudio;

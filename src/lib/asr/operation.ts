@@ -141,11 +141,10 @@ async function runnerFor(id: string, deps: ModelFileDeps): Promise<WhisperRunner
 export async function runAsrTranscribe(
   args: AsrTranscribeArgs,
   opts: RunOptions = {},
-  deps: AsrDeps,
+  d: AsrDeps,
 ): Promise<AsrTranscribeResult> {
   check(args);
   const t0 = now();
-  const d = deps;
   const id = await resolveAsrModel(args.model, d);
   const runner = await runnerFor(id, d);
   if (args.words) {

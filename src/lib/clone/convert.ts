@@ -11,9 +11,8 @@ import type { CloneConvertArgs, CloneConvertResult } from './contract';
 export async function runCloneConvert(
   args: CloneConvertArgs,
   opts: RunOptions = {},
-  deps: CloneDeps,
+  d: CloneDeps,
 ): Promise<CloneConvertResult> {
-  const d = deps;
   const tau = checkTau(args.tau);
   const l = await converter(d, opts, true);
   const { model } = l;

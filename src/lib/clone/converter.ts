@@ -162,12 +162,11 @@ export async function converter(d: CloneDeps, opts: RunOptions = {}, tune = fals
  * The installed converter's tone-colour extractor on its own (for speaker diarization), sharing the loaded
  * session; null when no converter is installed.
  */
-export async function toneColourExtractor(deps: CloneDeps): Promise<{
+export async function toneColourExtractor(d: CloneDeps): Promise<{
   sampleRate: number;
   dimension: number;
   embed(samples: Float32Array): Promise<Float32Array>;
 } | null> {
-  const d = deps;
   let l: Awaited<ReturnType<typeof converter>>;
   try {
     l = await converter(d);

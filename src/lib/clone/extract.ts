@@ -17,9 +17,8 @@ import type { CloneExtractArgs, CloneExtractResult, MusicMeasure, SpeakerMeasure
 export async function runCloneExtract(
   args: CloneExtractArgs,
   opts: RunOptions = {},
-  deps: CloneDeps,
+  d: CloneDeps,
 ): Promise<CloneExtractResult> {
-  const d = deps;
   if (!args.audio?.length) throw new CloneParamError('No recording given.');
   const { model } = await converter(d, opts);
   const rate = model.config.samplingRate;

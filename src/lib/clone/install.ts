@@ -101,9 +101,8 @@ async function checkOnnxPair(ort: OrtLike, graphs: ConverterGraphs): Promise<voi
 export async function runCloneInstall(
   args: CloneInstallArgs,
   opts: RunOptions = {},
-  deps: CloneDeps,
+  d: CloneDeps,
 ): Promise<CloneInstallResult> {
-  const d = deps;
   const src = args.source;
   let configText: string;
   let graphs: ConverterGraphs;

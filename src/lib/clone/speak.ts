@@ -21,9 +21,8 @@ const BASE_TEXT =
 export async function runCloneSpeak(
   args: CloneSpeakArgs,
   opts: RunOptions = {},
-  deps: CloneDeps,
+  d: CloneDeps,
 ): Promise<CloneSpeakResult> {
-  const d = deps;
   if (!args.text?.trim()) throw new CloneParamError('No text to speak.');
   const tau = checkTau(args.tau);
   const l = await converter(d, opts, true);

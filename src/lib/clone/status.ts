@@ -5,10 +5,7 @@ import type { CloneDeps } from './deps';
 import { FILES, readAll, readFastInfo, text } from './files';
 import { CONVERTER_MODEL_IDS, RELEASE_PATHS, type CloneStatusResult } from './contract';
 
-export async function runCloneStatus(
-  deps: Pick<CloneDeps, 'registry' | 'store'>,
-): Promise<CloneStatusResult> {
-  const d = deps;
+export async function runCloneStatus(d: Pick<CloneDeps, 'registry' | 'store'>): Promise<CloneStatusResult> {
   for (const version of ['v2', 'v1'] as const) {
     const id = CONVERTER_MODEL_IDS[version];
     const rec = await d.registry.get(id);

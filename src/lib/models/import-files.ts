@@ -186,17 +186,6 @@ export async function importModelFiles(
     await registry.delete(entry.id).catch(() => undefined);
     throw e;
   }
-  meter.emit(
-    {
-      stage: 'done',
-      file: '',
-      done: total,
-      total,
-      fileDone: 0,
-      fileTotal: 0,
-      message: `${entry.name} was imported (${formatBytes(total)}).`,
-    },
-    true,
-  );
+  meter.done(total, `${entry.name} was imported (${formatBytes(total)}).`);
   return record;
 }

@@ -74,18 +74,7 @@ export async function installModel(entry: CatalogEntry, opts: InstallOptions): P
   const todo = entry.files.filter((f) => !verified.has(f.path));
   if (existing && todo.length === 0 && !fresh && existing.files.length === entry.files.length) {
     const bytes = existing.files.reduce((a, f) => a + f.bytes, 0);
-    meter.emit(
-      {
-        stage: 'done',
-        file: '',
-        done: bytes,
-        total: bytes,
-        fileDone: 0,
-        fileTotal: 0,
-        message: `${entry.name} is already installed.`,
-      },
-      true,
-    );
+    meter.done(bytes, `${entry.name} is already installed.`);
     return existing;
   }
 
@@ -138,18 +127,7 @@ export async function installModel(entry: CatalogEntry, opts: InstallOptions): P
   };
   await registry.put(record);
   const bytes = record.files.reduce((a, f) => a + f.bytes, 0);
-  meter.emit(
-    {
-      stage: 'done',
-      file: '',
-      done: bytes,
-      total: bytes,
-      fileDone: 0,
-      fileTotal: 0,
-      message: `${entry.name} is installed (${formatBytes(bytes)}).`,
-    },
-    true,
-  );
+  meter.done(bytes, `${entry.name} is installed (${formatBytes(bytes)}).`);
   return record;
 }
 

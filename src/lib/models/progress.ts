@@ -42,4 +42,12 @@ export class Meter {
         `${formatBytes(p.done)}${p.total ? ` of ${formatBytes(p.total)}` : ''}`;
     this.onProgress({ ...p, message, bytesPerSecond: Math.round(this.speed), etaSeconds: eta });
   }
+
+  /** The final report: the whole model's `bytes` done, always sent. */
+  done(bytes: number, message: string): void {
+    this.emit(
+      { stage: 'done', file: '', done: bytes, total: bytes, fileDone: 0, fileTotal: 0, message },
+      true,
+    );
+  }
 }
