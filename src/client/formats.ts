@@ -1,8 +1,8 @@
-// Page-side bridge to the audio formats worker (src/workers/ffmpeg.worker.ts): starts it on first use, runs
-// one job at a time, passes progress callbacks through comlink, rebuilds named errors, and cancels by
-// terminating the worker (ffmpeg runs each command synchronously, so it cannot hear a message mid-command).
-// The next job starts a fresh worker.
-import { proxy, wrap, type Remote } from 'comlink';
+// Page-side bridge to the audio formats worker (src/workers/ffmpeg.worker.ts): runs one job at a time on it
+// (its WorkerHost starts it on first use and ends it on a crash), passes progress callbacks through comlink,
+// rebuilds named errors, and cancels by terminating the worker (ffmpeg runs each command synchronously, so it
+// cannot hear a message mid-command). The next job starts a fresh worker.
+import { proxy, type Remote } from 'comlink';
 import type { CorePreference, FFmpegWorkerApi } from '../workers/ffmpeg.worker';
 import type { ConvertOptions, DecodedAudio, EncodedAudio } from '../lib/codec/transcoder';
 import type { DecodedInput } from '../lib/codec/decode';
@@ -15,83 +15,36 @@ import {
 } from '../lib/codec/formats';
 import { SerialQueues } from '../lib/engine/queue';
 import { CancelledError, type Progress, type RunOptions } from '../lib/core/run';
+import { WorkerHost } from './worker-host';
 
-interface Live {
-  worker: Worker;
-  remote: Remote<FFmpegWorkerApi>;
-  /** Rejects when the worker ends: crashed, or stopped by a cancel, useCore() or dispose(). */
-  ended: Promise<never>;
-  end(e: Error): void;
-}
+const stopped = () => new CancelledError('The audio worker was stopped.');
 
 export class FormatsBridge {
-  private live: Live | null = null;
+  private host = new WorkerHost<FFmpegWorkerApi>({
+    start: () =>
+      new Worker(new URL('../workers/ffmpeg.worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'timbre-ffmpeg',
+      }),
+    crashed: (why) =>
+      new FFmpegCrashedError(`The audio worker stopped unexpectedly (${why}); run the job again.`),
+    revive: (e) => reviveFormatError(e as Error),
+    abort: { kind: 'terminate', stopped },
+    onStart: (remote) => {
+      if (this.core !== 'auto') void remote.useCore(this.core);
+    },
+  });
   private queue = new SerialQueues();
-  /** Workers started so far (each cancel or crash costs one). */
-  starts = 0;
 
   constructor(private core: CorePreference = 'auto') {}
 
-  private ensure(): Live {
-    if (this.live) return this.live;
-    const worker = new Worker(new URL('../workers/ffmpeg.worker.ts', import.meta.url), {
-      type: 'module',
-      name: 'timbre-ffmpeg',
-    });
-    let end!: (e: Error) => void;
-    const ended = new Promise<never>((_, reject) => (end = reject));
-    ended.catch(() => undefined);
-    const die = (why: string) => {
-      if (this.live?.worker !== worker) return;
-      this.stop(new FFmpegCrashedError(`The audio worker stopped unexpectedly (${why}); run the job again.`));
-    };
-    worker.addEventListener('error', (e) => {
-      e.preventDefault();
-      die(e.message || 'worker error');
-    });
-    worker.addEventListener('messageerror', () => die('a message could not be read'));
-    const remote = wrap<FFmpegWorkerApi>(worker);
-    if (this.core !== 'auto') void remote.useCore(this.core);
-    this.live = { worker, remote, ended, end };
-    this.starts++;
-    return this.live;
-  }
-
-  /** Terminates the worker; a job running in it fails with `why`. */
-  private stop(why: Error = new CancelledError('The audio worker was stopped.')) {
-    const live = this.live;
-    this.live = null;
-    live?.worker.terminate();
-    live?.end(why);
+  /** Workers started so far (each cancel or crash costs one). */
+  get starts(): number {
+    return this.host.starts;
   }
 
   private run<T>(fn: (remote: Remote<FFmpegWorkerApi>) => Promise<T>, opts: RunOptions = {}): Promise<T> {
-    return this.queue.run(
-      'ffmpeg',
-      async () => {
-        const live = this.ensure();
-        let onAbort = () => {};
-        const aborted = new Promise<never>((_, reject) => {
-          onAbort = () => {
-            if (this.live === live) this.stop();
-            reject(new CancelledError());
-          };
-        });
-        aborted.catch(() => undefined);
-        opts.signal?.addEventListener('abort', onAbort, { once: true });
-        const work = fn(live.remote);
-        work.catch(() => undefined);
-        try {
-          return await Promise.race([work, aborted, live.ended]);
-        } catch (e) {
-          if (e instanceof CancelledError || e instanceof FFmpegCrashedError) throw e;
-          throw reviveFormatError(e as Error);
-        } finally {
-          opts.signal?.removeEventListener('abort', onAbort);
-        }
-      },
-      opts.signal,
-    );
+    return this.queue.run('ffmpeg', () => this.host.call(fn, { signal: opts.signal }), opts.signal);
   }
 
   private static progress(fn?: (p: Progress) => void) {
@@ -102,7 +55,7 @@ export class FormatsBridge {
   /** Which core the worker loads: 'auto' (multi-threaded when cross-origin isolated), 'mt' or 'st'. */
   useCore(core: CorePreference): void {
     this.core = core;
-    this.stop();
+    this.host.stop(stopped());
   }
 
   /** The core in use (null before the first job), and why a better one was passed over. */
@@ -151,6 +104,6 @@ export class FormatsBridge {
 
   /** Stops the worker (and any job in it). */
   dispose(): void {
-    this.stop();
+    this.host.stop(stopped());
   }
 }

@@ -1,11 +1,29 @@
-// Page-side bridge to the models worker: starts it on first use, passes progress callbacks through
-// comlink, and rebuilds the manager's named errors from their name and message.
-import { proxy, wrap, type Remote } from 'comlink';
+// Page-side bridge to the models worker: starts it on first use (through its WorkerHost, which also ends
+// a crashed worker so that no call waits forever), passes progress callbacks through comlink, and rebuilds
+// the manager's named errors from their name and message.
+import { proxy, type Remote } from 'comlink';
 import type { ModelsWorkerApi } from '../workers/models.worker';
 import { reviveModelError, type InstallProgress } from '../lib/models/types';
+import { WorkerHost } from './worker-host';
+
+/** The models worker died during a call (crash, out of memory); the next call starts a fresh one. */
+export class ModelsWorkerCrashedError extends Error {
+  override name = 'ModelsWorkerCrashedError';
+}
 
 export class ModelsBridge {
-  private remote: Remote<ModelsWorkerApi> | null = null;
+  private host = new WorkerHost<ModelsWorkerApi>({
+    start: () =>
+      new Worker(new URL('../workers/models.worker.ts', import.meta.url), {
+        type: 'module',
+        name: 'timbre-models',
+      }),
+    crashed: (why) =>
+      new ModelsWorkerCrashedError(
+        `The model manager stopped unexpectedly (${why}); it restarts on its own, so try again (an install picks up where it stopped).`,
+      ),
+    revive: (e) => reviveModelError(e as Error),
+  });
 
   /** `changed` runs after any install, import or removal ends, however it ends (the views reload). */
   constructor(private readonly changed: () => void = () => {}) {}
@@ -19,22 +37,8 @@ export class ModelsBridge {
     }
   }
 
-  private get api(): Remote<ModelsWorkerApi> {
-    this.remote ??= wrap<ModelsWorkerApi>(
-      new Worker(new URL('../workers/models.worker.ts', import.meta.url), {
-        type: 'module',
-        name: 'timbre-models',
-      }),
-    );
-    return this.remote;
-  }
-
-  private async call<T>(fn: (api: Remote<ModelsWorkerApi>) => Promise<T>): Promise<T> {
-    try {
-      return await fn(this.api);
-    } catch (e) {
-      throw reviveModelError(e as Error);
-    }
+  private call<T>(fn: (api: Remote<ModelsWorkerApi>) => Promise<T>): Promise<T> {
+    return this.host.call(fn);
   }
 
   private static progress(fn?: (p: InstallProgress) => void) {

@@ -1,0 +1,301 @@
+// The page's worker supervisor (src/client/worker-host.ts) and the three bridges on it, in Node: a fake
+// Worker speaks comlink over a MessageChannel to an API exposed in this thread, and dies on request.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { expose } from 'comlink';
+import { WorkerHost, type AbortPolicy } from '../../src/client/worker-host';
+import { ModelsBridge, ModelsWorkerCrashedError } from '../../src/client/models';
+import { FormatsBridge } from '../../src/client/formats';
+import { EngineBridge } from '../../src/client/engine';
+import { CancelledError, EngineCrashedError } from '../../src/lib/core/run';
+import { FFmpegCrashedError } from '../../src/lib/codec/formats';
+import { ModelNotFoundError } from '../../src/lib/models/types';
+import { sleep } from './test-utils';
+
+/** A Worker enough for comlink: messages go over a MessageChannel; `error` / `messageerror` on request. */
+class FakeWorker extends EventTarget {
+  static made: FakeWorker[] = [];
+  /** What the next worker exposes. */
+  static api: () => object = () => ({});
+  private readonly port: MessagePort;
+  private readonly inner: MessagePort;
+  terminated = false;
+
+  constructor() {
+    super();
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.inner = port2;
+    expose(FakeWorker.api(), port2);
+    port1.start();
+    FakeWorker.made.push(this);
+  }
+
+  postMessage(message: unknown, transfer: Transferable[] = []): void {
+    if (!this.terminated) this.port.postMessage(message, transfer as never);
+  }
+
+  override addEventListener(type: string, fn: EventListenerOrEventListenerObject | null, o?: unknown): void {
+    if (type === 'message') this.port.addEventListener(type, fn as never, o as never);
+    else super.addEventListener(type, fn, o as AddEventListenerOptions);
+  }
+
+  override removeEventListener(type: string, fn: EventListenerOrEventListenerObject | null): void {
+    if (type === 'message') this.port.removeEventListener(type, fn as never);
+    else super.removeEventListener(type, fn);
+  }
+
+  terminate(): void {
+    this.terminated = true;
+    this.port.close();
+    this.inner.close();
+  }
+
+  /** An uncaught error inside the worker, as the browser reports it. */
+  crash(message = 'boom'): void {
+    this.dispatchEvent(Object.assign(new Event('error', { cancelable: true }), { message }));
+  }
+
+  /** A message the page could not deserialize. */
+  garble(): void {
+    this.dispatchEvent(new Event('messageerror'));
+  }
+}
+
+const never = () => new Promise<never>(() => {});
+
+/** Each worker's calls: `hang` never answers, `ok` answers with the worker's number, `fail` throws a named error. */
+function testApi() {
+  const n = FakeWorker.made.length + 1;
+  return {
+    hang: never,
+    ok: async () => n,
+    fail: async () => {
+      throw new ModelNotFoundError('no such model');
+    },
+    cancel: vi.fn(),
+  };
+}
+type TestApi = ReturnType<typeof testApi>;
+
+class TestCrashedError extends Error {
+  override name = 'TestCrashedError';
+}
+
+function host(abort?: AbortPolicy) {
+  return new WorkerHost<TestApi>({
+    start: () => new FakeWorker() as unknown as Worker,
+    crashed: (why) => new TestCrashedError(`died (${why})`),
+    revive: (e) => Object.assign(new Error((e as Error).message), { name: `revived ${(e as Error).name}` }),
+    abort,
+  });
+}
+
+/** Lets the fake worker start and the call reach it. */
+const settle = () => sleep(10);
+const last = () => FakeWorker.made[FakeWorker.made.length - 1]!;
+
+/** A call's outcome within `ms`: its error, its value, or 'still waiting'. */
+async function within<T>(p: Promise<T>, ms = 500): Promise<T | Error | 'still waiting'> {
+  return Promise.race([p.catch((e: Error) => e), sleep(ms).then(() => 'still waiting' as const)]);
+}
+
+beforeEach(() => {
+  FakeWorker.made = [];
+  FakeWorker.api = testApi;
+  vi.stubGlobal('Worker', FakeWorker);
+});
+
+afterEach(() => {
+  for (const w of FakeWorker.made) w.terminate();
+  vi.unstubAllGlobals();
+});
+
+describe('WorkerHost', () => {
+  it('starts the worker on the first call only, and answers from it', async () => {
+    const h = host();
+    expect(h.alive).toBe(false);
+    expect(FakeWorker.made).toHaveLength(0);
+    expect(await h.call((r) => r.ok())).toBe(1);
+    expect(await h.call((r) => r.ok())).toBe(1);
+    expect(h.starts).toBe(1);
+    expect(h.alive).toBe(true);
+  });
+
+  it('a crash (error event) rejects the call in flight with the named error; the next call runs on a new worker', async () => {
+    const h = host();
+    const heard: string[] = [];
+    h.onChange(() => heard.push(`${h.alive} ${h.starts} ${h.crashes}`));
+    const inFlight = h.call((r) => r.hang());
+    await settle();
+    last().crash('out of memory');
+    const e = await within(inFlight);
+    expect(e).toBeInstanceOf(TestCrashedError);
+    expect((e as Error).message).toBe('died (out of memory)');
+    expect(FakeWorker.made[0]!.terminated).toBe(true);
+    expect(h.alive).toBe(false);
+    expect(await h.call((r) => r.ok())).toBe(2);
+    expect([h.starts, h.crashes]).toEqual([2, 1]);
+    expect(heard).toEqual(['true 1 0', 'false 1 1', 'true 2 1']);
+  });
+
+  it('a messageerror ends the worker the same way', async () => {
+    const h = host();
+    const inFlight = h.call((r) => r.hang());
+    await settle();
+    last().garble();
+    const e = await within(inFlight);
+    expect(e).toBeInstanceOf(TestCrashedError);
+    expect((e as Error).message).toMatch(/message could not be read/);
+    expect(await h.call((r) => r.ok())).toBe(2);
+    expect([h.starts, h.crashes]).toEqual([2, 1]);
+  });
+
+  it('an event from a worker already replaced changes nothing', async () => {
+    const h = host();
+    await h.call((r) => r.ok());
+    const first = last();
+    first.crash();
+    await h.call((r) => r.ok());
+    first.crash();
+    expect(await h.call((r) => r.ok())).toBe(2);
+    expect([h.starts, h.crashes]).toEqual([2, 1]);
+  });
+
+  it('revives errors thrown in the worker with the given reviver', async () => {
+    const e = await within(host().call((r) => r.fail()));
+    expect((e as Error).name).toBe('revived ModelNotFoundError');
+    expect((e as Error).message).toBe('no such model');
+  });
+
+  it("abort, 'terminate' policy (formats): rejects with CancelledError and terminates the worker at once", async () => {
+    const h = host({ kind: 'terminate', stopped: () => new CancelledError('stopped') });
+    const ac = new AbortController();
+    const inFlight = h.call((r) => r.hang(), { signal: ac.signal });
+    await settle();
+    ac.abort();
+    expect(await within(inFlight, 50)).toBeInstanceOf(CancelledError);
+    expect(FakeWorker.made[0]!.terminated).toBe(true);
+    expect(await h.call((r) => r.ok())).toBe(2);
+    expect([h.starts, h.crashes]).toEqual([2, 0]);
+  });
+
+  it('an already aborted signal rejects without starting a worker', async () => {
+    const h = host();
+    const ac = new AbortController();
+    ac.abort();
+    expect(await within(h.call((r) => r.ok(), { signal: ac.signal }))).toBeInstanceOf(CancelledError);
+    expect(h.starts).toBe(0);
+  });
+
+  describe("abort, 'ask' policy (engine)", () => {
+    const ask = (graceMs: number): AbortPolicy => ({
+      kind: 'ask',
+      graceMs,
+      stopped: () => new Error('stopped after the grace period'),
+    });
+
+    it('asks the worker to stop and keeps it when the call ends within the grace period', async () => {
+      const h = host(ask(100));
+      let stop!: () => void;
+      const cancel = vi.fn(() => stop());
+      FakeWorker.api = () => ({ ...testApi(), cancel, hang: () => new Promise<void>((r) => (stop = r)) });
+      const ac = new AbortController();
+      const inFlight = h.call((r) => r.hang(), { signal: ac.signal, askToStop: (r) => r.cancel() });
+      await settle();
+      ac.abort();
+      expect(await within(inFlight, 50)).toBeInstanceOf(CancelledError);
+      await sleep(200);
+      expect(cancel).toHaveBeenCalledTimes(1);
+      expect(FakeWorker.made[0]!.terminated).toBe(false);
+      expect(h.starts).toBe(1);
+    });
+
+    it('terminates a worker whose call is still running after the grace period; calls on it fail', async () => {
+      const h = host(ask(50));
+      const ac = new AbortController();
+      const cancelled = h.call((r) => r.hang(), { signal: ac.signal, askToStop: (r) => r.cancel() });
+      const other = h.call((r) => r.hang());
+      await settle();
+      ac.abort();
+      expect(await within(cancelled, 20)).toBeInstanceOf(CancelledError);
+      expect(FakeWorker.made[0]!.terminated).toBe(false);
+      expect(((await within(other, 300)) as Error).message).toBe('stopped after the grace period');
+      expect(FakeWorker.made[0]!.terminated).toBe(true);
+      expect(await h.call((r) => r.ok())).toBe(2);
+      expect([h.starts, h.crashes]).toEqual([2, 0]);
+    });
+  });
+});
+
+describe('the bridges on it', () => {
+  it('ModelsBridge: a call in flight when the worker dies settles (it used to wait forever)', async () => {
+    const changed = vi.fn();
+    FakeWorker.api = () => ({
+      list: never,
+      install: never,
+      summary: async () => ({ worker: FakeWorker.made.length }),
+    });
+    const models = new ModelsBridge(changed);
+    const list = models.list();
+    const install = models.install('kokoro');
+    await settle();
+    last().crash('out of memory');
+    const [l, i] = await Promise.all([within(list), within(install)]);
+    expect(l).toBeInstanceOf(ModelsWorkerCrashedError);
+    expect((l as Error).message).toMatch(/model manager stopped unexpectedly \(out of memory\)/);
+    expect(i).toBeInstanceOf(ModelsWorkerCrashedError);
+    expect(changed).toHaveBeenCalledTimes(1);
+    expect(await models.summary()).toEqual({ worker: 2 });
+    expect(FakeWorker.made).toHaveLength(2);
+  });
+
+  it('ModelsBridge: revives the manager errors', async () => {
+    FakeWorker.api = () => ({
+      remove: async () => {
+        throw new ModelNotFoundError('no model "x"');
+      },
+    });
+    const changed = vi.fn();
+    expect(await within(new ModelsBridge(changed).remove('x'))).toBeInstanceOf(ModelNotFoundError);
+    expect(changed).toHaveBeenCalledTimes(1);
+  });
+
+  it('FormatsBridge: a crash fails the job with FFmpegCrashedError; an abort terminates (starts counts both)', async () => {
+    FakeWorker.api = () => ({ encode: never, probe: async () => ({ worker: FakeWorker.made.length }) });
+    const formats = new FormatsBridge();
+    const job = formats.encode(new Float32Array(4), 24000, { format: 'wav' });
+    await settle();
+    last().crash();
+    expect(await within(job)).toBeInstanceOf(FFmpegCrashedError);
+    const ac = new AbortController();
+    const next = formats.encode(new Float32Array(4), 24000, { format: 'wav' }, { signal: ac.signal });
+    await settle();
+    ac.abort();
+    expect(await within(next, 50)).toBeInstanceOf(CancelledError);
+    expect(FakeWorker.made[1]!.terminated).toBe(true);
+    expect(await formats.probe(new Uint8Array(4))).toEqual({ worker: 3 });
+    expect(formats.starts).toBe(3);
+  });
+
+  it('EngineBridge: a crash fails the job with EngineCrashedError, counts a restart and tells listeners', async () => {
+    FakeWorker.api = () => {
+      const n = FakeWorker.made.length + 1;
+      return { run: async (_id: string, op: string) => (n === 1 ? never() : { op, worker: n }), cancel() {} };
+    };
+    const engine = new EngineBridge();
+    const seen: number[] = [];
+    engine.onChange(() => seen.push(engine.restarts));
+    const job = engine.run('system.facts', {} as never);
+    await settle();
+    expect(engine.state.alive).toBe(true);
+    last().crash('out of memory');
+    const e = await within(job);
+    expect(e).toBeInstanceOf(EngineCrashedError);
+    expect((e as Error).message).toMatch(/engine stopped unexpectedly \(out of memory\)/);
+    expect(engine.restarts).toBe(1);
+    expect(engine.state).toMatchObject({ alive: false, restarts: 1 });
+    expect(seen).toContain(1);
+    expect(await engine.run('system.facts', {} as never)).toEqual({ op: 'system.facts', worker: 2 });
+    expect(engine.restarts).toBe(1);
+  });
+});
