@@ -20,7 +20,7 @@ export class ModelsBridge {
       }),
     crashed: (why) =>
       new ModelsWorkerCrashedError(
-        `The model manager stopped unexpectedly (${why}); it restarts on its own, so try again (an install picks up where it stopped).`,
+        `The model manager stopped unexpectedly (${why}); it restarts on its own, so try again.`,
       ),
     revive: (e) => reviveModelError(e as Error),
   });
