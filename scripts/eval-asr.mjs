@@ -5,6 +5,11 @@
 // transformers.js (@huggingface/transformers, the bundled Whisper files, local only) on the real recordings
 // in ../shared/audio: WER of our transcript against its transcript of the same 16 kHz samples. Prints one
 // JSON object on stdout; progress goes to stderr.
+// (3) The decoding table (issue #23): task × language × model × timestamps × language given or detected,
+// ours against transformers.js on the same samples and the same runtime, on one Kokoro sentence in each of
+// its non-English languages and the LibriSpeech clips (each at most one 30 s window, so both decode the
+// whole file as one window: the same work). Agreement = the same words after normalisation, or an error
+// rate between the two ≤ 5 % (characters for ja and zh, words for the rest).
 //
 // Options: --runtime node|web (default node): the pipeline on onnxruntime-node (same graphs, faster here)
 // or on onnxruntime-web's WASM backend, the studio's runtime. --voices a,b,c; --models tiny,base;
@@ -62,8 +67,10 @@ async function main() {
       voices: { type: 'string' },
       models: { type: 'string', default: 'tiny,base' },
       max: { type: 'string' },
+      parts: { type: 'string', default: 'synthetic,agreement,table' },
     },
   });
+  const parts = new Set(values.parts.split(',').map((p) => p.trim()));
   if (!['node', 'web'].includes(values.runtime)) throw new Error('--runtime is node or web');
   const voices = values.voices ? values.voices.split(',').map((v) => v.trim()) : VOICES;
   const models = values.models.split(',').map((m) => `whisper-${m.trim()}-q8`);
@@ -97,7 +104,7 @@ async function main() {
 
   // ---------------------------------------------------------------- (1) known sentences, several voices
   const items = [];
-  for (const [i, text] of sentences.entries()) {
+  for (const [i, text] of parts.has('synthetic') ? sentences.entries() : []) {
     for (const voice of voices) {
       log(`sentence ${i + 1}/${sentences.length}: ${voice}`);
       const a = await helpers.kokoroSpeech(text, voice);
@@ -143,7 +150,8 @@ async function main() {
   // ---------------------------------------------------------------- (2) agreement with transformers.js
   const files = sharedFiles();
   let agreement;
-  if (!files) {
+  if (!parts.has('agreement')) agreement = { skipped: '--parts leaves it out' };
+  else if (!files) {
     log(`${SHARED} is absent: agreement with transformers.js skipped`);
     agreement = { skipped: `${SHARED} is absent (the recordings are not part of the repository)` };
   } else {
@@ -214,6 +222,19 @@ async function main() {
       };
     }
   }
+  const table = parts.has('table')
+    ? await decodingTable({
+        models,
+        helpers,
+        asr,
+        encodeWav,
+        decodeInput,
+        resampleBlocks: (await vite.load('/src/lib/dsp/resample.ts')).resampleBlocks,
+        files,
+        deps,
+        runtime: values.runtime,
+      })
+    : { skipped: '--parts leaves it out' };
   await vite.close();
 
   const out = {
@@ -237,9 +258,137 @@ async function main() {
       models: synthetic,
     },
     agreement_with_transformers_js: agreement,
+    decoding_table: table,
     seconds: Math.round((Date.now() - started) / 1000),
   };
   process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+}
+
+/** One sentence a language, in the Kokoro voice of that language (Whisper's code → voice, text). */
+const FOREIGN = [
+  { language: 'es', voice: 'ef_dora', text: 'El tren sale de la estación a las ocho de la mañana.' },
+  { language: 'fr', voice: 'ff_siwis', text: 'Le train part de la gare à huit heures du matin.' },
+  { language: 'it', voice: 'if_sara', text: 'Il treno parte dalla stazione alle otto del mattino.' },
+  { language: 'pt', voice: 'pf_dora', text: 'O trem sai da estação às oito horas da manhã.' },
+  { language: 'hi', voice: 'hf_alpha', text: 'ट्रेन सुबह आठ बजे स्टेशन से निकलती है।' },
+  { language: 'ja', voice: 'jf_alpha', text: 'でんしゃは あさ はちじに えきを でます。' },
+  { language: 'zh', voice: 'zf_xiaobei', text: '火车早上八点从车站出发。' },
+];
+/** transformers.js names languages in full. */
+const LANGUAGE_NAME = {
+  en: 'english',
+  es: 'spanish',
+  fr: 'french',
+  it: 'italian',
+  pt: 'portuguese',
+  hi: 'hindi',
+  ja: 'japanese',
+  zh: 'chinese',
+};
+const AGREE = 0.05;
+
+/** Units the two texts are compared in: characters for scripts written without spaces, else words. */
+function units(text, language, normWords) {
+  if (language === 'ja' || language === 'zh') return [...normWords(text).join('')];
+  return normWords(text);
+}
+
+async function decodingTable({
+  models,
+  helpers,
+  asr,
+  encodeWav,
+  decodeInput,
+  resampleBlocks,
+  files,
+  deps,
+  runtime,
+}) {
+  env.allowRemoteModels = false;
+  env.allowLocalModels = true;
+  env.localModelPath = `${MODELS}/`;
+  const inputs = [];
+  for (const f of FOREIGN) {
+    log(`table: Kokoro ${f.voice} (${f.language})`);
+    const a = await helpers.kokoroSpeech(f.text, f.voice);
+    inputs.push({
+      input: `kokoro ${f.voice}`,
+      language: f.language,
+      samples: await to16k(a, resampleBlocks),
+    });
+  }
+  for (const file of (files ?? []).filter((x) => x.startsWith('librispeech/'))) {
+    const a = await decodeInput(new Uint8Array(readFileSync(join(SHARED, file))), deps.transcoder, {
+      rate: 16000,
+    });
+    inputs.push({ input: file, language: 'en', samples: a.samples });
+  }
+  const rows = [];
+  for (const model of models) {
+    log(`table: transformers.js loading ${model}`);
+    const ref = await pipeline('automatic-speech-recognition', model, { dtype: 'q8', device: 'cpu' });
+    for (const x of inputs)
+      for (const task of ['transcribe', 'translate'])
+        for (const timestamps of [false, true])
+          for (const given of [true, false]) {
+            const ours = await asr.runAsrTranscribe(
+              {
+                audio: encodeWav(x.samples, 16000, 'f32'),
+                model,
+                task,
+                timestamps,
+                ...(given ? { language: x.language } : {}),
+              },
+              {},
+              deps,
+            );
+            // transformers.js does not detect a language (without one it assumes English): it is given
+            // the one ours detected, so the decode after detection is what is compared.
+            const theirs = await ref(x.samples, {
+              language: LANGUAGE_NAME[given ? x.language : ours.language] ?? ours.language,
+              task,
+              return_timestamps: timestamps,
+            });
+            const t = (Array.isArray(theirs) ? theirs[0] : theirs).text.trim();
+            const lang = task === 'translate' ? 'en' : x.language;
+            const r = units(t, lang, helpers.normWords);
+            const o = units(ours.text, lang, helpers.normWords);
+            const { errors } = align(r, o);
+            const rate = errors / Math.max(1, r.length);
+            rows.push({
+              model,
+              input: x.input,
+              language: x.language,
+              given,
+              ...(given ? {} : { detected: ours.language }),
+              task,
+              timestamps,
+              agree: errors === 0 || rate <= AGREE,
+              error_rate: round3(rate),
+              ...(errors ? { transformers_js: t, ours: ours.text.trim() } : { text: t }),
+            });
+            log(
+              `table: ${model} ${x.input} ${task} ts=${timestamps} given=${given}: ${errors ? `${errors} apart` : 'same'}`,
+            );
+          }
+    await ref.dispose?.();
+  }
+  return {
+    what: 'task × language × model × timestamps × language given/detected; ours (runAsrTranscribe) and transformers.js on the same 16 kHz samples, each file one window',
+    runtime:
+      runtime === 'node'
+        ? 'both on onnxruntime-node'
+        : 'ours on onnxruntime-web WASM, the reference on onnxruntime-node',
+    agreement: `the same words after normalisation (characters for ja, zh), or an error rate between the two ≤ ${AGREE * 100} %`,
+    cases: rows.length,
+    agree: rows.filter((r) => r.agree).length,
+    all_agree: rows.every((r) => r.agree),
+    rows,
+  };
+}
+
+async function to16k(a, resampleBlocks) {
+  return a.sampleRate === 16000 ? a.samples : resampleBlocks(a.samples, a.sampleRate, 16000);
 }
 
 main().catch((e) => {

@@ -45,6 +45,12 @@ export interface AsrTranscribeArgs {
   temperature?: number;
   /** Word timestamps (needs a model whose decoder gives cross-attention). */
   words?: boolean;
+  /**
+   * Segment timing (default true). False when only the text is wanted: Whisper then decodes without
+   * timestamp tokens where it can, as transformers.js and openai/whisper do when no timing is asked for
+   * (on a weak model the two modes can word a sentence differently); segments are one a window.
+   */
+  timestamps?: boolean;
   /** Label each segment (and word) with its speaker; the result says how in `diarization`. */
   diarize?: boolean;
   /** Diarization hints: exactly this many speakers, or at most this many. */

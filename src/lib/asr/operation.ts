@@ -216,6 +216,8 @@ async function transcribeOpened(audio: GrowingAudio, o: Opened): Promise<AsrTran
     prompt: args.prompt,
     temperature: args.temperature,
     words: args.words,
+    // Speaker turns are cut at segment times.
+    timestamps: args.timestamps !== false || Boolean(args.diarize),
     signal: opts.signal,
     onProgress: progress,
     onPartial: progress

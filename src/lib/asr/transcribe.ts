@@ -2,8 +2,11 @@
 // and end at a pause where there is one; each window is decoded with timestamps, and the next window starts
 // where the last complete segment ended (openai/whisper's seek), so a word cut by a forced window edge is
 // decoded again in the next window instead of being lost or written twice. Long silences are skipped.
-// Guards: a decode that loops or is unlikely is redone at higher temperatures (openai/whisper's fallback);
-// a window that sounds like no speech, and text where VAD hears no speech, are dropped.
+// Guards: a decode that loops or is unlikely is redone at higher temperatures (openai/whisper's fallback;
+// when every temperature fails, the greedy attempt is kept unless it looped, not the last and noisiest
+// one); a window that sounds like no speech, and text where VAD hears no speech, are dropped.
+// Without `timestamps`, a window that ends in a pause is decoded with <|notimestamps|>, which is what
+// Whisper (and transformers.js) decode when no timing is asked for; its text is one segment.
 // Early text: the VAD runs only a window ahead of the decoding, and the first window ends at the first
 // pause after FIRST_WINDOW seconds, so the first line costs a short decode instead of a full 30 s one.
 import { throwIfAborted, type ProgressFn } from '../core/run';
@@ -34,6 +37,12 @@ export interface TranscribeOptions {
   onPartial?: (partial: { start: number; text: string }) => void;
   /** Seed of the fallback's sampling (reproducible runs). */
   seed?: number;
+  /**
+   * Segment timing wanted (default true). When false, windows that end in a pause are decoded without
+   * timestamp tokens (one segment each, spanning the window); a window cut inside speech still needs them
+   * to find where its last complete segment ends.
+   */
+  timestamps?: boolean;
 }
 
 export interface TranscribeResult {
@@ -277,13 +286,15 @@ export async function transcribe(
       }
       const seconds = (b - a) / SAMPLE_RATE;
       let lastPartial = -Infinity;
+      const stamped = o.timestamps !== false || Boolean(o.words) || !win.endsInPause;
       let res: DecodeResult | null = null;
       let ratio = 0;
+      const tried: { res: DecodeResult; ratio: number }[] = [];
       for (const temperature of temps) {
         res = await w.decode(hidden, {
           language,
           task: o.task,
-          timestamps: true,
+          timestamps: stamped,
           prompt,
           temperature,
           windowSeconds: seconds,
@@ -305,20 +316,24 @@ export async function transcribe(
             : undefined,
         });
         ratio = compressionRatio(tok.decode(res.tokens));
+        tried.push({ res, ratio });
         const silent = res.noSpeechProb > NO_SPEECH_THRESHOLD && res.avgLogprob < LOGPROB_THRESHOLD;
         if (silent) break;
         if (!res.looped && ratio <= COMPRESSION_THRESHOLD && res.avgLogprob >= LOGPROB_THRESHOLD) break;
+        if (temperature === temps[temps.length - 1]) ({ res, ratio } = keepOf(tried));
       }
       const r = res!;
       let advance = win.end;
       const added: Segment[] = [];
       const silent = r.noSpeechProb > NO_SPEECH_THRESHOLD && r.avgLogprob < LOGPROB_THRESHOLD;
       if (!silent) {
-        const pieces = splitSegments(
-          r.tokens,
-          (t) => tok.isTimestamp(t),
-          (t) => tok.timeOf(t),
-        );
+        const pieces = stamped
+          ? splitSegments(
+              r.tokens,
+              (t) => tok.isTimestamp(t),
+              (t) => tok.timeOf(t),
+            )
+          : [{ start: 0, end: seconds, tokens: r.tokens }];
         const closed = pieces.filter((p) => p.end !== null);
         const open = pieces.find((p) => p.end === null);
         const keep = pieces.slice();
@@ -393,6 +408,19 @@ export async function transcribe(
       windows,
     };
   });
+}
+
+/**
+ * Every temperature failed the checks. The sampled attempts exist to escape a loop; when the first
+ * (greedy) decode did not loop it is kept: it is merely unsure (tiny translating), and sampling only adds
+ * noise to it — what openai/whisper keeps, the attempt at temperature 1, is the noisiest of all, and
+ * transformers.js, the reference, decodes greedily once. When it looped, the likeliest attempt that does
+ * not repeat itself is kept (faster-whisper's rule), else the likeliest of all.
+ */
+function keepOf(tried: readonly { res: DecodeResult; ratio: number }[]) {
+  const fluent = tried.filter((t) => !t.res.looped && t.ratio <= COMPRESSION_THRESHOLD);
+  if (fluent[0] === tried[0]) return tried[0]!;
+  return (fluent.length ? fluent : tried).reduce((a, b) => (b.res.avgLogprob > a.res.avgLogprob ? b : a));
 }
 
 /** Partial text of a window at most this often (ms). */
