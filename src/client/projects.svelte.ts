@@ -1,8 +1,10 @@
 // The Projects view's state: the list of projects (create, open, rename, duplicate, delete with undo,
-// import/export a project file), the open project with debounced autosave, timeline edits (tracks, clips,
-// selection, nudges, trims, fades), clips added from a script (one a line, each speaker's voice from the
-// cast), from the clip library or from a dropped file, the render (renderProject with speech made in the
-// page's engine) with progress and cancel, playback of the mixdown from the playhead, and its downloads.
+// import/export a project file), the open project, timeline edits (tracks, clips, selection, nudges, trims,
+// fades), clips added from a script (one a line, each speaker's voice from the cast), from the clip library
+// or from a dropped file, the render with progress and cancel, playback of the mixdown and its downloads.
+// Its parts live beside it: the edits' logic in lib/ui/timeline-edit.ts and project-script.ts, the autosave
+// (project-autosave), what a render needs from the page (project-render), playback (project-playback) and
+// the project file (project-files).
 import type { Studio } from './studio.svelte';
 import {
   layoutProject,
@@ -14,17 +16,15 @@ import {
   type TimelineClip,
   type Track,
 } from '../lib/documents/project';
-import { parseScript, scriptToClips, type ScriptLine } from '../lib/projects/script';
+import { appendScript, readScript, type ParsedScript } from '../lib/ui/project-script';
 import { renderProject, type RenderResult } from '../lib/projects/render';
-import { clampFades, LINE_GAP, snap } from '../lib/ui/timeline-view';
+import { clampFades, snap } from '../lib/ui/timeline-view';
 import {
   absorbMeasured,
   clipLabel,
   findClip,
-  lastClip,
   projectErrorText as plain,
   relinkFollowers,
-  speakerTrack,
   type FoundClip,
 } from '../lib/ui/timeline-edit';
 import { ClipStore, type ClipSummary } from '../lib/storage/clips';
@@ -45,16 +45,7 @@ export type { SaveState } from './project-autosave.svelte';
 export type { Mixdown } from './project-render';
 export { clipLabel } from '../lib/ui/timeline-edit';
 
-export interface ParsedScript {
-  lines: ScriptLine[];
-  /** Why the script cannot be read as it stands (shown under the box; the text is kept). */
-  problems: string[];
-}
-
-/** The script has no line to speak. */
-export class EmptyScriptError extends Error {
-  override name = 'EmptyScriptError';
-}
+export { EmptyScriptError, type ParsedScript } from '../lib/ui/project-script';
 
 const short = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
 
@@ -391,12 +382,7 @@ export class ProjectsSession {
 
   /** The script's lines, or why it cannot be read (never throws: the box shows it while typing). */
   parseScript(text: string): ParsedScript {
-    if (!text.trim()) return { lines: [], problems: [] };
-    try {
-      return { lines: parseScript(text).lines, problems: [] };
-    } catch (e) {
-      return { lines: [], problems: [plain(e)] };
-    }
+    return readScript(text);
   }
 
   setCast(speaker: string, voice: string): void {
@@ -416,27 +402,7 @@ export class ProjectsSession {
     if (!p) return false;
     this.scriptError = null;
     try {
-      const script = parseScript(text);
-      if (!script.lines.length)
-        throw new EmptyScriptError(
-          'The script has no lines to speak. Write one line a part, like “[Narrator] Once upon a time.”',
-        );
-      for (const s of script.speakers) {
-        const v = p.cast[s];
-        if (v && !this.voices.resolve(v))
-          throw new Error(
-            `The voice of “${s}” (${this.voices.label(v)}) is not in the library any more: choose another.`,
-          );
-      }
-      // scriptToClips checks every speaker has a voice and links each line after the previous one.
-      const clips = scriptToClips(p, script, { gap: LINE_GAP });
-      const last = lastClip(p);
-      if (last && clips[0]) clips[0].after = { clip: last.id, gap: LINE_GAP };
-      for (const c of clips) {
-        const speaker = c.content.kind === 'speech' ? (c.content.speaker ?? 'Voices') : 'Voices';
-        speakerTrack(p, speaker).clips.push(c);
-      }
-      p.script = p.script ? `${p.script}\n\n${text}` : text;
+      appendScript(p, text, this.voices);
       this.script = '';
       this.changed();
       return true;
