@@ -1,8 +1,11 @@
 // The views' job state (src/client/job.ts): runs replace or refuse each other, a cancelled run's late
-// events are dropped, and success, failure and cancel all end the busy state.
+// events are dropped, and success, failure and cancel all end the busy state. And the views' session
+// registry (src/client/sessions.ts).
 import { describe, expect, it } from 'vitest';
 import { idleJob, Job } from '../../src/client/job';
 import { CancelledError } from '../../src/lib/core/run';
+import { sessionFor } from '../../src/client/sessions';
+import type { Studio } from '../../src/client/studio.svelte';
 
 function deferred<T>() {
   let resolve!: (v: T) => void;
@@ -102,5 +105,22 @@ describe('Job', () => {
     expect(await old).toEqual({ status: 'cancelled' });
     expect(job.current).toBe(next);
     expect(job.busy).toBe(true);
+  });
+});
+
+describe('sessionFor', () => {
+  it('makes one session per studio and class', () => {
+    class A {
+      constructor(readonly studio: Studio) {}
+    }
+    class B extends A {}
+    const s1 = {} as Studio;
+    const s2 = {} as Studio;
+    const a = sessionFor(s1, A);
+    expect(sessionFor(s1, A)).toBe(a);
+    expect(a.studio).toBe(s1);
+    expect(sessionFor(s1, B)).not.toBe(a);
+    expect(sessionFor(s1, B)).toBeInstanceOf(B);
+    expect(sessionFor(s2, A)).not.toBe(a);
   });
 });
