@@ -14,6 +14,7 @@ import { mixDown, type Region } from '../lib/ui/clone-audio';
 import { frames, toSample, type EditAudio, type EditOp, type FadeCurve } from '../lib/audio/edit';
 import { EditHistory } from '../lib/audio/edit-history';
 import { CancelledError } from '../lib/core/run';
+import { sessionFor } from './sessions';
 
 /** Files above this rate are brought down to it (the editor and players need no more). */
 const DECODE_RATE = 48000;
@@ -436,10 +437,6 @@ export class ClipsSession implements DownloadTarget {
   }
 }
 
-const sessions = new WeakMap<Studio, ClipsSession>();
-
 export function clipsSession(studio: Studio): ClipsSession {
-  let s = sessions.get(studio);
-  if (!s) sessions.set(studio, (s = new ClipsSession(studio)));
-  return s;
+  return sessionFor(studio, ClipsSession);
 }

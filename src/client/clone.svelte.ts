@@ -18,6 +18,8 @@ import {
 import { clampRegion, sliceRegion, type Region } from '../lib/ui/clone-audio';
 import { cloneStageLine, installLine, OFFICIAL_RELEASE_URL, releaseBase } from '../lib/ui/clone-report';
 import { newId } from '../lib/core/ids';
+import { viewJob, type JobProgress } from './job.svelte';
+import { sessionFor } from './sessions';
 
 export interface CloneSample {
   id: string;
@@ -41,6 +43,9 @@ export interface CloneAudioResult {
 }
 
 export type Busy = 'install' | 'extract' | 'save' | 'speak' | 'convert' | null;
+type Work = NonNullable<Busy>;
+
+const NO_PROGRESS: JobProgress = Object.freeze({ done: 0, total: 0 });
 
 const wavBlob = (samples: Float32Array, rate: number) =>
   new Blob([encodeWav(samples, rate, 's16') as Uint8Array<ArrayBuffer>], { type: 'audio/wav' });
@@ -62,15 +67,12 @@ export class CloneSession {
   status = $state<CloneStatusResult | null>(null);
   statusError = $state<string | null>(null);
   releaseUrl = $state(OFFICIAL_RELEASE_URL);
-  installStage = $state('');
-  installProgress = $state({ done: 0, total: 0 });
   installError = $state<string | null>(null);
 
   // Samples and the voice.
   samples = $state<CloneSample[]>([]);
   report = $state.raw<CloneExtractResult | null>(null);
   extractError = $state<string | null>(null);
-  extractStage = $state('');
   name = $state('');
   language = $state('en-us');
   gender = $state<Gender>('unknown');
@@ -83,7 +85,6 @@ export class CloneSession {
   text = $state('Hello! This is my cloned voice, speaking entirely in the browser.');
   spoken = $state.raw<CloneAudioResult | null>(null);
   speakError = $state<string | null>(null);
-  speakStage = $state('');
 
   // Convert a recording.
   source = $state.raw<CloneSample | null>(null);
@@ -92,10 +93,9 @@ export class CloneSession {
   precision = $state<ConverterPrecision | null>(null);
   converted = $state.raw<CloneAudioResult | null>(null);
   convertError = $state<string | null>(null);
-  convertStage = $state('');
-  convertProgress = $state({ done: 0, total: 0 });
 
-  busy = $state<Busy>(null);
+  /** What runs: one thing at a time (install, extraction, saving, speech or conversion). */
+  private readonly job = viewJob<Work>();
   /** Where the stream being heard is (s), while it plays. */
   position = $state(0);
   streaming = $state<'speak' | 'convert' | null>(null);
@@ -104,7 +104,6 @@ export class CloneSession {
 
   private ctx: AudioContext | null = null;
   private stream: StreamPlayer | null = null;
-  private ctl: AbortController | null = null;
   private frame = 0;
   private ab: { src: AudioBufferSourceNode; startedAt: number; offset: number } | null = null;
 
@@ -112,6 +111,39 @@ export class CloneSession {
 
   get installed(): boolean {
     return this.status?.installed === true;
+  }
+
+  get busy(): Busy {
+    return this.job.kind;
+  }
+
+  /** The job's stage line while `kind` runs, else ''. */
+  private stageOf(kind: Work): string {
+    return this.job.kind === kind ? this.job.stage : '';
+  }
+
+  get installStage(): string {
+    return this.stageOf('install');
+  }
+
+  get installProgress(): JobProgress {
+    return this.job.kind === 'install' ? this.job.progress : NO_PROGRESS;
+  }
+
+  get extractStage(): string {
+    return this.stageOf('extract');
+  }
+
+  get speakStage(): string {
+    return this.stageOf('speak');
+  }
+
+  get convertStage(): string {
+    return this.stageOf('convert');
+  }
+
+  get convertProgress(): JobProgress {
+    return this.job.kind === 'convert' ? this.job.progress : NO_PROGRESS;
   }
 
   // ---------------------------------------------------------------------------------- converter
@@ -129,60 +161,55 @@ export class CloneSession {
   /** Installs the converter from the release URL or from the two imported files. */
   async install(source: { url: string } | { config: File; checkpoint: File }): Promise<void> {
     if (this.busy) return;
-    const ctl = new AbortController();
-    this.ctl = ctl;
-    this.busy = 'install';
     this.installError = null;
-    this.installStage = 'Starting…';
-    this.installProgress = { done: 0, total: 0 };
-    try {
-      const src =
-        'url' in source
-          ? { kind: 'url' as const, base: releaseBase(source.url) }
-          : {
-              kind: 'files' as const,
-              config: await source.config.text(),
-              checkpoint: new Uint8Array(await source.checkpoint.arrayBuffer()),
-            };
-      if (src.kind === 'url' && !URL.canParse(src.base))
-        throw new Error(`"${src.base}" is not a URL: give the release's address (…/resolve/main/).`);
-      const r = await this.studio.engine.run(
-        'clone.install',
-        { source: src },
-        {
-          signal: ctl.signal,
-          onProgress: (p: Progress) => {
-            this.installStage = installLine(p);
-            this.installProgress = { done: p.done, total: p.total };
+    let installed = false;
+    const out = await this.job.run(
+      'install',
+      async (run) => {
+        const src =
+          'url' in source
+            ? { kind: 'url' as const, base: releaseBase(source.url) }
+            : {
+                kind: 'files' as const,
+                config: await source.config.text(),
+                checkpoint: new Uint8Array(await source.checkpoint.arrayBuffer()),
+              };
+        if (src.kind === 'url' && !URL.canParse(src.base))
+          throw new Error(`"${src.base}" is not a URL: give the release's address (…/resolve/main/).`);
+        const r = await this.studio.engine.run(
+          'clone.install',
+          { source: src },
+          {
+            signal: run.signal,
+            onProgress: run.guard((p: Progress) =>
+              run.report(installLine(p), { done: p.done, total: p.total }),
+            ),
           },
-        },
-      );
-      this.status = {
-        installed: true,
-        id: r.id,
-        version: r.version,
-        sampleRate: r.sampleRate,
-        toneDimension: r.toneDimension,
-        ...(r.fast ? { fast: r.fast } : {}),
-      };
-      this.precision = null;
-      this.statusError = null;
-      this.studio.toast('The voice converter is installed: you can clone voices now.', { kind: 'success' });
-      this.studio.touch();
-    } catch (e) {
-      if (ctl.signal.aborted) this.studio.toast('Install cancelled.');
-      else this.installError = message(e);
-    } finally {
-      if (this.ctl === ctl) this.ctl = null;
-      this.busy = null;
-      this.installStage = '';
-    }
+        );
+        this.status = {
+          installed: true,
+          id: r.id,
+          version: r.version,
+          sampleRate: r.sampleRate,
+          toneDimension: r.toneDimension,
+          ...(r.fast ? { fast: r.fast } : {}),
+        };
+        this.precision = null;
+        this.statusError = null;
+        this.studio.toast('The voice converter is installed: you can clone voices now.', { kind: 'success' });
+        this.studio.touch();
+        installed = true;
+      },
+      { stage: 'Starting…' },
+    );
+    // An install that finished as Cancel was pressed is installed all the same.
+    if (out?.status === 'cancelled' && !installed) this.studio.toast('Install cancelled.');
+    else if (out?.status === 'failed') this.installError = message(out.error);
   }
 
   /** Cancels what runs (install, extraction, speech or conversion). */
   cancel(): void {
-    this.ctl?.abort();
-    this.ctl = null;
+    this.job.cancel();
     this.endStream();
   }
 
@@ -246,42 +273,38 @@ export class CloneSession {
   /** Runs clone.extract on the chosen regions: the quality report, and the embedding to save. */
   async analyse(): Promise<void> {
     if (this.busy || !this.samples.length) return;
-    const ctl = new AbortController();
-    this.ctl = ctl;
-    this.busy = 'extract';
     this.report = null;
     this.extractError = null;
-    this.extractStage = 'Starting…';
-    try {
-      const audio = this.samples.map((s) => ({
-        samples: sliceRegion(s.samples, CLONE_SAMPLE_RATE, s.region),
-        sampleRate: CLONE_SAMPLE_RATE,
-      }));
-      this.report = await this.studio.engine.run(
-        'clone.extract',
-        { audio },
-        {
-          signal: ctl.signal,
-          onProgress: (p) => {
-            this.extractStage =
-              p.stage === 'decode'
-                ? 'Reading the samples…'
-                : p.stage === 'vad'
-                  ? 'Finding the speech…'
-                  : p.stage === 'embed'
-                    ? `Measuring the voice · ${p.done} of ${p.total || '?'} pieces`
-                    : (p.message ?? p.stage);
+    const out = await this.job.run(
+      'extract',
+      async (run) => {
+        const audio = this.samples.map((s) => ({
+          samples: sliceRegion(s.samples, CLONE_SAMPLE_RATE, s.region),
+          sampleRate: CLONE_SAMPLE_RATE,
+        }));
+        this.report = await this.studio.engine.run(
+          'clone.extract',
+          { audio },
+          {
+            signal: run.signal,
+            onProgress: run.guard((p: Progress) => {
+              run.report(
+                p.stage === 'decode'
+                  ? 'Reading the samples…'
+                  : p.stage === 'vad'
+                    ? 'Finding the speech…'
+                    : p.stage === 'embed'
+                      ? `Measuring the voice · ${p.done} of ${p.total || '?'} pieces`
+                      : (p.message ?? p.stage),
+              );
+            }),
           },
-        },
-      );
-      if (!this.name) this.name = `My voice ${new Intl.DateTimeFormat().format(Date.now())}`;
-    } catch (e) {
-      if (!ctl.signal.aborted) this.extractError = message(e);
-    } finally {
-      if (this.ctl === ctl) this.ctl = null;
-      this.busy = null;
-      this.extractStage = '';
-    }
+        );
+        if (!this.name) this.name = `My voice ${new Intl.DateTimeFormat().format(Date.now())}`;
+      },
+      { stage: 'Starting…' },
+    );
+    if (out?.status === 'failed') this.extractError = message(out.error);
   }
 
   /** Saves the analysed voice in the library (with the chosen regions only when recordings are kept). */
@@ -293,7 +316,7 @@ export class CloneSession {
       this.studio.toast('Give the voice a name first.', { kind: 'error' });
       return null;
     }
-    this.busy = 'save';
+    const run = this.job.start('save')!;
     try {
       const now = Date.now();
       const samples: VoiceSample[] = this.keepRecordings
@@ -334,7 +357,7 @@ export class CloneSession {
       this.studio.fail(e, 'Could not save the voice');
       return null;
     } finally {
-      this.busy = null;
+      run.end();
     }
   }
 
@@ -379,7 +402,7 @@ export class CloneSession {
     this.stopAB();
   }
 
-  /** Runs clone.speak or clone.convert, playing each chunk as it arrives. */
+  /** Runs clone.speak or clone.convert, playing each chunk as it arrives; null when cancelled. */
   private async streamed(
     kind: 'speak' | 'convert',
     run: (
@@ -389,50 +412,53 @@ export class CloneSession {
       samples: Float32Array;
       sampleRate: number;
     }>,
-    onStage: (p: Progress) => void,
+    onStage: (p: Progress) => { stage: string; progress?: JobProgress },
   ): Promise<CloneAudioResult | null> {
     this.stopAB();
     this.endStream();
-    const ctl = new AbortController();
-    this.ctl = ctl;
-    this.busy = kind;
-    const stream = new StreamPlayer(this.audio());
-    this.stream = stream;
-    this.streaming = kind;
-    this.position = 0;
-    const t0 = performance.now();
-    let firstAudioMs: number | null = null;
-    let tuned = false;
-    this.frame = requestAnimationFrame(this.follow);
-    try {
-      const r = await run(ctl.signal, (p) => {
-        if (ctl.signal.aborted) return;
-        tuned ||= p.stage === 'tune';
-        if (isCloneChunk(p)) {
-          stream.push(p.data.samples, p.data.sampleRate);
-          firstAudioMs ??= performance.now() - t0;
+    const out = await this.job.run(
+      kind,
+      async (job) => {
+        const stream = new StreamPlayer(this.audio());
+        this.stream = stream;
+        this.streaming = kind;
+        this.position = 0;
+        const t0 = performance.now();
+        let firstAudioMs: number | null = null;
+        let tuned = false;
+        this.frame = requestAnimationFrame(this.follow);
+        try {
+          const r = await run(
+            job.signal,
+            job.guard((p: Progress) => {
+              tuned ||= p.stage === 'tune';
+              if (isCloneChunk(p)) {
+                stream.push(p.data.samples, p.data.sampleRate);
+                firstAudioMs ??= performance.now() - t0;
+              }
+              const { stage, progress } = onStage(p);
+              job.report(stage, progress);
+            }),
+          );
+          // The engine made the converter's int8 variant on the way: the precision choice appears.
+          if (tuned) void this.refreshStatus();
+          return {
+            samples: r.samples,
+            sampleRate: r.sampleRate,
+            duration: r.samples.length / r.sampleRate,
+            wav: wavBlob(r.samples, r.sampleRate),
+            elapsedMs: performance.now() - t0,
+            firstAudioMs,
+          };
+        } catch (e) {
+          if (this.stream === stream) this.endStream();
+          throw e;
         }
-        onStage(p);
-      });
-      // The engine made the converter's int8 variant on the way: the precision choice appears.
-      if (tuned) void this.refreshStatus();
-      if (ctl.signal.aborted) return null;
-      return {
-        samples: r.samples,
-        sampleRate: r.sampleRate,
-        duration: r.samples.length / r.sampleRate,
-        wav: wavBlob(r.samples, r.sampleRate),
-        elapsedMs: performance.now() - t0,
-        firstAudioMs,
-      };
-    } catch (e) {
-      this.endStream();
-      if (ctl.signal.aborted) return null;
-      throw e;
-    } finally {
-      if (this.ctl === ctl) this.ctl = null;
-      this.busy = null;
-    }
+      },
+      { stage: 'Starting…', total: 0 },
+    );
+    if (out?.status === 'failed') throw out.error;
+    return out?.status === 'done' ? out.value : null;
   }
 
   /** Speaks the text in the target voice. */
@@ -441,7 +467,6 @@ export class CloneSession {
     if (!v?.embedding || !this.text.trim() || this.busy) return;
     this.speakError = null;
     this.spoken = null;
-    this.speakStage = 'Starting…';
     try {
       const r = await this.streamed(
         'speak',
@@ -458,13 +483,11 @@ export class CloneSession {
             },
             { signal, onProgress },
           ),
-        (p) => (this.speakStage = cloneStageLine('speak', p)),
+        (p) => ({ stage: cloneStageLine('speak', p) }),
       );
       if (r) this.spoken = r;
     } catch (e) {
       this.speakError = message(e);
-    } finally {
-      this.speakStage = '';
     }
   }
 
@@ -491,8 +514,6 @@ export class CloneSession {
     if (!v?.embedding || !src || this.busy) return;
     this.convertError = null;
     this.converted = null;
-    this.convertStage = 'Starting…';
-    this.convertProgress = { done: 0, total: 0 };
     try {
       const r = await this.streamed(
         'convert',
@@ -507,16 +528,14 @@ export class CloneSession {
             },
             { signal, onProgress },
           ),
-        (p) => {
-          if (isCloneChunk(p)) this.convertProgress = { done: p.data.index + 1, total: p.data.total };
-          this.convertStage = cloneStageLine('convert', p);
-        },
+        (p) => ({
+          stage: cloneStageLine('convert', p),
+          ...(isCloneChunk(p) ? { progress: { done: p.data.index + 1, total: p.data.total } } : {}),
+        }),
       );
       if (r) this.converted = r;
     } catch (e) {
       this.convertError = message(e);
-    } finally {
-      this.convertStage = '';
     }
   }
 
@@ -585,11 +604,7 @@ export class CloneSession {
   }
 }
 
-const sessions = new WeakMap<Studio, CloneSession>();
-
 /** One session per studio, so samples and results survive switching views. */
 export function cloneSession(studio: Studio): CloneSession {
-  let s = sessions.get(studio);
-  if (!s) sessions.set(studio, (s = new CloneSession(studio)));
-  return s;
+  return sessionFor(studio, CloneSession);
 }

@@ -1,76 +1,51 @@
 // The Projects view's state: the list of projects (create, open, rename, duplicate, delete with undo,
-// import/export a project file), the open project with debounced autosave, timeline edits (tracks, clips,
-// selection, nudges, trims, fades), clips added from a script (one a line, each speaker's voice from the
-// cast), from the clip library or from a dropped file, the render (renderProject with speech made in the
-// page's engine) with progress and cancel, playback of the mixdown from the playhead, and its downloads.
+// import/export a project file), the open project, timeline edits (tracks, clips, selection, nudges, trims,
+// fades), clips added from a script (one a line, each speaker's voice from the cast), from the clip library
+// or from a dropped file, the render with progress and cancel, playback of the mixdown and its downloads.
+// Its parts live beside it: the edits' logic in lib/ui/timeline-edit.ts and project-script.ts, the autosave
+// (project-autosave), what a render needs from the page (project-render), playback (project-playback) and
+// the project file (project-files).
 import type { Studio } from './studio.svelte';
-import { CancelledError } from '../lib/core/run';
-import { errorKind } from '../lib/core/errors';
 import {
   layoutProject,
   newClip,
   newTrack,
-  speechKey,
   timelineDuration,
   type ClipContent,
   type Project,
   type TimelineClip,
   type Track,
 } from '../lib/documents/project';
-import { parseScript, scriptToClips, type ScriptLine } from '../lib/projects/script';
-import { renderProject, type RenderDeps, type RenderResult } from '../lib/projects/render';
-import { exportProjectFile, importProjectFile, referencedClipIds, zipClips } from '../lib/projects/file';
-import { clampFades, LINE_GAP, snap } from '../lib/ui/timeline-view';
+import { appendScript, readScript, type ParsedScript } from '../lib/ui/project-script';
+import { renderProject, type RenderResult } from '../lib/projects/render';
+import { clampFades, snap } from '../lib/ui/timeline-view';
+import {
+  absorbMeasured,
+  clipLabel,
+  findClip,
+  projectErrorText as plain,
+  relinkFollowers,
+  type FoundClip,
+} from '../lib/ui/timeline-edit';
 import { ClipStore, type ClipSummary } from '../lib/storage/clips';
-import { ProjectStore, summarizeProject, type ProjectSummary } from '../lib/storage/projects';
+import { ProjectStore, type ProjectSummary } from '../lib/storage/projects';
 import { encodeWav } from '../lib/dsp/wav';
 import { fileStem } from '../lib/ui/speak-text';
 import { SpeakSession } from './speak.svelte';
-import { saveAudioFile } from './download';
+import { runDownload } from './download';
 import type { DownloadChoice } from '../lib/ui/speak-download';
+import { viewJob, type JobOutcome, type JobProgress } from './job.svelte';
+import { sessionFor } from './sessions';
+import { ProjectAutosave, type SaveState } from './project-autosave.svelte';
+import { mixdownOf, renderDeps, type Mixdown } from './project-render';
+import { MixPlayer } from './project-playback.svelte';
+import { downloadClipsZip, downloadProjectFile, storeProjectFile } from './project-files';
 
-const SAVE_DELAY_MS = 600;
+export type { SaveState } from './project-autosave.svelte';
+export type { Mixdown } from './project-render';
+export { clipLabel } from '../lib/ui/timeline-edit';
 
-export type SaveState = 'saved' | 'saving' | 'pending' | 'failed';
-
-export interface Mixdown {
-  samples: Float32Array;
-  sampleRate: number;
-  duration: number;
-  wav: Blob;
-  /** The edit revision it was rendered from (older than the session's: out of date). */
-  revision: number;
-}
-
-export interface ParsedScript {
-  lines: ScriptLine[];
-  /** Why the script cannot be read as it stands (shown under the box; the text is kept). */
-  problems: string[];
-}
-
-/** The script has no line to speak. */
-export class EmptyScriptError extends Error {
-  override name = 'EmptyScriptError';
-}
-
-/** Words a person can act on, for the errors the view shows. */
-function plain(e: unknown): string {
-  const err = e instanceof Error ? e : new Error(String(e));
-  if (errorKind(err) === 'model_not_installed')
-    return `The speech model is not installed on this device: install it in Models. ${err.message}`;
-  if (errorKind(err) === 'storage_full')
-    return 'Not enough browser storage to save. Free space (delete clips, history or models); your edits stay in this page and are saved on the next change or with Retry.';
-  return err.message || 'Something went wrong.';
-}
-
-const isCancel = (e: unknown) =>
-  e instanceof CancelledError || (e instanceof Error && e.name === 'CancelledError');
-
-export function clipLabel(c: TimelineClip, names?: Record<string, string>): string {
-  if (c.content.kind === 'speech') return c.content.text;
-  if (c.content.kind === 'audio') return c.content.name;
-  return names?.[c.content.clip_id] ?? 'Library clip';
-}
+export { EmptyScriptError, type ParsedScript } from '../lib/ui/project-script';
 
 const short = (s: string) => (s.length > 40 ? `${s.slice(0, 40)}…` : s);
 
@@ -78,8 +53,6 @@ export class ProjectsSession {
   list = $state.raw<ProjectSummary[]>([]);
   loaded = $state(false);
   project = $state<Project | null>(null);
-  saveState = $state<SaveState>('saved');
-  saveError = $state<string | null>(null);
 
   selected = $state<string | null>(null);
   pxPerSec = $state(80);
@@ -89,16 +62,12 @@ export class ProjectsSession {
   scriptError = $state<string | null>(null);
 
   /** A long job: a render, or decoding a dropped file. */
-  busy = $state<null | 'render' | 'import'>(null);
-  stage = $state('');
-  progress = $state({ done: 0, total: 0 });
+  private readonly job = viewJob<'render' | 'import'>();
   error = $state<string | null>(null);
 
   mix = $state.raw<Mixdown | null>(null);
   /** Bumped by every edit that changes what is heard; a mixdown of an older revision is out of date. */
   revision = $state(0);
-  playhead = $state(0);
-  playing = $state(false);
 
   library = $state.raw<ClipSummary[]>([]);
   libraryNames = $derived(
@@ -110,9 +79,8 @@ export class ProjectsSession {
   readonly clips: ClipStore;
   readonly store: ProjectStore;
 
-  private saveTimer: ReturnType<typeof setTimeout> | null = null;
-  private saving: Promise<void> | null = null;
-  private ctl: AbortController | null = null;
+  private readonly autosave: ProjectAutosave;
+  private readonly player = new MixPlayer();
   /** The last render's result (its clips' own audio, for the zip of clips). */
   private rendered: RenderResult | null = null;
 
@@ -120,6 +88,43 @@ export class ProjectsSession {
     this.voices = new SpeakSession(studio);
     this.clips = new ClipStore(studio.db);
     this.store = new ProjectStore(studio.db);
+    this.autosave = new ProjectAutosave(
+      this.store,
+      () => this.project,
+      (sum) => (this.list = [sum, ...this.list.filter((s) => s.id !== sum.id)]),
+    );
+  }
+
+  get saveState(): SaveState {
+    return this.autosave.state;
+  }
+
+  get saveError(): string | null {
+    return this.autosave.error;
+  }
+
+  get busy(): 'render' | 'import' | null {
+    return this.job.kind;
+  }
+
+  get stage(): string {
+    return this.job.stage;
+  }
+
+  get progress(): JobProgress {
+    return this.job.progress;
+  }
+
+  get playhead(): number {
+    return this.player.playhead;
+  }
+
+  set playhead(t: number) {
+    this.player.playhead = t;
+  }
+
+  get playing(): boolean {
+    return this.player.playing;
   }
 
   get duration(): number {
@@ -166,8 +171,7 @@ export class ProjectsSession {
     this.playhead = 0;
     this.error = null;
     this.scriptError = null;
-    this.saveError = null;
-    this.saveState = 'saved';
+    this.autosave.reset();
     this.script = '';
   }
 
@@ -242,52 +246,22 @@ export class ProjectsSession {
       this.error = plain(e);
     }
     if (audible) this.revision++;
-    this.saveState = 'pending';
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.saveTimer = setTimeout(() => void this.flush(), SAVE_DELAY_MS);
+    this.autosave.schedule();
   }
 
   /** Saves a pending edit now (waits for a save under way). */
-  async flush(): Promise<void> {
-    if (this.saveTimer) clearTimeout(this.saveTimer);
-    this.saveTimer = null;
-    while (this.saving) await this.saving;
-    const p = this.project;
-    if (!p || this.saveState === 'saved') return;
-    this.saveState = 'saving';
-    const snapshot = $state.snapshot(p) as Project;
-    this.saving = (async () => {
-      try {
-        const stored = await this.store.put(snapshot);
-        if (this.project?.id === stored.id) this.project.updated_at = stored.updated_at;
-        this.saveError = null;
-        // An edit made while saving keeps the state pending (its timer saves it).
-        if (this.saveState === 'saving') this.saveState = 'saved';
-        const sum = summarizeProject(stored);
-        this.list = [sum, ...this.list.filter((s) => s.id !== sum.id)];
-      } catch (e) {
-        // Nothing is lost: the project stays in the page and the next edit or Retry saves it.
-        this.saveError = `Not saved: ${plain(e)}`;
-        this.saveState = 'failed';
-      }
-    })();
-    await this.saving;
-    this.saving = null;
+  flush(): Promise<void> {
+    return this.autosave.flush();
   }
 
-  async retrySave(): Promise<void> {
-    if (this.saveState === 'failed') this.saveState = 'pending';
-    await this.flush();
+  retrySave(): Promise<void> {
+    return this.autosave.retry();
   }
 
   // -------------------------------------------------------------------------------- timeline
 
-  find(clipId: string): { track: Track; clip: TimelineClip; index: number } | null {
-    for (const track of this.project?.tracks ?? []) {
-      const index = track.clips.findIndex((c) => c.id === clipId);
-      if (index >= 0) return { track, clip: track.clips[index]!, index };
-    }
-    return null;
+  find(clipId: string): FoundClip | null {
+    return findClip(this.project, clipId);
   }
 
   get selectedClip(): TimelineClip | null {
@@ -365,13 +339,7 @@ export class ProjectsSession {
     if (!f || !p) return;
     const clip = $state.snapshot(f.clip) as TimelineClip;
     const trackId = f.track.id;
-    // Clips placed after it now follow what it followed (or stay where they are).
-    for (const t of p.tracks)
-      for (const c of t.clips)
-        if (c.after?.clip === id) {
-          if (clip.after) c.after = { ...clip.after };
-          else delete c.after;
-        }
+    relinkFollowers(p, id, clip.after);
     f.track.clips.splice(f.index, 1);
     if (this.selected === id) this.selected = null;
     this.changed();
@@ -414,12 +382,7 @@ export class ProjectsSession {
 
   /** The script's lines, or why it cannot be read (never throws: the box shows it while typing). */
   parseScript(text: string): ParsedScript {
-    if (!text.trim()) return { lines: [], problems: [] };
-    try {
-      return { lines: parseScript(text).lines, problems: [] };
-    } catch (e) {
-      return { lines: [], problems: [plain(e)] };
-    }
+    return readScript(text);
   }
 
   setCast(speaker: string, voice: string): void {
@@ -439,27 +402,7 @@ export class ProjectsSession {
     if (!p) return false;
     this.scriptError = null;
     try {
-      const script = parseScript(text);
-      if (!script.lines.length)
-        throw new EmptyScriptError(
-          'The script has no lines to speak. Write one line a part, like “[Narrator] Once upon a time.”',
-        );
-      for (const s of script.speakers) {
-        const v = p.cast[s];
-        if (v && !this.voices.resolve(v))
-          throw new Error(
-            `The voice of “${s}” (${this.voices.label(v)}) is not in the library any more: choose another.`,
-          );
-      }
-      // scriptToClips checks every speaker has a voice and links each line after the previous one.
-      const clips = scriptToClips(p, script, { gap: LINE_GAP });
-      const last = this.lastClip();
-      if (last && clips[0]) clips[0].after = { clip: last.id, gap: LINE_GAP };
-      for (const c of clips) {
-        const speaker = c.content.kind === 'speech' ? (c.content.speaker ?? 'Voices') : 'Voices';
-        this.speakerTrack(speaker).clips.push(c);
-      }
-      p.script = p.script ? `${p.script}\n\n${text}` : text;
+      appendScript(p, text, this.voices);
       this.script = '';
       this.changed();
       return true;
@@ -467,32 +410,6 @@ export class ProjectsSession {
       this.scriptError = plain(e);
       return false;
     }
-  }
-
-  /** The clip that ends last on the timeline. */
-  private lastClip(): TimelineClip | null {
-    let best: TimelineClip | null = null;
-    let end = -1;
-    for (const t of this.project?.tracks ?? [])
-      for (const c of t.clips) {
-        const e = c.start + (c.source_duration ?? 0);
-        if (e >= end) [best, end] = [c, e];
-      }
-    return best;
-  }
-
-  /** The speaker's track: one named after them, else the first empty "Track n", else a new one. */
-  private speakerTrack(speaker: string): Track {
-    const p = this.project!;
-    const named = p.tracks.find((t) => t.name === speaker);
-    if (named) return named;
-    const free = p.tracks.find((t) => !t.clips.length && /^Track \d+$/.test(t.name));
-    if (free) {
-      free.name = speaker;
-      return free;
-    }
-    p.tracks.push(newTrack(speaker));
-    return p.tracks[p.tracks.length - 1]!;
   }
 
   // ----------------------------------------------------------------------------- library/files
@@ -505,76 +422,40 @@ export class ProjectsSession {
   /** A dropped audio file goes into the clip library (other projects can use it) and onto the timeline. */
   async addFile(file: File): Promise<void> {
     if (!this.project || this.busy) return;
-    const ctl = this.begin('import', 1);
-    this.stage = `Reading ${file.name}…`;
-    try {
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      const audio = await this.decodeAny(bytes, ctl);
-      const duration = audio.samples.length / audio.sampleRate;
-      if (!duration) throw new Error(`${file.name} holds no audio.`);
-      const rec = await this.clips.add({
-        name: file.name.replace(/\.[^.]+$/, '') || 'Imported audio',
-        source: 'import',
-        duration,
-        sample_rate: audio.sampleRate,
-        channels: 1,
-        audio: encodeWav(audio.samples, audio.sampleRate, 's16').slice().buffer,
-      });
-      await this.loadLibrary();
-      const track = this.targetTrack();
-      if (track) this.place(track, { kind: 'library', clip_id: rec.id }, this.playhead, duration);
-      this.studio.touch();
-    } catch (e) {
-      this.failJob(e, `Could not add ${file.name}`);
-    } finally {
-      this.end(ctl);
-    }
+    this.error = null;
+    const out = await this.job.run(
+      'import',
+      async (run) => {
+        const bytes = new Uint8Array(await file.arrayBuffer());
+        const audio = await this.decodeAny(bytes, run.signal);
+        const duration = audio.samples.length / audio.sampleRate;
+        if (!duration) throw new Error(`${file.name} holds no audio.`);
+        const rec = await this.clips.add({
+          name: file.name.replace(/\.[^.]+$/, '') || 'Imported audio',
+          source: 'import',
+          duration,
+          sample_rate: audio.sampleRate,
+          channels: 1,
+          audio: encodeWav(audio.samples, audio.sampleRate, 's16').slice().buffer,
+        });
+        await this.loadLibrary();
+        const track = this.targetTrack();
+        if (track) this.place(track, { kind: 'library', clip_id: rec.id }, this.playhead, duration);
+        this.studio.touch();
+      },
+      { stage: `Reading ${file.name}…`, total: 1 },
+    );
+    this.settle(out, `Could not add ${file.name}`);
   }
 
   /** Any file, mixed to mono at the project's rate, through the studio's one decoder. */
-  private async decodeAny(bytes: Uint8Array, ctl: AbortController) {
+  private async decodeAny(bytes: Uint8Array, signal: AbortSignal) {
     const rate = this.project?.sample_rate ?? 24000;
-    const d = await this.studio.formats.decodeInput(bytes, { rate }, { signal: ctl.signal });
+    const d = await this.studio.formats.decodeInput(bytes, { rate }, { signal });
     return { samples: d.samples, sampleRate: d.rate };
   }
 
   // --------------------------------------------------------------------------------- render
-
-  /** What the renderer needs from the page: speech from the engine, the clip library for sources. */
-  private deps(): RenderDeps {
-    return {
-      speak: async (text, voice, speed, opts) => {
-        const resolved = this.voices.resolve(voice);
-        if (!resolved)
-          throw new Error(`The voice ${this.voices.label(voice)} is not in the library any more.`);
-        const r = await this.studio.engine.run(
-          'tts.generate',
-          { text, voice: resolved, speed, ...(resolved !== voice ? { voice_id: voice } : {}) },
-          { signal: opts.signal, onProgress: opts.onProgress },
-        );
-        return { samples: r.samples, sampleRate: r.sampleRate };
-      },
-      loadClip: async (id) => {
-        const rec = await this.clips.get(id);
-        if (!rec) throw new Error('it is not in the clip library any more');
-        return new Uint8Array(rec.audio);
-      },
-      saveGenerated: async (wav, info) => {
-        const rec = await this.clips.add({
-          name: info.name,
-          source: 'generated',
-          duration: info.duration,
-          sample_rate: info.sample_rate,
-          channels: 1,
-          audio: wav.slice().buffer,
-        });
-        return rec.id;
-      },
-      dropGenerated: async (id) => {
-        await this.clips.delete(id);
-      },
-    };
-  }
 
   /**
    * Renders the mixdown: speech made where it is missing (each kept in the clip library for the next
@@ -585,103 +466,55 @@ export class ProjectsSession {
     if (!p || this.busy) return null;
     if (!this.voices.voices.length) await this.voices.loadVoices();
     const revision = this.revision;
-    const ctl = this.begin('render', 1);
+    this.error = null;
     const snapshot = $state.snapshot(p) as Project;
-    try {
-      const r = await renderProject(snapshot, this.deps(), {
-        signal: ctl.signal,
-        keepClipAudio: true,
-        onProgress: (pr) => {
-          if (ctl.signal.aborted) return;
-          if (pr.stage === 'mix') this.stage = 'Mixing…';
-          else if (pr.stage === 'sources')
-            this.stage = pr.message ? `Preparing ${pr.message}…` : 'Preparing the clips…';
-          if (pr.total) this.progress = { done: pr.done ?? 0, total: pr.total };
-        },
-      });
-      // The measured project goes back, clip by clip (an edit made meanwhile keeps its own values).
-      this.absorb(r.project);
-      const still = this.revision === revision;
-      const wav = new Blob([encodeWav(r.samples, r.sampleRate, 's16') as Uint8Array<ArrayBuffer>], {
-        type: 'audio/wav',
-      });
-      const mix: Mixdown = {
-        samples: r.samples,
-        sampleRate: r.sampleRate,
-        duration: r.duration,
-        wav,
-        revision: still ? this.revision : revision,
-      };
-      this.mix = mix;
-      this.rendered = r;
-      void this.loadLibrary();
-      return mix;
-    } catch (e) {
-      this.failJob(e, 'The render stopped');
-      return null;
-    } finally {
-      this.end(ctl);
-    }
-  }
-
-  /** Copies measured lengths and speech caches from a rendered copy into the open project. */
-  private absorb(rendered: Project): void {
-    const p = this.project;
-    if (!p || p.id !== rendered.id) return;
-    for (const t of rendered.tracks)
-      for (const rc of t.clips) {
-        const c = this.find(rc.id)?.clip;
-        if (!c || c.content.kind !== rc.content.kind) continue;
-        if (c.content.kind === 'speech' && rc.content.kind === 'speech') {
-          if (speechKey(c.content.text, c.content.voice, c.content.speed) !== rc.content.generated?.key)
-            continue;
-          c.content.generated = { ...rc.content.generated };
-        }
-        c.source_duration = rc.source_duration;
-      }
-    this.changed(false);
+    const out = await this.job.run(
+      'render',
+      async (run) => {
+        const r = await renderProject(snapshot, renderDeps(this.studio, this.voices, this.clips), {
+          signal: run.signal,
+          keepClipAudio: true,
+          onProgress: run.guard((pr) => {
+            const stage =
+              pr.stage === 'mix'
+                ? 'Mixing…'
+                : pr.stage === 'sources'
+                  ? pr.message
+                    ? `Preparing ${pr.message}…`
+                    : 'Preparing the clips…'
+                  : undefined;
+            run.report(stage, pr.total ? { done: pr.done ?? 0, total: pr.total } : undefined);
+          }),
+        });
+        // The measured project goes back, clip by clip (an edit made meanwhile keeps its own values).
+        if (this.project && absorbMeasured(this.project, r.project)) this.changed(false);
+        const mix = mixdownOf(r, this.revision === revision ? this.revision : revision);
+        this.mix = mix;
+        this.rendered = r;
+        void this.loadLibrary();
+        return mix;
+      },
+      { stage: 'Starting…', total: 1 },
+    );
+    if (out?.status === 'done') return out.value;
+    this.settle(out, 'The render stopped');
+    return null;
   }
 
   // ------------------------------------------------------------------------------------ jobs
 
-  private begin(kind: NonNullable<ProjectsSession['busy']>, total: number): AbortController {
-    const ctl = new AbortController();
-    this.ctl = ctl;
-    this.busy = kind;
-    this.error = null;
-    this.progress = { done: 0, total };
-    this.stage = 'Starting…';
-    return ctl;
-  }
-
-  private end(ctl: AbortController): void {
-    if (this.ctl !== ctl) return;
-    this.ctl = null;
-    this.busy = null;
-    this.stage = '';
-  }
-
-  private failJob(e: unknown, what: string): void {
-    if (isCancel(e)) {
-      this.studio.toast('Stopped. Nothing on the timeline was lost.');
-      return;
-    }
-    this.error = `${what}: ${plain(e)}`;
+  /** How a job ended, told: a cancel as a notice, a failure under the job. */
+  private settle(out: JobOutcome<unknown> | null, what: string): void {
+    if (out?.status === 'cancelled') this.studio.toast('Stopped. Nothing on the timeline was lost.');
+    else if (out?.status === 'failed') this.error = `${what}: ${plain(out.error)}`;
   }
 
   /** Cancel: the engine job stops; the timeline is as it was. */
   stopJob(): void {
-    const ctl = this.ctl;
-    if (!ctl) return;
-    ctl.abort();
-    this.end(ctl);
+    this.job.cancel();
   }
 
   // -------------------------------------------------------------------------------- playback
-
-  private ctx: AudioContext | null = null;
-  private source: AudioBufferSourceNode | null = null;
-  private frame = 0;
 
   /** Moves the playhead (a playing mixdown jumps there). */
   seek(t: number): void {
@@ -699,44 +532,11 @@ export class ProjectsSession {
     this.pause();
     const m = this.mixCurrent ? this.mix : await this.render();
     if (!m || !m.samples.length) return;
-    this.ctx ??= new AudioContext({ latencyHint: 'interactive' });
-    const ctx = this.ctx;
-    if (ctx.state === 'suspended') await ctx.resume();
-    const buf = ctx.createBuffer(1, m.samples.length, m.sampleRate);
-    buf.copyToChannel(m.samples as Float32Array<ArrayBuffer>, 0);
-    const src = ctx.createBufferSource();
-    src.buffer = buf;
-    src.connect(ctx.destination);
-    const from = this.playhead >= m.duration - 0.01 ? 0 : this.playhead;
-    const t0 = ctx.currentTime;
-    src.onended = () => {
-      if (this.source !== src) return;
-      this.source = null;
-      this.playing = false;
-      cancelAnimationFrame(this.frame);
-    };
-    src.start(0, from);
-    this.source = src;
-    this.playing = true;
-    const follow = () => {
-      if (this.source !== src) return;
-      this.playhead = Math.min(from + (ctx.currentTime - t0), m.duration);
-      this.frame = requestAnimationFrame(follow);
-    };
-    follow();
+    await this.player.play(m);
   }
 
   pause(): void {
-    cancelAnimationFrame(this.frame);
-    const src = this.source;
-    this.source = null;
-    this.playing = false;
-    try {
-      src?.stop();
-    } catch {
-      // not started
-    }
-    src?.disconnect();
+    this.player.pause();
   }
 
   // ------------------------------------------------------------------------------- downloads
@@ -748,20 +548,12 @@ export class ProjectsSession {
   downloading = $state<string | null>(null);
 
   /** Saves the mixdown (or other audio) in a download format (the DownloadMenu's target). */
-  async download(
+  download(
     choice: DownloadChoice,
     audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
     stem: string,
   ): Promise<void> {
-    if (this.downloading) return;
-    this.downloading = choice.id;
-    try {
-      await saveAudioFile(this.studio.formats, choice, audio, stem);
-    } catch (e) {
-      this.studio.fail(e, `Could not make the ${choice.label} file`);
-    } finally {
-      this.downloading = null;
-    }
+    return runDownload(this, this.studio, choice, audio, stem);
   }
 
   /** Each clip as its own WAV in one zip (rendered first when the mixdown is out of date). */
@@ -771,7 +563,7 @@ export class ProjectsSession {
     try {
       if (!this.mixCurrent || !this.rendered) await this.mixAudio();
       if (!this.rendered) return;
-      saveBytes(zipClips(this.rendered), 'application/zip', `${this.stem()}-clips.zip`);
+      downloadClipsZip(this.rendered, this.stem());
     } catch (e) {
       this.studio.fail(e, 'Could not make the zip of clips');
     } finally {
@@ -783,13 +575,7 @@ export class ProjectsSession {
   async exportFile(id: string): Promise<void> {
     await this.flush();
     try {
-      const p = await this.store.require(id);
-      const recs = await Promise.all(referencedClipIds(p).map((c) => this.clips.get(c)));
-      const bytes = exportProjectFile(
-        p,
-        recs.filter((r) => r !== undefined),
-      );
-      saveBytes(bytes, 'application/json', `${fileStem(p.name, 'project')}.timbre-project.json`);
+      await downloadProjectFile(this.store, this.clips, id);
     } catch (e) {
       this.studio.fail(e, 'Could not export the project');
     }
@@ -798,9 +584,7 @@ export class ProjectsSession {
   /** Reads a project file: its audio goes into the clip library, the project opens as a new one. */
   async importFile(file: File): Promise<void> {
     try {
-      const { project, clips } = importProjectFile(new Uint8Array(await file.arrayBuffer()));
-      for (const c of clips) if (!(await this.clips.get(c.id))) await this.clips.put(c);
-      const stored = await this.store.put(project, { touch: false });
+      const stored = await storeProjectFile(this.store, this.clips, file);
       await this.refresh();
       await this.loadLibrary();
       await this.open(stored.id);
@@ -825,24 +609,7 @@ export class ProjectsSession {
   }
 }
 
-/** Hands bytes to the browser as a downloaded file. */
-function saveBytes(bytes: Uint8Array, type: string, name: string): void {
-  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.style.display = 'none';
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-const sessions = new WeakMap<Studio, ProjectsSession>();
-
 /** One session per studio, so the open project and a running render survive switching views. */
 export function projectsSession(studio: Studio): ProjectsSession {
-  let s = sessions.get(studio);
-  if (!s) sessions.set(studio, (s = new ProjectsSession(studio)));
-  return s;
+  return sessionFor(studio, ProjectsSession);
 }

@@ -19,6 +19,8 @@ import { runDownload } from './download';
 import { isCloneChunk, type CloneStatusResult } from '../lib/clone/contract';
 import { baseVoiceFor } from '../lib/voices/base-voice';
 import { tuneLine } from '../lib/ui/clone-report';
+import { viewJob, type JobProgress } from './job.svelte';
+import { sessionFor } from './sessions';
 
 export type SpeakStatus = 'idle' | 'generating';
 
@@ -93,9 +95,10 @@ export class SpeakSession {
   /** Whether the converter is installed (null: not known yet, e.g. no engine). */
   converter = $state.raw<CloneStatusResult | null>(null);
 
-  status = $state<SpeakStatus>('idle');
-  stage = $state('');
-  progress = $state({ done: 0, total: 0 });
+  /** The generation running. */
+  private readonly job = viewJob<'generating'>();
+  /** The preview being made (its sound plays after the job ends). */
+  private readonly previewJob = viewJob<'preview'>();
   error = $state<SpeakError | null>(null);
   spoken = $state<Spoken | null>(null);
   result = $state.raw<SpeakResult | null>(null);
@@ -124,12 +127,22 @@ export class SpeakSession {
   private stream: StreamPlayer | null = null;
   /** tts.prepare has run (or is running) in this page. */
   private warmed = false;
-  private ctl: AbortController | null = null;
   private previewSource: AudioBufferSourceNode | null = null;
-  private previewCtl: AbortController | null = null;
   private frame = 0;
 
   constructor(private readonly studio: Studio) {}
+
+  get status(): SpeakStatus {
+    return this.job.kind ?? 'idle';
+  }
+
+  get stage(): string {
+    return this.job.stage;
+  }
+
+  get progress(): JobProgress {
+    return this.job.progress;
+  }
 
   // ------------------------------------------------------------------------------------- voices
 
@@ -260,13 +273,8 @@ export class SpeakSession {
    * tts.generate through the engine. One started right after a cancel is safe: if the bridge must stop the
    * worker to end the cancelled job, it starts this one again on a fresh worker.
    */
-  private async speak(args: SynthesizeParams, ctl: AbortController, onProgress?: (p: Progress) => void) {
-    return this.studio.engine.run('tts.generate', args, { signal: ctl.signal, onProgress });
-  }
-
-  private cancel(ctl: AbortController | null): void {
-    if (!ctl) return;
-    ctl.abort();
+  private async speak(args: SynthesizeParams, signal: AbortSignal, onProgress?: (p: Progress) => void) {
+    return this.studio.engine.run('tts.generate', args, { signal, onProgress });
   }
 
   // ------------------------------------------------------------------------------- generation
@@ -319,57 +327,8 @@ export class SpeakSession {
     this.stopPreview();
     this.endStream();
     const params = this.params();
-    const ctl = new AbortController();
-    this.ctl = ctl;
-    const ctx = this.audio();
-    const stream = new StreamPlayer(ctx);
-    this.stream = stream;
     const sentences = speakSentences(text).map((s) => s.text);
-    this.spoken = { text, sentences, ready: -1 };
-    this.result = null;
-    this.status = 'generating';
-    this.stage = 'Starting the engine…';
-    this.progress = { done: 0, total: sentences.length };
-    this.position = 0;
-    this.active = -1;
-    this.firstAudioMs = null;
-    const t0 = performance.now();
-    this.frame = requestAnimationFrame(this.follow);
-
-    let sentence = -1;
     const gain = 10 ** (params.volume_db! / 20);
-    const onProgress = (p: Progress) => {
-      if (ctl.signal.aborted) return;
-      if (cloned) {
-        if (isCloneChunk(p)) {
-          const x = gain === 1 ? p.data.samples : p.data.samples.map((v) => v * gain);
-          stream.push(x, p.data.sampleRate, -1);
-          this.firstAudioMs ??= performance.now() - t0;
-          this.progress = { done: p.data.index + 1, total: p.data.total || p.data.index + 1 };
-          this.stage = 'Speaking while the rest is made…';
-        } else if (p.stage === 'base') this.stage = 'Preparing the base voice (once)…';
-        else if (p.stage === 'build') this.stage = 'Loading the voice converter…';
-        else if (p.stage === 'tune') this.stage = tuneLine(p);
-        else if (this.firstAudioMs === null) this.stage = `Speaking in ${cloned.name}…`;
-        return;
-      }
-      if (p.stage === 'chunk' && p.data) {
-        const d = p.data as TtsChunkData;
-        sentence = sentenceOfRun(sentences, sentence, d.text);
-        stream.push(d.samples, d.sampleRate, sentence);
-        this.firstAudioMs ??= performance.now() - t0;
-        this.progress = { done: d.index + 1, total: d.total };
-        if (this.spoken) this.spoken = { ...this.spoken, ready: sentence };
-        this.stage = d.index + 1 < d.total ? 'Speaking while the rest is made…' : 'Finishing…';
-      } else if (p.stage === 'load' || p.stage === 'create' || p.stage === 'warmup') {
-        this.stage = 'Loading the speech model (first use)…';
-      } else if (p.stage === 'phonemes') {
-        this.stage = 'Reading the text…';
-      } else if (p.stage === 'synthesis' && this.firstAudioMs === null) {
-        this.stage = 'Making the first sentence…';
-      }
-    };
-
     const args: SynthesizeParams = {
       text,
       voice: resolved,
@@ -379,39 +338,86 @@ export class SpeakSession {
       ...(params.language ? { language: params.language } : {}),
       ...(voice !== resolved ? { voice_id: voice } : {}),
     };
-    try {
-      const r = cloned
-        ? await this.speakCloned(cloned, text, resolved, params, gain, ctl, onProgress)
-        : await this.speak(args, ctl, onProgress);
-      if (ctl.signal.aborted || this.ctl !== ctl) return;
-      const elapsedMs = performance.now() - t0;
-      const wavBytes = encodeWav(r.samples, r.sampleRate, 's16');
-      const result: SpeakResult = {
-        samples: r.samples,
-        sampleRate: r.sampleRate,
-        duration: r.samples.length / r.sampleRate,
-        spans: r.chunks,
-        text,
-        voice,
-        voiceResolved: resolved,
-        params,
-        elapsedMs,
-        wav: new Blob([wavBytes as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }),
-      };
-      this.result = result;
-      this.spoken = { text, sentences: r.chunks.map((c) => c.text), ready: r.chunks.length - 1 };
-      this.status = 'idle';
-      this.stage = '';
-      this.ctl = null;
-      await this.keep(result, wavBytes);
-    } catch (e) {
-      if (ctl.signal.aborted || this.ctl !== ctl) return; // stopped: stop() has reset everything
-      this.ctl = null;
+    const out = await this.job.run(
+      'generating',
+      async (run) => {
+        const ctx = this.audio();
+        const stream = new StreamPlayer(ctx);
+        this.stream = stream;
+        this.spoken = { text, sentences, ready: -1 };
+        this.result = null;
+        this.position = 0;
+        this.active = -1;
+        this.firstAudioMs = null;
+        const t0 = performance.now();
+        this.frame = requestAnimationFrame(this.follow);
+
+        let sentence = -1;
+        const onProgress = run.guard((p: Progress) => {
+          if (cloned) {
+            if (isCloneChunk(p)) {
+              const x = gain === 1 ? p.data.samples : p.data.samples.map((v) => v * gain);
+              stream.push(x, p.data.sampleRate, -1);
+              this.firstAudioMs ??= performance.now() - t0;
+              run.report('Speaking while the rest is made…', {
+                done: p.data.index + 1,
+                total: p.data.total || p.data.index + 1,
+              });
+            } else if (p.stage === 'base') run.report('Preparing the base voice (once)…');
+            else if (p.stage === 'build') run.report('Loading the voice converter…');
+            else if (p.stage === 'tune') run.report(tuneLine(p));
+            else if (this.firstAudioMs === null) run.report(`Speaking in ${cloned.name}…`);
+            return;
+          }
+          if (p.stage === 'chunk' && p.data) {
+            const d = p.data as TtsChunkData;
+            sentence = sentenceOfRun(sentences, sentence, d.text);
+            stream.push(d.samples, d.sampleRate, sentence);
+            this.firstAudioMs ??= performance.now() - t0;
+            if (this.spoken) this.spoken = { ...this.spoken, ready: sentence };
+            run.report(d.index + 1 < d.total ? 'Speaking while the rest is made…' : 'Finishing…', {
+              done: d.index + 1,
+              total: d.total,
+            });
+          } else if (p.stage === 'load' || p.stage === 'create' || p.stage === 'warmup') {
+            run.report('Loading the speech model (first use)…');
+          } else if (p.stage === 'phonemes') {
+            run.report('Reading the text…');
+          } else if (p.stage === 'synthesis' && this.firstAudioMs === null) {
+            run.report('Making the first sentence…');
+          }
+        });
+
+        const r = cloned
+          ? await this.speakCloned(cloned, text, resolved, params, gain, run.signal, onProgress)
+          : await this.speak(args, run.signal, onProgress);
+        if (!run.live) return null;
+        const elapsedMs = performance.now() - t0;
+        const wavBytes = encodeWav(r.samples, r.sampleRate, 's16');
+        const result: SpeakResult = {
+          samples: r.samples,
+          sampleRate: r.sampleRate,
+          duration: r.samples.length / r.sampleRate,
+          spans: r.chunks,
+          text,
+          voice,
+          voiceResolved: resolved,
+          params,
+          elapsedMs,
+          wav: new Blob([wavBytes as Uint8Array<ArrayBuffer>], { type: 'audio/wav' }),
+        };
+        this.result = result;
+        this.spoken = { text, sentences: r.chunks.map((c) => c.text), ready: r.chunks.length - 1 };
+        return { result, wavBytes };
+      },
+      { stage: 'Starting the engine…', total: sentences.length },
+    );
+    // A cancel (stop()) has reset everything already.
+    if (out?.status === 'done' && out.value) await this.keep(out.value.result, out.value.wavBytes);
+    else if (out?.status === 'failed') {
       this.endStream();
-      this.status = 'idle';
-      this.stage = '';
       this.spoken = null;
-      this.error = describe(e, !!cloned);
+      this.error = describe(out.error, !!cloned);
     }
   }
 
@@ -422,7 +428,7 @@ export class SpeakSession {
     base: string,
     params: HistoryParams,
     gain: number,
-    ctl: AbortController,
+    signal: AbortSignal,
     onProgress: (p: Progress) => void,
   ) {
     const r = await this.studio.engine.run(
@@ -435,7 +441,7 @@ export class SpeakSession {
         baseVoice: base,
         speed: params.speed,
       },
-      { signal: ctl.signal, onProgress },
+      { signal, onProgress },
     );
     const samples = gain === 1 ? r.samples : r.samples.map((x) => x * gain);
     return { samples, sampleRate: r.sampleRate, chunks: r.chunks };
@@ -443,16 +449,12 @@ export class SpeakSession {
 
   /** Stops a generation at once: the engine job is cancelled and what was made is dropped. */
   stop(): void {
-    if (this.status !== 'generating') return;
-    this.cancel(this.ctl);
-    this.ctl = null;
+    if (!this.job.cancel()) return;
     this.endStream();
-    this.status = 'idle';
-    this.stage = '';
     this.spoken = null;
     this.position = 0;
     this.active = -1;
-    this.progress = { done: 0, total: 0 };
+    this.job.progress = { done: 0, total: 0 };
   }
 
   /** Saves a finished generation in the history; a full disk is said plainly and the result stays. */
@@ -581,8 +583,7 @@ export class SpeakSession {
       return;
     }
     this.stopPreview();
-    const ctl = new AbortController();
-    this.previewCtl = ctl;
+    const run = this.previewJob.start('preview')!;
     this.previewing = key;
     this.previewLoading = true;
     const ctx = this.audio();
@@ -593,7 +594,7 @@ export class SpeakSession {
       else {
         const lang = voiceLanguages(voice)[0] ?? 'en-us';
         const text = PREVIEW_TEXT[lang];
-        const r = await this.speak({ text, voice, ...(key !== voice ? { voice_id: key } : {}) }, ctl);
+        const r = await this.speak({ text, voice, ...(key !== voice ? { voice_id: key } : {}) }, run.signal);
         audio = r;
         if (opts.cache)
           await this.studio.previews
@@ -606,7 +607,7 @@ export class SpeakSession {
             })
             .catch(() => undefined); // not kept: it is made again next time
       }
-      if (ctl.signal.aborted) return;
+      if (run.signal.aborted) return;
       this.previewLoading = false;
       const buf = ctx.createBuffer(1, audio.samples.length, audio.sampleRate);
       buf.copyToChannel(audio.samples as Float32Array<ArrayBuffer>, 0);
@@ -621,8 +622,11 @@ export class SpeakSession {
       };
       this.previewSource = src;
       src.start();
+      run.end();
     } catch (e) {
-      if (ctl.signal.aborted) return;
+      // Stopped (or another preview started): stopPreview has reset everything.
+      if (run.signal.aborted) return;
+      run.end();
       this.previewing = null;
       this.previewLoading = false;
       const d = describe(e);
@@ -631,8 +635,7 @@ export class SpeakSession {
   }
 
   stopPreview(): void {
-    this.cancel(this.previewCtl);
-    this.previewCtl = null;
+    this.previewJob.cancel();
     try {
       this.previewSource?.stop();
     } catch {
@@ -653,11 +656,7 @@ export class SpeakSession {
   }
 }
 
-const sessions = new WeakMap<Studio, SpeakSession>();
-
 /** One session per studio, so the text, result and a running generation survive switching views. */
 export function speakSession(studio: Studio): SpeakSession {
-  let s = sessions.get(studio);
-  if (!s) sessions.set(studio, (s = new SpeakSession(studio)));
-  return s;
+  return sessionFor(studio, SpeakSession);
 }

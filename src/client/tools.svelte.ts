@@ -2,7 +2,9 @@
 // enhance (audio.enhance), convert (audio.convert), analyse (audio.analyze), trim silence / split
 // (audio.silence) — each with progress and cancel, results kept until another file is opened.
 import type { Studio } from './studio.svelte';
-import { CancelledError, type Progress } from '../lib/core/run';
+import type { Progress } from '../lib/core/run';
+import { viewJob } from './job.svelte';
+import { sessionFor } from './sessions';
 import type { FormatId } from '../lib/codec/formats';
 import type { AudioAnalyzeResult } from '../lib/audio/contract';
 
@@ -56,13 +58,16 @@ function message(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)) || 'Something went wrong.';
 }
 
+interface ToolRunOptions {
+  signal: AbortSignal;
+  onProgress: (p: Progress) => void;
+}
+
 class ToolsSession {
   tab = $state<ToolTab>('enhance');
   file = $state.raw<OpenFile | null>(null);
-  busy = $state(false);
-  stage = $state('');
-  /** 0–100, or null when the stage does not know its length. */
-  pct = $state<number | null>(null);
+  /** The tool running (its name, as errors say it). */
+  private readonly job = viewJob<string>();
   error = $state('');
   notice = $state('');
 
@@ -87,9 +92,21 @@ class ToolsSession {
   trimmed = $state.raw<{ blob: Blob; start: number; end: number; duration: number } | null>(null);
   pieces = $state.raw<PieceOutcome[]>([]);
 
-  private ctl: AbortController | null = null;
-
   constructor(private readonly studio: Studio) {}
+
+  get busy(): boolean {
+    return this.job.busy;
+  }
+
+  get stage(): string {
+    return this.job.stage;
+  }
+
+  /** 0–100, or null when the stage does not know its length. */
+  get pct(): number | null {
+    const p = this.job.progress;
+    return p.total > 0 ? Math.round((100 * p.done) / p.total) : null;
+  }
 
   async open(f: File): Promise<void> {
     this.cancel();
@@ -101,46 +118,30 @@ class ToolsSession {
   }
 
   cancel(): void {
-    if (!this.ctl) return;
-    this.ctl.abort();
-    this.ctl = null;
-    this.busy = false;
-    this.notice = 'Cancelled.';
-  }
-
-  private progress(p: Progress) {
-    this.stage = p.message ?? p.stage;
-    this.pct = p.total > 0 ? Math.round((100 * p.done) / p.total) : null;
+    if (this.job.cancel()) this.notice = 'Cancelled.';
   }
 
   /** Runs one tool on a copy of the file's bytes (the engine takes its arguments' buffers). */
-  private async run<T>(what: string, work: (bytes: Uint8Array, signal: AbortSignal) => Promise<T>) {
+  private async run<T>(what: string, work: (bytes: Uint8Array, opts: ToolRunOptions) => Promise<T>) {
     const f = this.file;
     if (!f || this.busy) return;
-    const ctl = new AbortController();
-    this.ctl = ctl;
-    this.busy = true;
     this.error = this.notice = '';
-    this.stage = 'Starting';
-    this.pct = null;
-    try {
-      await work(f.bytes.slice(), ctl.signal);
-    } catch (e) {
-      if (!(e instanceof CancelledError) && !ctl.signal.aborted) this.error = `${what}: ${message(e)}`;
-    } finally {
-      if (this.ctl === ctl) {
-        this.ctl = null;
-        this.busy = false;
-      }
-    }
-  }
-
-  private opts(signal: AbortSignal) {
-    return { signal, onProgress: (p: Progress) => this.progress(p) };
+    const out = await this.job.run(
+      what,
+      (run) =>
+        work(f.bytes.slice(), {
+          signal: run.signal,
+          onProgress: run.guard((p: Progress) =>
+            run.report(p.message ?? p.stage, { done: p.done, total: p.total }),
+          ),
+        }),
+      { stage: 'Starting' },
+    );
+    if (out?.status === 'failed') this.error = `${what}: ${message(out.error)}`;
   }
 
   enhance(): Promise<void> {
-    return this.run('Enhance', async (audio, signal) => {
+    return this.run('Enhance', async (audio, opts) => {
       const r = await this.studio.engine.run(
         'audio.enhance',
         {
@@ -151,9 +152,9 @@ class ToolsSession {
           ...(this.normalise ? { target_lufs: this.target } : {}),
           options: { format: 'wav' },
         },
-        this.opts(signal),
+        opts,
       );
-      if (signal.aborted) return;
+      if (opts.signal.aborted) return;
       this.enhanced = {
         blob: wavBlob(r.audio.bytes),
         duration: r.duration,
@@ -170,7 +171,7 @@ class ToolsSession {
   }
 
   convert(): Promise<void> {
-    return this.run('Convert', async (audio, signal) => {
+    return this.run('Convert', async (audio, opts) => {
       const lossless = this.format === 'wav' || this.format === 'flac';
       const r = await this.studio.engine.run(
         'audio.convert',
@@ -183,9 +184,9 @@ class ToolsSession {
             ...(this.channels === 'keep' ? {} : { channels: this.channels === 'mono' ? 1 : 2 }),
           },
         },
-        this.opts(signal),
+        opts,
       );
-      if (signal.aborted) return;
+      if (opts.signal.aborted) return;
       this.converted = {
         blob: new Blob([r.bytes as Uint8Array<ArrayBuffer>], { type: r.mime }),
         name: `${stem(this.file!.name)}.${r.extension}`,
@@ -198,20 +199,20 @@ class ToolsSession {
   }
 
   analyse(): Promise<void> {
-    return this.run('Analyse', async (audio, signal) => {
-      const r = await this.studio.engine.run('audio.analyze', { audio }, this.opts(signal));
-      if (!signal.aborted) this.analysis = r;
+    return this.run('Analyse', async (audio, opts) => {
+      const r = await this.studio.engine.run('audio.analyze', { audio }, opts);
+      if (!opts.signal.aborted) this.analysis = r;
     });
   }
 
   trim(): Promise<void> {
-    return this.run('Trim silence', async (audio, signal) => {
+    return this.run('Trim silence', async (audio, opts) => {
       const r = await this.studio.engine.run(
         'audio.silence',
         { audio, mode: 'trim', ...(this.shorten ? { max_pause: this.maxPause } : {}) },
-        this.opts(signal),
+        opts,
       );
-      if (signal.aborted || !r.trimmed) return;
+      if (opts.signal.aborted || !r.trimmed) return;
       const t = r.trimmed;
       this.trimmed = { blob: wavBlob(t.wav), start: t.start, end: t.end, duration: t.duration };
       if (!t.duration) this.notice = 'No speech was found in this file.';
@@ -219,13 +220,13 @@ class ToolsSession {
   }
 
   split(): Promise<void> {
-    return this.run('Split', async (audio, signal) => {
+    return this.run('Split', async (audio, opts) => {
       const r = await this.studio.engine.run(
         'audio.silence',
         { audio, mode: 'split', min_pause: this.minPause },
-        this.opts(signal),
+        opts,
       );
-      if (signal.aborted) return;
+      if (opts.signal.aborted) return;
       this.pieces = (r.pieces ?? []).map((p) => ({ start: p.start, end: p.end, blob: wavBlob(p.wav) }));
       if (!this.pieces.length) this.notice = 'No speech was found in this file.';
     });
@@ -237,12 +238,8 @@ class ToolsSession {
   }
 }
 
-const sessions = new WeakMap<Studio, ToolsSession>();
-
 export function toolsSession(studio: Studio): ToolsSession {
-  let s = sessions.get(studio);
-  if (!s) sessions.set(studio, (s = new ToolsSession(studio)));
-  return s;
+  return sessionFor(studio, ToolsSession);
 }
 
 export type { ToolsSession };

@@ -22,6 +22,8 @@ import { encodeWav } from '../lib/dsp/wav';
 import { TranscriptStore, type TranscriptSummary } from '../lib/storage/transcripts';
 import { type TranscriptRecord } from '../lib/storage/records';
 import { newId } from '../lib/core/ids';
+import { viewJob, type JobRun } from './job.svelte';
+import { sessionFor } from './sessions';
 
 const RATE = 16000;
 const WHISPER_TINY = 'whisper-tiny-q8';
@@ -83,9 +85,8 @@ export class TranscribeSession {
   language = $state('auto');
   task = $state<'transcribe' | 'translate'>('transcribe');
 
-  phase = $state<Phase>('idle');
-  stage = $state('');
-  progress = $state({ done: 0, total: 0 });
+  /** The running transcription; when it ends or is cancelled the greyed window text goes. */
+  private readonly job = viewJob<Exclude<Phase, 'idle'>>(() => (this.partial = null));
   /** The text of the window decoding now: shown greyed after the lines until its lines arrive. */
   partial = $state<AsrPartialData | null>(null);
   error = $state<string | null>(null);
@@ -109,7 +110,6 @@ export class TranscribeSession {
   activeLine = $state(-1);
 
   private store: TranscriptStore;
-  private ctl: AbortController | null = null;
   private audio: HTMLAudioElement | null = null;
   private audioUrl: string | null = null;
   private stopAt: number | null = null;
@@ -123,8 +123,20 @@ export class TranscribeSession {
     this.store = new TranscriptStore(studio.db);
   }
 
+  get phase(): Phase {
+    return this.job.kind ?? 'idle';
+  }
+
   get busy(): boolean {
-    return this.phase !== 'idle';
+    return this.job.busy;
+  }
+
+  get stage(): string {
+    return this.job.stage;
+  }
+
+  get progress(): { done: number; total: number } {
+    return this.job.progress;
   }
 
   get installedChoice(): boolean {
@@ -223,9 +235,6 @@ export class TranscribeSession {
    * the first text is in, so that long decode does not compete with the first window for the processor.
    */
   async transcribe(bytes: Uint8Array, name: string, replaces?: string): Promise<void> {
-    if (this.busy) this.cancel();
-    const ctl = new AbortController();
-    this.ctl = ctl;
     const t0 = performance.now();
     this.stopPlayback();
     this.error = null;
@@ -234,9 +243,6 @@ export class TranscribeSession {
     this.editing = null;
     this.firstLineMs = null;
     this.partial = null;
-    this.phase = 'decoding';
-    this.stage = 'Reading the audio…';
-    this.progress = { done: 0, total: 0 };
     const open: OpenTranscript = {
       id: newId('tr'),
       name,
@@ -256,79 +262,76 @@ export class TranscribeSession {
     if (bytes.length <= EARLY_PLAYBACK_BYTES) startPlayback();
     const playback = gate.then(() => this.attachAudio(open.id, bytes));
     playback.catch(() => undefined); // judged after the transcription
-    try {
-      this.show(open);
-      // A drop while the view warms the model waits for that warm-up in the engine's queue.
-      this.stage = this.warming ? 'Loading the Whisper model…' : 'Reading the audio…';
-      const r = await this.studio.engine.run(
-        'asr.transcribe',
-        {
-          audio: bytes,
-          model: this.model,
-          task: this.task,
-          ...(this.language === 'auto' ? {} : { language: this.language }),
-        },
-        {
-          signal: ctl.signal,
-          onProgress: (p) => {
-            if (p.stage === 'partial' || p.stage === 'segment') startPlayback();
-            // A cancelled run's last events may still arrive: they must not make the view busy again.
-            if (ctl.signal.aborted) return;
-            this.phase = 'transcribing';
-            this.onProgress(ctl, open.id, p, t0);
+    // A new file replaces a transcription still going.
+    const out = await this.job.run(
+      'decoding',
+      async (run) => {
+        this.show(open);
+        // A drop while the view warms the model waits for that warm-up in the engine's queue.
+        run.report(this.warming ? 'Loading the Whisper model…' : 'Reading the audio…');
+        const r = await this.studio.engine.run(
+          'asr.transcribe',
+          {
+            audio: bytes,
+            model: this.model,
+            task: this.task,
+            ...(this.language === 'auto' ? {} : { language: this.language }),
           },
-        },
-      );
-      startPlayback();
-      if (ctl.signal.aborted || this.current?.id !== open.id) return;
-      if (!this.prepared.includes(r.model)) this.prepared.push(r.model);
-      let wavBytes: Uint8Array | null = null;
-      try {
-        wavBytes = await playback;
-      } catch (e) {
-        // The engine read it, the browser could not: the transcript stands, without playback.
-        this.notice = `The transcript is kept, but "${name}" could not be decoded for playback (${message(e)}).`;
-      }
-      if (ctl.signal.aborted || this.current?.id !== open.id) return;
-      // The final segments, with any edit made while it ran kept.
-      const cur = this.current;
-      const segments = r.segments.map((s) => {
-        const had = cur.edited.includes(s.id) ? cur.segments.find((x) => x.id === s.id) : undefined;
-        return had ? { ...s, text: had.text } : s;
-      });
-      const done: OpenTranscript = {
-        ...cur,
-        model: r.model,
-        language: r.language,
-        segments,
-        duration: r.duration,
-      };
-      this.current = done;
-      this.check = {
-        id: open.id,
-        model: r.model,
-        language: r.language,
-        language_probability: r.language_probability,
-        warnings: r.warnings,
-      };
-      if (isEmptyTranscript(segments)) {
-        this.notice = `No speech was found in "${name}": nothing to transcribe. Try a recording with someone speaking.`;
-        return;
-      }
-      await this.persist(done, wavBytes);
-      // A retry's transcript takes the place of the one it retried.
-      if (replaces && this.current?.saved) await this.forget(replaces);
-    } catch (e) {
-      if (!ctl.signal.aborted) this.error = message(e);
-    } finally {
-      startPlayback();
-      if (this.ctl === ctl) {
-        this.ctl = null;
-        this.partial = null;
-        this.phase = 'idle';
-        this.stage = '';
-      }
-    }
+          {
+            signal: run.signal,
+            onProgress: (p) => {
+              if (p.stage === 'partial' || p.stage === 'segment') startPlayback();
+              // A cancelled run's last events may still arrive: they must not make the view busy again.
+              if (!run.live) return;
+              run.phase('transcribing');
+              this.onProgress(run, open.id, p, t0);
+            },
+          },
+        );
+        startPlayback();
+        if (!run.live || this.current?.id !== open.id) return;
+        if (!this.prepared.includes(r.model)) this.prepared.push(r.model);
+        let wavBytes: Uint8Array | null = null;
+        try {
+          wavBytes = await playback;
+        } catch (e) {
+          // The engine read it, the browser could not: the transcript stands, without playback.
+          this.notice = `The transcript is kept, but "${name}" could not be decoded for playback (${message(e)}).`;
+        }
+        if (!run.live || this.current?.id !== open.id) return;
+        // The final segments, with any edit made while it ran kept.
+        const cur = this.current;
+        const segments = r.segments.map((s) => {
+          const had = cur.edited.includes(s.id) ? cur.segments.find((x) => x.id === s.id) : undefined;
+          return had ? { ...s, text: had.text } : s;
+        });
+        const done: OpenTranscript = {
+          ...cur,
+          model: r.model,
+          language: r.language,
+          segments,
+          duration: r.duration,
+        };
+        this.current = done;
+        this.check = {
+          id: open.id,
+          model: r.model,
+          language: r.language,
+          language_probability: r.language_probability,
+          warnings: r.warnings,
+        };
+        if (isEmptyTranscript(segments)) {
+          this.notice = `No speech was found in "${name}": nothing to transcribe. Try a recording with someone speaking.`;
+          return;
+        }
+        await this.persist(done, wavBytes);
+        // A retry's transcript takes the place of the one it retried.
+        if (replaces && this.current?.saved) await this.forget(replaces);
+      },
+      { replace: true, stage: 'Reading the audio…' },
+    );
+    startPlayback();
+    if (out?.status === 'failed') this.error = message(out.error);
   }
 
   /** Decodes the file for the waveform and playback, and puts it on the transcript if still open. */
@@ -344,15 +347,18 @@ export class TranscribeSession {
     return wavBytes;
   }
 
-  private onProgress(ctl: AbortController, id: string, p: Progress, t0: number): void {
-    if (ctl.signal.aborted || this.current?.id !== id) return;
+  private onProgress(run: JobRun<Exclude<Phase, 'idle'>>, id: string, p: Progress, t0: number): void {
+    if (!run.live || this.current?.id !== id) return;
     if (isAsrPartial(p)) {
       this.partial = p.data;
       return;
     }
-    if (p.total > 0 && (p.stage === 'transcribe' || p.stage === 'segment'))
-      this.progress = { done: p.done, total: p.total };
-    this.stage = stageLine(p);
+    run.report(
+      stageLine(p),
+      p.total > 0 && (p.stage === 'transcribe' || p.stage === 'segment')
+        ? { done: p.done, total: p.total }
+        : undefined,
+    );
     if (p.stage === 'language' && p.message) this.current = { ...this.current, language: p.message };
     if (!isAsrSegment(p)) return;
     this.partial = null;
@@ -367,12 +373,7 @@ export class TranscribeSession {
 
   /** Stops the running transcription at once; what arrived stays on screen, unsaved. */
   cancel(): void {
-    if (!this.ctl) return;
-    this.ctl.abort();
-    this.ctl = null;
-    this.partial = null;
-    this.phase = 'idle';
-    this.stage = '';
+    if (!this.job.cancel()) return;
     this.notice = 'Transcription cancelled: the lines so far are shown but not saved.';
   }
 
@@ -633,13 +634,9 @@ export class TranscribeSession {
   }
 }
 
-const sessions = new WeakMap<Studio, TranscribeSession>();
-
 /** One session per studio, so the open transcript survives switching views. */
 export function transcribeSession(studio: Studio): TranscribeSession {
-  let s = sessions.get(studio);
-  if (!s) sessions.set(studio, (s = new TranscribeSession(studio)));
-  return s;
+  return sessionFor(studio, TranscribeSession);
 }
 
 export type { Segment };
