@@ -186,10 +186,10 @@ async function nodeRun(asr, deps, wav, model) {
   return { result: r, total_ms: total, segment_ms: seg, calls: [...calls] };
 }
 
-async function rooflineNode(tm) {
+async function rooflineNode(tm, rnd) {
   const n = ROOFLINE.size;
   const s = await ortNode.InferenceSession.create(tm.matmulModel(n), NODE_SESSION_OPTIONS);
-  const a = new ortNode.Tensor('float32', tm.seededFloats(n * n, 11), [n, n]);
+  const a = new ortNode.Tensor('float32', rnd.seededFloats(n * n, 11), [n, n]);
   await s.run({ a });
   let busy = 0;
   let runs = 0;
@@ -222,23 +222,23 @@ function copyBandwidth() {
 }
 
 /** Single encoder and decoder-step inputs for the component timings (the same on both sides). */
-function componentInputs(m, decoderInputs, tm) {
+function componentInputs(m, decoderInputs, rnd) {
   const hd = m.d / m.heads;
   const enc = [
     benchInput(
       'input_features',
       'float32',
       [1, m.mels, 2 * m.frames],
-      tm.seededFloats(m.mels * 2 * m.frames, 3),
+      rnd.seededFloats(m.mels * 2 * m.frames, 3),
     ),
   ];
   const dec = decoderInputs.map((name) => {
     if (name === 'input_ids') return benchInput(name, 'int64', [1, 1], BigInt64Array.from([440n]));
     if (name === 'encoder_hidden_states')
-      return benchInput(name, 'float32', [1, m.frames, m.d], tm.seededFloats(m.frames * m.d, 5, 0.5));
+      return benchInput(name, 'float32', [1, m.frames, m.d], rnd.seededFloats(m.frames * m.d, 5, 0.5));
     if (name === 'use_cache_branch') return benchInput(name, 'bool', [1], Uint8Array.from([1]));
     const len = name.includes('.encoder.') ? m.frames : STEP_PAST;
-    return benchInput(name, 'float32', [1, m.heads, len, hd], tm.seededFloats(m.heads * len * hd, 7, 0.5));
+    return benchInput(name, 'float32', [1, m.heads, len, hd], rnd.seededFloats(m.heads * len * hd, 7, 0.5));
   });
   return { enc, dec };
 }
@@ -308,6 +308,7 @@ async function main() {
   const host = await vite.load('/src/lib/runtime/host.ts');
   const { encodeWav } = await vite.load('/src/lib/dsp/wav.ts');
   const tm = await vite.load('/src/lib/runtime/test-models.ts');
+  const rnd = await vite.load('/src/lib/core/random.ts');
 
   // Before the corpus: on a new machine its sentences are synthesised with Kokoro in Node first.
   host.installRuntime({ loadOrt: async () => nodeShim, isolated: true, cores: CORES });
@@ -318,7 +319,7 @@ async function main() {
 
   const deps = helpers.cacheDeps([...MODEL_IDS, 'silero-vad-v5']);
   log(`onnxruntime-node ${CORES} threads: roofline`);
-  const nodeRoof = await rooflineNode(tm);
+  const nodeRoof = await rooflineNode(tm, rnd);
   const node = {};
   for (const id of MODEL_IDS) {
     node[id] = { cold: null, warm: [] };
@@ -336,7 +337,7 @@ async function main() {
     const s = await ortNode.InferenceSession.create(decPath, NODE_SESSION_OPTIONS);
     const names = [...s.inputNames];
     await s.release();
-    const inputs = componentInputs(shapes[id], names, tm);
+    const inputs = componentInputs(shapes[id], names, rnd);
     log(`onnxruntime-node ${id}: single encoder and decoder-step runs`);
     comp[id] = {
       inputs,

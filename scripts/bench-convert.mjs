@@ -180,10 +180,10 @@ async function nodeProfile(bytes, feeds, weights) {
   }
 }
 
-async function rooflineNode(tm) {
+async function rooflineNode(tm, rnd) {
   const n = ROOFLINE.size;
   const s = await nodeSession(tm.matmulModel(n));
-  const a = new ortNode.Tensor('float32', tm.seededFloats(n * n, 11), [n, n]);
+  const a = new ortNode.Tensor('float32', rnd.seededFloats(n * n, 11), [n, n]);
   await s.run({ a });
   let busy = 0;
   let runs = 0;
@@ -244,6 +244,7 @@ async function main() {
   const qz = await vite.load('/src/lib/runtime/quantize.ts');
   const wav = await vite.load('/src/lib/dsp/wav.ts');
   const tm = await vite.load('/src/lib/runtime/test-models.ts');
+  const rnd = await vite.load('/src/lib/core/random.ts');
   await vite.close();
 
   log('building the converter at the released v2 size (random weights)…');
@@ -261,7 +262,7 @@ async function main() {
     long: tile(clips, LENGTHS.long * sr + hop),
   };
   const specs = { short: specOf(audio.short), long: specOf(audio.long) };
-  const noiseOf = (frames, seed) => tm.seededFloats(inter * frames, seed, Math.sqrt(3));
+  const noiseOf = (frames, seed) => rnd.seededFloats(inter * frames, seed, Math.sqrt(3));
   const noise = { short: noiseOf(specs.short.frames, 3), long: noiseOf(specs.long.frames, 4) };
 
   log('onnxruntime-node: embeddings of the two clips (random extractor)');
@@ -289,7 +290,7 @@ async function main() {
   const variants = { fp32: graphs.converter, int8: q.model };
 
   log(`onnxruntime-node ${CORES} threads: roofline`);
-  const nodeRoof = await rooflineNode(tm);
+  const nodeRoof = await rooflineNode(tm, rnd);
   const node = {};
   for (const [v, bytes] of Object.entries(variants)) {
     log(`onnxruntime-node ${v}: session, ${LENGTHS.short} s whole, ${LENGTHS.long} s streamed`);

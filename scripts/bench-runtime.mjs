@@ -279,10 +279,15 @@ async function main() {
     configFile: false,
     logLevel: 'silent',
   });
-  const models = await modelList(tm.seededFloats);
+  const { module: rnd } = await runnerImport('/src/lib/core/random.ts', {
+    root,
+    configFile: false,
+    logLevel: 'silent',
+  });
+  const models = await modelList(rnd.seededFloats);
 
   log(`onnxruntime-node ${CORES} threads: roofline`);
-  const nodeRoof = await rooflineNode(tm.matmulModel, tm.seededFloats);
+  const nodeRoof = await rooflineNode(tm.matmulModel, rnd.seededFloats);
   const node = {};
   for (const m of models) {
     log(`onnxruntime-node: ${m.id}`);

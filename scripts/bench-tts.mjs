@@ -207,10 +207,10 @@ function nodeFeeds(r) {
   };
 }
 
-async function rooflineNode(tm) {
+async function rooflineNode(tm, rnd) {
   const n = ROOFLINE.size;
   const s = await ortNode.InferenceSession.create(tm.matmulModel(n), nodeOptions);
-  const a = new ortNode.Tensor('float32', tm.seededFloats(n * n, 11), [n, n]);
+  const a = new ortNode.Tensor('float32', rnd.seededFloats(n * n, 11), [n, n]);
   await s.run({ a });
   let busy = 0;
   let runs = 0;
@@ -249,6 +249,7 @@ async function main() {
   ensureBuild(log);
   const vite = await viteLoader(root);
   const tm = await vite.load('/src/lib/runtime/test-models.ts');
+  const rnd = await vite.load('/src/lib/core/random.ts');
   const tts = await vite.load('/scripts/lib/tts-node.ts');
   const shipped = new Uint8Array(readFileSync(join(KOKORO, 'model.onnx')));
   const weights = weightShapes(shipped);
@@ -262,7 +263,7 @@ async function main() {
   const floorRuns = await tts.plannedRuns(FLOOR_TEXT, VOICE, loadFile);
 
   log(`onnxruntime-node ${CORES} threads: roofline`);
-  const nodeRoof = await rooflineNode(tm);
+  const nodeRoof = await rooflineNode(tm, rnd);
   tts.useRuntime(nodeShim, CORES);
   log('onnxruntime-node: cold (session create) with the short text');
   const nodeCold = await nodeSynth(tts, TEXTS.short);

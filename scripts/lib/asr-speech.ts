@@ -3,7 +3,7 @@
 // pauses of varying length, so a file of minutes needs no new synthesis and its transcript is known.
 import { ENGLISH } from '../../tests/unit/asr-corpus';
 import { concat, kokoroSpeech, silence } from '../../tests/unit/asr-helpers';
-import { mulberry32 } from '../../tests/unit/random';
+import { mulberry32 } from '../../src/lib/core/random';
 
 export interface LongSpeech {
   /** 24 kHz mono. */

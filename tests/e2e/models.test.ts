@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { Browser, Page } from 'playwright-core';
 import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
+import { mulberry32 } from '../../src/lib/core/random';
 
 let browser: Browser;
 let server: Server;
@@ -13,11 +14,8 @@ const requests: { url: string; range: string | undefined }[] = [];
 /** Deterministic bytes, so the test knows their hash. */
 function bytes(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);
-  let x = seed;
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    b[i] = x >>> 24;
-  }
+  const next = mulberry32(seed);
+  for (let i = 0; i < n; i++) b[i] = Math.floor(next() * 256);
   return b;
 }
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');

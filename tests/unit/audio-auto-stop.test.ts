@@ -1,7 +1,7 @@
 // Auto-stop on silence, on synthetic microphone blocks (2048 samples every 100 ms, as the recorder feeds it).
 import { describe, expect, it } from 'vitest';
 import { SilenceWatch } from '../../src/lib/audio/auto-stop';
-import { mulberry32 } from './random';
+import { mulberry32 } from '../../src/lib/core/random';
 
 const RATE = 48000;
 const rand = mulberry32(7);

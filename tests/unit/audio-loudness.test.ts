@@ -1,7 +1,7 @@
 // BS.1770-4 loudness against the spec's stated reference and exact levels, gating, and normalisation.
 import { describe, expect, it } from 'vitest';
 import { integratedLoudness, normalizeLoudness, truePeakDb } from '../../src/lib/dsp/loudness';
-import { mulberry32 } from './random';
+import { mulberry32 } from '../../src/lib/core/random';
 
 const sine = (f: number, peak: number, seconds: number, rate = 48000) =>
   Float32Array.from(

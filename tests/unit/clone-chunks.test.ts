@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-web';
 import { graphsFromCheckpoint, OpenVoiceConverter } from '../../src/lib/openvoice';
 import { decodeWav } from '../../src/lib/dsp/wav';
-import { convertChunked, planCuts, seededNormals } from '../../src/lib/clone/chunks';
+import { convertChunked, planCuts } from '../../src/lib/clone/chunks';
+import { seededNormals } from '../../src/lib/core/random';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');
 const read = async (n: string) => new Uint8Array(await readFile(join(dir, n)));

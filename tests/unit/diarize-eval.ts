@@ -18,7 +18,7 @@ import {
 } from '../../src/lib/asr/diarize';
 import { sileroProbabilities, speechRegions, type SpeechRegion } from '../../src/lib/vad/vad';
 import { NodeCoreProvider } from './ffmpeg-node';
-import { mulberry32 } from './random';
+import { mulberry32 } from '../../src/lib/core/random';
 
 export const SR = 16000;
 

@@ -1,14 +1,13 @@
 // Synthetic music with known answers, for the analysis tests: a drum pattern at a given tempo with accents,
 // and chord progressions of harmonic tones in a given key (16 kHz).
+import { mulberry32 } from '../../src/lib/core/random';
+
 export const SR = 16000;
 
-/** A deterministic noise source (so the clips are the same every run). */
+/** A deterministic noise source in [-1, 1) (so the clips are the same every run). */
 export function noise(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 31 - 1;
-  };
+  const next = mulberry32(seed);
+  return () => next() * 2 - 1;
 }
 
 /** Kick on every beat (louder on accented ones), a hat on the off-beats; `accentEvery` beats per bar. */

@@ -1,7 +1,7 @@
 // Speech and noise levels of a processed clip, measured against the clean clip it was made from: the
 // mean power of 32 ms frames where the clean clip holds speech, and where it is silent. Shared by the
 // enhancement tests in Node and in Chromium.
-import { mulberry32 } from './random';
+import { mulberry32 } from '../../src/lib/core/random';
 
 export function levels(x: Float32Array, clean: Float32Array, rate: number) {
   const frame = Math.round(0.032 * rate);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RealFFT } from '../../src/lib/dsp/fft';
 import { frameCount, hannPeriodic, spectrogram, transposeSpec } from '../../src/lib/openvoice/spectrogram';
 import { decodeWav } from '../../src/lib/dsp/wav';
-import { seededFloats } from '../../src/lib/runtime/test-models';
+import { seededFloats } from '../../src/lib/core/random';
 import { maxAbsDiff } from './runtime-reference';
 
 const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');

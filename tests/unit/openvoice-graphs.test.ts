@@ -11,7 +11,7 @@ import { buildOpenVoiceGraphs } from '../../src/lib/openvoice/graphs';
 import { RELEASED_V2_CONFIG, randomConverterTensors } from '../../src/lib/openvoice/random';
 import { foldWeightNorm } from '../../src/lib/openvoice/weights';
 import { OpenVoiceConverter } from '../../src/lib/openvoice/converter';
-import { seededFloats } from '../../src/lib/runtime/test-models';
+import { seededFloats } from '../../src/lib/core/random';
 import { rawBytes } from '../../src/lib/runtime/onnx-builder';
 import onnxProto from 'onnx-proto';
 

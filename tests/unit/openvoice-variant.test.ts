@@ -22,7 +22,7 @@ import {
   type Range,
 } from '../../src/lib/runtime/quantize';
 import { decodeWav } from '../../src/lib/dsp/wav';
-import { seededFloats } from '../../src/lib/runtime/test-models';
+import { seededFloats } from '../../src/lib/core/random';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');
 const read = async (name: string) => new Uint8Array(await readFile(join(dir, name)));

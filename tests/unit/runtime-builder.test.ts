@@ -7,10 +7,10 @@ import {
   TINY,
   matmulFlops,
   matmulModel,
-  seededFloats,
   tinyTestInput,
   tinyTestModel,
 } from '../../src/lib/runtime/test-models';
+import { seededFloats } from '../../src/lib/core/random';
 import { maxAbsDiff, tinyReference } from './runtime-reference';
 
 const fetched: string[] = [];

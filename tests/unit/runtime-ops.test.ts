@@ -8,12 +8,8 @@ import { installRuntime, onRuntimeNotice, runtimeHost } from '../../src/lib/runt
 import { RuntimeUnavailableError } from '../../src/lib/runtime/errors';
 import { median, runBench } from '../../src/lib/engine/runtime-ops';
 import type { RuntimeNotice } from '../../src/lib/runtime/pool';
-import {
-  matmulIntegerModel,
-  seededInt8,
-  tinyTestInput,
-  tinyTestModel,
-} from '../../src/lib/runtime/test-models';
+import { matmulIntegerModel, tinyTestInput, tinyTestModel } from '../../src/lib/runtime/test-models';
+import { seededInt8 } from '../../src/lib/core/random';
 import { CancelledError, type Progress } from '../../src/lib/core/run';
 import { maxAbsDiff, tinyReference } from './runtime-reference';
 

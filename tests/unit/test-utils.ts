@@ -72,7 +72,7 @@ export function fillPath(path: string, id: string): string {
   return path.replace(/\{\w+\}/g, encodeURIComponent(id));
 }
 
-export { mulberry32 } from './random';
+export { mulberry32 } from '../../src/lib/core/random';
 
 /**
  * A real RIFF/WAVE file: 16-bit PCM, a sine of `freq` Hz. Written by hand so the duration is known exactly:

@@ -179,6 +179,6 @@ export class JobManager {
 
   private emit(job: JobRecord) {
     const { result: _r, ...rest } = job;
-    this.bus.publish({ type: 'job', job: rest });
+    this.bus.emit({ type: 'job', job: rest });
   }
 }

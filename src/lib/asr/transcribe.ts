@@ -10,6 +10,7 @@
 // Early text: the VAD runs only a window ahead of the decoding, and the first window ends at the first
 // pause after FIRST_WINDOW seconds, so the first line costs a short decode instead of a full 30 s one.
 import { throwIfAborted, type ProgressFn } from '../core/run';
+import { mulberry32 } from '../core/random';
 import type { OrtTensor } from '../runtime/ort-session';
 import { GrowingAudio } from '../codec/stream';
 import { SAMPLE_RATE, WINDOW_SAMPLES } from './mel';
@@ -247,14 +248,8 @@ export async function transcribe(
   let languageProb: number | null = null;
   let seek = 0;
   let windows = 0;
-  let rng = (o.seed ?? 1) >>> 0 || 1;
-  const random = () => {
-    // xorshift32: reproducible sampling for the fallback temperatures
-    rng ^= rng << 13;
-    rng ^= rng >>> 17;
-    rng ^= rng << 5;
-    return (rng >>> 0) / 4294967296;
-  };
+  // Reproducible sampling for the fallback temperatures.
+  const random = mulberry32(o.seed ?? 1);
   const temps = TEMPERATURES.filter((t) => t >= (o.temperature ?? 0));
   if (!temps.length) temps.push(o.temperature ?? 0);
 

@@ -5,6 +5,7 @@
 // crossfade leaves no seam. The noise comes from one seeded draw over the whole file's frames (each chunk
 // takes its frames), so chunked output matches a whole-file conversion and a seed reproduces it.
 import { throwIfAborted } from '../core/run';
+import { seededNormals } from '../core/random';
 import type { SpeechRegion } from '../vad/vad';
 
 export interface ChunkPlanOptions {
@@ -52,27 +53,6 @@ export function planCuts(audio: Float32Array, o: ChunkPlanOptions): number[] {
   }
   cuts.push(n);
   return cuts;
-}
-
-/** A 32-bit seeded PRNG (mulberry32) and standard normals from it (Box–Muller). */
-export function seededNormals(count: number, seed: number): Float32Array {
-  let a = seed >>> 0 || 0x9e3779b9;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i += 2) {
-    const u = 1 - next();
-    const v = next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    out[i] = r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < count) out[i + 1] = r * Math.sin(2 * Math.PI * v);
-  }
-  return out;
 }
 
 /** Frames [f0, f0 + frames) of a [channels, total] noise array. */

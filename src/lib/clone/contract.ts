@@ -9,9 +9,7 @@ export const CONVERTER_MODEL_IDS = {
 export type ConverterVersion = keyof typeof CONVERTER_MODEL_IDS;
 
 /** The converter's audio rate (read from config.json; the released configs say 22050). */
-export const CLONE_SAMPLE_RATE = 22050;
-/** Floats in a tone embedding (gin_channels of the released configs). */
-export const TONE_DIMENSION = 256;
+export { OPENVOICE_SAMPLE_RATE as CLONE_SAMPLE_RATE, TONE_DIMENSION } from '../openvoice/contract';
 export const DEFAULT_TAU = 0.3;
 /** Less speech than this (after VAD) cannot make a voice: a 400. */
 export const MIN_SPEECH_SECONDS = 3;
@@ -47,8 +45,8 @@ export interface CloneInstallArgs {
 export type CloneInstallStage = 'download' | 'read' | 'build' | 'store' | 'tune' | 'done';
 
 /** Which converter graph a conversion runs: float32, or the int8 variant made on this device. */
-export type { ConverterPrecision } from '../openvoice/converter';
-import type { ConverterPrecision } from '../openvoice/converter';
+export type { ConverterPrecision } from '../openvoice/contract';
+import type { ConverterPrecision } from '../openvoice/contract';
 
 /**
  * The int8 variant's outputs under this SNR (dB) from the float32 graph's are not used by default. Measured

@@ -2,7 +2,13 @@
 // on first use, given its int8 variant once, and released after an install. Every clone op reads it here.
 import type { RunOptions } from '../core/run';
 import { ModelNotInstalledError } from '../models/types';
-import { graphsFromCheckpoint, OpenVoiceConverter, parseConfig, type ConverterPrecision } from '../openvoice';
+import {
+  graphsFromCheckpoint,
+  isConverterPrecision,
+  OpenVoiceConverter,
+  parseConfig,
+  type ConverterPrecision,
+} from '../openvoice';
 import { FAST_FILES, FastConverterError, makeFastConverter } from './fast';
 import type { CloneDeps } from './deps';
 import { CloneParamError } from './errors';
@@ -72,7 +78,7 @@ export async function tuneFast(
 export function precisionFor(l: Loaded, asked: unknown): ConverterPrecision {
   if (asked === undefined || asked === null)
     return l.fast?.recommended && l.model.has('int8') ? 'int8' : 'fp32';
-  if (asked !== 'fp32' && asked !== 'int8')
+  if (!isConverterPrecision(asked))
     throw new CloneParamError(`precision must be "fp32" or "int8" (got ${JSON.stringify(asked)}).`);
   if (asked === 'int8' && !l.model.has('int8'))
     throw new CloneParamError(

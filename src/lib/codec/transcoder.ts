@@ -23,6 +23,7 @@ import {
   type FormatId,
   type ProbeResult,
   type RawInput,
+  type ResolvedEncode,
   type SourceFacts,
 } from './formats';
 
@@ -116,6 +117,20 @@ function interleave(samples: Float32Array | readonly Float32Array[]): {
 
 function asBytes(a: Float32Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** What an encode or a convert hands back: the bytes written and the settings they were written with. */
+function encodedAudio(bytes: Uint8Array, r: ResolvedEncode, duration: number | null): EncodedAudio {
+  return {
+    bytes,
+    mime: r.format.mime,
+    extension: r.format.extension,
+    format: r.format.id,
+    sampleRate: r.sampleRate,
+    channels: r.channels,
+    bitrate: r.bitrate,
+    duration,
+  };
 }
 
 function asFloats(b: Uint8Array): Float32Array {
@@ -350,17 +365,7 @@ export class Transcoder {
             fail: (detail) => new EncodeError(`The audio could not be encoded as ${r.format.id}: ${detail}`),
           },
         );
-        const bytes = await core.readFile(out);
-        return {
-          bytes,
-          mime: r.format.mime,
-          extension: r.format.extension,
-          format: r.format.id,
-          sampleRate: r.sampleRate,
-          channels: r.channels,
-          bitrate: r.bitrate,
-          duration,
-        };
+        return encodedAudio(await core.readFile(out), r, duration);
       } finally {
         await this.cleanup(core, [IN_RAW, out]);
       }
@@ -393,17 +398,7 @@ export class Transcoder {
               ? Transcoder.decodeFailure('The audio could not be decoded')(detail, logs)
               : new EncodeError(`The audio could not be converted to ${r.format.id}: ${detail}`),
         });
-        const encoded = await core.readFile(out);
-        return {
-          bytes: encoded,
-          mime: r.format.mime,
-          extension: r.format.extension,
-          format: r.format.id,
-          sampleRate: r.sampleRate,
-          channels: r.channels,
-          bitrate: r.bitrate,
-          duration: src.duration,
-        };
+        return encodedAudio(await core.readFile(out), r, src.duration);
       } finally {
         await this.cleanup(core, out ? [IN, out] : [IN]);
       }

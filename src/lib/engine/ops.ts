@@ -166,28 +166,29 @@ export const ENGINE_OPS: Impl = {
   // The converter's sessions load on first use only; all clone ops share one queue.
   'clone.install': {
     queue: 'openvoice',
-    run: async (a, o, c) => (await import('../clone/install')).runCloneInstall(a, o, await c.clone()),
+    run: async (a, o, c) => (await cloneOps()).runCloneInstall(a, o, await c.clone()),
   },
   'clone.status': {
     queue: 'openvoice',
-    run: async (_a, _o, c) => (await import('../clone/status')).runCloneStatus(await c.files()),
+    run: async (_a, _o, c) => (await cloneOps()).runCloneStatus(await c.files()),
   },
   'clone.extract': {
     queue: 'openvoice',
-    run: async (a, o, c) => (await import('../clone/extract')).runCloneExtract(a, o, await c.clone()),
+    run: async (a, o, c) => (await cloneOps()).runCloneExtract(a, o, await c.clone()),
   },
   'clone.convert': {
     queue: 'openvoice',
-    run: async (a, o, c) => (await import('../clone/convert')).runCloneConvert(a, o, await c.clone()),
+    run: async (a, o, c) => (await cloneOps()).runCloneConvert(a, o, await c.clone()),
   },
   'clone.speak': {
     queue: 'openvoice',
-    run: async (a, o, c) => (await import('../clone/speak')).runCloneSpeak(a, o, await c.clone()),
+    run: async (a, o, c) => (await cloneOps()).runCloneSpeak(a, o, await c.clone()),
   },
 };
 
 const runtime = () => import('./runtime-ops');
 const tts = () => import('../tts/operation');
+const cloneOps = () => import('../clone/operations');
 /** What the audio tools take from the engine: its ffmpeg core and Silero when installed. */
 async function toolDeps(c: EngineContext): Promise<ToolDeps> {
   const [t, files, { sileroModel }] = await Promise.all([c.transcoder(), c.files(), import('../vad/vad')]);

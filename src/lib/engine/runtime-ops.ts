@@ -16,11 +16,10 @@ import {
   matmulFlops,
   matmulIntegerModel,
   matmulModel,
-  seededFloats,
-  seededInt8,
   tinyTestInput,
   tinyTestModel,
 } from '../runtime/test-models';
+import { seededFloats, seededInt8 } from '../core/random';
 
 const now = () => globalThis.performance?.now() ?? Date.now();
 

@@ -7,6 +7,7 @@ import { parseConfig, type OpenVoiceConfig } from './config';
 import { buildOpenVoiceGraphs, type GraphOptions } from './graphs';
 import { spectrogram, transposeSpec, type Spectrogram } from './spectrogram';
 import type { OrtLike } from '../runtime/ort-session';
+import type { ConverterPrecision } from './contract';
 
 export interface ConverterGraphs {
   config: OpenVoiceConfig;
@@ -24,9 +25,6 @@ export async function graphsFromCheckpoint(
   const tensors = await readCheckpoint(checkpoint);
   return { config, ...buildOpenVoiceGraphs(config, tensors, opts) };
 }
-
-/** Which converter graph runs: float32 (built from the checkpoint) or its int8 variant (quantize.ts). */
-export type ConverterPrecision = 'fp32' | 'int8';
 
 /** A graph's bytes, or how to read them when its session is first needed. */
 export type GraphBytes = Uint8Array | (() => Promise<Uint8Array>);

@@ -1,4 +1,11 @@
 // The OpenVoice tone-colour converter: checkpoint → ONNX graphs → extraction and conversion.
+export {
+  OPENVOICE_SAMPLE_RATE,
+  TONE_DIMENSION,
+  CONVERTER_PRECISIONS,
+  isConverterPrecision,
+  type ConverterPrecision,
+} from './contract';
 export { CheckpointError, OpenVoiceConfigError, OpenVoiceWeightsError } from './errors';
 export { readCheckpoint, type CheckpointTensor } from './checkpoint';
 export { parseConfig, type OpenVoiceConfig } from './config';
@@ -9,7 +16,6 @@ export {
   OpenVoiceConverter,
   graphsFromCheckpoint,
   type ConverterGraphs,
-  type ConverterPrecision,
   type ConverterSource,
   type GraphBytes,
 } from './converter';

@@ -1,7 +1,7 @@
 // A converter's full state dict with seeded random weights, laid out exactly as a real checkpoint
 // (same names, weight_g/weight_v for weight-normalised layers): for benchmarks at the released size and
 // for tests at sizes other than the fixtures'. The numbers are meaningless; the shapes and costs are real.
-import { seededFloats } from '../runtime/test-models';
+import { seededFloats } from '../core/random';
 import type { CheckpointTensor } from './checkpoint';
 import { parseConfig, type OpenVoiceConfig } from './config';
 import { buildOpenVoiceGraphs } from './graphs';

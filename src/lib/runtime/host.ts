@@ -5,6 +5,7 @@ import { RuntimeUnavailableError } from './errors';
 import { ortSessionFactory, type OrtModule, type OrtSession } from './ort-session';
 import { SessionPool, type RuntimeNotice } from './pool';
 import { probeWebGpu, wasmThreads, type AdapterProbe, type ProviderPreference } from './provider';
+import { Emitter } from '../core/emitter';
 
 export type { ProviderPreference };
 
@@ -46,7 +47,7 @@ const MAX_NOTICES = 50;
 
 let setup: RuntimeSetup | null = null;
 let host: Promise<RuntimeHost> | null = null;
-const listeners = new Set<(n: RuntimeNotice) => void>();
+const heard = new Emitter<RuntimeNotice>();
 
 /** Installs the runtime; called once by the engine worker (and by tests). */
 export function installRuntime(s: RuntimeSetup): void {
@@ -56,8 +57,7 @@ export function installRuntime(s: RuntimeSetup): void {
 
 /** Hears every fallback notice of the installed runtime; returns its unsubscribe. */
 export function onRuntimeNotice(fn: (n: RuntimeNotice) => void): () => void {
-  listeners.add(fn);
-  return () => listeners.delete(fn);
+  return heard.subscribe(fn);
 }
 
 export function runtimeHost(): Promise<RuntimeHost> {
@@ -85,7 +85,7 @@ async function start(s: RuntimeSetup): Promise<RuntimeHost> {
     onNotice: (n) => {
       notices.push(n);
       if (notices.length > MAX_NOTICES) notices.shift();
-      for (const fn of listeners) fn(n);
+      heard.emit(n);
     },
   });
   return { ort, pool, config, isolated: s.isolated, cores: s.cores, notices };

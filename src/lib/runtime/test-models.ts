@@ -1,20 +1,7 @@
 // Models built in code: a tiny network for self-tests (WebGPU vs WASM) and a MatMul for the compute
 // roofline. Weights come from a seeded generator, so every build of a model is byte-identical.
 import { GraphBuilder, attr } from './onnx-builder';
-
-/** mulberry32: a small seeded generator; values in [-1, 1). */
-export function seededFloats(n: number, seed: number, scale = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
-}
+import { seededFloats, seededInt8 } from '../core/random';
 
 /** Shape and weights of the tiny self-test model. */
 export const TINY = {
@@ -99,12 +86,4 @@ export function matmulIntegerModel(n: number, k = n, m = n): Uint8Array {
   g.op('MatMulInteger', [a, g.init('b', seededInt8(k * m, 7), [k, m], 'int8')], undefined, 'c');
   g.output('c', 'int32', [n, m]);
   return g.build();
-}
-
-/** Reproducible int8 values over the whole range. */
-export function seededInt8(n: number, seed: number): Int8Array {
-  const f = seededFloats(n, seed);
-  const out = new Int8Array(n);
-  for (let i = 0; i < n; i++) out[i] = Math.max(-127, Math.min(127, Math.round(f[i]! * 127)));
-  return out;
 }

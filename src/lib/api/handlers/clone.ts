@@ -16,6 +16,7 @@ import {
   type CloneExtractResult,
   type ConverterPrecision,
 } from '../../clone/contract';
+import { isConverterPrecision } from '../../openvoice/contract';
 import type { Gender, Voice } from '../../voices/types';
 import { newId } from '../../core/ids';
 
@@ -54,7 +55,7 @@ function tauOf(v: unknown): number {
 function precisionOf(v: unknown): ConverterPrecision | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   const p = String(v).toLowerCase();
-  if (p !== 'int8' && p !== 'fp32')
+  if (!isConverterPrecision(p))
     throw badRequest('precision must be "int8" (fast) or "fp32" (full precision).', { field: 'precision' });
   return p;
 }
