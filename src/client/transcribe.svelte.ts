@@ -179,8 +179,15 @@ export class TranscribeSession {
 
   /** Transcribes the last file again; the new transcript replaces the one retried. */
   private async retry(): Promise<void> {
-    const last = this.input;
-    if (!last || this.busy) return;
+    if (this.busy) return;
+    // After a reload the file is gone, but a reopened transcript kept its audio (16 kHz WAV).
+    const open = this.current;
+    const last =
+      this.input ??
+      (open?.wav
+        ? { bytes: new Uint8Array(await open.wav.arrayBuffer()), name: open.name, id: open.id }
+        : null);
+    if (!last) return;
     await this.transcribe(last.bytes, last.name, last.id);
   }
 
@@ -391,6 +398,9 @@ export class TranscribeSession {
       segments: t.segments,
       edited: t.edited,
       audio: wavBytes && t.duration <= MAX_KEPT_SECONDS ? (wavBytes.slice().buffer as ArrayBuffer) : null,
+      ...(this.check?.id === t.id
+        ? { language_probability: this.check.language_probability, warnings: this.check.warnings }
+        : {}),
     };
     try {
       await this.store.put(rec);
@@ -582,6 +592,14 @@ export class TranscribeSession {
       wav: r.audio ? new Blob([r.audio], { type: 'audio/wav' }) : null,
       saved: true,
     });
+    // What the transcription said of itself is said again (the uncertain language, audio left out).
+    this.check = {
+      id: r.id,
+      model: r.model,
+      language: r.language,
+      language_probability: r.language_probability ?? null,
+      warnings: r.warnings ?? [],
+    };
   }
 
   /** On opening the view: the list, and the newest transcript shown again. */

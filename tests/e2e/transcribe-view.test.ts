@@ -360,6 +360,14 @@ describe('Transcribe view', () => {
     expect(shown).toMatch(/Language uncertain/);
     expect(shown).toContain(Number(await notice.getAttribute('data-probability')).toFixed(2));
     expect(await page.getByTestId('detected-language').getAttribute('data-code')).toBe(code);
+    // Kept with the transcript: after a reload the reopened transcript still says so.
+    const probability = await notice.getAttribute('data-probability');
+    await expect.poll(() => page.getByTestId('transcript').getAttribute('data-saved')).toBe('true');
+    await page.reload();
+    await page.waitForFunction(() => '__timbre' in globalThis);
+    await expect.poll(() => page.getByTestId('transcript').locator('h2').textContent()).toBe('backwards.wav');
+    await notice.waitFor({ timeout: 30_000 });
+    expect(await notice.getAttribute('data-probability')).toBe(probability);
     // Base is not installed here: only the language choice is offered.
     expect(await page.getByTestId('retry-base').count()).toBe(0);
     const saved = await page.getByTestId('saved-item').count();

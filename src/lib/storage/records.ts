@@ -104,6 +104,10 @@ export interface TranscriptRecord {
   edited: number[];
   /** 16-bit mono WAV bytes of what was transcribed, or null when it was too long to keep. */
   audio: ArrayBuffer | null;
+  /** The detected language's probability (null when chosen); absent in transcripts kept before it was. */
+  language_probability?: number | null;
+  /** What the transcription may have got wrong or left out, so a reopened transcript still says it. */
+  warnings?: string[];
 }
 
 export type ClipSource = 'recording' | 'import' | 'generated' | 'converted' | 'edit';
