@@ -15,6 +15,7 @@ import { frames, toSample, type EditAudio, type EditOp, type FadeCurve } from '.
 import { EditHistory } from '../lib/audio/edit-history';
 import { CancelledError } from '../lib/core/run';
 import { sessionFor } from './sessions';
+import type { MonoAudio } from '../lib/dsp/audio';
 
 /** Files above this rate are brought down to it (the editor and players need no more). */
 const DECODE_RATE = 48000;
@@ -32,7 +33,7 @@ export class ClipDecodeError extends Error {
 export async function decodeAny(studio: Studio, bytes: Uint8Array): Promise<EditAudio> {
   try {
     const d = await studio.formats.decodeInput(bytes, { maxRate: DECODE_RATE });
-    return { channels: [d.samples], sampleRate: d.rate };
+    return { channels: [d.samples], sampleRate: d.sampleRate };
   } catch (e) {
     if (e instanceof CancelledError) throw e;
     throw new ClipDecodeError(
@@ -225,7 +226,7 @@ export class ClipsSession implements DownloadTarget {
     this.playingId = null;
   }
 
-  async clipAudio(id: string): Promise<{ samples: Float32Array; sampleRate: number }> {
+  async clipAudio(id: string): Promise<MonoAudio> {
     if (this.open?.id === id && this.history) {
       const a = this.history.current;
       return { samples: a.channels[0]!, sampleRate: a.sampleRate };
@@ -235,11 +236,7 @@ export class ClipsSession implements DownloadTarget {
     return decodeWav(new Uint8Array(rec.audio));
   }
 
-  download(
-    choice: DownloadChoice,
-    audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
-    stem: string,
-  ): Promise<void> {
+  download(choice: DownloadChoice, audio: () => Promise<MonoAudio>, stem: string): Promise<void> {
     return runDownload(this, this.studio, choice, audio, stem);
   }
 

@@ -20,6 +20,7 @@ import { cloneStageLine, installLine, OFFICIAL_RELEASE_URL, releaseBase } from '
 import { newId } from '../lib/core/ids';
 import { viewJob, type JobProgress } from './job.svelte';
 import { sessionFor } from './sessions';
+import type { MonoAudio } from '../lib/dsp/audio';
 
 export interface CloneSample {
   id: string;
@@ -583,7 +584,7 @@ export class CloneSession {
   }
 
   /** Saves audio as a WAV file. */
-  download(r: { samples: Float32Array; sampleRate: number }, stem: string): void {
+  download(r: MonoAudio, stem: string): void {
     const url = URL.createObjectURL(wavBlob(r.samples, r.sampleRate));
     const a = document.createElement('a');
     a.href = url;

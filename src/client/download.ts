@@ -2,21 +2,18 @@
 // formats encoded by ffmpeg.wasm (the formats worker). Shared by every view with a DownloadMenu.
 import type { FormatsBridge } from './formats';
 import { encodeLocally, type DownloadChoice } from '../lib/ui/speak-download';
+import type { MonoAudio } from '../lib/dsp/audio';
 
 /** What a DownloadMenu drives: the choice being prepared, and the download itself. */
 export interface DownloadTarget {
   downloading: string | null;
-  download(
-    choice: DownloadChoice,
-    audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
-    stem: string,
-  ): Promise<void>;
+  download(choice: DownloadChoice, audio: () => Promise<MonoAudio>, stem: string): Promise<void>;
 }
 
 export async function saveAudioFile(
   formats: FormatsBridge,
   choice: DownloadChoice,
-  audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
+  audio: () => Promise<MonoAudio>,
   stem: string,
 ): Promise<void> {
   const { samples, sampleRate } = await audio();
@@ -42,7 +39,7 @@ export async function runDownload(
   target: { downloading: string | null },
   studio: { formats: FormatsBridge; fail(e: unknown, what: string): void },
   choice: DownloadChoice,
-  audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
+  audio: () => Promise<MonoAudio>,
   stem: string,
 ): Promise<void> {
   if (target.downloading) return;

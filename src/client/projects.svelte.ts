@@ -40,6 +40,7 @@ import { ProjectAutosave, type SaveState } from './project-autosave.svelte';
 import { mixdownOf, renderDeps, type Mixdown } from './project-render';
 import { MixPlayer } from './project-playback.svelte';
 import { downloadClipsZip, downloadProjectFile, storeProjectFile } from './project-files';
+import type { MonoAudio } from '../lib/dsp/audio';
 
 export type { SaveState } from './project-autosave.svelte';
 export type { Mixdown } from './project-render';
@@ -452,7 +453,7 @@ export class ProjectsSession {
   private async decodeAny(bytes: Uint8Array, signal: AbortSignal) {
     const rate = this.project?.sample_rate ?? 24000;
     const d = await this.studio.formats.decodeInput(bytes, { rate }, { signal });
-    return { samples: d.samples, sampleRate: d.rate };
+    return { samples: d.samples, sampleRate: d.sampleRate };
   }
 
   // --------------------------------------------------------------------------------- render
@@ -548,11 +549,7 @@ export class ProjectsSession {
   downloading = $state<string | null>(null);
 
   /** Saves the mixdown (or other audio) in a download format (the DownloadMenu's target). */
-  download(
-    choice: DownloadChoice,
-    audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
-    stem: string,
-  ): Promise<void> {
+  download(choice: DownloadChoice, audio: () => Promise<MonoAudio>, stem: string): Promise<void> {
     return runDownload(this, this.studio, choice, audio, stem);
   }
 
@@ -595,7 +592,7 @@ export class ProjectsSession {
   }
 
   /** The mixdown for a download: rendered first when missing or out of date. */
-  async mixAudio(): Promise<{ samples: Float32Array; sampleRate: number }> {
+  async mixAudio(): Promise<MonoAudio> {
     const m = this.mixCurrent ? this.mix : await this.render();
     if (!m) throw new Error(this.error ?? 'the project could not be rendered');
     return m;

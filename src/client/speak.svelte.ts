@@ -21,6 +21,7 @@ import { baseVoiceFor } from '../lib/voices/base-voice';
 import { tuneLine } from '../lib/ui/clone-report';
 import { viewJob, type JobProgress } from './job.svelte';
 import { sessionFor } from './sessions';
+import type { MonoAudio } from '../lib/dsp/audio';
 
 export type SpeakStatus = 'idle' | 'generating';
 
@@ -554,7 +555,7 @@ export class SpeakSession {
   }
 
   /** The audio of a history entry, as float samples. */
-  async historyAudio(id: string): Promise<{ samples: Float32Array; sampleRate: number }> {
+  async historyAudio(id: string): Promise<MonoAudio> {
     const rec = await this.studio.history.get(id);
     return decodeWav(new Uint8Array(rec.audio));
   }
@@ -562,11 +563,7 @@ export class SpeakSession {
   // -------------------------------------------------------------------------------- downloads
 
   /** Encodes audio in the chosen format and saves it as a file. */
-  download(
-    choice: DownloadChoice,
-    audio: () => Promise<{ samples: Float32Array; sampleRate: number }>,
-    stem: string,
-  ): Promise<void> {
+  download(choice: DownloadChoice, audio: () => Promise<MonoAudio>, stem: string): Promise<void> {
     return runDownload(this, this.studio, choice, audio, stem);
   }
 
@@ -588,7 +585,7 @@ export class SpeakSession {
     this.previewLoading = true;
     const ctx = this.audio();
     try {
-      let audio: { samples: Float32Array; sampleRate: number };
+      let audio: MonoAudio;
       const cached = opts.cache ? await this.studio.previews.get(key) : undefined;
       if (cached) audio = decodeWav(new Uint8Array(cached.audio));
       else {

@@ -126,7 +126,7 @@ describe.skipIf(!READY)('files made from them in other containers, rates, channe
   beforeAll(async () => {
     for (const name of ['librispeech/1688-142285-0000.flac', 'demo_speaker0.mp3']) {
       const d = await decodeInput(file(name), deps.transcoder);
-      sources.push({ samples: d.samples, rate: d.rate });
+      sources.push({ samples: d.samples, rate: d.sampleRate });
     }
   });
 

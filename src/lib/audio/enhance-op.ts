@@ -71,7 +71,7 @@ export async function runAudioEnhance(
   opts: RunOptions = {},
   deps: ToolDeps,
 ): Promise<AudioEnhanceResult> {
-  const { samples: x, rate } = await decodeInput(args.audio, deps.transcoder, {
+  const { samples: x, sampleRate: rate } = await decodeInput(args.audio, deps.transcoder, {
     ...opts,
     rate: DENOISE_RATE,
   });
@@ -116,7 +116,7 @@ export async function runAudioSilence(
   opts: RunOptions = {},
   deps: ToolDeps,
 ): Promise<AudioSilenceResult> {
-  const { samples: x, rate } = await decodeInput(args.audio, deps.transcoder, opts);
+  const { samples: x, sampleRate: rate } = await decodeInput(args.audio, deps.transcoder, opts);
   const { regions, vad } = await speechOf(x, rate, deps, opts);
   throwIfAborted(opts.signal);
   const base = { vad, duration: Math.round((x.length / rate) * 1000) / 1000, sample_rate: rate };

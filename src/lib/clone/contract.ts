@@ -21,8 +21,7 @@ export const RELEASE_PATHS: Record<ConverterVersion, { config: string; checkpoin
 };
 
 /** Audio handed to an op: file bytes in any format (decoded in the engine) or mono samples at a rate. */
-export type CloneAudio =
-  { bytes: Uint8Array; mimeType?: string } | { samples: Float32Array; sampleRate: number };
+export type CloneAudio = { bytes: Uint8Array; mimeType?: string } | MonoAudio;
 
 export type CloneInstallSource =
   /** The release by URL: `base` is the repository root (…/resolve/main/); files at RELEASE_PATHS. */
@@ -47,6 +46,7 @@ export type CloneInstallStage = 'download' | 'read' | 'build' | 'store' | 'tune'
 /** Which converter graph a conversion runs: float32, or the int8 variant made on this device. */
 export type { ConverterPrecision } from '../openvoice/contract';
 import type { ConverterPrecision } from '../openvoice/contract';
+import type { MonoAudio } from '../dsp/audio';
 
 /**
  * The int8 variant's outputs under this SNR (dB) from the float32 graph's are not used by default. Measured

@@ -19,6 +19,7 @@ import {
 } from '../openvoice';
 import { frameNoise } from './chunks';
 import { FAST_MIN_SNR_DB, type FastConverterInfo } from './contract';
+import type { MonoAudio } from '../dsp/audio';
 
 /** The variant's files, next to the float graphs in the converter's model record. */
 export const FAST_FILES = { graph: 'converter-int8.onnx', info: 'converter-int8.json' } as const;
@@ -34,7 +35,7 @@ export type TuningSpeak = (
   a: { text: string; voice: string },
   onChunk: undefined,
   signal?: AbortSignal,
-) => Promise<{ samples: Float32Array; sampleRate: number }>;
+) => Promise<MonoAudio>;
 
 /**
  * Why no variant could be made: no speech to calibrate on (`retry`: the speech model may be installed

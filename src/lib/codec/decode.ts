@@ -7,6 +7,7 @@ import { throwIfAborted, type RunOptions } from '../core/run';
 import { decodeWav, isWav, type DecodedWav } from '../dsp/wav';
 import { resampleBlocks, StreamResampler } from '../dsp/resample';
 import { concatAudio } from '../dsp/join';
+import type { MonoAudio } from '../dsp/audio';
 import { DecodeError } from './formats';
 import type { StreamStart, Transcoder } from './transcoder';
 
@@ -25,10 +26,8 @@ export function readWav(bytes: Uint8Array): DecodedWav {
   return w;
 }
 
-export interface DecodedInput {
-  /** Mono samples at `rate`. */
-  samples: Float32Array;
-  rate: number;
+/** Mono samples at `sampleRate`, and what the file was. */
+export interface DecodedInput extends MonoAudio {
   /** The file's own rate and channel count. */
   sourceRate: number;
   channels: number;
@@ -63,7 +62,14 @@ export async function decodeInput(
     const samples = await resampleBlocks(w.samples, w.sampleRate, rate, o.signal);
     throwIfAborted(o.signal);
     const duration = w.samples.length / w.sampleRate;
-    return { samples, rate, sourceRate: w.sampleRate, channels: w.channels, duration, decoder: 'wav' };
+    return {
+      samples,
+      sampleRate: rate,
+      sourceRate: w.sampleRate,
+      channels: w.channels,
+      duration,
+      decoder: 'wav',
+    };
   }
   // Streamed even when wanted whole: the samples are resampled as ffmpeg makes them, so an hour at 48 kHz
   // never sits in memory (nor in the core's file system) at its own rate.
@@ -94,7 +100,7 @@ export async function decodeInput(
   throwIfAborted(o.signal);
   return {
     samples: concatAudio(parts),
-    rate: want(s.facts.sampleRate),
+    sampleRate: want(s.facts.sampleRate),
     sourceRate: s.facts.sampleRate,
     channels: s.facts.sourceChannels,
     duration: read / s.facts.sampleRate,

@@ -16,6 +16,7 @@ import {
   type Project,
   type TimelineClip,
 } from '../documents/project';
+import type { MonoAudio } from '../dsp/audio';
 
 export interface RenderDeps {
   /** Speech for one clip (Kokoro via the engine in the app). */
@@ -24,7 +25,7 @@ export interface RenderDeps {
     voice: string,
     speed: number,
     opts: { signal?: AbortSignal; onProgress?: ProgressFn },
-  ): Promise<{ samples: Float32Array; sampleRate: number }>;
+  ): Promise<MonoAudio>;
   /** A clip library record's WAV bytes; throws when there is none. */
   loadClip(clip_id: string): Promise<Uint8Array>;
   /** Keeps generated speech (as a WAV) for the next render and answers its clip id; absent = no cache. */
