@@ -13,6 +13,19 @@ import { WorkerHost } from './worker-host';
 const CANCEL_GRACE_MS = 400;
 
 /**
+ * The engine worker answers a ping between and during ops (comlink calls are heard while an op awaits);
+ * one long synchronous step (a model session's run) cannot, so it is taken for gone only after about
+ * seven seconds without an answer.
+ */
+const HEARTBEAT = { everyMs: 1000, misses: 6 };
+
+/**
+ * The worker vanished without an error event (the browser closed or killed it). A job that had reported
+ * nothing yet is started once more on a fresh worker; the name stays EngineCrashedError's.
+ */
+class EngineVanishedError extends EngineCrashedError {}
+
+/**
  * The worker was terminated to free it from a cancelled job that did not stop in time, taking this job
  * with it. A job that had reported nothing yet is started again on a fresh worker instead.
  */
@@ -21,32 +34,35 @@ class EngineStoppedError extends Error {
 }
 
 export class EngineBridge implements EngineGateway {
-  private host = new WorkerHost<EngineWorkerApi>({
-    start: () =>
-      new Worker(new URL('../workers/engine.worker.ts', import.meta.url), {
-        type: 'module',
-        name: 'timbre-engine',
-      }),
-    crashed: (why) =>
-      new EngineCrashedError(
-        `The engine stopped unexpectedly (${why}); it has restarted, so run the job again.`,
-      ),
-    // comlink keeps an error's name: one already named passes as it is.
-    revive: (e) => (e instanceof Error && e.name !== 'Error' ? e : reviveError(e as Error)),
-    abort: {
-      kind: 'ask',
-      graceMs: CANCEL_GRACE_MS,
-      stopped: () =>
-        new EngineStoppedError(
-          'The engine was restarted to stop a cancelled job that did not stop in time; run the job again.',
-        ),
-    },
-  });
+  private host: WorkerHost<EngineWorkerApi>;
   private queues = new SerialQueues();
   private seq = 0;
   private listeners = new Set<() => void>();
 
-  constructor() {
+  /** `heartbeat`: the worker liveness check's timing (tests make it quick). */
+  constructor(heartbeat: { everyMs: number; misses: number } = HEARTBEAT) {
+    this.host = new WorkerHost<EngineWorkerApi>({
+      start: () =>
+        new Worker(new URL('../workers/engine.worker.ts', import.meta.url), {
+          type: 'module',
+          name: 'timbre-engine',
+        }),
+      crashed: (why, silent) => {
+        const message = `The engine stopped unexpectedly (${why}); it has restarted, so run the job again.`;
+        return silent ? new EngineVanishedError(message) : new EngineCrashedError(message);
+      },
+      heartbeat: { ...heartbeat, ping: (remote) => remote.ping() },
+      // comlink keeps an error's name: one already named passes as it is.
+      revive: (e) => (e instanceof Error && e.name !== 'Error' ? e : reviveError(e as Error)),
+      abort: {
+        kind: 'ask',
+        graceMs: CANCEL_GRACE_MS,
+        stopped: () =>
+          new EngineStoppedError(
+            'The engine was restarted to stop a cancelled job that did not stop in time; run the job again.',
+          ),
+      },
+    });
     this.host.onChange(() => this.changed());
   }
 
@@ -78,18 +94,30 @@ export class EngineBridge implements EngineGateway {
     await this.host.remote().crash();
   }
 
+  /** Test hook: the worker closes itself without an error event, as one killed by the browser looks. */
+  simulateVanish(): void {
+    void this.host.remote().vanish();
+  }
+
   run<K extends EngineOpName>(op: K, args: OpArgs<K>, opts: RunOptions = {}): Promise<OpResult<K>> {
     const queue = ENGINE_OPS[op].queue;
     const job = this.queues.run(
       queue,
       async () => {
+        let rerun = false;
         for (;;) {
           let heard = false;
           try {
             return await this.attempt(op, args, opts, () => (heard = true));
           } catch (e) {
+            if (heard || opts.signal?.aborted) throw e;
             // Another job's cancel stopped the worker under this one before it said anything: run it again.
-            if (e instanceof EngineStoppedError && !heard && !opts.signal?.aborted) continue;
+            if (e instanceof EngineStoppedError) continue;
+            // The worker vanished under it before it said anything: once more on a fresh worker.
+            if (e instanceof EngineVanishedError && !rerun) {
+              rerun = true;
+              continue;
+            }
             throw e;
           }
         }

@@ -78,6 +78,11 @@ const api = {
       throw new Error('Simulated engine crash');
     }, 0);
   },
+  /** Test hook: the worker ends without an error event, as one the browser kills does. */
+  vanish(): void {
+    self.close();
+  },
+  /** The page's heartbeat (it is answered between and during ops). */
   ping(): string {
     return 'pong';
   },
