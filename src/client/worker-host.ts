@@ -39,10 +39,16 @@ export interface WorkerHostOptions<Api> {
   onStart?: (remote: Remote<Api>) => void;
   /**
    * A worker that vanishes without an error event is found by a heartbeat, beating only while a call is in
-   * flight: `ping` every `everyMs`, dead after `misses` unanswered in a row. A long synchronous step cannot
-   * answer either, so `misses × everyMs` must outlast the longest one.
+   * flight: `connect` runs once per worker and returns its ping, whose answers the worker's side reports
+   * through `answered`; dead after `misses` pings every `everyMs` unanswered in a row (`firstMisses` until
+   * the first answer, while the answering side may still be starting).
    */
-  heartbeat?: { ping: (remote: Remote<Api>) => Promise<unknown>; everyMs: number; misses: number };
+  heartbeat?: {
+    connect: (remote: Remote<Api>, answered: () => void) => () => void;
+    everyMs: number;
+    misses: number;
+    firstMisses?: number;
+  };
 }
 
 export interface CallOptions<Api> {
@@ -118,17 +124,15 @@ export class WorkerHost<Api> {
     });
     live.worker.addEventListener('messageerror', () => this.died(live, 'a message could not be read'));
     const hb = this.o.heartbeat;
-    if (hb)
-      live.heartbeat = new Heartbeat({
-        everyMs: hb.everyMs,
-        misses: hb.misses,
-        ping: () =>
-          void hb.ping(live.remote).then(
-            () => live.heartbeat?.answered(),
-            () => undefined,
-          ),
-        onDead: () => this.died(live, 'it stopped answering', true),
-      });
+    if (!hb) return;
+    const ping = hb.connect(live.remote, () => live.heartbeat?.answered());
+    live.heartbeat = new Heartbeat({
+      everyMs: hb.everyMs,
+      misses: hb.misses,
+      firstMisses: hb.firstMisses,
+      ping,
+      onDead: () => this.died(live, 'it stopped answering', true),
+    });
   }
 
   /** Ends a worker that died on its own; every call on it fails with the bridge's named error. */

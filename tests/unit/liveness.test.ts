@@ -67,6 +67,17 @@ describe('Heartbeat', () => {
     expect(onDead).not.toHaveBeenCalled();
   });
 
+  it('firstMisses: more patience until the first answer ever, then `misses`', async () => {
+    const onDead = vi.fn();
+    const hb = new Heartbeat({ everyMs: 1000, misses: 2, firstMisses: 5, ping: () => undefined, onDead });
+    hb.start();
+    await vi.advanceTimersByTimeAsync(5_000);
+    expect(onDead).not.toHaveBeenCalled();
+    hb.answered();
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(onDead).toHaveBeenCalledTimes(1);
+  });
+
   it('start after stop begins a clean count', async () => {
     const { hb, onDead } = beat(2, false);
     hb.start();

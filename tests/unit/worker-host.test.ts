@@ -1,7 +1,7 @@
 // The page's worker supervisor (src/client/worker-host.ts) and the three bridges on it, in Node: a fake
 // Worker speaks comlink over a MessageChannel to an API exposed in this thread, and dies on request.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { expose } from 'comlink';
+import { expose, transfer } from 'comlink';
 import { WorkerHost, type AbortPolicy } from '../../src/client/worker-host';
 import { ModelsBridge, ModelsWorkerCrashedError } from '../../src/client/models';
 import { FormatsBridge } from '../../src/client/formats';
@@ -15,7 +15,7 @@ import { sleep } from './test-utils';
 class FakeWorker extends EventTarget {
   static made: FakeWorker[] = [];
   /** What the next worker exposes. */
-  static api: () => object = () => ({});
+  static api: (w: FakeWorker) => object = () => ({});
   private readonly port: MessagePort;
   private readonly inner: MessagePort;
   terminated = false;
@@ -25,7 +25,7 @@ class FakeWorker extends EventTarget {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.inner = port2;
-    expose(FakeWorker.api(), port2);
+    expose(FakeWorker.api(this), port2);
     port1.start();
     FakeWorker.made.push(this);
   }
@@ -71,6 +71,17 @@ class FakeWorker extends EventTarget {
 
 const never = () => new Promise<never>(() => {});
 
+/** The engine worker's `lifeline`: a port answered (like its sentinel) until the worker vanishes. */
+function lifeline(w: FakeWorker) {
+  return () => {
+    const { port1, port2 } = new MessageChannel();
+    port2.onmessage = () => {
+      if (!w.vanished && !w.terminated) port2.postMessage(0);
+    };
+    return transfer(port1, [port1]);
+  };
+}
+
 /** Each worker's calls: `hang` never answers, `ok` answers with the worker's number, `fail` throws a named error. */
 function testApi() {
   const n = FakeWorker.made.length + 1;
@@ -96,7 +107,9 @@ function host(abort?: AbortPolicy, heartbeat = false) {
   return new WorkerHost<TestApi>({
     start: () => new FakeWorker() as unknown as Worker,
     crashed: (why, silent) => new TestCrashedError(`died (${why})${silent ? ' silently' : ''}`),
-    heartbeat: heartbeat ? { ...QUICK, ping: (r) => r.ping() } : undefined,
+    heartbeat: heartbeat
+      ? { ...QUICK, connect: (r, answered) => () => void r.ping().then(answered, () => undefined) }
+      : undefined,
     revive: (e) => Object.assign(new Error((e as Error).message), { name: `revived ${(e as Error).name}` }),
     abort,
   });
@@ -253,6 +266,17 @@ describe('WorkerHost heartbeat (issue #22)', () => {
     expect([h.starts, h.crashes]).toEqual([2, 1]);
   });
 
+  it('EngineBridge: a job longer than the heartbeat limit runs to its end while the lifeline answers', async () => {
+    FakeWorker.api = (w) => ({
+      run: async (_id: string, op: string) => sleep(300).then(() => ({ op })),
+      cancel() {},
+      lifeline: lifeline(w),
+    });
+    const engine = new EngineBridge(QUICK);
+    expect(await engine.run('system.facts', {} as never)).toEqual({ op: 'system.facts' });
+    expect(engine.restarts).toBe(0);
+  });
+
   it('a long call on a worker that answers pings is left alone', async () => {
     const h = host(undefined, true);
     FakeWorker.api = () => ({ ...testApi(), hang: () => sleep(300).then(() => 'slow') });
@@ -346,12 +370,12 @@ describe('the bridges on it', () => {
 
   it('EngineBridge: a worker that vanished before the job said anything runs it once more on a fresh one', async () => {
     // Workers 1 and 2 hang, worker 3 would answer: one rerun only, so the job fails on worker 2.
-    FakeWorker.api = () => {
+    FakeWorker.api = (w) => {
       const n = FakeWorker.made.length + 1;
       return {
         run: async (_id: string, op: string) => (n >= 3 ? { op, worker: n } : never()),
         cancel() {},
-        ping: async () => 'pong',
+        lifeline: lifeline(w),
       };
     };
     const engine = new EngineBridge(QUICK);
@@ -376,22 +400,22 @@ describe('the bridges on it', () => {
     const ok = again.run('system.facts', {} as never);
     await settle();
     last().vanish();
-    FakeWorker.api = () => ({
+    FakeWorker.api = (w) => ({
       run: async (_id: string, op: string) => ({ op, worker: FakeWorker.made.length }),
       cancel() {},
-      ping: async () => 'pong',
+      lifeline: lifeline(w),
     });
     expect(await within(ok, 1000)).toEqual({ op: 'system.facts', worker: 2 });
   });
 
   it('EngineBridge: a job that already reported progress fails with EngineCrashedError instead of rerunning', async () => {
-    FakeWorker.api = () => ({
+    FakeWorker.api = (w) => ({
       run: async (_id: string, _op: string, _a: unknown, onProgress?: (p: unknown) => void) => {
         await onProgress?.({ stage: 'compute', done: 1, total: 9 });
         return never();
       },
       cancel() {},
-      ping: async () => 'pong',
+      lifeline: lifeline(w),
     });
     const engine = new EngineBridge(QUICK);
     const heard: unknown[] = [];

@@ -7,6 +7,8 @@
 export interface HeartbeatOptions {
   everyMs: number;
   misses: number;
+  /** The limit until the first answer ever (the other side may still be starting); default `misses`. */
+  firstMisses?: number;
   ping: () => void;
   onDead: () => void;
 }
@@ -14,6 +16,7 @@ export interface HeartbeatOptions {
 export class Heartbeat {
   private timer: ReturnType<typeof setInterval> | undefined;
   private unanswered = 0;
+  private everAnswered = false;
 
   constructor(private readonly o: HeartbeatOptions) {}
 
@@ -36,10 +39,12 @@ export class Heartbeat {
   /** A sign of life: a ping's answer, or anything else the other side sent. */
   answered(): void {
     this.unanswered = 0;
+    this.everAnswered = true;
   }
 
   private tick() {
-    if (this.unanswered >= this.o.misses) {
+    const limit = this.everAnswered ? this.o.misses : (this.o.firstMisses ?? this.o.misses);
+    if (this.unanswered >= limit) {
       this.stop();
       this.o.onDead();
       return;
