@@ -131,10 +131,12 @@ describe('the engine worker busy in one long synchronous step', () => {
         restarts: number;
       };
       const engine = (globalThis as unknown as { __timbre: { engine: Bridge } }).__timbre.engine;
-      await engine.run('system.compute', { seconds: 0.05, size: 64 }); // worker and sentinel up
+      // Sized on this machine's speed (one 800² multiply) for a step of about 12 s.
+      const { gflops } = await engine.run('system.compute', { seconds: 0.01, size: 800 });
+      const size = Math.min(3000, Math.round(Math.cbrt((12 * gflops * 1e9) / 2)));
       const t0 = performance.now();
-      // One 1400² float32 multiply in plain JS: seconds of work that never yields.
-      const r = await engine.run('system.compute', { seconds: 0.01, size: 1400 });
+      // One multiply in plain JS: seconds of work that never yields.
+      const r = await engine.run('system.compute', { seconds: 0.01, size });
       return { gflops: r.gflops, ms: performance.now() - t0, restarts: engine.restarts };
     });
     console.log(`one synchronous step of ${Math.round(out.ms)} ms`);
