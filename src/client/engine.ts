@@ -13,6 +13,20 @@ import { WorkerHost } from './worker-host';
 const CANCEL_GRACE_MS = 400;
 
 /**
+ * The engine worker's heartbeat is answered by its sentinel, a nested worker that answers while the engine
+ * is busy in a long synchronous step (a model run can take 15 s here) and ends with it: about seven
+ * seconds of silence mean the worker is gone. The sentinel cannot start while the engine is busy, so
+ * until its first answer the limit is a minute.
+ */
+const HEARTBEAT = { everyMs: 1000, misses: 6, firstMisses: 60 };
+
+/**
+ * The worker vanished without an error event (the browser closed or killed it). A job that had reported
+ * nothing yet is started once more on a fresh worker; the name stays EngineCrashedError's.
+ */
+class EngineVanishedError extends EngineCrashedError {}
+
+/**
  * The worker was terminated to free it from a cancelled job that did not stop in time, taking this job
  * with it. A job that had reported nothing yet is started again on a fresh worker instead.
  */
@@ -21,32 +35,45 @@ class EngineStoppedError extends Error {
 }
 
 export class EngineBridge implements EngineGateway {
-  private host = new WorkerHost<EngineWorkerApi>({
-    start: () =>
-      new Worker(new URL('../workers/engine.worker.ts', import.meta.url), {
-        type: 'module',
-        name: 'timbre-engine',
-      }),
-    crashed: (why) =>
-      new EngineCrashedError(
-        `The engine stopped unexpectedly (${why}); it has restarted, so run the job again.`,
-      ),
-    // comlink keeps an error's name: one already named passes as it is.
-    revive: (e) => (e instanceof Error && e.name !== 'Error' ? e : reviveError(e as Error)),
-    abort: {
-      kind: 'ask',
-      graceMs: CANCEL_GRACE_MS,
-      stopped: () =>
-        new EngineStoppedError(
-          'The engine was restarted to stop a cancelled job that did not stop in time; run the job again.',
-        ),
-    },
-  });
+  private host: WorkerHost<EngineWorkerApi>;
   private queues = new SerialQueues();
   private seq = 0;
   private listeners = new Set<() => void>();
 
-  constructor() {
+  /** `heartbeat`: the worker liveness check's timing (tests make it quick). */
+  constructor(heartbeat: { everyMs: number; misses: number; firstMisses?: number } = HEARTBEAT) {
+    this.host = new WorkerHost<EngineWorkerApi>({
+      start: () =>
+        new Worker(new URL('../workers/engine.worker.ts', import.meta.url), {
+          type: 'module',
+          name: 'timbre-engine',
+        }),
+      crashed: (why, silent) => {
+        const message = `The engine stopped unexpectedly (${why}); it has restarted, so run the job again.`;
+        return silent ? new EngineVanishedError(message) : new EngineCrashedError(message);
+      },
+      heartbeat: {
+        ...heartbeat,
+        connect: (remote, answered) => {
+          const port = remote.lifeline().then((p) => {
+            p.onmessage = answered;
+            return p;
+          });
+          port.catch(() => undefined);
+          return () => void port.then((p) => p.postMessage(0)).catch(() => undefined);
+        },
+      },
+      // comlink keeps an error's name: one already named passes as it is.
+      revive: (e) => (e instanceof Error && e.name !== 'Error' ? e : reviveError(e as Error)),
+      abort: {
+        kind: 'ask',
+        graceMs: CANCEL_GRACE_MS,
+        stopped: () =>
+          new EngineStoppedError(
+            'The engine was restarted to stop a cancelled job that did not stop in time; run the job again.',
+          ),
+      },
+    });
     this.host.onChange(() => this.changed());
   }
 
@@ -83,13 +110,20 @@ export class EngineBridge implements EngineGateway {
     const job = this.queues.run(
       queue,
       async () => {
+        let rerun = false;
         for (;;) {
           let heard = false;
           try {
             return await this.attempt(op, args, opts, () => (heard = true));
           } catch (e) {
+            if (heard || opts.signal?.aborted) throw e;
             // Another job's cancel stopped the worker under this one before it said anything: run it again.
-            if (e instanceof EngineStoppedError && !heard && !opts.signal?.aborted) continue;
+            if (e instanceof EngineStoppedError) continue;
+            // The worker vanished under it before it said anything: once more on a fresh worker.
+            if (e instanceof EngineVanishedError && !rerun) {
+              rerun = true;
+              continue;
+            }
             throw e;
           }
         }

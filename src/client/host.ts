@@ -21,12 +21,19 @@ export function becomeEngineHost(engine: EngineBridge): () => void {
   sw.addEventListener('message', onMessage);
   sw.addEventListener('controllerchange', announce);
   announce();
+  // The goodbye ends this page's jobs in the Service Worker at once (issue #22); a page restored from the
+  // back/forward cache says hello again.
   const bye = () => sw.controller?.postMessage({ type: 'timbre:engine-host-gone' });
+  const back = (e: PageTransitionEvent) => {
+    if (e.persisted) announce();
+  };
   addEventListener('pagehide', bye);
+  addEventListener('pageshow', back);
   return () => {
     sw.removeEventListener('message', onMessage);
     sw.removeEventListener('controllerchange', announce);
     removeEventListener('pagehide', bye);
+    removeEventListener('pageshow', back);
     bye();
   };
 }

@@ -3,6 +3,7 @@
 // fresh one for the next call, and runs each call against the live worker raced with its end and an abort.
 import { wrap, type Remote } from 'comlink';
 import { CancelledError } from '../lib/core/run';
+import { Heartbeat } from '../lib/engine/liveness';
 
 /** What aborting a call does to the worker running it. */
 export type AbortPolicy =
@@ -25,14 +26,29 @@ export interface WorkerHostOptions<Api> {
    * itself, as Vite bundles a worker only from that literal expression.
    */
   start: () => Worker;
-  /** The named error every call in flight fails with when the worker dies, saying why and what to do. */
-  crashed: (why: string) => Error;
+  /**
+   * The named error every call in flight fails with when the worker dies, saying why and what to do.
+   * `silent`: it stopped answering without an error event (the browser closed or killed it).
+   */
+  crashed: (why: string, silent: boolean) => Error;
   /** Rebuilds a named error that crossed the boundary (only its name and message survive). */
   revive: (e: unknown) => unknown;
   /** Default: terminate at once. */
   abort?: AbortPolicy;
   /** Runs on each fresh worker before any call reaches it (formats: the core to load). */
   onStart?: (remote: Remote<Api>) => void;
+  /**
+   * A worker that vanishes without an error event is found by a heartbeat, beating only while a call is in
+   * flight: `connect` runs once per worker and returns its ping, whose answers the worker's side reports
+   * through `answered`; dead after `misses` pings every `everyMs` unanswered in a row (`firstMisses` until
+   * the first answer, while the answering side may still be starting).
+   */
+  heartbeat?: {
+    connect: (remote: Remote<Api>, answered: () => void) => () => void;
+    everyMs: number;
+    misses: number;
+    firstMisses?: number;
+  };
 }
 
 export interface CallOptions<Api> {
@@ -47,6 +63,9 @@ interface Live<Api> {
   /** Rejects when this worker ends: a crash, or a stop (an abort, a dispose, a setting that needs a fresh one). */
   ended: Promise<never>;
   end: (e: Error) => void;
+  /** Calls in flight on this worker (the heartbeat beats only while there are some). */
+  calls: number;
+  heartbeat: Heartbeat | null;
 }
 
 export class WorkerHost<Api> {
@@ -84,7 +103,8 @@ export class WorkerHost<Api> {
     let end!: (e: Error) => void;
     const ended = new Promise<never>((_, reject) => (end = reject));
     ended.catch(() => undefined);
-    const live: Live<Api> = { worker, remote: wrap<Api>(worker), ended, end };
+    const remote = wrap<Api>(worker);
+    const live: Live<Api> = { worker, remote, ended, end, calls: 0, heartbeat: null };
     this.live = live;
     this.starts++;
     this.supervise(live);
@@ -95,7 +115,7 @@ export class WorkerHost<Api> {
 
   /**
    * How a worker is found dead. A worker's own faults arrive as `error` / `messageerror` events, not through
-   * comlink; a liveness check (a heartbeat, issue #22) belongs here too and ends the worker with `died`.
+   * comlink; one closed or killed by the browser sends nothing at all, so the heartbeat finds it.
    */
   private supervise(live: Live<Api>) {
     live.worker.addEventListener('error', (e) => {
@@ -103,13 +123,23 @@ export class WorkerHost<Api> {
       this.died(live, (e as Partial<ErrorEvent>).message || 'worker error');
     });
     live.worker.addEventListener('messageerror', () => this.died(live, 'a message could not be read'));
+    const hb = this.o.heartbeat;
+    if (!hb) return;
+    const ping = hb.connect(live.remote, () => live.heartbeat?.answered());
+    live.heartbeat = new Heartbeat({
+      everyMs: hb.everyMs,
+      misses: hb.misses,
+      firstMisses: hb.firstMisses,
+      ping,
+      onDead: () => this.died(live, 'it stopped answering', true),
+    });
   }
 
   /** Ends a worker that died on its own; every call on it fails with the bridge's named error. */
-  private died(live: Live<Api>, why: string) {
+  private died(live: Live<Api>, why: string, silent = false) {
     if (this.live !== live) return;
     this.crashes++;
-    this.stop(this.o.crashed(why));
+    this.stop(this.o.crashed(why, silent));
   }
 
   /** Terminates the worker; every call still on it fails with `why` (none is left waiting forever). */
@@ -117,6 +147,7 @@ export class WorkerHost<Api> {
     const live = this.live;
     if (!live) return;
     this.live = null;
+    live.heartbeat?.stop();
     live.worker.terminate();
     live.end(why);
     this.changed();
@@ -131,10 +162,16 @@ export class WorkerHost<Api> {
     const { signal } = opts;
     if (signal?.aborted) throw new CancelledError();
     const live = this.ensure();
+    if (live.calls++ === 0) live.heartbeat?.start();
     const work = fn(live.remote).catch((e: unknown) => {
       throw this.o.revive(e);
     });
     work.catch(() => undefined);
+    void work
+      .finally(() => {
+        if (--live.calls === 0) live.heartbeat?.stop();
+      })
+      .catch(() => undefined);
     let onAbort = () => {};
     const aborted = new Promise<never>((_, reject) => {
       onAbort = () => {

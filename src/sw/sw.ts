@@ -110,7 +110,7 @@ self.addEventListener('message', (event) => {
   const source = event.source as Client | null;
   if (data?.type === 'SKIP_WAITING') void self.skipWaiting();
   else if (data?.type === 'timbre:engine-host' && source) gateway.register(source.id);
-  else if (data?.type === 'timbre:engine-host-gone' && source) gateway.unregister(source.id);
+  else if (data?.type === 'timbre:engine-host-gone' && source) gateway.gone(source.id);
 });
 
 self.addEventListener('activate', (event) => {

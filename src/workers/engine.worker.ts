@@ -46,6 +46,20 @@ const context = createEngineContext({
   }),
 });
 
+// The page's heartbeat is answered by a nested worker (sentinel.worker.ts) on this port. A nested worker
+// cannot start while its parent is in a synchronous step, so the first op waits for it (a moment, once).
+const lifeline = new MessageChannel();
+const sentinel = new Worker(new URL('./sentinel.worker.ts', import.meta.url), {
+  type: 'module',
+  name: 'timbre-engine-sentinel',
+});
+sentinel.postMessage(null, [lifeline.port2]);
+const sentinelUp = new Promise<void>((resolve) => {
+  sentinel.onmessage = () => resolve();
+  // A sentinel that cannot start must not hold the engine up: the page then waits longer for an answer.
+  setTimeout(resolve, 3000);
+});
+
 const running = new Map<string, AbortController>();
 
 const api = {
@@ -54,6 +68,7 @@ const api = {
     const ac = new AbortController();
     running.set(jobId, ac);
     try {
+      await sentinelUp;
       const impl = ENGINE_OPS[op].run as (a: unknown, o: RunOptions, c: EngineContext) => Promise<unknown>;
       // Audio in progress events and results moves to the page (transferred), it is not copied.
       const result = await impl(
@@ -77,6 +92,10 @@ const api = {
     setTimeout(() => {
       throw new Error('Simulated engine crash');
     }, 0);
+  },
+  /** The heartbeat's port (once per worker): the page pings the sentinel on it. */
+  lifeline(): MessagePort {
+    return transfer(lifeline.port1, [lifeline.port1]);
   },
   ping(): string {
     return 'pong';

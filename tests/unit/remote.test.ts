@@ -3,7 +3,14 @@ import {
   type MessagePort as NodeMessagePort,
 } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { callOverPort, serveOverPort, type PortLike, type RunRequest } from '../../src/lib/engine/remote';
+import {
+  callOverPort,
+  HostLostError,
+  serveOverPort,
+  type CallOverPortOptions,
+  type PortLike,
+  type RunRequest,
+} from '../../src/lib/engine/remote';
 import {
   CancelledError,
   EngineCrashedError,
@@ -22,12 +29,7 @@ const req = (op: string, args: unknown): RunRequest => ({ type: 'timbre:engine-r
 type Runner = (op: string, args: unknown, opts: RunOptions) => Promise<unknown>;
 
 /** Caller and host joined by a real MessageChannel, the way the Service Worker and a studio tab are. */
-function connect(
-  runner: Runner,
-  opts: RunOptions & { acceptMs?: number } = {},
-  op = 'op',
-  args: unknown = {},
-) {
+function connect(runner: Runner, opts: CallOverPortOptions = {}, op = 'op', args: unknown = {}) {
   const { port1, port2 } = new MessageChannel();
   let sent = 0;
   const p = callOverPort(
@@ -202,6 +204,67 @@ describe('callOverPort / serveOverPort', () => {
     expect(result).toEqual({ op: 'system.compute', args: { size: 8 } });
     expect(progress).toEqual([{ stage: 'run', done: 1, total: 1 }]);
     control.port1.close();
+  });
+});
+
+describe('a host that goes away after accepting (issue #22)', () => {
+  const quick = { everyMs: 20, misses: 3 };
+
+  it('a run longer than the heartbeat limit is kept alive by the host answering pings', async () => {
+    const { p } = connect(
+      async () => {
+        await sleep(300);
+        return 'done';
+      },
+      { heartbeat: quick },
+    );
+    expect(await p).toBe('done');
+  });
+
+  it('a host that accepted and then went silent (frozen, killed): HostLostError, named engine_unavailable', async () => {
+    const { port1, port2 } = new MessageChannel();
+    const t0 = Date.now();
+    const seen: unknown[] = [];
+    port2.onmessage = (ev) => seen.push((ev.data as { type: string }).type);
+    const e = (await callOverPort(asPort(port1), () => port2.postMessage({ type: 'accepted' }), {
+      heartbeat: quick,
+      acceptMs: 10_000,
+    }).catch((x: unknown) => x)) as Error;
+    expect(e).toBeInstanceOf(HostLostError);
+    expect(e.name).toBe('EngineUnavailableError');
+    expect(e.message).toMatch(/studio tab running this job was closed/);
+    expect(toApiError(e).code).toBe('engine_unavailable');
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await sleep(10);
+    // It was pinged, then told to stop should it wake up.
+    expect(seen).toContain('ping');
+    expect(seen[seen.length - 1]).toBe('cancel');
+    port2.close();
+  });
+
+  it("the host's end of the port closing (its tab closed) ends the run at once", async () => {
+    const { port1, port2 } = new MessageChannel();
+    const t0 = Date.now();
+    const p = callOverPort(asPort(port1), () => {
+      port2.postMessage({ type: 'accepted' });
+      setTimeout(() => port2.close(), 20);
+    });
+    expect(await p.catch((x: unknown) => x)).toBeInstanceOf(HostLostError);
+    // Well before the default heartbeat (4 s) would have noticed.
+    expect(Date.now() - t0).toBeLessThan(1500);
+  });
+
+  it('a result sent just before the host closed its port still arrives', async () => {
+    const { p } = connect(async () => 'last words');
+    expect(await p).toBe('last words');
+  });
+
+  it('hostGone (the tab said goodbye) ends the run with HostLostError', async () => {
+    const gone = new AbortController();
+    const { p } = connect(() => new Promise(() => {}), { hostGone: gone.signal });
+    await sleep(10);
+    gone.abort();
+    expect(await p.catch((x: unknown) => x)).toBeInstanceOf(HostLostError);
   });
 });
 

@@ -1,7 +1,7 @@
 // The page's worker supervisor (src/client/worker-host.ts) and the three bridges on it, in Node: a fake
 // Worker speaks comlink over a MessageChannel to an API exposed in this thread, and dies on request.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { expose } from 'comlink';
+import { expose, transfer } from 'comlink';
 import { WorkerHost, type AbortPolicy } from '../../src/client/worker-host';
 import { ModelsBridge, ModelsWorkerCrashedError } from '../../src/client/models';
 import { FormatsBridge } from '../../src/client/formats';
@@ -15,7 +15,7 @@ import { sleep } from './test-utils';
 class FakeWorker extends EventTarget {
   static made: FakeWorker[] = [];
   /** What the next worker exposes. */
-  static api: () => object = () => ({});
+  static api: (w: FakeWorker) => object = () => ({});
   private readonly port: MessagePort;
   private readonly inner: MessagePort;
   terminated = false;
@@ -25,13 +25,16 @@ class FakeWorker extends EventTarget {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.inner = port2;
-    expose(FakeWorker.api(), port2);
+    expose(FakeWorker.api(this), port2);
     port1.start();
     FakeWorker.made.push(this);
   }
 
+  /** Closed itself (`self.close()`) or killed by the browser: no event, messages go nowhere. */
+  vanished = false;
+
   postMessage(message: unknown, transfer: Transferable[] = []): void {
-    if (!this.terminated) this.port.postMessage(message, transfer as never);
+    if (!this.terminated && !this.vanished) this.port.postMessage(message, transfer as never);
   }
 
   override addEventListener(type: string, fn: EventListenerOrEventListenerObject | null, o?: unknown): void {
@@ -55,6 +58,11 @@ class FakeWorker extends EventTarget {
     this.dispatchEvent(Object.assign(new Event('error', { cancelable: true }), { message }));
   }
 
+  /** Ends without a word, as a worker the browser closed or killed does. */
+  vanish(): void {
+    this.vanished = true;
+  }
+
   /** A message the page could not deserialize. */
   garble(): void {
     this.dispatchEvent(new Event('messageerror'));
@@ -63,12 +71,24 @@ class FakeWorker extends EventTarget {
 
 const never = () => new Promise<never>(() => {});
 
+/** The engine worker's `lifeline`: a port answered (like its sentinel) until the worker vanishes. */
+function lifeline(w: FakeWorker) {
+  return () => {
+    const { port1, port2 } = new MessageChannel();
+    port2.onmessage = () => {
+      if (!w.vanished && !w.terminated) port2.postMessage(0);
+    };
+    return transfer(port1, [port1]);
+  };
+}
+
 /** Each worker's calls: `hang` never answers, `ok` answers with the worker's number, `fail` throws a named error. */
 function testApi() {
   const n = FakeWorker.made.length + 1;
   return {
     hang: never,
     ok: async () => n,
+    ping: async () => 'pong',
     fail: async () => {
       throw new ModelNotFoundError('no such model');
     },
@@ -81,10 +101,15 @@ class TestCrashedError extends Error {
   override name = 'TestCrashedError';
 }
 
-function host(abort?: AbortPolicy) {
+const QUICK = { everyMs: 20, misses: 3 };
+
+function host(abort?: AbortPolicy, heartbeat = false) {
   return new WorkerHost<TestApi>({
     start: () => new FakeWorker() as unknown as Worker,
-    crashed: (why) => new TestCrashedError(`died (${why})`),
+    crashed: (why, silent) => new TestCrashedError(`died (${why})${silent ? ' silently' : ''}`),
+    heartbeat: heartbeat
+      ? { ...QUICK, connect: (r, answered) => () => void r.ping().then(answered, () => undefined) }
+      : undefined,
     revive: (e) => Object.assign(new Error((e as Error).message), { name: `revived ${(e as Error).name}` }),
     abort,
   });
@@ -227,6 +252,50 @@ describe('WorkerHost', () => {
   });
 });
 
+describe('WorkerHost heartbeat (issue #22)', () => {
+  it('a worker that vanishes mid-call (no error event) is found by the heartbeat; the next call gets a fresh one', async () => {
+    const h = host(undefined, true);
+    const inFlight = h.call((r) => r.hang());
+    await settle();
+    last().vanish();
+    const e = await within(inFlight, 1000);
+    expect(e).toBeInstanceOf(TestCrashedError);
+    expect((e as Error).message).toBe('died (it stopped answering) silently');
+    expect(FakeWorker.made[0]!.terminated).toBe(true);
+    expect(await h.call((r) => r.ok())).toBe(2);
+    expect([h.starts, h.crashes]).toEqual([2, 1]);
+  });
+
+  it('EngineBridge: a job longer than the heartbeat limit runs to its end while the lifeline answers', async () => {
+    FakeWorker.api = (w) => ({
+      run: async (_id: string, op: string) => sleep(300).then(() => ({ op })),
+      cancel() {},
+      lifeline: lifeline(w),
+    });
+    const engine = new EngineBridge(QUICK);
+    expect(await engine.run('system.facts', {} as never)).toEqual({ op: 'system.facts' });
+    expect(engine.restarts).toBe(0);
+  });
+
+  it('a long call on a worker that answers pings is left alone', async () => {
+    const h = host(undefined, true);
+    FakeWorker.api = () => ({ ...testApi(), hang: () => sleep(300).then(() => 'slow') });
+    expect(await h.call((r) => r.hang() as Promise<unknown>)).toBe('slow');
+    expect(h.crashes).toBe(0);
+  });
+
+  it('beats only while a call is in flight: an idle worker is not pinged (nor taken for dead)', async () => {
+    const ping = vi.fn(async () => 'pong');
+    FakeWorker.api = () => ({ ...testApi(), ping });
+    const h = host(undefined, true);
+    await h.call((r) => r.ok());
+    last().vanish();
+    await sleep(200);
+    expect(ping).not.toHaveBeenCalled();
+    expect([h.alive, h.crashes]).toEqual([true, 0]);
+  });
+});
+
 describe('the bridges on it', () => {
   it('ModelsBridge: a call in flight when the worker dies settles (it used to wait forever)', async () => {
     const changed = vi.fn();
@@ -297,5 +366,64 @@ describe('the bridges on it', () => {
     expect(seen).toContain(1);
     expect(await engine.run('system.facts', {} as never)).toEqual({ op: 'system.facts', worker: 2 });
     expect(engine.restarts).toBe(1);
+  });
+
+  it('EngineBridge: a worker that vanished before the job said anything runs it once more on a fresh one', async () => {
+    // Workers 1 and 2 hang, worker 3 would answer: one rerun only, so the job fails on worker 2.
+    FakeWorker.api = (w) => {
+      const n = FakeWorker.made.length + 1;
+      return {
+        run: async (_id: string, op: string) => (n >= 3 ? { op, worker: n } : never()),
+        cancel() {},
+        lifeline: lifeline(w),
+      };
+    };
+    const engine = new EngineBridge(QUICK);
+    const job = engine.run('system.facts', {} as never);
+    await settle();
+    last().vanish();
+    await sleep(150);
+    expect(FakeWorker.made).toHaveLength(2);
+    last().vanish();
+    const e = await within(job, 1000);
+    expect(e).toBeInstanceOf(EngineCrashedError);
+    expect((e as Error).name).toBe('EngineCrashedError');
+    expect((e as Error).message).toMatch(
+      /engine stopped unexpectedly \(it stopped answering\); it has restarted/,
+    );
+    expect(engine.restarts).toBe(2);
+    expect(await engine.run('system.facts', {} as never)).toEqual({ op: 'system.facts', worker: 3 });
+
+    // A first vanish with nothing heard: the rerun answers.
+    const again = new EngineBridge(QUICK);
+    FakeWorker.made = [];
+    const ok = again.run('system.facts', {} as never);
+    await settle();
+    last().vanish();
+    FakeWorker.api = (w) => ({
+      run: async (_id: string, op: string) => ({ op, worker: FakeWorker.made.length }),
+      cancel() {},
+      lifeline: lifeline(w),
+    });
+    expect(await within(ok, 1000)).toEqual({ op: 'system.facts', worker: 2 });
+  });
+
+  it('EngineBridge: a job that already reported progress fails with EngineCrashedError instead of rerunning', async () => {
+    FakeWorker.api = (w) => ({
+      run: async (_id: string, _op: string, _a: unknown, onProgress?: (p: unknown) => void) => {
+        await onProgress?.({ stage: 'compute', done: 1, total: 9 });
+        return never();
+      },
+      cancel() {},
+      lifeline: lifeline(w),
+    });
+    const engine = new EngineBridge(QUICK);
+    const heard: unknown[] = [];
+    const job = engine.run('system.facts', {} as never, { onProgress: (p) => heard.push(p) });
+    await sleep(50);
+    expect(heard).toHaveLength(1);
+    last().vanish();
+    expect(await within(job, 1000)).toBeInstanceOf(EngineCrashedError);
+    expect(FakeWorker.made).toHaveLength(1);
   });
 });

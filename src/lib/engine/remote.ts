@@ -1,5 +1,12 @@
 import type { EngineOpName, OpArgs, OpResult } from './ops';
-import { CancelledError, reviveError, type Progress, type RunOptions } from '../core/run';
+import {
+  CancelledError,
+  EngineUnavailableError,
+  reviveError,
+  type Progress,
+  type RunOptions,
+} from '../core/run';
+import { Heartbeat } from './liveness';
 
 /**
  * The protocol between the Service Worker and an engine host (studio page or embed iframe). The SW
@@ -15,9 +22,24 @@ export type HostToCaller =
   | { type: 'accepted' }
   | { type: 'progress'; progress: Progress }
   | { type: 'result'; value: unknown }
-  | { type: 'error'; error: { name: string; message: string } };
+  | { type: 'error'; error: { name: string; message: string } }
+  | { type: 'alive' };
 
-export type CallerToHost = { type: 'cancel' };
+export type CallerToHost = { type: 'cancel' } | { type: 'ping' };
+
+/**
+ * Once a host accepted a run, the caller pings it this often and takes it for gone after this many
+ * unanswered pings in a row (a closed, crashed or frozen tab). The host's page answers from its message
+ * handler, which a busy engine worker does not hold up.
+ */
+export const HOST_HEARTBEAT = { everyMs: 1000, misses: 4 };
+
+/**
+ * The host went away after accepting the run (its tab closed, crashed or froze). Named as
+ * EngineUnavailableError (`engine_unavailable`) for the API; the gateway tells it apart to run the job
+ * on another host when nothing was heard yet.
+ */
+export class HostLostError extends EngineUnavailableError {}
 
 /** What API handlers call to run compute; implemented over a port (SW) or directly (embed page). */
 export interface EngineGateway {
@@ -28,16 +50,31 @@ export interface PortLike {
   postMessage(msg: unknown): void;
   onmessage: ((ev: { data: unknown }) => void) | null;
   close(): void;
+  /** A MessagePort's `close` event (Chromium): the other end went away. */
+  addEventListener?(type: 'close', fn: () => void): void;
 }
+
+export interface CallOverPortOptions extends RunOptions {
+  /** How long the host has to accept the run (default 5 s). */
+  acceptMs?: number;
+  /** Default HOST_HEARTBEAT. */
+  heartbeat?: { everyMs: number; misses: number };
+  /** Aborting it says the host is gone (e.g. its tab said goodbye): the call fails as HostLostError. */
+  hostGone?: AbortSignal;
+}
+
+const LOST =
+  'The studio tab running this job was closed or stopped answering, so the job ended; run it again.';
 
 /**
  * Caller side: sends one run over `port` and resolves with its result. If the host does not accept the
- * call within `acceptMs` (a host tab closed or frozen), rejects with EngineUnavailableError-named error.
+ * call within `acceptMs` (a host tab closed or frozen), rejects with EngineUnavailableError-named error;
+ * if it goes away after accepting (heartbeat, the port's `close` event, `hostGone`), with HostLostError.
  */
 export function callOverPort(
   port: PortLike,
   send: () => void,
-  opts: RunOptions & { acceptMs?: number } = {},
+  opts: CallOverPortOptions = {},
 ): Promise<unknown> {
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -45,10 +82,22 @@ export function callOverPort(
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      heartbeat.stop();
       opts.signal?.removeEventListener('abort', onAbort);
+      opts.hostGone?.removeEventListener('abort', onLost);
       port.close();
       fn();
     };
+    const onLost = () => {
+      // A frozen tab that wakes later should not go on computing a run nobody waits for.
+      if (!settled) port.postMessage({ type: 'cancel' } satisfies CallerToHost);
+      finish(() => reject(new HostLostError(LOST)));
+    };
+    const heartbeat = new Heartbeat({
+      ...(opts.heartbeat ?? HOST_HEARTBEAT),
+      ping: () => port.postMessage({ type: 'ping' } satisfies CallerToHost),
+      onDead: onLost,
+    });
     const timer = setTimeout(
       () =>
         finish(() =>
@@ -61,11 +110,18 @@ export function callOverPort(
       finish(() => reject(new CancelledError()));
     };
     if (opts.signal?.aborted) return finish(() => reject(new CancelledError()));
+    if (opts.hostGone?.aborted) return onLost();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
+    opts.hostGone?.addEventListener('abort', onLost, { once: true });
+    // Messages the host sent before it went away are still delivered first; give them a moment.
+    port.addEventListener?.('close', () => setTimeout(onLost, 200));
     port.onmessage = (ev) => {
       const m = ev.data as HostToCaller;
-      if (m.type === 'accepted') clearTimeout(timer);
-      else if (m.type === 'progress') opts.onProgress?.(m.progress);
+      heartbeat.answered();
+      if (m.type === 'accepted') {
+        clearTimeout(timer);
+        heartbeat.start();
+      } else if (m.type === 'progress') opts.onProgress?.(m.progress);
       else if (m.type === 'result') finish(() => resolve(m.value));
       else if (m.type === 'error') finish(() => reject(reviveError(m.error)));
     };
@@ -80,10 +136,12 @@ export function serveOverPort(
   runner: (op: string, args: unknown, opts: RunOptions) => Promise<unknown>,
 ): void {
   const ac = new AbortController();
-  port.onmessage = (ev) => {
-    if ((ev.data as CallerToHost).type === 'cancel') ac.abort();
-  };
   const post = (m: HostToCaller) => port.postMessage(m);
+  port.onmessage = (ev) => {
+    const m = ev.data as CallerToHost;
+    if (m.type === 'cancel') ac.abort();
+    else if (m.type === 'ping') post({ type: 'alive' });
+  };
   post({ type: 'accepted' });
   runner(req.op, req.args, {
     signal: ac.signal,
