@@ -101,7 +101,7 @@ describe('the engine worker vanishes mid-job (closed without an error event)', (
     const ms = Date.now() - t0;
     console.log(`vanished worker found in ${ms} ms`);
     expect(failed.status).toBe('failed');
-    expect(failed.error!.code).toBe('internal_error');
+    expect(failed.error!.code).toBe('engine_crashed');
     expect(failed.error!.message).toMatch(
       /engine stopped unexpectedly \(it stopped answering\); it has restarted/,
     );

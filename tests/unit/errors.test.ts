@@ -45,9 +45,10 @@ const EXPECTED: Record<ErrorKind, string[]> = {
   ],
   not_found: ['UnknownVoiceError'],
   engine_unavailable: ['EngineUnavailableError'],
+  engine_crashed: ['EngineCrashedError'],
   model_not_installed: ['ModelNotInstalledError'],
   storage_full: ['StorageFullError', 'QuotaExceededError', 'NS_ERROR_DOM_QUOTA_REACHED'],
-  internal_error: ['EngineCrashedError'],
+  internal_error: [],
 };
 
 const REVIVERS = { reviveError, reviveModelError, reviveFormatError };

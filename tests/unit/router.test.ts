@@ -244,7 +244,8 @@ describe('error helpers', () => {
     expect(toApiError(named('StorageFullError', 'full')).status).toBe(507);
     expect(toApiError(named('EngineUnavailableError', 'no tab')).message).toBe('no tab');
     expect(toApiError(named('EngineUnavailableError')).status).toBe(503);
-    expect(toApiError(named('EngineCrashedError')).code).toBe('internal_error');
+    expect(toApiError(named('EngineCrashedError')).code).toBe('engine_crashed');
+    expect(toApiError(named('EngineCrashedError', 'restarted')).message).toBe('restarted');
     const hidden = toApiError(new TypeError('secret stack detail'));
     expect(hidden.code).toBe('internal_error');
     expect(hidden.message).not.toContain('secret');

@@ -28,6 +28,7 @@ export const ERROR_STATUS: Record<string, number> = {
   internal_error: 500,
   not_implemented: 501,
   engine_unavailable: 503,
+  engine_crashed: 500,
   model_not_installed: 503,
   model_loading: 503,
   storage_full: 507,

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'internal_error'
   | 'not_implemented'
   | 'engine_unavailable'
+  | 'engine_crashed'
   | 'model_not_installed'
   | 'model_loading'
   | 'storage_full'
@@ -31,6 +32,7 @@ const STATUS: Record<ErrorCode, number> = {
   internal_error: 500,
   not_implemented: 501,
   engine_unavailable: 503,
+  engine_crashed: 500,
   model_not_installed: 503,
   model_loading: 503,
   storage_full: 507,

@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'bad_request'
   | 'not_found'
   | 'engine_unavailable'
+  | 'engine_crashed'
   | 'model_not_installed'
   | 'storage_full'
   | 'internal_error';
@@ -39,11 +40,13 @@ const TABLE: Record<ErrorKind, readonly string[]> = {
   ],
   not_found: ['UnknownVoiceError'],
   engine_unavailable: ['EngineUnavailableError'],
+  // The engine worker died under the job (crash, or gone silent) and was restarted.
+  engine_crashed: ['EngineCrashedError'],
   model_not_installed: ['ModelNotInstalledError'],
   // The browser's quota error (Firefox's older name too) and ours that wraps it.
   storage_full: ['StorageFullError', 'QuotaExceededError', 'NS_ERROR_DOM_QUOTA_REACHED'],
-  // Ours and worded for people, so its message may be shown; names not in the table may not.
-  internal_error: ['EngineCrashedError'],
+  // Names not in the table: their messages are not shown.
+  internal_error: [],
 };
 
 /** Every name in the table with its kind. */
