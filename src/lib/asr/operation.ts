@@ -120,7 +120,8 @@ export async function resolveAsrModel(name: string | undefined, deps: ModelFileD
 
 const runners = new Map<string, Promise<WhisperRunner>>();
 
-async function runnerFor(id: string, deps: ModelFileDeps): Promise<WhisperRunner> {
+/** The Whisper runner of an installed model (one a model, kept). Exported for the reference eval. */
+export async function runnerFor(id: string, deps: ModelFileDeps): Promise<WhisperRunner> {
   let r = runners.get(id);
   if (!r) {
     r = (async () => {
