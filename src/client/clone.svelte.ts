@@ -51,11 +51,6 @@ const NO_PROGRESS: JobProgress = Object.freeze({ done: 0, total: 0 });
 const wavBlob = (samples: Float32Array, rate: number) =>
   new Blob([encodeWav(samples, rate, 's16') as Uint8Array<ArrayBuffer>], { type: 'audio/wav' });
 
-/** Any audio file → mono at the converter's rate, through the studio's one decoder. */
-export async function decodeToClone(studio: Studio, bytes: Uint8Array): Promise<Float32Array> {
-  return (await studio.formats.decodeInput(bytes, { rate: CLONE_SAMPLE_RATE })).samples;
-}
-
 function message(e: unknown): string {
   const err = e instanceof Error ? e : new Error(String(e));
   return err.message || 'Something went wrong.';
@@ -218,7 +213,7 @@ export class CloneSession {
 
   /** Adds a recording or a file as a sample: the whole of it chosen at first. */
   async addSample(bytes: Uint8Array, name: string, origin: CloneSample['origin']): Promise<CloneSample> {
-    const samples = await decodeToClone(this.studio, bytes);
+    const samples = (await this.studio.formats.decodeInput(bytes, { rate: CLONE_SAMPLE_RATE })).samples;
     if (!samples.length) throw new Error(`"${name}" has no audio in it.`);
     const duration = samples.length / CLONE_SAMPLE_RATE;
     const s: CloneSample = {
@@ -493,7 +488,7 @@ export class CloneSession {
   }
 
   async setSource(bytes: Uint8Array, name: string, origin: CloneSample['origin']): Promise<void> {
-    const samples = await decodeToClone(this.studio, bytes);
+    const samples = (await this.studio.formats.decodeInput(bytes, { rate: CLONE_SAMPLE_RATE })).samples;
     if (!samples.length) throw new Error(`"${name}" has no audio in it.`);
     const duration = samples.length / CLONE_SAMPLE_RATE;
     this.source = {

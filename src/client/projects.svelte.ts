@@ -428,7 +428,12 @@ export class ProjectsSession {
       'import',
       async (run) => {
         const bytes = new Uint8Array(await file.arrayBuffer());
-        const audio = await this.decodeAny(bytes, run.signal);
+        // Any file, mixed to mono at the project's rate, through the studio's one decoder.
+        const audio = await this.studio.formats.decodeInput(
+          bytes,
+          { rate: this.project?.sample_rate ?? 24000 },
+          { signal: run.signal },
+        );
         const duration = audio.samples.length / audio.sampleRate;
         if (!duration) throw new Error(`${file.name} holds no audio.`);
         const rec = await this.clips.add({
@@ -447,13 +452,6 @@ export class ProjectsSession {
       { stage: `Reading ${file.name}…`, total: 1 },
     );
     this.settle(out, `Could not add ${file.name}`);
-  }
-
-  /** Any file, mixed to mono at the project's rate, through the studio's one decoder. */
-  private async decodeAny(bytes: Uint8Array, signal: AbortSignal) {
-    const rate = this.project?.sample_rate ?? 24000;
-    const d = await this.studio.formats.decodeInput(bytes, { rate }, { signal });
-    return { samples: d.samples, sampleRate: d.sampleRate };
   }
 
   // --------------------------------------------------------------------------------- render

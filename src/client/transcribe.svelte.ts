@@ -73,11 +73,6 @@ function message(e: unknown): string {
 /** Files up to this size are decoded for playback at once (a fraction of a second); larger ones after the first text. */
 const EARLY_PLAYBACK_BYTES = 8 * 1024 * 1024;
 
-/** Any audio → mono 16 kHz, through the studio's one decoder (the same samples the engine reads). */
-async function decode16k(studio: Studio, bytes: Uint8Array): Promise<Float32Array> {
-  return (await studio.formats.decodeInput(bytes, { rate: RATE })).samples;
-}
-
 export class TranscribeSession {
   models = $state.raw<AsrModelChoice[]>([]);
   model = $state(WHISPER_TINY);
@@ -343,7 +338,8 @@ export class TranscribeSession {
 
   /** Decodes the file for the waveform and playback, and puts it on the transcript if still open. */
   private async attachAudio(id: string, bytes: Uint8Array): Promise<Uint8Array> {
-    const samples = await decode16k(this.studio, bytes);
+    // The studio's one decoder: the same samples the engine reads.
+    const samples = (await this.studio.formats.decodeInput(bytes, { rate: RATE })).samples;
     if (!samples.length) throw new Error('it has no audio in it');
     const wavBytes = encodeWav(samples, RATE, 's16') as Uint8Array<ArrayBuffer>;
     if (this.current?.id === id) {
