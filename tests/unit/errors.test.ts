@@ -98,6 +98,9 @@ describe('the error table', () => {
     expect(toApiError(wire('QuotaExceededError', '')).message).toBe(
       'Browser storage is full: quota exceeded. Nothing was stored.',
     );
+    expect(toApiError(wire('StorageFullError', 'Not enough browser storage to save x.')).message).toBe(
+      'Not enough browser storage to save x.',
+    );
     expect(toApiError(wire('UnknownVoiceError', 'No voice "x".')).message).toBe('No voice "x".');
     expect(toApiError(wire('EngineCrashedError', 'The engine stopped.')).message).toBe('The engine stopped.');
   });

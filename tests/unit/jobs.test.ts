@@ -263,6 +263,33 @@ describe('JobManager', () => {
     expect((await env.db.get('jobs', job.id))?.result).toMatchObject({ size: 16 });
   });
 
+  it('a result the full storage cannot take: the record still settles, without it', async () => {
+    const env = await setup();
+    const jm = new JobManager(env.db, localEngine(), new EventBus(), () => env.clock.t);
+    const realPut = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function (
+      this: IDBObjectStore,
+      ...args: Parameters<IDBObjectStore['put']>
+    ) {
+      if (this.name === 'jobs' && (args[0] as JobRecord).result !== undefined)
+        throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return realPut.apply(this, args);
+    };
+    try {
+      const job = await jm.start('system.compute', { seconds: 0.1, size: 16 }, 'o');
+      expect((await jm.wait(job.id, 5000))?.result).toMatchObject({ size: 16 });
+      expect(await env.db.get('jobs', job.id)).toMatchObject({
+        status: 'succeeded',
+        result: undefined,
+        error: { code: 'storage_full' },
+      });
+      // This instance still answers with the whole outcome.
+      expect(await jm.get(job.id)).toMatchObject({ status: 'succeeded', result: { size: 16 } });
+    } finally {
+      IDBObjectStore.prototype.put = realPut;
+    }
+  });
+
   it('wait returns null while a job runs past the wait, and the stored record for unknown ids', async () => {
     const env = await setup();
     const jm = new JobManager(env.db, localEngine(), new EventBus(), () => env.clock.t);

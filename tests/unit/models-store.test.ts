@@ -247,6 +247,18 @@ describe('pickModelStore', () => {
     });
     expect(refused.kind).toBe('memory');
     expect((await pickModelStore({})).kind).toBe('memory');
+
+    // A full disk refuses the probe file, not OPFS: the models installed there must still be found.
+    const quota = () => Promise.reject(new DOMException('full', 'QuotaExceededError'));
+    const full = await pickModelStore({
+      navigator: {
+        storage: {
+          getDirectory: async () => ({ getDirectoryHandle: async () => ({ getFileHandle: quota }) }),
+        },
+      },
+      caches: new FakeCacheStorage(),
+    });
+    expect(full.kind).toBe('opfs');
   });
 });
 

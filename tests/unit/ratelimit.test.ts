@@ -262,4 +262,21 @@ describe('persistence', () => {
     // A refused take does not count.
     expect((await env.db.get('rateLimits', 'b'))?.count).toBe(1);
   });
+
+  it('RateLimiter: with the storage full a request is still decided (by the stored count)', async () => {
+    const env = await setup();
+    const lim = new RateLimiter(env.db);
+    const t0 = 1_700_000_040_000;
+    await lim.take('b', 2, t0);
+    const realPut = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = () => {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    };
+    try {
+      expect(await lim.take('b', 2, t0 + 1)).toMatchObject({ allowed: true, remaining: 0 });
+    } finally {
+      IDBObjectStore.prototype.put = realPut;
+    }
+    expect((await env.db.get('rateLimits', 'b'))?.count).toBe(1);
+  });
 });

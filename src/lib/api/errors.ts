@@ -76,6 +76,9 @@ export function toApiError(e: unknown): ApiError {
   if (!kind) return new ApiError('internal_error', 'Internal error while handling the request.');
   const message = String((e as { message?: unknown }).message ?? '');
   if (kind === 'cancelled') return new ApiError('cancelled', 'The job was cancelled.');
+  // Ours already says what was not saved and what to free; only the browser's own is worded here.
+  if (kind === 'storage_full' && (e as { name: unknown }).name === 'StorageFullError')
+    return new ApiError('storage_full', message);
   if (kind === 'storage_full')
     return new ApiError(
       'storage_full',

@@ -18,6 +18,8 @@ const PERSIST_EVERY_MS = 500;
 export class JobManager {
   private controllers = new Map<string, AbortController>();
   private settled = new Map<string, Promise<JobRecord>>();
+  /** Ended jobs whose final record the storage refused. */
+  private unsaved = new Map<string, JobRecord>();
   private ready: Promise<void>;
 
   constructor(
@@ -135,7 +137,24 @@ export class JobManager {
     } finally {
       this.controllers.delete(job.id);
     }
-    await save(true);
+    cur.updated_at = this.now();
+    this.emit(cur);
+    await this.db.put('jobs', cur).catch(async () => {
+      // A full disk refuses the outcome (a generation's audio is large): this instance answers from
+      // memory, and the record keeps the outcome without the result where that still fits, so it does not
+      // stay "running". Whoever waited for the job got the result.
+      this.unsaved.set(job.id, cur);
+      if (cur.result === undefined) return;
+      const outcome: JobRecord = {
+        ...cur,
+        result: undefined,
+        error: {
+          code: 'storage_full',
+          message: 'The job succeeded, but browser storage was too full to keep its result here.',
+        },
+      };
+      await this.db.put('jobs', outcome).catch(() => undefined);
+    });
     return cur;
   }
 
@@ -154,7 +173,7 @@ export class JobManager {
 
   async get(id: string): Promise<JobRecord | null> {
     await this.ready;
-    return (await this.db.get('jobs', id)) ?? null;
+    return this.unsaved.get(id) ?? (await this.db.get('jobs', id)) ?? null;
   }
 
   /** Cancels one job, or every running job of `owner` when no id is given. Returns the ids cancelled. */

@@ -1,4 +1,5 @@
 import type { TimbreDB } from '../storage/db';
+import { isQuotaError } from '../storage/errors';
 
 export const WINDOW_MS = 60_000;
 
@@ -15,6 +16,8 @@ export interface RateDecision {
 /**
  * Fixed one-minute windows per key and scope, counted in IndexedDB inside one read-write transaction,
  * so concurrent requests cannot both take the last slot and counts survive Service Worker restarts.
+ * With the storage full the count cannot advance; the request is still decided by the stored count, so a
+ * full disk does not refuse every call (the ones that would free space among them).
  */
 export class RateLimiter {
   constructor(private readonly db: TimbreDB) {}
@@ -25,8 +28,13 @@ export class RateLimiter {
     const cur = await tx.store.get(bucket);
     const count = cur && cur.window_start === windowStart ? cur.count : 0;
     const allowed = count < limit;
-    if (allowed) await tx.store.put({ bucket, window_start: windowStart, count: count + 1 });
-    await tx.done;
+    try {
+      if (allowed) await tx.store.put({ bucket, window_start: windowStart, count: count + 1 });
+      await tx.done;
+    } catch (e) {
+      void tx.done.catch(() => undefined);
+      if (!isQuotaError(e)) throw e;
+    }
     const resetMs = windowStart + WINDOW_MS;
     return {
       allowed,

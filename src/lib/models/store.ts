@@ -3,6 +3,7 @@
 // progress is <path>.part until it is verified and committed.
 import { streamChunks } from '../core/hash';
 import { ModelNotFoundError } from './types';
+import { isQuotaError } from '../storage/errors';
 
 export interface ModelFileStore {
   readonly kind: 'opfs' | 'cache' | 'memory';
@@ -558,19 +559,25 @@ export class CacheModelStore implements ModelFileStore {
 
 // ---------------------------------------------------------------------------------------------------------
 
+const opfsStore = (root: OpfsDirHandle) => new OpfsModelStore(async () => root);
+
 /** OPFS where it works (with createWritable), else Cache Storage, else memory. */
 export async function pickModelStore(g: object = globalThis): Promise<ModelFileStore> {
   const nav = (g as { navigator?: { storage?: { getDirectory?: () => Promise<unknown> } } }).navigator;
+  let root: OpfsDirHandle | undefined;
   try {
-    const root = (await nav?.storage?.getDirectory?.()) as OpfsDirHandle | undefined;
+    root = (await nav?.storage?.getDirectory?.()) as OpfsDirHandle | undefined;
     if (root) {
       const models = await root.getDirectoryHandle('models', { create: true });
       const probe = await models.getFileHandle('.probe', { create: true });
       const ok = typeof probe.createWritable === 'function';
       await models.removeEntry('.probe').catch(() => undefined);
-      if (ok) return new OpfsModelStore(async () => root);
+      if (ok) return opfsStore(root);
     }
-  } catch {
+  } catch (e) {
+    // A full disk refuses even the probe's empty file, yet the models installed there are still read
+    // from OPFS (elsewhere they would look not installed).
+    if (root && isQuotaError(e)) return opfsStore(root);
     // OPFS refused (private mode in some engines): fall through.
   }
   const caches = (g as { caches?: CacheStorageLike }).caches;
