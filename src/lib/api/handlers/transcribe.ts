@@ -313,11 +313,7 @@ export async function openAiTranscription(
   const probe = await inspect(up, 'file');
   // OpenAI's diarizing model name asks for speakers too.
   const diarizeModel = str(f.model)?.toLowerCase() === 'gpt-4o-transcribe-diarize';
-  const args = {
-    ...asrArgs(up, probe, f, { task, words, diarize: diarizeFields(f, diarizeModel) }),
-    // json and text show no timing: decode the way Whisper does without it.
-    timestamps: format !== 'json' && format !== 'text',
-  };
+  const args = asrArgs(up, probe, f, { task, words, diarize: diarizeFields(f, diarizeModel) });
   const out = await run(args, key, ctx, { duration: probe.duration, bytes: up.bytes.byteLength });
   if ('accepted' in out) return out.accepted;
   const { body, type } = formatTranscript({ ...out.result, warnings: warningsOf(out.result) }, format, task, {
