@@ -100,13 +100,16 @@ export class JobManager {
   ): Promise<JobRecord> {
     let cur: JobRecord = { ...job, status: 'running' };
     let lastWrite = 0;
-    const save = async (force: boolean) => {
+    /** Publishes the record and stores it (at most every PERSIST_EVERY_MS unless forced); false when refused. */
+    const save = async (force: boolean): Promise<boolean> => {
       cur.updated_at = this.now();
       this.emit(cur);
-      if (force || cur.updated_at - lastWrite >= PERSIST_EVERY_MS) {
-        lastWrite = cur.updated_at;
-        await this.db.put('jobs', cur).catch(() => undefined);
-      }
+      if (!force && cur.updated_at - lastWrite < PERSIST_EVERY_MS) return true;
+      lastWrite = cur.updated_at;
+      return this.db.put('jobs', cur).then(
+        () => true,
+        () => false,
+      );
     };
     await save(true);
     try {
@@ -137,24 +140,23 @@ export class JobManager {
     } finally {
       this.controllers.delete(job.id);
     }
-    cur.updated_at = this.now();
-    this.emit(cur);
-    await this.db.put('jobs', cur).catch(async () => {
+    if (!(await save(true))) {
       // A full disk refuses the outcome (a generation's audio is large): this instance answers from
       // memory, and the record keeps the outcome without the result where that still fits, so it does not
       // stay "running". Whoever waited for the job got the result.
       this.unsaved.set(job.id, cur);
-      if (cur.result === undefined) return;
-      const outcome: JobRecord = {
-        ...cur,
-        result: undefined,
-        error: {
-          code: 'storage_full',
-          message: 'The job succeeded, but browser storage was too full to keep its result here.',
-        },
-      };
-      await this.db.put('jobs', outcome).catch(() => undefined);
-    });
+      if (cur.result !== undefined) {
+        const outcome: JobRecord = {
+          ...cur,
+          result: undefined,
+          error: {
+            code: 'storage_full',
+            message: 'The job succeeded, but browser storage was too full to keep its result here.',
+          },
+        };
+        await this.db.put('jobs', outcome).catch(() => undefined);
+      }
+    }
     return cur;
   }
 
