@@ -164,9 +164,9 @@ async function openDb(factory?: IDBFactory): Promise<TimbreDB> {
     throw new EmbedRefusal(
       'storage_unavailable',
       `The browser does not let Timbre open its storage here (${(e as Error).message}). ` +
-        (handle || !ownStorage
-          ? ''
-          : 'It blocks storage for pages embedded from another site; allow third-party storage for this site, or open the studio itself.'),
+        (ownStorage
+          ? 'It blocks storage for pages embedded from another site; allow third-party storage for this site, or open the studio itself.'
+          : ''),
     );
   }
 }
