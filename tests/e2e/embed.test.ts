@@ -399,3 +399,58 @@ describe('the embed never hangs', () => {
     await noEngine.close();
   });
 });
+
+describe("the site's own storage, where access is refused", () => {
+  it('creates a key there, installs Kokoro with progress and speaks', async () => {
+    // Storage partitioned as in a real Chrome, and nobody to answer the browser's prompt (headless).
+    const b = await launch(PARTITIONED);
+    try {
+      const ctx = await b.newContext();
+      const demo = await openSiteDemo(ctx, 'tmb_none');
+      expect((await connectDemo(demo)).code).toBe('storage_access_required');
+      const frame = embedFrame(demo);
+      await frame.getByRole('button', { name: 'Use Timbre on this site' }).click();
+      await demo.waitForFunction(() =>
+        document.getElementById('out')!.textContent!.includes('storage_access_denied'),
+      );
+      await frame.getByRole('button', { name: "Use this site's own storage" }).click();
+      // The frame's key for this site reaches the page, which connects with it.
+      await demo.waitForFunction(() => document.body.dataset.state === 'connected', null, {
+        timeout: 30_000,
+      });
+      expect(
+        await demo.evaluate(
+          () =>
+            (window as unknown as { timbreDemo: { client: { storage: string } } }).timbreDemo.client.storage,
+        ),
+      ).toBe('partition');
+      await frame.getByText("Timbre is ready with this site's own storage.").waitFor({ timeout: 240_000 });
+      const notices = await demo.evaluate(
+        () =>
+          (
+            window as unknown as {
+              timbreDemo: { notices: { type: string; key?: string; fraction?: number; done?: boolean }[] };
+            }
+          ).timbreDemo.notices,
+      );
+      expect(notices.find((n) => n.type === 'timbre:storage' && n.key)?.key).toMatch(/^tmb_/);
+      const progress = notices.filter((n) => n.type === 'timbre:models');
+      expect(progress.some((n) => !n.done && n.fraction! > 0 && n.fraction! < 1)).toBe(true);
+      expect(progress.at(-1)).toMatchObject({ done: true, fraction: 1 });
+
+      const speech = (await demo.evaluate(
+        (b) =>
+          (window as unknown as { timbreDemo: { client: DemoClient } }).timbreDemo.client.request(
+            'POST',
+            '/api/generate/preset',
+            b,
+          ),
+        { text: 'Hello on this site.', voice_id: 'af_heart', format: 'wav' },
+      )) as { status: number; body: { duration: number } };
+      expect(speech.status, JSON.stringify(speech.body).slice(0, 300)).toBe(200);
+      expect(speech.body.duration).toBeGreaterThan(0.5);
+    } finally {
+      await b.close();
+    }
+  }, 400_000);
+});
