@@ -1,5 +1,6 @@
-// Serves the embedding example on a second origin (default http://127.0.0.1:4174), so the studio
-// (http://127.0.0.1:4173) is really cross-origin to it. The client is transpiled from
+// Serves the embedding example on another site: http://localhost:4174 against the studio on
+// http://127.0.0.1:4173 (localhost and 127.0.0.1 are different sites to a browser), so the example shows
+// what a real embedder sees: partitioned storage and the frame's "Use Timbre on this site" step. The client is transpiled from
 // src/lib/embed/client.ts on request, so the example always uses the real client.
 import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -34,6 +35,8 @@ export function createDemoServer() {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   createDemoServer().listen(port, '127.0.0.1', () =>
-    console.log(`Embedding example: http://127.0.0.1:${port}/?timbre=http://127.0.0.1:4173`),
+    console.log(
+      `Embedding example (another site than the studio): http://localhost:${port}/?timbre=${process.env.TIMBRE_URL ?? 'http://127.0.0.1:4173'}`,
+    ),
   );
 }

@@ -7,6 +7,7 @@ import { ENGINE_OPS, type EngineOpName, type OpArgs, type OpResult } from '../li
 import { SerialQueues } from '../lib/engine/queue';
 import { EngineCrashedError, reviveError, type Progress, type RunOptions } from '../lib/core/run';
 import type { EngineGateway } from '../lib/engine/remote';
+import type { ModelFilesSource } from '../lib/models/source';
 import { WorkerHost } from './worker-host';
 
 /** How long a cancelled job may take to stop before its worker is terminated. */
@@ -40,9 +41,18 @@ export class EngineBridge implements EngineGateway {
   private seq = 0;
   private listeners = new Set<() => void>();
 
-  /** `heartbeat`: the worker liveness check's timing (tests make it quick). */
-  constructor(heartbeat: { everyMs: number; misses: number; firstMisses?: number } = HEARTBEAT) {
+  /**
+   * `heartbeat`: the worker liveness check's timing (tests make it quick). `files`: where the worker reads
+   * installed models instead of its own storage (an embed holding a Storage Access handle).
+   */
+  constructor(
+    heartbeat: { everyMs: number; misses: number; firstMisses?: number } = HEARTBEAT,
+    opts: { files?: ModelFilesSource } = {},
+  ) {
+    const files = opts.files;
     this.host = new WorkerHost<EngineWorkerApi>({
+      // Each fresh worker (a restart too) hears of the files before its first job.
+      onStart: files ? (remote) => void remote.useFiles(proxy(files)).catch(() => undefined) : undefined,
       start: () =>
         new Worker(new URL('../workers/engine.worker.ts', import.meta.url), {
           type: 'module',
@@ -98,6 +108,11 @@ export class EngineBridge implements EngineGateway {
 
   private changed() {
     for (const fn of this.listeners) fn();
+  }
+
+  /** Starts the worker if needed and waits for its answer: rejects when it cannot start. */
+  async ping(): Promise<void> {
+    await this.host.call((remote) => remote.ping());
   }
 
   /** Test and recovery hook: makes the worker crash as a real fault would. */

@@ -3,6 +3,8 @@
 import { expose, proxy, releaseProxy, transfer, wrap } from 'comlink';
 import { DecodeWorkerError, workerStreamDecoder } from '../lib/codec/stream';
 import { createEngineContext, type EngineContext } from '../lib/engine/context';
+import { openModelFiles, type OpenedModelFiles } from '../lib/models/files';
+import { modelFilesFrom, type ModelFilesSource } from '../lib/models/source';
 import { ENGINE_OPS, isEngineOp } from '../lib/engine/ops';
 import { UnknownOperationError, transferables, type Progress, type RunOptions } from '../lib/core/run';
 import { installRuntime } from '../lib/runtime/host';
@@ -18,10 +20,15 @@ installRuntime({
   threads: self.crossOriginIsolated ? navigator.hardwareConcurrency : 1,
 });
 
+// Installed models from the page instead of this worker's own storage (an embed on another site: only its
+// page holds the Storage Access handle to the studio's storage).
+let supplied: Promise<OpenedModelFiles> | null = null;
+
 // What the operations share, built once: models, one ffmpeg core, and a worker of its own that decodes
 // transcription uploads, so their first windows run while the rest decodes.
 const context = createEngineContext({
   base: new URL('/', self.location.href).href,
+  files: () => supplied ?? openModelFiles(),
   decodeWorker: workerStreamDecoder(() => {
     const worker = new Worker(new URL('./decode.worker.ts', import.meta.url), { type: 'module' });
     const remote = wrap<DecodeWorkerApi>(worker);
@@ -99,6 +106,11 @@ const api = {
   },
   ping(): string {
     return 'pong';
+  },
+  /** Reads installed models through `source` (a comlink proxy from the page) from now on. */
+  useFiles(source: ModelFilesSource): void {
+    supplied = source.kind().then((kind) => modelFilesFrom(source, kind));
+    supplied.catch(() => undefined);
   },
 };
 

@@ -2,7 +2,7 @@
 // model store (OPFS, Cache Storage or memory) holds the bytes.
 import type { ModelFileStore } from './store';
 import type { InstalledModel } from '../storage/records';
-import type { ModelRegistry } from '../storage/models';
+import type { ModelRecords } from '../storage/models';
 import { ModelNotInstalledError } from './types';
 
 export interface ModelFileDeps {
@@ -14,7 +14,7 @@ export interface ModelFileDeps {
 
 /** The registry and store themselves, for what also installs (the converter writes its graphs). */
 export interface OpenedModelFiles extends ModelFileDeps {
-  registry: ModelRegistry;
+  registry: ModelRecords;
   store: ModelFileStore;
   reopen(): Promise<OpenedModelFiles>;
 }

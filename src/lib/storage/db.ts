@@ -1,4 +1,4 @@
-import { openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
+import { openDB, wrap, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb';
 import type { Voice } from '../voices/types';
 import { PRESET_VOICES } from '../voices/presets';
 import type { ApiKeyRecord } from '../auth/keys';
@@ -81,16 +81,42 @@ const MIGRATIONS: Migration[] = [
   },
 ];
 
-/** Opens (and migrates) the studio database. Safe to call from the page, workers and the Service Worker. */
-export async function openTimbreDB(name = DB_NAME): Promise<TimbreDB> {
-  const db = await openDB<TimbreSchema>(name, DB_VERSION, {
-    upgrade(db, oldVersion, _newVersion, tx) {
-      for (let v = oldVersion; v < DB_VERSION; v++) MIGRATIONS[v]?.(db, tx);
-    },
-    blocking() {
-      // A newer version of the app wants to migrate: let it, this connection reopens on next use.
-      db.close();
-    },
-  });
+/**
+ * Opens (and migrates) the studio database. Safe to call from the page, workers and the Service Worker.
+ * `factory`: another IndexedDB than this context's own, e.g. the unpartitioned one a Storage Access handle
+ * gives an embed on another site (`handle.indexedDB`).
+ */
+export async function openTimbreDB(name = DB_NAME, factory?: IDBFactory): Promise<TimbreDB> {
+  const upgrade = (
+    db: IDBPDatabase<TimbreSchema>,
+    oldVersion: number,
+    tx: IDBPTransaction<TimbreSchema, StoreNames<TimbreSchema>[], 'versionchange'>,
+  ) => {
+    for (let v = oldVersion; v < DB_VERSION; v++) MIGRATIONS[v]?.(db, tx);
+  };
+  // A newer version of the app wants to migrate: let it, this connection reopens on next use.
+  const blocking = (db: TimbreDB) => db.close();
+  if (!factory) {
+    const db = await openDB<TimbreSchema>(name, DB_VERSION, {
+      upgrade: (db, oldVersion, _n, tx) => upgrade(db, oldVersion, tx),
+      blocking: () => db.close(),
+    });
+    return db;
+  }
+  // idb's openDB always uses the global indexedDB: the same steps over the given factory.
+  const request = factory.open(name, DB_VERSION);
+  request.addEventListener('upgradeneeded', (e) =>
+    upgrade(
+      wrap(request.result) as unknown as TimbreDB,
+      e.oldVersion,
+      wrap(request.transaction!) as unknown as IDBPTransaction<
+        TimbreSchema,
+        StoreNames<TimbreSchema>[],
+        'versionchange'
+      >,
+    ),
+  );
+  const db = (await wrap(request)) as unknown as TimbreDB;
+  db.addEventListener('versionchange', () => blocking(db));
   return db;
 }
