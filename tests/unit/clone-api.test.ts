@@ -122,9 +122,9 @@ describe('before the converter is installed', () => {
         body instanceof FormData
           ? await call('POST', path, { key, raw: body })
           : await call('POST', path, { key, body });
-      if (path === '/api/generate/clone') {
-        // No such voice is found first; with a voice it would be the 503 below.
-        expect([404, 503]).toContain(r.status);
+      if (['/api/generate/clone', '/v1/voice-convert', '/v1/speech-to-speech'].includes(path)) {
+        // The request is checked first: no such voice is a 404; with a voice it would be the 503 below.
+        await errorOf(r, 404, 'not_found');
         continue;
       }
       const e = await errorOf(r, 503, 'model_not_installed');
@@ -141,6 +141,29 @@ describe('before the converter is installed', () => {
     expect((await okJson<{ installed: boolean }>(await call('GET', '/api/info', { key }))).installed).toBe(
       false,
     );
+  });
+
+  it('a bad request is a 400 naming the field, not the 503, on every clone route (#21)', async () => {
+    const ref = wavB64(reference);
+    const cases: [string, unknown, string][] = [
+      ['/api/clone', { target_audio: '%%%not base64%%%', source_audio: ref, tau: 3 }, 'target_audio'],
+      ['/api/clone', { target_audio: ref, source_audio: ref, tau: 3 }, 'tau'],
+      ['/api/clone/create', { name: 'x' }, 'audio'],
+      ['/api/clone/create-multi', { samples: 'one' }, 'samples'],
+      ['/api/generate/clone', { voice_id: 'x', text: 'hi', tau: 3 }, 'tau'],
+      ['/v1/tts/clone', form({ tau: '3', text: 'hi' }, 'reference_audio', reference), 'tau'],
+      ['/v1/tts/clone', form({ text: '' }, 'reference_audio', reference), 'text'],
+      ['/v1/voice-convert', form({ target_voice: 'x', tau: '3' }, 'file', source), 'tau'],
+      ['/v1/speech-to-speech', form({ voice: 'x', emotion: 'angry' }, 'file', source), 'emotion'],
+    ];
+    for (const [path, body, field] of cases) {
+      const r =
+        body instanceof FormData
+          ? await call('POST', path, { key, raw: body })
+          : await call('POST', path, { key, body });
+      const e = await errorOf(r, 400, 'bad_request');
+      expect(e.field, `${path}: ${e.message}`).toBe(field);
+    }
   });
 });
 
