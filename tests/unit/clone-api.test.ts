@@ -19,6 +19,7 @@ import { runCloneExtract } from '../../src/lib/clone/extract';
 import { runCloneConvert } from '../../src/lib/clone/convert';
 import { runCloneSpeak } from '../../src/lib/clone/speak';
 import { deviation, graphsFromCheckpoint } from '../../src/lib/openvoice';
+import { fastIsDefault } from '../../src/lib/clone/contract';
 import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
 import { FACTS, setup } from './helpers';
 import { caller, errorOf, HIGH_LIMITS, okJson, toBase64 } from './test-utils';
@@ -236,7 +237,9 @@ describe('install', () => {
     expect(r.fast!.snr_db).toBeGreaterThanOrEqual(25);
     expect(r.fast!.snr_db).toBeLessThan(99);
     expect(r.fast!.speedup).toBeGreaterThan(0);
-    expect(r.fast!.recommended).toBe(true);
+    // The default only when measured steady and ≥ 1.15× faster here (the tiny fixture may well not be).
+    expect(r.fast!.recommended).toBe(fastIsDefault(r.fast));
+    expect(typeof r.fast!.steady).toBe('boolean');
     expect(r.fast!.calibration_seconds).toBeGreaterThan(10);
     expect(await runCloneStatus(d)).toMatchObject({
       installed: true,
@@ -249,7 +252,7 @@ describe('install', () => {
       installed: true,
       sample_rate: 22050,
       tone_dimension: 256,
-      fast_converter: { snr_db: r.fast!.snr_db, default: true },
+      fast_converter: { snr_db: r.fast!.snr_db, default: fastIsDefault(r.fast) },
     });
   });
 });
@@ -435,10 +438,11 @@ describe('voices, conversion and the routes', () => {
         d,
       );
     const [byDefault, int8, fp32] = [await run(), await run('int8'), await run('fp32')];
-    expect(byDefault.precision).toBe('int8');
+    const fastDefault = fastIsDefault((await runCloneStatus(d)).fast);
+    expect(byDefault.precision).toBe(fastDefault ? 'int8' : 'fp32');
     expect(int8.precision).toBe('int8');
     expect(fp32.precision).toBe('fp32');
-    expect(Array.from(byDefault.samples)).toEqual(Array.from(int8.samples));
+    expect(Array.from(byDefault.samples)).toEqual(Array.from((fastDefault ? int8 : fp32).samples));
     expect(Array.from(int8.samples)).not.toEqual(Array.from(fp32.samples));
     const dev = deviation(fp32.samples, int8.samples);
     expect(dev.snr_db).toBeGreaterThan(20);
