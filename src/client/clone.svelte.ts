@@ -64,6 +64,8 @@ export class CloneSession {
   statusError = $state<string | null>(null);
   releaseUrl = $state(OFFICIAL_RELEASE_URL);
   installError = $state<string | null>(null);
+  /** Said after an install from a checkpoint that is not the published weights (a fixture, another model). */
+  weightsNote = $state<string | null>(null);
 
   // Samples and the voice.
   samples = $state<CloneSample[]>([]);
@@ -192,6 +194,7 @@ export class CloneSession {
         };
         this.precision = null;
         this.statusError = null;
+        this.weightsNote = r.weightsNote ?? null;
         this.studio.toast('The voice converter is installed: you can clone voices now.', { kind: 'success' });
         this.studio.touch();
         installed = true;

@@ -10,6 +10,7 @@ import { ClientEngineGateway } from '../lib/api/sw-gateway';
 import { gatherSystemFacts } from '../lib/system/info';
 import { errorBody } from '../lib/api/errors';
 import { addToInbox } from '../lib/storage/inbox';
+import { InstallBoard } from '../lib/models/installing';
 
 declare const self: ServiceWorkerGlobalScope;
 declare const __APP_VERSION__: string;
@@ -21,6 +22,8 @@ const ISOLATION = {
 
 const gateway = new ClientEngineGateway(self.clients as never, () => new MessageChannel());
 const router = createRouter();
+// The installs the models worker announces, so a compute route can say how far its model is (#21).
+const installs = new InstallBoard();
 let ctxPromise: Promise<ApiContext> | null = null;
 
 function context(): Promise<ApiContext> {
@@ -29,6 +32,7 @@ function context(): Promise<ApiContext> {
       db,
       engine: gateway,
       version: __APP_VERSION__,
+      installs: () => installs.status(),
       system: async () => {
         // The engine host knows more (WebGPU, isolation); fall back to what this worker sees.
         try {

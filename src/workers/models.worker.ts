@@ -24,6 +24,7 @@ import {
   type StorageSummary,
 } from '../lib/models/types';
 import { type InstalledModel } from '../lib/storage/records';
+import { announceInstall, modelLockName } from '../lib/models/installing';
 
 const deps = (async () => {
   const db = await openTimbreDB();
@@ -56,7 +57,7 @@ function exclusive<T>(ids: string[], signal: AbortSignal, fn: () => Promise<T>):
   const locks = (navigator as { locks?: LockManagerLike }).locks;
   if (!locks) return fn();
   return ids.reduceRight<() => Promise<T>>(
-    (inner, id) => () => locks.request(`timbre-model:${id}`, { signal }, inner),
+    (inner, id) => () => locks.request(modelLockName(id), { signal }, inner),
     fn,
   )();
 }
@@ -89,14 +90,41 @@ async function guarded<T>(
   }
 }
 
+/**
+ * Runs an install of `entries` with its progress announced to the origin (the engine worker and the
+ * Service Worker tell "being installed" from "not installed" by it).
+ */
+async function announced<T>(
+  entries: CatalogEntry[],
+  onProgress: ((p: InstallProgress) => void) | undefined,
+  run: (signal: AbortSignal, d: Awaited<typeof deps>, onProgress: (p: InstallProgress) => void) => Promise<T>,
+): Promise<T> {
+  const page = progressFn(onProgress);
+  const news = announceInstall(
+    entries.map((m) => m.id),
+    entries.flatMap((m) => m.files.map((f) => `${m.id}/${f.path}`)),
+  );
+  try {
+    return await guarded(
+      entries.map((m) => m.id),
+      (signal, d) =>
+        run(signal, d, (p) => {
+          news.progress(p);
+          page?.(p);
+        }),
+    );
+  } finally {
+    news.end();
+  }
+}
+
 /** Installs a set of models with one quota check and one combined progress. */
 function installSet(
   entries: CatalogEntry[],
   onProgress?: (p: InstallProgress) => void,
 ): Promise<InstalledModel[]> {
-  return guarded(
-    entries.map((m) => m.id),
-    (signal, d) => installMany(entries, { ...d, signal, onProgress: progressFn(onProgress) }),
+  return announced(entries, onProgress, (signal, d, progress) =>
+    installMany(entries, { ...d, signal, onProgress: progress }),
   );
 }
 
@@ -112,8 +140,8 @@ const api = {
 
   async install(id: string, onProgress?: (p: InstallProgress) => void): Promise<InstalledModel> {
     const e = await entry(id);
-    return guarded([id], (signal, d) =>
-      installModel(e, { ...d, signal, onProgress: progressFn(onProgress) }),
+    return announced([e], onProgress, (signal, d, progress) =>
+      installModel(e, { ...d, signal, onProgress: progress }),
     );
   },
 

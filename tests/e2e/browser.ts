@@ -1,6 +1,8 @@
 // Launches Debian's Chromium through playwright-core (never a downloaded browser).
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build } from 'vite';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const BASE = process.env.TIMBRE_E2E_BASE ?? 'http://127.0.0.1:4310';
@@ -100,4 +102,27 @@ export async function pageFetch(
     },
     { path, init },
   );
+}
+
+/**
+ * The official `openai` package's ESM build bundled as one script for a page (sets globalThis.OpenAISDK):
+ * pass to page.addScriptTag({ content }).
+ */
+export async function openAiScript(): Promise<string> {
+  const out = (await build({
+    configFile: false,
+    logLevel: 'warn',
+    build: {
+      write: false,
+      minify: false,
+      lib: {
+        entry: fileURLToPath(new URL('../../node_modules/openai/index.mjs', import.meta.url)),
+        formats: ['iife'],
+        name: 'OpenAISDK',
+        fileName: () => 'openai.js',
+      },
+    },
+  })) as { output: { type: string; code?: string }[] }[] | { output: { type: string; code?: string }[] };
+  const outputs = Array.isArray(out) ? out : [out];
+  return outputs[0]!.output.find((o) => o.type === 'chunk')!.code!;
 }

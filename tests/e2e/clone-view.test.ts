@@ -80,6 +80,22 @@ describe('Clone view', () => {
     );
   });
 
+  it('with no network, Install from the release says the site could not be reached and offers the import', async () => {
+    await context.setOffline(true);
+    try {
+      await page.getByTestId('install-url').click();
+      const error = page.getByTestId('install-error');
+      await error.waitFor({ timeout: 60_000 });
+      const text = (await error.textContent())!;
+      expect(text).toMatch(/huggingface\.co could not be reached/);
+      expect(text).toMatch(/Install from files/);
+      expect(text).not.toMatch(/No converter\/config\.json/);
+      expect(await page.getByTestId('install-files').isVisible()).toBe(true);
+    } finally {
+      await context.setOffline(false);
+    }
+  });
+
   it('says plainly when the release URL serves nothing', async () => {
     await page.getByTestId('release-url').fill(`${releaseUrl}nothing-here/`);
     await page.getByTestId('install-url').click();
@@ -94,6 +110,8 @@ describe('Clone view', () => {
     await page.getByTestId('converter-installed').waitFor({ timeout: 150_000 });
     expect(releaseHits).toBe(2);
     expect(await page.getByTestId('clone-install').count()).toBe(0);
+    // The fixture is not the published converter: it installs, and says so.
+    expect(await page.getByTestId('weights-note').textContent()).toMatch(/not the published weights/);
     // Kokoro is not installed yet, so there was no speech to make the int8 variant from: full precision only.
     expect(await page.getByTestId('precision').count()).toBe(0);
   }, 180_000);

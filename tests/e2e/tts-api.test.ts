@@ -4,9 +4,7 @@
 // official `openai` package, bundled for the page, gets speech from audio.speech.create.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
-import { fileURLToPath } from 'node:url';
-import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
+import { createKeyInPage, launch, openAiScript, openStudio, pageFetch } from './browser';
 import { decodeWav } from '../../src/lib/dsp/wav';
 
 // Kokoro runs at several times real time on this 2-core machine when it is shared: generous timeouts.
@@ -269,24 +267,7 @@ describe('speech routes through the Service Worker', () => {
 
 describe('the official openai package in the page', () => {
   it('audio.speech.create gets speech (wav) and streams it as SSE', async () => {
-    // openai's ESM build, bundled for the page as one script that sets globalThis.OpenAISDK.
-    const out = (await build({
-      configFile: false,
-      logLevel: 'warn',
-      build: {
-        write: false,
-        minify: false,
-        lib: {
-          entry: fileURLToPath(new URL('../../node_modules/openai/index.mjs', import.meta.url)),
-          formats: ['iife'],
-          name: 'OpenAISDK',
-          fileName: () => 'openai.js',
-        },
-      },
-    })) as { output: { type: string; code?: string }[] }[] | { output: { type: string; code?: string }[] };
-    const outputs = Array.isArray(out) ? out : [out];
-    const code = outputs[0]!.output.find((o) => o.type === 'chunk')!.code!;
-    await page.addScriptTag({ content: code });
+    await page.addScriptTag({ content: await openAiScript() });
     const text = 'The client works.';
     const r = await page.evaluate(
       async ({ key, text }) => {

@@ -14,6 +14,7 @@ import { runCloneStatus } from '../../src/lib/clone/status';
 import { runCloneExtract } from '../../src/lib/clone/extract';
 import { runCloneConvert } from '../../src/lib/clone/convert';
 import { decodeWav } from '../../src/lib/dsp/wav';
+import { fastIsDefault } from '../../src/lib/clone/contract';
 
 const dir = join(import.meta.dirname, '..', 'fixtures', 'openvoice-v2-tiny');
 const read = async (n: string) => new Uint8Array(await readFile(join(dir, n)));
@@ -84,11 +85,13 @@ describe('catalogue install of the release files', () => {
     );
     expect(tuned).toContain('tune');
     expect(speaks).toHaveLength(3);
-    expect(c1.precision).toBe('int8');
+    const fast = (await runCloneStatus(d)).fast!;
+    // int8 by default only when measured steady and ≥ 1.15× faster here.
+    expect(c1.precision).toBe(fastIsDefault(fast) ? 'int8' : 'fp32');
     expect(records.get(id)!.files.map((f) => f.path)).toEqual(
       expect.arrayContaining(['converter-int8.onnx', 'converter-int8.json']),
     );
-    expect((await runCloneStatus(d)).fast).toMatchObject({ recommended: true });
+    expect(fast.recommended).toBe(fastIsDefault(fast));
     // Later loads read it: no tuning, the same output.
     await resetClone();
     const later: string[] = [];
@@ -97,10 +100,13 @@ describe('catalogue install of the release files', () => {
       { onProgress: (p) => later.push(p.stage) },
       d,
     );
-    expect(later).not.toContain('tune');
-    expect(speaks).toHaveLength(3);
-    expect(c2.precision).toBe('int8');
-    expect(Array.from(c2.samples)).toEqual(Array.from(c1.samples));
+    // A measurement taken while the machine was busy is taken again at the next conversion.
+    if (fast.steady) {
+      expect(later).not.toContain('tune');
+      expect(speaks).toHaveLength(3);
+    } else expect(later).toContain('tune');
+    expect(c2.precision).toBe(fastIsDefault((await runCloneStatus(d)).fast) ? 'int8' : 'fp32');
+    if (c2.precision === c1.precision) expect(Array.from(c2.samples)).toEqual(Array.from(c1.samples));
   }, 300_000);
 
   it('without a speech engine there is no variant, and conversions run fp32', async () => {

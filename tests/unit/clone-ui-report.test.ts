@@ -10,7 +10,13 @@ import {
   verdict,
   warningAdvice,
 } from '../../src/lib/ui/clone-report';
-import type { CloneChecks, FastConverterInfo } from '../../src/lib/clone/contract';
+import {
+  fastIsDefault,
+  fastLabel,
+  speedMeasurement,
+  type CloneChecks,
+  type FastConverterInfo,
+} from '../../src/lib/clone/contract';
 
 const checks = (over: Partial<CloneChecks> = {}): CloneChecks => ({
   speech_seconds: 12.4,
@@ -89,6 +95,7 @@ describe('converter precision', () => {
   const fast = (over: Partial<FastConverterInfo> = {}): FastConverterInfo => ({
     snr_db: 31.44,
     speedup: 1.58,
+    steady: true,
     recommended: true,
     convs: 68,
     calibration_seconds: 9.2,
@@ -96,7 +103,35 @@ describe('converter precision', () => {
     ...over,
   });
   it('tells what the int8 variant measured here', () => {
-    expect(fastSummary(fast())).toBe('1.6× faster on this device, 31.4 dB from full precision');
+    expect(fastSummary(fast())).toBe('1.6× faster · 31.4 dB from full precision');
+  });
+  it('words the label from the figures (#21): never "faster" for a slower variant', () => {
+    // The issue's case: 0.8× on a loaded machine was labelled "0.8× faster" and made the default.
+    expect(fastSummary(fast({ speedup: 0.8 }))).toBe('slower here: not used · 31.4 dB from full precision');
+    expect(fastLabel(fast({ speedup: 1.1 }))).toBe('only 1.10× faster here: not used');
+    expect(fastLabel(fast({ speedup: 1.15 }))).toBe('1.1× faster');
+    expect(fastLabel(fast({ snr_db: 18 }))).toBe('18.0 dB from full precision: not used');
+    expect(fastLabel(fast({ steady: false }))).toMatch(/busy: not used until measured again/);
+    expect(fastLabel(fast({ steady: undefined }))).toMatch(/busy/);
+  });
+  it('int8 is the default only when ≥ 1.15× faster on a steady measurement, close to full precision', () => {
+    expect(fastIsDefault(fast())).toBe(true);
+    expect(fastIsDefault(fast({ speedup: 1.15 }))).toBe(true);
+    expect(fastIsDefault(fast({ speedup: 1.14 }))).toBe(false);
+    expect(fastIsDefault(fast({ speedup: 0.8 }))).toBe(false);
+    expect(fastIsDefault(fast({ snr_db: 24.9 }))).toBe(false);
+    expect(fastIsDefault(fast({ steady: false }))).toBe(false);
+    // A record from before the check has no `steady`: measured again, not trusted.
+    expect(fastIsDefault(fast({ steady: undefined }))).toBe(false);
+    expect(fastIsDefault(undefined)).toBe(false);
+    expect(precisionOptions(fast({ speedup: 0.8 })).map((o) => o.value)).toEqual(['fp32', 'int8']);
+  });
+  it('a measurement is steady when each graph’s timings agree, and takes their fastest runs', () => {
+    expect(speedMeasurement([1600, 1650], [1000, 1020])).toEqual({ speedup: 1.6, steady: true });
+    // The machine got busy during the second float run: not steady, whatever the ratio says.
+    expect(speedMeasurement([1600, 2600], [1000, 1010])).toEqual({ speedup: 1.6, steady: false });
+    expect(speedMeasurement([800, 810], [1000, 1600]).steady).toBe(false);
+    expect(speedMeasurement([1600], [1000]).steady).toBe(false);
   });
   it('offers full precision alone without a variant, and the default first with one', () => {
     expect(precisionOptions(undefined).map((o) => o.value)).toEqual(['fp32']);
@@ -106,7 +141,7 @@ describe('converter precision', () => {
       'int8',
     ]);
     expect(precisionOptions(fast())[0]!.label).toBe(
-      'Fast (int8) · 1.6× faster on this device, 31.4 dB from full precision',
+      'Fast (int8) · 1.6× faster · 31.4 dB from full precision',
     );
   });
 });

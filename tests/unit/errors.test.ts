@@ -47,6 +47,7 @@ const EXPECTED: Record<ErrorKind, string[]> = {
   engine_unavailable: ['EngineUnavailableError'],
   engine_crashed: ['EngineCrashedError'],
   model_not_installed: ['ModelNotInstalledError'],
+  model_loading: ['ModelLoadingError'],
   storage_full: ['StorageFullError', 'QuotaExceededError', 'NS_ERROR_DOM_QUOTA_REACHED'],
   internal_error: [],
 };

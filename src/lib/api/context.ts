@@ -12,6 +12,7 @@ import type { EventBus } from './events';
 import type { EngineGateway } from '../engine/remote';
 import type { SystemFacts } from '../system/info';
 import type { CatalogEntry } from '../models/types';
+import type { InstallStatus } from '../models/installing';
 import { fullCatalog } from '../models/catalog';
 
 /** Everything a handler may use. The Service Worker, the embed page and unit tests each build one. */
@@ -31,6 +32,8 @@ export interface ApiContext {
   catalog(): Promise<CatalogEntry[]>;
   /** Where the call came from when it did not come through fetch (the embed iframe's parent). */
   callerOrigin?: string;
+  /** The install under way, as last announced (models/installing.ts), for `model_loading` answers. */
+  installs?: () => InstallStatus | null;
 }
 
 /** Builds a context over one database; the environment supplies the engine and the system facts. */
@@ -45,6 +48,7 @@ export function createApiContext(opts: {
   /** Where /models/… is served from; defaults to the built-in catalogue of this origin. */
   catalog?: ApiContext['catalog'];
   origin?: string;
+  installs?: ApiContext['installs'];
 }): ApiContext {
   const now = opts.now ?? Date.now;
   const bus = opts.bus ?? new EB();
@@ -60,6 +64,7 @@ export function createApiContext(opts: {
     now,
     version: opts.version,
     callerOrigin: opts.callerOrigin,
+    installs: opts.installs,
     catalog:
       opts.catalog ??
       (() => {

@@ -1,5 +1,6 @@
 import { errorKind } from '../core/errors';
 import type { JobRecord } from '../storage/records';
+import type { InstallStatus } from '../models/installing';
 
 /** Error codes of the documented shape `{"error": {"code", "message", …details}}` (see docs/api.md). */
 export type ErrorCode =
@@ -99,5 +100,21 @@ export function jobError(done: JobRecord, fallbackMessage: string): ApiError {
     code !== undefined && isErrorCode(code) ? code : 'internal_error',
     done.error?.message ?? fallbackMessage,
     { job_id: done.id },
+  );
+}
+
+/**
+ * A model still being installed (`model_loading`) with what a client needs to come back: `Retry-After`
+ * (the install's ETA, within 2–20 s, as the model asked for may come before the rest of its set; 5
+ * when unknown) and the install's progress, when one is heard of.
+ */
+export function modelLoading(err: ApiError, install: InstallStatus | null): ApiError {
+  const eta = install?.eta_seconds;
+  const retry = eta != null && eta > 0 ? Math.min(20, Math.max(2, Math.ceil(eta))) : 5;
+  return new ApiError(
+    'model_loading',
+    err.message,
+    { ...err.details, retry_after: retry, ...(install ? { install } : {}) },
+    { ...err.headers, 'Retry-After': String(retry) },
   );
 }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ApiContext } from './context';
-import { ApiError, errorResponse, toApiError } from './errors';
+import { ApiError, errorResponse, modelLoading, toApiError } from './errors';
 import { parseJson, readBodyBytes } from './http';
 import { ANONYMOUS_LIMIT, type Scope } from '../auth/scopes';
 import { keyFromHeaders, limitFor, type ApiKeyRecord } from '../auth/keys';
@@ -217,7 +217,9 @@ export class Router {
       const res = await r.handler({ request, params, query, body, key: key ?? null }, ctx);
       return withHeaders(res, rate);
     } catch (e) {
-      return withHeaders(errorResponse(toApiError(e)), rate);
+      const err = toApiError(e);
+      const answer = err.code === 'model_loading' ? modelLoading(err, ctx.installs?.() ?? null) : err;
+      return withHeaders(errorResponse(answer), rate);
     }
   }
 

@@ -4,7 +4,7 @@ import type { RunOptions } from '../core/run';
 import type { Transcoder } from '../codec/transcoder';
 import type { InstalledModel } from '../storage/records';
 import { ModelNotInstalledError } from '../models/types';
-import { installedModelFiles, type ModelFileDeps } from '../models/files';
+import { installedModelFiles, modelOnItsWay, type ModelFileDeps } from '../models/files';
 import {
   openAsrAudio,
   transcoderStreamDecoder,
@@ -96,12 +96,15 @@ export async function resolveAsrModel(name: string | undefined, deps: ModelFileD
   const n = (name ?? 'default').trim();
   if (n === 'default') {
     for (const id of DEFAULT_ORDER) if (await deps.registry.get(id)) return id;
+    // None installed yet: one on its way (the first-start install) is waited for, or said to be coming.
+    for (const id of DEFAULT_ORDER) if (await modelOnItsWay(id, NAMES[id] ?? id, deps)) return id;
     throw new ModelNotInstalledError(
       'No Whisper model is installed on this device. Install Whisper tiny or base in the Models view (they work offline once installed).',
     );
   }
   const id = ALIASES[n.toLowerCase()] ?? n;
-  const rec = await deps.registry.get(id);
+  const rec =
+    (await deps.registry.get(id)) ?? (NAMES[id] ? await modelOnItsWay(id, NAMES[id], deps) : undefined);
   if (!rec) {
     if (NAMES[id])
       throw new ModelNotInstalledError(

@@ -54,13 +54,26 @@ import type { MonoAudio } from '../dsp/audio';
  */
 export const FAST_MIN_SNR_DB = 25;
 
+/** The int8 variant is the default only when measured at least this much faster than float32 here. */
+export const FAST_MIN_SPEEDUP = 1.15;
+/**
+ * Two timings of one graph further apart than this (relative to the faster) mean the machine was busy
+ * during the measurement: its speed-up is not trusted, and it is measured again later.
+ */
+export const BUSY_SPREAD = 0.2;
+
 /** The converter's int8 variant, as measured on this device when it was made (converter-int8.json). */
 export interface FastConverterInfo {
   /** SNR (dB) of its output against the float32 graph's, on held-out speech. */
   snr_db: number;
   /** The float32 graph's run time over the int8 one's on that speech, on this device. */
   speedup: number;
-  /** Used when a call does not ask for a precision: snr_db ≥ FAST_MIN_SNR_DB. */
+  /**
+   * False when the timings disagreed (the machine was busy); missing in variants measured before the
+   * check (treated as busy: measured again).
+   */
+  steady?: boolean;
+  /** Used when a call does not ask for a precision: `fastIsDefault`. */
   recommended: boolean;
   /** Convolutions made int8 (the decoder's residual blocks and the flows' WaveNet convs). */
   convs: number;
@@ -81,6 +94,8 @@ export interface CloneInstallResult {
   /** The int8 variant made for this device, or why there is none (`fastUnavailable`). */
   fast?: FastConverterInfo;
   fastUnavailable?: string;
+  /** Said when a built checkpoint is not the published V2 weights (NOT_PUBLISHED_NOTE). */
+  weightsNote?: string;
 }
 
 export interface CloneStatusResult {
@@ -238,6 +253,57 @@ export interface CloneSpeakResult {
   precision: ConverterPrecision;
 }
 
+/** The official OpenVoice V2 release, and its files as published (also pinned in public/models/catalog.json). */
+export const PUBLISHED_V2 = {
+  base: 'https://huggingface.co/myshell-ai/OpenVoiceV2/resolve/main/',
+  files: {
+    'converter/config.json': {
+      bytes: 838,
+      sha256: '9dfff60350b8c63f2c664efd92a61b2516efb22671466960f0e5dfebd881fa47',
+    },
+    'converter/checkpoint.pth': {
+      bytes: 131_320_490,
+      sha256: '9652c27e92b6b2a91632590ac9962ef7ae2b712e5c5b7f4c34ec55ee2b37ab9e',
+    },
+  } as Record<string, { bytes: number; sha256: string }>,
+};
+
+/** The note of a converter built from a checkpoint whose shapes are not the published V2 weights'. */
+export const NOT_PUBLISHED_NOTE =
+  'Built from a checkpoint that is not the published weights (its tensors differ from OpenVoice V2’s 486 tensors and 32,792,226 parameters): a test fixture or another model, not the released voice converter.';
+
 /** How to install the converter (the 503 model_not_installed message of every clone route and op). */
 export const CONVERTER_NOT_INSTALLED =
   'The voice converter (OpenVoice) is not installed on this device. Install "OpenVoice V2 tone colour converter" in the Models view (from the release URL, or by importing converter/config.json and converter/checkpoint.pth), or run the engine op clone.install; it works offline once installed.';
+
+/**
+ * The speed-up of int8 over float32 from alternating timings of each (ms, two or more runs each): their
+ * fastest runs (the least disturbed), and whether the machine was steady: each graph's runs within
+ * BUSY_SPREAD of each other.
+ */
+export function speedMeasurement(fp32Ms: number[], int8Ms: number[]): { speedup: number; steady: boolean } {
+  const spread = (xs: number[]) => (Math.max(...xs) - Math.min(...xs)) / Math.min(...xs);
+  const speedup = Math.round((Math.min(...fp32Ms) / Math.min(...int8Ms)) * 100) / 100;
+  const steady =
+    fp32Ms.length > 1 && int8Ms.length > 1 && spread(fp32Ms) <= BUSY_SPREAD && spread(int8Ms) <= BUSY_SPREAD;
+  return { speedup, steady };
+}
+
+/**
+ * Whether the int8 variant runs by default: close enough to float32 (FAST_MIN_SNR_DB) and measured at
+ * least FAST_MIN_SPEEDUP× faster on a steady measurement.
+ */
+export function fastIsDefault(
+  f: Pick<FastConverterInfo, 'snr_db' | 'speedup' | 'steady'> | undefined,
+): boolean {
+  return !!f && f.steady === true && f.snr_db >= FAST_MIN_SNR_DB && f.speedup >= FAST_MIN_SPEEDUP;
+}
+
+/** The variant's label, worded from its figures ("1.6× faster", "slower here: not used", …). */
+export function fastLabel(f: Pick<FastConverterInfo, 'snr_db' | 'speedup' | 'steady'>): string {
+  if (f.steady !== true) return 'measured while the device was busy: not used until measured again';
+  if (f.snr_db < FAST_MIN_SNR_DB) return `${f.snr_db.toFixed(1)} dB from full precision: not used`;
+  if (f.speedup < 1) return 'slower here: not used';
+  if (f.speedup < FAST_MIN_SPEEDUP) return `only ${f.speedup.toFixed(2)}× faster here: not used`;
+  return `${f.speedup.toFixed(1)}× faster`;
+}

@@ -16,6 +16,7 @@ import { FILES, fastFiles, readAll, readFastInfo, text, withFiles, writeFile } f
 import {
   CONVERTER_MODEL_IDS,
   CONVERTER_NOT_INSTALLED,
+  fastIsDefault,
   RELEASE_PATHS,
   type ConverterVersion,
   type FastConverterInfo,
@@ -74,10 +75,16 @@ export async function tuneFast(
   }
 }
 
+/**
+ * A variant measured on a steady machine. One measured while the device was busy is made and measured
+ * again at the next conversion (once per worker), so its default follows a fair figure.
+ */
+const measured = (f: FastConverterInfo | undefined) => f?.steady === true;
+
 /** The precision a call runs at: as asked, else int8 when the device's variant is recommended. */
 export function precisionFor(l: Loaded, asked: unknown): ConverterPrecision {
   if (asked === undefined || asked === null)
-    return l.fast?.recommended && l.model.has('int8') ? 'int8' : 'fp32';
+    return fastIsDefault(l.fast) && l.model.has('int8') ? 'int8' : 'fp32';
   if (!isConverterPrecision(asked))
     throw new CloneParamError(`precision must be "fp32" or "int8" (got ${JSON.stringify(asked)}).`);
   if (asked === 'int8' && !l.model.has('int8'))
@@ -95,7 +102,7 @@ export async function converter(d: CloneDeps, opts: RunOptions = {}, tune = fals
   if (loaded) {
     // Deleted in the Models view since it was loaded: its sessions go too.
     if (await d.registry.get(loaded.id)) {
-      if (!tune || loaded.fast || fastTried.has(loaded.id)) return loaded;
+      if (!tune || measured(loaded.fast) || fastTried.has(loaded.id)) return loaded;
     } else await resetClone();
   }
   for (const version of ['v2', 'v1'] as const) {
@@ -122,7 +129,7 @@ export async function converter(d: CloneDeps, opts: RunOptions = {}, tune = fals
           int8: fast ? () => readAll(d.store, id, FAST_FILES.graph) : undefined,
         },
         undefined,
-        fast?.recommended ? 'int8' : 'fp32',
+        fastIsDefault(fast) ? 'int8' : 'fp32',
       );
       loaded = { id, version, model, fast };
     } else if (has(RELEASE_PATHS[version].checkpoint)) {
@@ -148,7 +155,7 @@ export async function converter(d: CloneDeps, opts: RunOptions = {}, tune = fals
       fp32 = graphs.converter;
     } else continue;
     const l: Loaded = loaded!;
-    if (tune && !l.fast && !fastTried.has(id)) {
+    if (tune && !measured(l.fast) && !fastTried.has(id)) {
       const made = await tuneFast(d, fp32 ?? (await readAll(d.store, id, FILES.converter)), l.model, opts);
       if ('reason' in made) fastReason.set(id, made.reason);
       if (!('retry' in made && made.retry)) fastTried.add(id);

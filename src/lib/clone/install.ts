@@ -1,9 +1,11 @@
 // clone.install: the converter from the release (by URL), from imported release files, or as an ONNX pair;
 // the graphs are built once here and stored next to config.json, with the int8 variant when one is made.
 import { throwIfAborted, type RunOptions } from '../core/run';
-import { ModelNotInstalledError } from '../models/types';
+import { ModelIntegrityError, ModelNotInstalledError } from '../models/types';
+import { sha256Hex } from '../core/hash';
 import {
   graphsFromCheckpoint,
+  isPublishedV2Shape,
   OpenVoiceConverter,
   parseConfig,
   type ConverterGraphs,
@@ -15,11 +17,29 @@ import { FILES, fastFiles, text, writeFile } from './files';
 import { resetClone, tuneFast } from './converter';
 import {
   CONVERTER_MODEL_IDS,
+  NOT_PUBLISHED_NOTE,
+  PUBLISHED_V2,
   RELEASE_PATHS,
   type CloneInstallArgs,
   type CloneInstallResult,
   type ConverterVersion,
 } from './contract';
+
+/** The release's site did not answer at all (no network, or the host is unreachable). */
+class SiteUnreachable extends Error {}
+
+/** What to say when the release's site cannot be reached: that, and the import instead. */
+function unreachable(base: string): ModelNotInstalledError {
+  let host = base;
+  try {
+    host = new URL(base).host;
+  } catch {
+    // not a URL: say it as given
+  }
+  return new ModelNotInstalledError(
+    `${host} could not be reached (no network?), so nothing was downloaded. Import the release files instead: get converter/config.json and converter/checkpoint.pth on a device that is online and drop both here under "Install from files".`,
+  );
+}
 
 async function download(
   url: string,
@@ -28,7 +48,14 @@ async function download(
   opts: RunOptions,
   before: number,
 ): Promise<Uint8Array> {
-  const res = await f(url, { signal: opts.signal });
+  let res: Response;
+  try {
+    res = await f(url, { signal: opts.signal });
+  } catch (e) {
+    if (opts.signal?.aborted) throw e;
+    // fetch rejects (TypeError) only when no answer came: offline, DNS, a refused connection.
+    throw new SiteUnreachable((e as Error).message);
+  }
   if (!res.ok || !res.body)
     throw new ModelNotInstalledError(`Downloading ${url} failed (HTTP ${res.status}).`);
   const total = Number(res.headers.get('content-length') ?? 0);
@@ -54,6 +81,15 @@ async function download(
     at += p.byteLength;
   }
   return out;
+}
+
+/** A file downloaded from the official release must be the one published (size and SHA-256). */
+async function verifyPublished(path: string, bytes: Uint8Array): Promise<void> {
+  const want = PUBLISHED_V2.files[path]!;
+  if (bytes.byteLength !== want.bytes || (await sha256Hex(bytes)) !== want.sha256)
+    throw new ModelIntegrityError(
+      `${path} from the release is not the published file (${bytes.byteLength} bytes; expected ${want.bytes} with SHA-256 ${want.sha256.slice(0, 12)}…). Nothing was installed; try again.`,
+    );
 }
 
 /** Checks an imported ONNX pair by running both graphs on a small input (names, shapes, sizes). */
@@ -121,26 +157,38 @@ export async function runCloneInstall(
       // The version's layout: asked for, or whichever the server has (v2 first).
       const versions: ConverterVersion[] = args.version ? [args.version] : ['v2', 'v1'];
       let found: { v: ConverterVersion; cfg: Uint8Array } | null = null;
+      let reached = false;
       for (const v of versions) {
         try {
           found = { v, cfg: await download(base + RELEASE_PATHS[v].config, 'config.json', f, opts, 0) };
           break;
         } catch (e) {
           if ((e as Error).name === 'CancelledError' || (e as Error).name === 'AbortError') throw e;
+          if (!(e instanceof SiteUnreachable)) reached = true;
         }
       }
+      // Not one answer: the files are not missing, the site is out of reach.
+      if (!found && !reached) throw unreachable(base);
       if (!found)
         throw new ModelNotInstalledError(
           `No converter/config.json (v2) or checkpoints/converter/config.json (v1) under ${base}.`,
         );
       configText = text(found.cfg);
-      checkpoint = await download(
-        base + RELEASE_PATHS[found.v].checkpoint,
-        'checkpoint.pth',
-        f,
-        opts,
-        found.cfg.byteLength,
-      );
+      try {
+        checkpoint = await download(
+          base + RELEASE_PATHS[found.v].checkpoint,
+          'checkpoint.pth',
+          f,
+          opts,
+          found.cfg.byteLength,
+        );
+      } catch (e) {
+        throw e instanceof SiteUnreachable ? unreachable(base) : e;
+      }
+      if (base === PUBLISHED_V2.base && found.v === 'v2') {
+        await verifyPublished(RELEASE_PATHS.v2.config, found.cfg);
+        await verifyPublished(RELEASE_PATHS.v2.checkpoint, checkpoint);
+      }
       args = { ...args, version: found.v };
     } else {
       configText = text(src.config);
@@ -153,6 +201,11 @@ export async function runCloneInstall(
     opts.onProgress?.({ stage: 'build', done: 1, total: 1, message: 'Built the ONNX graphs' });
   }
   const version: ConverterVersion = args.version ?? (graphs.config.zeroG ? 'v2' : 'v1');
+  // Built weights that are not the published V2 ones install, with a note saying so.
+  const weightsNote =
+    version === 'v2' && graphs.weights && !isPublishedV2Shape(graphs.weights)
+      ? NOT_PUBLISHED_NOTE
+      : undefined;
   const id = CONVERTER_MODEL_IDS[version];
   // Before anything is stored, so a cancel here leaves no half-installed converter.
   const tuning = await OpenVoiceConverter.create(d.ort, graphs);
@@ -186,5 +239,6 @@ export async function runCloneInstall(
     onnxBytes: graphs.extractor.byteLength + graphs.converter.byteLength,
     built,
     ...('info' in fast ? { fast: fast.info } : { fastUnavailable: fast.reason }),
+    ...(weightsNote ? { weightsNote } : {}),
   };
 }

@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'engine_unavailable'
   | 'engine_crashed'
   | 'model_not_installed'
+  | 'model_loading'
   | 'storage_full'
   | 'internal_error';
 
@@ -43,6 +44,8 @@ const TABLE: Record<ErrorKind, readonly string[]> = {
   // The engine worker died under the job (crash, or gone silent) and was restarted.
   engine_crashed: ['EngineCrashedError'],
   model_not_installed: ['ModelNotInstalledError'],
+  // Being installed (on its way): the API answers 503 with Retry-After and the install's progress.
+  model_loading: ['ModelLoadingError'],
   // The browser's quota error (Firefox's older name too) and ours that wraps it.
   storage_full: ['StorageFullError', 'QuotaExceededError', 'NS_ERROR_DOM_QUOTA_REACHED'],
   // Names not in the table: their messages are not shown.

@@ -3,13 +3,24 @@
 import type { ModelFileStore } from './store';
 import type { InstalledModel } from '../storage/records';
 import type { ModelRecords } from '../storage/models';
-import { ModelNotInstalledError } from './types';
+import { ModelLoadingError, ModelNotInstalledError } from './types';
+import { installUnderWay, waitForInstall } from './installing';
+
+/**
+ * How long a run waits for its model while the model is being installed (#21), before it fails as
+ * "being installed". Under the API's 15 s hold for a streamed answer, so that error still gets its 503.
+ */
+export const INSTALL_WAIT_MS = 8_000;
 
 export interface ModelFileDeps {
   registry: { get(id: string): Promise<InstalledModel | undefined> };
   store: Pick<ModelFileStore, 'read'>;
   /** Opens the registry again when its connection was closed (another tab upgraded the database). */
   reopen?(): Promise<ModelFileDeps>;
+  /** Whether an install of `id` is under way (default: its Web Lock is held somewhere on this origin). */
+  installing?(id: string): Promise<boolean>;
+  /** Default INSTALL_WAIT_MS. */
+  installWaitMs?: number;
 }
 
 /** The registry and store themselves, for what also installs (the converter writes its graphs). */
@@ -66,6 +77,7 @@ export async function installedModelFiles(
     new ModelNotInstalledError(
       `${name} is not installed on this device. Install it in the Models view (it works offline once installed).`,
     );
+  if (!rec) rec = await modelOnItsWay(id, name, d);
   if (!rec) throw missing();
   const paths = new Set(rec.files.map((f) => f.path));
   return async (path: string) => {
@@ -83,4 +95,26 @@ export async function installedModelFiles(
       throw e;
     }
   };
+}
+
+/**
+ * A model not installed yet may be on its way (the first-start install): wait for it a little, and when it
+ * is still coming, say so rather than "not installed". Undefined when no install brings it.
+ */
+export async function modelOnItsWay(
+  id: string,
+  name: string,
+  d: ModelFileDeps,
+): Promise<InstalledModel | undefined> {
+  const underWay = d.installing ?? installUnderWay;
+  if (!(await underWay(id))) return undefined;
+  const outcome = await waitForInstall(id, async () => (await d.registry.get(id)) !== undefined, {
+    ms: d.installWaitMs ?? INSTALL_WAIT_MS,
+    underWay,
+  });
+  if (outcome === 'timeout')
+    throw new ModelLoadingError(
+      `${name} is being installed on this device (the first-start install) and is not ready yet: try again in a few seconds.`,
+    );
+  return d.registry.get(id);
 }

@@ -163,3 +163,8 @@ export function reviveModelError(e: { name?: string; message?: string }): Error 
 export class ModelNotInstalledError extends Error {
   override name = 'ModelNotInstalledError';
 }
+
+/** The model is being installed right now (the first-start install): not ready yet, but on its way. */
+export class ModelLoadingError extends Error {
+  override name = 'ModelLoadingError';
+}

@@ -13,7 +13,22 @@ export interface ConverterGraphs {
   config: OpenVoiceConfig;
   extractor: Uint8Array;
   converter: Uint8Array;
+  /** What the checkpoint held (built from one): its tensors and their values, to tell the published weights. */
+  weights?: CheckpointShape;
 }
+
+/** A checkpoint's size in tensors and parameters. */
+export interface CheckpointShape {
+  tensors: number;
+  parameters: number;
+}
+
+/** The published OpenVoice V2 converter checkpoint (docs/models.md): 486 tensors, 32,792,226 parameters. */
+export const PUBLISHED_V2_SHAPE: CheckpointShape = { tensors: 486, parameters: 32_792_226 };
+
+/** Whether a checkpoint has the published V2 weights' shapes (a test fixture or another model has not). */
+export const isPublishedV2Shape = (w: CheckpointShape) =>
+  w.tensors === PUBLISHED_V2_SHAPE.tensors && w.parameters === PUBLISHED_V2_SHAPE.parameters;
 
 /** config.json (text) + checkpoint.pth (bytes) → both ONNX graphs. */
 export async function graphsFromCheckpoint(
@@ -23,7 +38,13 @@ export async function graphsFromCheckpoint(
 ): Promise<ConverterGraphs> {
   const config = parseConfig(configJson);
   const tensors = await readCheckpoint(checkpoint);
-  return { config, ...buildOpenVoiceGraphs(config, tensors, opts) };
+  let parameters = 0;
+  for (const t of tensors.values()) parameters += t.data.length;
+  return {
+    config,
+    ...buildOpenVoiceGraphs(config, tensors, opts),
+    weights: { tensors: tensors.size, parameters },
+  };
 }
 
 /** A graph's bytes, or how to read them when its session is first needed. */

@@ -15,6 +15,9 @@ export { buildOpenVoiceGraphs, buildConverterGraph, buildExtractorGraph, type Gr
 export {
   OpenVoiceConverter,
   graphsFromCheckpoint,
+  isPublishedV2Shape,
+  PUBLISHED_V2_SHAPE,
+  type CheckpointShape,
   type ConverterGraphs,
   type ConverterSource,
   type GraphBytes,

@@ -2,10 +2,10 @@
 // a person can read, how the converter's install progress is told, and its precision choices.
 import type { Progress } from '../core/run';
 import type { CloneChecks, CloneWarning, ConverterPrecision, FastConverterInfo } from '../clone/contract';
-import { MIN_SPEECH_SECONDS } from '../clone/contract';
+import { fastIsDefault, fastLabel, MIN_SPEECH_SECONDS, PUBLISHED_V2 } from '../clone/contract';
 
 /** The Hugging Face release of OpenVoice v2 (config.json and checkpoint.pth under converter/). */
-export const OFFICIAL_RELEASE_URL = 'https://huggingface.co/myshell-ai/OpenVoiceV2/resolve/main/';
+export const OFFICIAL_RELEASE_URL = PUBLISHED_V2.base;
 /** About what the release's converter weighs (checkpoint.pth + config.json). */
 export const RELEASE_MEGABYTES = 131;
 
@@ -141,9 +141,13 @@ export function cloneStageLine(kind: 'speak' | 'convert', p: Progress): string {
   return lines[p.stage] ?? p.message ?? 'Working…';
 }
 
-/** What the converter's int8 variant measured on this device, in a line ("1.6× faster, 31.4 dB from…"). */
+/**
+ * What the converter's int8 variant measured on this device, in a line worded from the figures ("1.6×
+ * faster · 31.4 dB from full precision", "slower here: not used · …").
+ */
 export function fastSummary(f: FastConverterInfo): string {
-  return `${f.speedup.toFixed(1)}× faster on this device, ${f.snr_db.toFixed(1)} dB from full precision`;
+  const label = fastLabel(f);
+  return label.includes(' dB ') ? label : `${label} · ${f.snr_db.toFixed(1)} dB from full precision`;
 }
 
 /** The converter choices of the Clone view: the int8 variant (when made) first if it is the default. */
@@ -153,7 +157,7 @@ export function precisionOptions(
   const full = { value: 'fp32' as const, label: 'Full precision (float32)' };
   if (!f) return [full];
   const fast = { value: 'int8' as const, label: `Fast (int8) · ${fastSummary(f)}` };
-  return f.recommended ? [fast, full] : [full, fast];
+  return fastIsDefault(f) ? [fast, full] : [full, fast];
 }
 
 /** A line for clone.install progress ("Downloading the release · 12.0 of 131.0 MB"). */

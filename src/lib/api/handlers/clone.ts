@@ -1,7 +1,8 @@
 // Voice-cloning routes: the OpenVoice shape (/api/clone), the studio shape (/api/clone/create,
 // create-multi, /api/generate/clone) and the OpenAI-style uploads (/v1/tts/clone, /v1/voice-convert,
-// /v1/speech-to-speech). Every one runs the clone.* engine ops; with no converter installed each answers
-// 503 model_not_installed saying how to install it, before reading any audio.
+// /v1/speech-to-speech). Every one runs the clone.* engine ops. Each reads and checks its request first (a
+// 400 names the field whatever is installed), then, through `validThenConverter`, answers 503
+// model_not_installed saying how to install the converter when it is not on this device (#21).
 import type { ApiContext } from '../context';
 import { readAudioUpload } from '../audio-input';
 import { ApiError, badRequest, notFound, toApiError } from '../errors';
@@ -34,10 +35,20 @@ const TYPES: Record<Format, string> = {
   pcm: 'audio/pcm',
 };
 
-/** 503 before any audio is read when the converter is not on this device. */
+/** 503 when the converter is not on this device. */
 export async function requireConverter(ctx: ApiContext): Promise<void> {
   const s = await ctx.engine.run('clone.status', {});
   if (!s.installed) throw new ApiError('model_not_installed', CONVERTER_NOT_INSTALLED);
+}
+
+/**
+ * The order of every clone route: `read` parses and validates the request (its 400s and 404s come first,
+ * whatever is installed), then the converter is required; the checked request is returned.
+ */
+async function validThenConverter<T>(ctx: ApiContext, read: () => Promise<T>): Promise<T> {
+  const checked = await read();
+  await requireConverter(ctx);
+  return checked;
 }
 
 function tauOf(v: unknown): number {
@@ -148,12 +159,9 @@ function clonedVoiceRecord(
 
 /** POST /api/clone/create: one recording (JSON {audio, name, …} or multipart audio/file + fields). */
 export async function createClone(request: Request, ctx: ApiContext): Promise<Response> {
-  await requireConverter(ctx);
-  const up = await readAudioUpload(request, {
-    fileField: 'audio',
-    jsonField: 'audio',
-    limit: REFERENCE_LIMIT,
-  });
+  const up = await validThenConverter(ctx, () =>
+    readAudioUpload(request, { fileField: 'audio', jsonField: 'audio', limit: REFERENCE_LIMIT }),
+  );
   const r = await extract(ctx, [{ bytes: up.bytes, mimeType: up.mime }]);
   const voice = await storage(() => ctx.voices.put(clonedVoiceRecord(r, up.fields, [up], ctx.now())));
   return json(
@@ -171,7 +179,28 @@ export async function createClone(request: Request, ctx: ApiContext): Promise<Re
 
 /** POST /api/clone/create-multi: JSON {samples: [base64 | data URL, …], name, …} or multipart files. */
 export async function createCloneMulti(request: Request, ctx: ApiContext): Promise<Response> {
-  await requireConverter(ctx);
+  const { files, fields } = await validThenConverter(ctx, () => readSamples(request));
+  const r = await extract(
+    ctx,
+    files.map((f) => ({ bytes: f.bytes, mimeType: f.mime })),
+  );
+  const voice = await storage(() => ctx.voices.put(clonedVoiceRecord(r, fields, files, ctx.now())));
+  return json(
+    {
+      success: true,
+      voice_id: voice.id,
+      voice: voiceJson(voice),
+      samples_used: files.length,
+      speech_seconds: r.speech_seconds,
+      warnings: r.warnings,
+      checks: r.checks,
+    },
+    201,
+  );
+}
+
+/** The recordings of create-multi: JSON {samples: [base64 | data URL, …], …} or multipart files. */
+async function readSamples(request: Request) {
   const ct = (request.headers.get('Content-Type') ?? '').toLowerCase();
   const files: { bytes: Uint8Array; mime?: string; name?: string }[] = [];
   const fields: Record<string, unknown> = {};
@@ -203,23 +232,7 @@ export async function createCloneMulti(request: Request, ctx: ApiContext): Promi
   }
   if (!files.length) throw badRequest('No recordings: send one or more samples.', { field: 'samples' });
   if (files.length > 20) throw badRequest('At most 20 recordings per voice.', { field: 'samples' });
-  const r = await extract(
-    ctx,
-    files.map((f) => ({ bytes: f.bytes, mimeType: f.mime })),
-  );
-  const voice = await storage(() => ctx.voices.put(clonedVoiceRecord(r, fields, files, ctx.now())));
-  return json(
-    {
-      success: true,
-      voice_id: voice.id,
-      voice: voiceJson(voice),
-      samples_used: files.length,
-      speech_seconds: r.speech_seconds,
-      warnings: r.warnings,
-      checks: r.checks,
-    },
-    201,
-  );
+  return { files, fields };
 }
 
 /** Cloned speech for a stored voice: Kokoro in the matching base voice → the converter. */
@@ -265,14 +278,18 @@ function speedOf(v: unknown): number {
 
 /** POST /api/generate/clone {voice_id, text, language, speed, tau, format} → JSON with base64 audio. */
 export async function generateClone(request: Request, ctx: ApiContext): Promise<Response> {
-  const b = await jsonBody(request, 256 * 1024);
-  const text = textOf(b.text);
-  const format = formatOf(b.format);
-  const tau = tauOf(b.tau);
-  const speed = speedOf(b.speed);
-  const precision = precisionOf(b.precision);
-  const v = await clonedVoice(b.voice_id, 'voice_id', ctx);
-  await requireConverter(ctx);
+  const { b, text, format, tau, speed, precision, v } = await validThenConverter(ctx, async () => {
+    const b = await jsonBody(request, 256 * 1024);
+    return {
+      b,
+      text: textOf(b.text),
+      format: formatOf(b.format),
+      tau: tauOf(b.tau),
+      speed: speedOf(b.speed),
+      precision: precisionOf(b.precision),
+      v: await clonedVoice(b.voice_id, 'voice_id', ctx),
+    };
+  });
   const t0 = ctx.now();
   const r = await speakCloned(
     v,
@@ -298,15 +315,18 @@ export async function generateClone(request: Request, ctx: ApiContext): Promise<
 /** POST /api/clone (OpenVoice shape): {target_audio, source_audio, tau} → base64 WAV at 22050 Hz. */
 export async function openVoiceClone(request: Request, ctx: ApiContext): Promise<Response> {
   try {
-    await requireConverter(ctx);
-    const b = await jsonBody(request, Math.ceil((SOURCE_LIMIT * 2 * 4) / 3));
-    for (const f of ['target_audio', 'source_audio'])
-      if (typeof b[f] !== 'string')
-        throw badRequest(`${f}: base64 audio or a data URL is required.`, { field: f });
-    const target = decodeBase64Field(b.target_audio as string, 'target_audio', SOURCE_LIMIT);
-    const source = decodeBase64Field(b.source_audio as string, 'source_audio', SOURCE_LIMIT);
-    const tau = tauOf(b.tau);
-    const precision = precisionOf(b.precision);
+    const { target, source, tau, precision } = await validThenConverter(ctx, async () => {
+      const b = await jsonBody(request, Math.ceil((SOURCE_LIMIT * 2 * 4) / 3));
+      for (const f of ['target_audio', 'source_audio'])
+        if (typeof b[f] !== 'string')
+          throw badRequest(`${f}: base64 audio or a data URL is required.`, { field: f });
+      return {
+        target: decodeBase64Field(b.target_audio as string, 'target_audio', SOURCE_LIMIT),
+        source: decodeBase64Field(b.source_audio as string, 'source_audio', SOURCE_LIMIT),
+        tau: tauOf(b.tau),
+        precision: precisionOf(b.precision),
+      };
+    });
     const t0 = ctx.now();
     const e = await extract(ctx, [{ bytes: target }]);
     const t1 = ctx.now();
@@ -341,17 +361,21 @@ export async function openVoiceClone(request: Request, ctx: ApiContext): Promise
 
 /** POST /v1/tts/clone: multipart {reference_audio ≤ 20 MB, text, format, language, tau} → audio. */
 export async function v1TtsClone(request: Request, ctx: ApiContext): Promise<Response> {
-  await requireConverter(ctx);
-  const up = await readAudioUpload(request, {
-    fileField: 'reference_audio',
-    jsonField: 'reference_audio',
-    limit: REFERENCE_LIMIT,
+  const { up, text, format, tau, speed, precision } = await validThenConverter(ctx, async () => {
+    const up = await readAudioUpload(request, {
+      fileField: 'reference_audio',
+      jsonField: 'reference_audio',
+      limit: REFERENCE_LIMIT,
+    });
+    return {
+      up,
+      text: textOf(up.fields.text),
+      format: formatOf(up.fields.format, 'mp3'),
+      tau: tauOf(up.fields.tau),
+      speed: speedOf(up.fields.speed),
+      precision: precisionOf(up.fields.precision),
+    };
   });
-  const text = textOf(up.fields.text);
-  const format = formatOf(up.fields.format, 'mp3');
-  const tau = tauOf(up.fields.tau);
-  const speed = speedOf(up.fields.speed);
-  const precision = precisionOf(up.fields.precision);
   const e = await extract(ctx, [{ bytes: up.bytes, mimeType: up.mime }]);
   const language =
     typeof up.fields.language === 'string' && up.fields.language ? up.fields.language : 'en-us';
@@ -373,16 +397,18 @@ export async function v1TtsClone(request: Request, ctx: ApiContext): Promise<Res
 
 /** POST /v1/voice-convert: multipart {file, target_voice (a cloned voice id), format, tau} → audio. */
 export async function v1VoiceConvert(request: Request, ctx: ApiContext): Promise<Response> {
-  await requireConverter(ctx);
-  const up = await readAudioUpload(request, { fileField: 'file', jsonField: 'file', limit: SOURCE_LIMIT });
-  const v = await clonedVoice(up.fields.target_voice, 'target_voice', ctx);
-  const format = formatOf(up.fields.format, 'wav');
-  const tau = tauOf(up.fields.tau);
+  const { up, v, format, tau, precision } = await validThenConverter(ctx, async () => {
+    const up = await readAudioUpload(request, { fileField: 'file', jsonField: 'file', limit: SOURCE_LIMIT });
+    const format = formatOf(up.fields.format, 'wav');
+    const tau = tauOf(up.fields.tau);
+    const precision = precisionOf(up.fields.precision);
+    return { up, v: await clonedVoice(up.fields.target_voice, 'target_voice', ctx), format, tau, precision };
+  });
   const c = await ctx.engine.run('clone.convert', {
     source: { bytes: up.bytes, mimeType: up.mime },
     target: Float32Array.from(v.embedding!),
     tau,
-    precision: precisionOf(up.fields.precision),
+    precision,
   });
   const { bytes, type } = await encode(c.samples, c.sampleRate, format, ctx);
   return audioResponse(bytes, type, { 'X-Converter-Precision': c.precision });
@@ -394,7 +420,20 @@ export async function v1VoiceConvert(request: Request, ctx: ApiContext): Promise
  * `speed` other than 1 are refused with a 400 rather than silently ignored.
  */
 export async function v1SpeechToSpeech(request: Request, ctx: ApiContext): Promise<Response> {
-  await requireConverter(ctx);
+  const { up, v, format, tau, precision } = await validThenConverter(ctx, () =>
+    speechToSpeechRequest(request, ctx),
+  );
+  const c = await ctx.engine.run('clone.convert', {
+    source: { bytes: up.bytes, mimeType: up.mime },
+    target: Float32Array.from(v.embedding!),
+    tau,
+    precision,
+  });
+  const { bytes, type } = await encode(c.samples, c.sampleRate, format, ctx);
+  return audioResponse(bytes, type, { 'X-Converter-Precision': c.precision });
+}
+
+async function speechToSpeechRequest(request: Request, ctx: ApiContext) {
   const up = await readAudioUpload(request, { fileField: 'file', jsonField: 'file', limit: SOURCE_LIMIT });
   const emotion = up.fields.emotion;
   if (emotion !== undefined && emotion !== '' && String(emotion).toLowerCase() !== 'neutral')
@@ -410,14 +449,8 @@ export async function v1SpeechToSpeech(request: Request, ctx: ApiContext): Promi
         field: 'speed',
       },
     );
-  const v = await clonedVoice(up.fields.voice, 'voice', ctx);
   const format = formatOf(up.fields.format, 'wav');
-  const c = await ctx.engine.run('clone.convert', {
-    source: { bytes: up.bytes, mimeType: up.mime },
-    target: Float32Array.from(v.embedding!),
-    tau: tauOf(up.fields.tau),
-    precision: precisionOf(up.fields.precision),
-  });
-  const { bytes, type } = await encode(c.samples, c.sampleRate, format, ctx);
-  return audioResponse(bytes, type, { 'X-Converter-Precision': c.precision });
+  const tau = tauOf(up.fields.tau);
+  const precision = precisionOf(up.fields.precision);
+  return { up, v: await clonedVoice(up.fields.voice, 'voice', ctx), format, tau, precision };
 }

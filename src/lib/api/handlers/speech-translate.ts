@@ -242,10 +242,11 @@ export async function speechTranslate(
   const model = modelField(f.model);
   const language = languageField(f.language);
   const voiceName = voiceField(f.voice);
-  // Refusals before any model runs: an unknown voice (404), no converter (503), not audio (415/400).
+  // Refusals before any model runs: an unknown voice (404), not audio (415/400), then no converter (503):
+  // the request is checked before what is installed, as on the clone routes.
   const given = voiceName ? await resolveSpeaker(voiceName, ctx) : undefined;
-  if (preserve) await requireConverter(ctx);
   const probe = await inspect(up, 'file');
+  if (preserve) await requireConverter(ctx);
   const req: TranslateRequest = { up, probe, format, speed, preserve, model, language, voiceName, given };
   // Two Whisper passes, then the speech.
   const est = 2 * uploadSeconds(model, probe.duration, up.bytes.byteLength);

@@ -4,7 +4,7 @@ import { audioInfo, UndecodableAudioError } from '../../codec/duration';
 import { readAudioUpload } from '../audio-input';
 import { badRequest } from '../errors';
 import { splitSentences } from '../../text/split';
-import type { CloneStatusResult } from '../../clone/contract';
+import { fastIsDefault, type CloneStatusResult } from '../../clone/contract';
 
 export const AUDIO_UPLOAD_LIMIT = 100 * 1024 * 1024;
 
@@ -32,7 +32,7 @@ export async function info(ctx: ApiContext): Promise<Response> {
       ? {
           snr_db: s.fast.snr_db,
           speedup: s.fast.speedup,
-          default: s.fast.recommended,
+          default: fastIsDefault(s.fast),
           convs: s.fast.convs,
         }
       : null,
