@@ -26,6 +26,11 @@ export interface TranscribeOptions {
   prompt?: string;
   /** First temperature (0 = greedy); the fallback goes up from there. */
   temperature?: number;
+  /**
+   * Redo a decode that loops or is unlikely at higher temperatures (default true). False decodes each
+   * window once, at `temperature`, as transformers.js (the reference) does: eval:asr compares the two so.
+   */
+  fallback?: boolean;
   words?: boolean;
   signal?: AbortSignal;
   onProgress?: ProgressFn;
@@ -250,7 +255,7 @@ export async function transcribe(
   let windows = 0;
   // Reproducible sampling for the fallback temperatures.
   const random = mulberry32(o.seed ?? 1);
-  const temps = TEMPERATURES.filter((t) => t >= (o.temperature ?? 0));
+  const temps = o.fallback === false ? [] : TEMPERATURES.filter((t) => t >= (o.temperature ?? 0));
   if (!temps.length) temps.push(o.temperature ?? 0);
 
   return w.use({ signal: o.signal, onProgress: o.onProgress }, async () => {

@@ -232,6 +232,15 @@ export class WhisperRunner {
   async encode(audio: Float32Array, signal?: AbortSignal): Promise<OrtTensor> {
     const mel = logMel(audio);
     await yieldToEvents();
+    return this.encodeFeatures(mel, signal);
+  }
+
+  /**
+   * Encoder output of log-mel features `[80, 3000]` (mel-major). Apart from `encode` so that the
+   * reference comparison (eval:asr) can give both decoders the same features: the int8 encoder turns
+   * float-rounding differences between two log-mel implementations into different marginal tokens.
+   */
+  async encodeFeatures(mel: Float32Array, signal?: AbortSignal): Promise<OrtTensor> {
     throwIfAborted(signal);
     const out = await run(
       this.encoder,
