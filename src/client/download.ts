@@ -1,5 +1,6 @@
 // Saves audio as a file in one of the download formats: WAV and PCM written in the page, the compressed
-// formats encoded by ffmpeg.wasm (the formats worker). Shared by every view with a DownloadMenu.
+// formats encoded by ffmpeg.wasm (the formats worker). Shared by every view with a DownloadMenu; saveBytes is
+// the one way any view hands a file to the browser.
 import type { FormatsBridge } from './formats';
 import { encodeLocally, type DownloadChoice } from '../lib/ui/speak-download';
 import type { MonoAudio } from '../lib/dsp/audio';
@@ -19,11 +20,15 @@ export async function saveAudioFile(
   const { samples, sampleRate } = await audio();
   const local = encodeLocally(choice.id, samples, sampleRate);
   const file = local ?? (await formats.encode(samples, sampleRate, choice.encode ?? { format: 'wav' }));
-  const blob = new Blob([file.bytes as Uint8Array<ArrayBuffer>], { type: file.mime });
-  const url = URL.createObjectURL(blob);
+  saveBytes(file.bytes, file.mime, `${stem}.${file.extension}`);
+}
+
+/** Hands bytes to the browser as a downloaded file. */
+export function saveBytes(bytes: Uint8Array, type: string, name: string): void {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
   const a = document.createElement('a');
   a.href = url;
-  a.download = `${stem}.${file.extension}`;
+  a.download = name;
   a.style.display = 'none';
   document.body.append(a);
   a.click();

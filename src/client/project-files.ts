@@ -6,19 +6,7 @@ import type { ClipStore } from '../lib/storage/clips';
 import type { ProjectStore } from '../lib/storage/projects';
 import type { Project } from '../lib/documents/project';
 import { fileStem } from '../lib/ui/speak-text';
-
-/** Hands bytes to the browser as a downloaded file. */
-export function saveBytes(bytes: Uint8Array, type: string, name: string): void {
-  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.style.display = 'none';
-  document.body.append(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
+import { saveBytes } from './download';
 
 /** Downloads a stored project as one file, with the library audio it uses. */
 export async function downloadProjectFile(store: ProjectStore, clips: ClipStore, id: string): Promise<void> {
