@@ -161,6 +161,29 @@ describe('document 000: cancel, events, voices, WebSocket', () => {
   });
 });
 
+describe('the API reference', () => {
+  it('openapi.json names ?api_key= on /api/events only, the 501 of absent routes and the optional cancel body', async () => {
+    const { call } = await setup();
+    const doc = await okJson<{
+      paths: Record<
+        string,
+        Record<
+          string,
+          {
+            security: Record<string, unknown>[];
+            responses: Record<string, unknown>;
+            requestBody?: { required: boolean };
+          }
+        >
+      >;
+    }>(await call('GET', '/api/openapi.json'));
+    expect(doc.paths['/api/events']!.get!.security).toContainEqual({ ApiKeyQuery: [] });
+    expect(doc.paths['/api/voices']!.get!.security).not.toContainEqual({ ApiKeyQuery: [] });
+    expect(doc.paths['/ws']!.get!.responses['501']).toBeDefined();
+    expect(doc.paths['/api/generation/cancel']!.post!.requestBody!.required).toBe(false);
+  });
+});
+
 describe('document 002: community models', () => {
   it("GET /api/v1/community/models answers the script's fields from the studio's own voices", async () => {
     const { call, makeKey } = await setup();
