@@ -4,6 +4,7 @@ import { VitePWA } from 'vite-plugin-pwa';
 import { readFileSync } from 'node:fs';
 import { modelsPlugin } from './scripts/vite-models.ts';
 import { ffmpegPlugin } from './scripts/vite-ffmpeg.ts';
+import { apiOutsidePlugin } from './scripts/vite-api-outside.ts';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as {
   version: string;
@@ -46,6 +47,7 @@ export default defineConfig({
     svelte(),
     modelsPlugin(),
     ffmpegPlugin(),
+    apiOutsidePlugin(),
     VitePWA({
       strategies: 'injectManifest',
       srcDir: 'src/sw',

@@ -250,7 +250,11 @@ describe('install', () => {
     const info = await okJson<Record<string, unknown>>(await call('GET', '/api/info', { key }));
     expect(info).toMatchObject({
       installed: true,
+      model: 'OpenVoice Tone Clone',
+      version: 'v2',
       sample_rate: 22050,
+      // The installed converter's filter_length (config.json).
+      target_length: 1024,
       tone_dimension: 256,
       fast_converter: { snr_db: r.fast!.snr_db, default: fastIsDefault(r.fast) },
     });
@@ -324,7 +328,7 @@ describe('voices, conversion and the routes', () => {
 
   it('/api/clone (OpenVoice shape) converts a long source whole: base64 WAV at 22050 Hz with stats', async () => {
     const src = looped(source, 20);
-    const r = await okJson<{ success: boolean; result_audio: string; stats: Record<string, number> }>(
+    const r = await okJson<{ success: boolean; result_audio: string; stats: Record<string, string> }>(
       await call('POST', '/api/clone', {
         key,
         body: {
@@ -339,7 +343,10 @@ describe('voices, conversion and the routes', () => {
     const w = decodeWav(Uint8Array.from(atob(r.result_audio), (c) => c.charCodeAt(0)));
     expect(w.sampleRate).toBe(22050);
     expect(Math.abs(w.samples.length - src.length)).toBeLessThan(256);
-    expect(r.stats.total_time).toBeGreaterThanOrEqual(r.stats.clone_time!);
+    // The document's strings: "1.23s".
+    for (const k of ['extract_time', 'clone_time', 'total_time'])
+      expect(r.stats[k], k).toMatch(/^\d+\.\d\ds$/);
+    expect(parseFloat(r.stats.total_time!)).toBeGreaterThanOrEqual(parseFloat(r.stats.clone_time!));
     const bad = await call('POST', '/api/clone', {
       key,
       body: { target_audio: wavB64(reference), source_audio: wavB64(src), tau: 3 },
@@ -384,10 +391,37 @@ describe('voices, conversion and the routes', () => {
       sample_rate: number;
       audio_base64: string;
       duration: number;
+      job_id: string;
+      history_id: string;
+      audio_url: string;
     }>(await call('POST', '/api/generate/clone', { key, body: { voice_id: voiceId, text: 'Hello there.' } }));
     expect(r.base_voice).toBe('af_heart');
     expect(r.sample_rate).toBe(22050);
     expect(r.duration).toBeGreaterThan(5);
+    // A job like every generation, kept in the history with its audio served at audio_url.
+    const job = await okJson<{ op: string; status: string }>(
+      await call('GET', `/api/jobs/${r.job_id}`, { key }),
+    );
+    expect(job).toMatchObject({ op: 'clone.generate', status: 'succeeded' });
+    expect(r.audio_url).toBe(`/api/v1/tts/history/${r.history_id}/audio`);
+    const kept = await call('GET', r.audio_url, { key });
+    expect(kept.headers.get('Content-Type')).toBe('audio/wav');
+    // duration is rounded to the millisecond.
+    const keptSeconds = decodeWav(new Uint8Array(await kept.arrayBuffer())).samples.length / 22050;
+    expect(Math.abs(keptSeconds - r.duration)).toBeLessThan(0.001);
+    await call('DELETE', `/api/v1/tts/history/${r.history_id}`, { key });
+    await errorOf(await call('GET', r.audio_url, { key }), 404, 'not_found');
+    // async: 202 at once with the job to follow; its result is the same answer.
+    const a = await okJson<{ job_id: string }>(
+      await call('POST', '/api/generate/clone', {
+        key,
+        body: { voice_id: voiceId, text: 'Again.', async: true },
+      }),
+      202,
+    );
+    const done = await ctx.jobs.wait(a.job_id, 120_000);
+    expect(done).toMatchObject({ op: 'clone.generate', status: 'succeeded' });
+    expect((done!.result as { audio_url: string }).audio_url).toMatch(/^\/api\/v1\/tts\/history\/.+\/audio$/);
     const t = await call('POST', '/v1/tts/clone', {
       key,
       raw: form({ text: 'Hello there.', format: 'wav' }, 'reference_audio', looped(reference, 10)),

@@ -52,6 +52,7 @@ describe('GET /api/openapi.json', () => {
     expect(doc.components.securitySchemes).toEqual({
       ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
       Bearer: { type: 'http', scheme: 'bearer' },
+      ApiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key' },
     });
   });
 
@@ -81,7 +82,12 @@ describe('GET /api/openapi.json', () => {
         expect(op!.security).toEqual([]);
         expect(op!.responses['401']).toBeUndefined();
       } else {
-        expect(op!.security).toEqual([{ ApiKey: [] }, { Bearer: [] }]);
+        // The key as ?api_key= only where the route takes it (EventSource on /api/events).
+        expect(op!.security).toEqual([
+          { ApiKey: [] },
+          { Bearer: [] },
+          ...(r.queryKey ? [{ ApiKeyQuery: [] }] : []),
+        ]);
         for (const s of ['401', '403', '429']) expect(op!.responses[s], s).toBeDefined();
       }
       if (r.planned) {
@@ -90,11 +96,12 @@ describe('GET /api/openapi.json', () => {
       } else {
         expect(op!['x-planned']).toBeUndefined();
       }
+      if (r.absent) expect(op!.responses['501']).toBeDefined();
       const pathParams = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       expect((op!.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name)).toEqual(pathParams);
       for (const p of (op!.parameters ?? []).filter((x) => x.in === 'path')) expect(p.required).toBe(true);
       if (r.body) {
-        expect(op!.requestBody?.required).toBe(true);
+        expect(op!.requestBody?.required).toBe(r.emptyBody !== 'object');
         expect(op!.requestBody?.content['application/json'].schema).toBeDefined();
       } else {
         expect(op!.requestBody).toBeUndefined();

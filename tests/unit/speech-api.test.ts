@@ -256,6 +256,37 @@ describe('streaming', () => {
     expect(decodeWav(wb.bytes).samples.length).toBe(3 * CHUNK);
   });
 
+  it('POST /api/v1/tts/stream mp3 (its default) sends each sentence encoded as soon as it exists', async () => {
+    const e = await env({ chunks: 3, hold: true });
+    const res = await e.call('POST', '/api/v1/tts/stream', {
+      key: e.key,
+      body: { text: 'One. Two. Three.' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('Content-Type')).toBe('audio/mpeg');
+    const jobId = res.headers.get('X-Job-Id')!;
+    const reader = res.body!.getReader();
+    const dec = new TextDecoder();
+    // The first sentence's mp3 arrives while the engine still holds the second.
+    expect(dec.decode((await reader.read()).value!)).toBe(`mp3:${CHUNK}`);
+    expect((await e.ctx.jobs.get(jobId))!.status).toBe('running');
+    e.release(2);
+    const rest: string[] = [];
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest.push(dec.decode(value));
+    }
+    expect(rest).toEqual([`mp3:${CHUNK}`, `mp3:${CHUNK}`]);
+    // One encode per sentence, none of the whole.
+    const encodes = e.calls.filter((c) => c.op === 'audio.encode');
+    expect(encodes.map((c) => (c.args as { samples: Float32Array }).samples.length)).toEqual([
+      CHUNK,
+      CHUNK,
+      CHUNK,
+    ]);
+  });
+
   it('cancelling the job ends a raw stream with an error and an SSE stream with an error event, no done', async () => {
     const e = await env({ chunks: 3, hold: true });
     const res = await e.call('POST', '/v1/audio/speech', {
@@ -431,6 +462,18 @@ describe('whole-file routes', () => {
       await e.call('POST', '/api/v1/tts', { key: e.key, body: { text: 'x', voice_id: 'nobody' } }),
       404,
     );
+  });
+
+  it('the streaming-TTS voice_id "default" and null (its Python sends null) speak the default voice', async () => {
+    const e = await env({ chunks: 1 });
+    for (const voice_id of ['default', null, undefined]) {
+      const res = await e.call('POST', '/api/v1/tts', {
+        key: e.key,
+        body: { text: 'Hi.', voice_id, format: 'wav' },
+      });
+      expect(res.status, String(voice_id)).toBe(200);
+    }
+    expect(ttsArgs(e.calls).map((a) => a.voice)).toEqual(['af_heart', 'af_heart', 'af_heart']);
   });
 
   it('empty and over-long text are 400s that name the limit', async () => {

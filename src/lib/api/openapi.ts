@@ -31,7 +31,10 @@ export function buildOpenApi(routes: AnyRoute[], version = '0.1.0') {
       tags: [r.tag],
       operationId: `${r.method.toLowerCase()}${r.path.replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
       'x-scope': r.scope,
-      security: r.scope === null ? [] : [{ ApiKey: [] }, { Bearer: [] }],
+      security:
+        r.scope === null
+          ? []
+          : [{ ApiKey: [] }, { Bearer: [] }, ...(r.queryKey ? [{ ApiKeyQuery: [] }] : [])],
       responses: {
         200: { description: 'OK' },
         ...(r.scope !== null
@@ -43,6 +46,7 @@ export function buildOpenApi(routes: AnyRoute[], version = '0.1.0') {
           : {}),
         400: err('Invalid request; the message names the field'),
         ...(r.planned ? { 501: err(`Not available yet: ${r.planned}`) } : {}),
+        ...(r.absent ? { 501: err(`Not offered here: ${r.absent}`) } : {}),
       },
     };
     if (r.planned) op['x-planned'] = r.planned;
@@ -59,7 +63,10 @@ export function buildOpenApi(routes: AnyRoute[], version = '0.1.0') {
     }
     if (params.length) op.parameters = params;
     if (r.body)
-      op.requestBody = { required: true, content: { 'application/json': { schema: schemaOf(r.body) } } };
+      op.requestBody = {
+        required: r.emptyBody !== 'object',
+        content: { 'application/json': { schema: schemaOf(r.body) } },
+      };
     (paths[r.path] ??= {})[r.method.toLowerCase()] = op;
   }
   return {
@@ -79,6 +86,8 @@ export function buildOpenApi(routes: AnyRoute[], version = '0.1.0') {
       securitySchemes: {
         ApiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
         Bearer: { type: 'http', scheme: 'bearer' },
+        // Only on the routes that say so (GET /api/events, for the browser's EventSource).
+        ApiKeyQuery: { type: 'apiKey', in: 'query', name: 'api_key' },
       },
       schemas: { Error: errorSchema },
     },

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { ApiContext } from './context';
-import { ApiError, errorResponse, modelLoading, toApiError } from './errors';
+import { ApiError, errorBody, errorResponse, modelLoading, toApiError } from './errors';
 import { parseJson, readBodyBytes } from './http';
 import { ANONYMOUS_LIMIT, type Scope } from '../auth/scopes';
 import { keyFromHeaders, limitFor, type ApiKeyRecord } from '../auth/keys';
@@ -32,6 +32,22 @@ export interface Route<B = unknown, Q = unknown> {
   bodyLimit?: number;
   /** Listed in the API reference and answered with 501 until the issue that builds it lands. */
   planned?: string;
+  /** A route of the documents the studio does not offer: 501 with this reason and the alternative. */
+  absent?: string;
+  /** An empty body reads as `{}` (a client may send nothing where every field is optional). */
+  emptyBody?: 'object';
+  /**
+   * The key may also come as the `api_key` query parameter (the browser's EventSource sends no headers).
+   * The router takes it from the URL; nothing stores request URLs (jobs, history, logs).
+   */
+  queryKey?: true;
+  /** Errors also carry the tone-colour document's `{success: false, message}` (401 and 429 included). */
+  errorShape?: 'openvoice';
+  /**
+   * Counted in its own bucket `scope|bucket` with at least `minLimit` a minute (the key's limit for the
+   * scope when higher): a document whose callers loop over segments needs more than the scope's default.
+   */
+  rate?: { bucket: string; minLimit: number };
   responses?: Record<number, string>;
   handler: (req: Parsed<B, Q>, ctx: ApiContext) => Promise<Response>;
 }
@@ -102,9 +118,9 @@ export class Router {
 
   /** True when this router serves the path (the Service Worker lets everything else through). */
   static isApiPath(pathname: string): boolean {
-    return (
-      pathname === '/api' || pathname.startsWith('/api/') || pathname === '/v1' || pathname.startsWith('/v1/')
-    );
+    // `/ws` is the studio document's WebSocket: answered 501 naming /api/events (scripts/vite-api-outside.ts
+    // answers the same paths when a request reaches the server instead).
+    return /^\/(api|v1|ws)(\/|$)/.test(pathname);
   }
 
   match(
@@ -133,11 +149,15 @@ export class Router {
   /** Authenticates, checks scope and limits, validates, runs the handler. Always answers JSON on error. */
   async handle(request: Request, ctx: ApiContext): Promise<Response> {
     let rate: RateDecision | null = null;
+    let shape: Route['errorShape'];
     try {
       const url = new URL(request.url);
       const found = this.match(request.method, url.pathname);
       const route = found && found !== 'method' ? found.route : null;
-      const secret = keyFromHeaders(request.headers);
+      shape = route?.errorShape;
+      const secret =
+        keyFromHeaders(request.headers) ??
+        (route?.queryKey ? url.searchParams.get('api_key')?.trim() || null : null);
       const key = secret ? await ctx.keys.verify(secret) : undefined;
 
       if (key && (!route || route.scope === null)) {
@@ -186,12 +206,20 @@ export class Router {
                 { scope: r.scope },
               ),
             );
-          rate = await ctx.limiter.take(`${key.id}|${r.scope}`, limitFor(key, r.scope), ctx.now());
+          rate = r.rate
+            ? await ctx.limiter.take(
+                `${key.id}|${r.scope}|${r.rate.bucket}`,
+                Math.max(r.rate.minLimit, limitFor(key, r.scope)),
+                ctx.now(),
+              )
+            : await ctx.limiter.take(`${key.id}|${r.scope}`, limitFor(key, r.scope), ctx.now());
           if (!rate.allowed) throw this.limited(rate, r.scope);
         }
         void ctx.keys.touch(key.id, ctx.now());
       }
 
+      if (r.absent)
+        throw new ApiError('not_implemented', `${r.method} ${r.path} is not offered here: ${r.absent}`);
       if (r.planned)
         throw new ApiError('not_implemented', `${r.method} ${r.path} is not available yet: ${r.planned}`);
 
@@ -209,7 +237,9 @@ export class Router {
             'unsupported_media_type',
             `Send a JSON body (Content-Type: application/json), not ${ct.split(';')[0]}.`,
           );
-        const raw = parseJson(await readBodyBytes(request, r.bodyLimit ?? DEFAULT_BODY_LIMIT));
+        const bytes = await readBodyBytes(request, r.bodyLimit ?? DEFAULT_BODY_LIMIT);
+        const empty = r.emptyBody === 'object' && new TextDecoder().decode(bytes).trim() === '';
+        const raw = empty ? {} : parseJson(bytes);
         const b = r.body.safeParse(raw);
         if (!b.success) throw describeZodError(b.error, 'body');
         body = b.data;
@@ -219,7 +249,7 @@ export class Router {
     } catch (e) {
       const err = toApiError(e);
       const answer = err.code === 'model_loading' ? modelLoading(err, ctx.installs?.() ?? null) : err;
-      return withHeaders(errorResponse(answer), rate);
+      return withHeaders(shape === 'openvoice' ? openVoiceError(answer) : errorResponse(answer), rate);
     }
   }
 
@@ -233,6 +263,18 @@ export class Router {
       { 'Retry-After': String(rate.retryAfter) },
     );
   }
+}
+
+/** The tone-colour document's error shape beside ours: `{success: false, message, error: {code, …}}`. */
+export function openVoiceError(err: ApiError): Response {
+  return new Response(
+    JSON.stringify({
+      success: false,
+      message: err.message,
+      ...errorBody(err.code, err.message, err.details),
+    }),
+    { status: err.status, headers: { 'Content-Type': 'application/json', ...err.headers } },
+  );
 }
 
 function withHeaders(res: Response, rate: RateDecision | null): Response {

@@ -34,6 +34,13 @@ function keyOf(k: ApiKeyRecord | null): ApiKeyRecord {
   return k;
 }
 
+/** `/api/clone` per key and minute: a 10 s segment loop over a 10-minute file (document 004). */
+export const CLONE_CONVERT_LIMIT = 60;
+const ABSENT_WS =
+  'a Service Worker cannot accept WebSocket connections. Follow job progress with GET /api/events (Server-Sent Events; the browser EventSource may pass the key as ?api_key=).';
+const ABSENT_WS_STREAM =
+  'this is a WebSocket there, and a Service Worker cannot accept WebSocket connections. POST the same JSON {text, voice_id, format, …} to /api/v1/tts/stream: the audio arrives as a streamed HTTP response.';
+
 export const ROUTES: AnyRoute[] = [
   // System
   route({
@@ -42,6 +49,7 @@ export const ROUTES: AnyRoute[] = [
     scope: null,
     tag: 'System',
     summary: 'Is the studio running (no key needed)',
+    errorShape: 'openvoice',
     handler: async (_r, ctx) => sys.health(ctx),
   }),
   route({
@@ -50,6 +58,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'system:read',
     tag: 'System',
     summary: 'Tone-colour model facts (OpenVoice shape)',
+    errorShape: 'openvoice',
     handler: async (_r, ctx) => sys.info(ctx),
   }),
   route({
@@ -111,7 +120,9 @@ export const ROUTES: AnyRoute[] = [
     path: '/api/events',
     scope: 'ws:connect',
     tag: 'Jobs',
-    summary: 'Job progress as Server-Sent Events (text/event-stream)',
+    summary:
+      'Job progress as Server-Sent Events (text/event-stream); the key may also be the api_key query parameter, for the browser EventSource',
+    queryKey: true,
     handler: async (r, ctx) => jobs.events(r.request, keyOf(r.key), ctx),
   }),
   route({
@@ -120,7 +131,8 @@ export const ROUTES: AnyRoute[] = [
     scope: 'tts:generate',
     tag: 'Jobs',
     body: S.cancelBody,
-    summary: 'Cancel a job (job_id) or all your running jobs',
+    emptyBody: 'object',
+    summary: 'Cancel a job (job_id) or, with no job_id or no body at all, all your running jobs',
     handler: async (r, ctx) => jobs.cancel(r.body.job_id, keyOf(r.key), ctx),
   }),
   // Text and audio
@@ -220,7 +232,8 @@ export const ROUTES: AnyRoute[] = [
     scope: 'voices:write',
     tag: 'Voices',
     body: S.voiceUpdateBody,
-    summary: 'Update name, description, tags, language, gender, favorite',
+    summary:
+      'Update name, description, tags, language, gender, favorite; the object GET returned is accepted (its read-only fields are ignored and named in X-Timbre-Ignored-Parameters)',
     handler: async (r, ctx) => voices.updateVoice(r.params.id!, r.body, ctx),
   }),
   route({
@@ -263,6 +276,34 @@ export const ROUTES: AnyRoute[] = [
     tag: 'Voices',
     summary: 'Your own voices (streaming-TTS family shape)',
     handler: async (_r, ctx) => voices.privateVoices(ctx),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/community/models',
+    scope: 'voices:read',
+    tag: 'Voices',
+    query: S.communityQuery,
+    summary:
+      "The streaming-TTS family's community catalogue, answered from this studio's own voices (presets and library; nothing is shared): search, page, page_size → {models[{fish_audio_id, title, author_nickname, …}], total, page, page_size}",
+    handler: async (r, ctx) => voices.communityModels(r.query, ctx),
+  }),
+  route({
+    method: 'GET',
+    path: '/api/v1/tts/stream',
+    scope: null,
+    tag: 'Speech',
+    absent: ABSENT_WS_STREAM,
+    summary: 'The WebSocket of the streaming-TTS document: 501, use POST /api/v1/tts/stream',
+    handler: async () => new Response(null, { status: 501 }),
+  }),
+  route({
+    method: 'GET',
+    path: '/ws',
+    scope: null,
+    tag: 'Jobs',
+    absent: ABSENT_WS,
+    summary: 'The WebSocket of the studio document: 501, follow progress on GET /api/events',
+    handler: async () => new Response(null, { status: 501 }),
   }),
   route({
     method: 'GET',
@@ -380,8 +421,8 @@ export const ROUTES: AnyRoute[] = [
     scope: 'tts:generate',
     tag: 'Speech',
     summary:
-      'Speak text in a cloned voice {voice_id, text, language, speed 0.5–2, tau 0–1 (0.3), format wav|mp3|opus|aac|flac|pcm}: Kokoro in a base voice of the same language and gender → the OpenVoice converter; JSON with base64 audio',
-    handler: async (r, ctx) => clone.generateClone(r.request, ctx),
+      'Speak text in a cloned voice {voice_id, text, language, speed 0.5–2, tau 0–1 (0.3), format wav|mp3|opus|aac|flac|pcm, async}: Kokoro in a base voice of the same language and gender → the OpenVoice converter; a job (cancellable, on /api/events, kept in the history); JSON with base64 audio and audio_url',
+    handler: async (r, ctx) => clone.generateClone(r.request, keyOf(r.key), ctx),
   }),
   route({
     method: 'POST',
@@ -442,8 +483,12 @@ export const ROUTES: AnyRoute[] = [
     path: '/api/clone',
     scope: 'clone:create',
     tag: 'Cloning',
+    errorShape: 'openvoice',
+    // Its document tells callers to cut long audio into 10 s segments and send them in a loop; it stores
+    // nothing, so it does not share the 2 a minute of voice creation.
+    rate: { bucket: 'convert', minLimit: CLONE_CONVERT_LIMIT },
     summary:
-      'Tone-colour conversion, OpenVoice shape: {target_audio, source_audio (base64 or data URL), tau 0–1 (0.3)} → {success, message, result_audio (base64 WAV 22050 Hz), stats{extract_time, clone_time, total_time}}; long audio taken whole (chunked at pauses, crossfaded)',
+      'Tone-colour conversion, OpenVoice shape: {target_audio, source_audio (base64 or data URL), tau 0–1 (0.3)} → {success, message, result_audio (base64 WAV 22050 Hz), stats{extract_time, clone_time, total_time ("1.23s")}}; long audio taken whole (chunked at pauses, crossfaded) or in segments (60 a minute); errors also {success: false, message}',
     handler: async (r, ctx) => clone.openVoiceClone(r.request, ctx),
   }),
   route({

@@ -24,6 +24,23 @@ export const voiceListQuery = z.object({
   page_size: qInt(1, 500).optional(),
 });
 
+/**
+ * A voice's fields GET /api/voices/{id} returns that PUT cannot change: a client may send the object it
+ * read back with its edits; these are ignored (and named in X-Timbre-Ignored-Parameters).
+ */
+export const VOICE_READ_ONLY = [
+  'id',
+  'kind',
+  'model',
+  'accent',
+  'samples',
+  'embedding',
+  'recipe',
+  'checks',
+  'created_at',
+  'updated_at',
+] as const;
+
 export const voiceUpdateBody = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
@@ -32,8 +49,16 @@ export const voiceUpdateBody = z
     language: z.string().min(2).max(20).optional(),
     gender: z.enum(GENDERS).optional(),
     favorite: z.boolean().optional(),
+    ...Object.fromEntries(VOICE_READ_ONLY.map((k) => [k, z.unknown().optional()])),
   })
   .strict();
+
+export const communityQuery = z.object({
+  search: z.string().max(200).optional(),
+  page: qInt(1, 100_000).optional(),
+  page_size: qInt(1, 100).optional(),
+  language: z.string().max(20).optional(),
+});
 
 const origin = z
   .string()

@@ -104,6 +104,8 @@ export interface CloneStatusResult {
   version?: ConverterVersion;
   sampleRate?: number;
   toneDimension?: number;
+  /** The spectrogram's FFT length (config.json data.filter_length): the document's `target_length`. */
+  filterLength?: number;
   /** The int8 variant, when one has been made on this device. */
   fast?: FastConverterInfo;
 }

@@ -20,6 +20,7 @@ export async function runCloneStatus(d: Pick<CloneDeps, 'registry' | 'store'>): 
         version,
         sampleRate: cfg.samplingRate,
         toneDimension: cfg.ginChannels,
+        filterLength: cfg.filterLength,
         ...(fast ? { fast } : {}),
       };
     } catch {

@@ -5,7 +5,7 @@
 // model_not_installed saying how to install the converter when it is not on this device (#21).
 import type { ApiContext } from '../context';
 import { readAudioUpload } from '../audio-input';
-import { ApiError, badRequest, notFound, toApiError } from '../errors';
+import { ApiError, badRequest, notFound } from '../errors';
 import { decodeBase64Field, json, parseJson, readBodyBytes, tooLarge } from '../http';
 import { voiceJson, storage } from './voices';
 import { encodeWav } from '../../dsp/wav';
@@ -20,6 +20,12 @@ import {
 import { isConverterPrecision } from '../../openvoice/contract';
 import type { Gender, Voice } from '../../voices/types';
 import { newId } from '../../core/ids';
+import type { RunOptions } from '../../core/run';
+import type { ApiKeyRecord } from '../../auth/keys';
+import { runApiJob } from '../run-job';
+import { historyAudioUrl } from './history';
+import { keepInHistory, SPEECH_WAIT_MS, tooSlow } from './speak';
+import type { SpeechSpec } from './speech-schemas';
 
 /** Per recording (the OpenAI-style reference limit is 20 MB; long conversions take up to 200 MB). */
 export const REFERENCE_LIMIT = 20 * 1024 * 1024;
@@ -235,25 +241,6 @@ async function readSamples(request: Request) {
   return { files, fields };
 }
 
-/** Cloned speech for a stored voice: Kokoro in the matching base voice → the converter. */
-export async function speakCloned(
-  v: Voice,
-  text: string,
-  o: { speed?: number; tau?: number; seed?: number; language?: string; precision?: ConverterPrecision },
-  ctx: ApiContext,
-) {
-  return ctx.engine.run('clone.speak', {
-    text,
-    embedding: Float32Array.from(v.embedding!),
-    language: o.language ?? v.language,
-    gender: v.gender,
-    speed: o.speed,
-    tau: o.tau,
-    seed: o.seed,
-    precision: o.precision,
-  });
-}
-
 async function jsonBody(request: Request, limit: number): Promise<Record<string, unknown>> {
   const raw = parseJson(await readBodyBytes(request, limit));
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
@@ -276,9 +263,30 @@ function speedOf(v: unknown): number {
   return s;
 }
 
-/** POST /api/generate/clone {voice_id, text, language, speed, tau, format} → JSON with base64 audio. */
-export async function generateClone(request: Request, ctx: ApiContext): Promise<Response> {
-  const { b, text, format, tau, speed, precision, v } = await validThenConverter(ctx, async () => {
+/** The history and job facts of a cloned generation (`/api/generate/clone`). */
+interface ClonedAnswer {
+  success: true;
+  job_id: string;
+  history_id?: string;
+  audio_url?: string;
+  voice_id: string;
+  base_voice: string;
+  precision: ConverterPrecision;
+  format: Format;
+  content_type: string;
+  sample_rate: number;
+  duration: number;
+  generation_time: number;
+  audio_base64: string;
+}
+
+/**
+ * POST /api/generate/clone {voice_id, text, language, speed, tau, format, async} → JSON with base64 audio.
+ * A job like every generation: cancellable (`POST /api/generation/cancel`), followed on `/api/events`, kept
+ * in the history (its WAV at `audio_url`); `async: true` answers 202 with the job at once.
+ */
+export async function generateClone(request: Request, key: ApiKeyRecord, ctx: ApiContext): Promise<Response> {
+  const { b, text, format, tau, speed, precision, language, v } = await validThenConverter(ctx, async () => {
     const b = await jsonBody(request, 256 * 1024);
     return {
       b,
@@ -287,76 +295,113 @@ export async function generateClone(request: Request, ctx: ApiContext): Promise<
       tau: tauOf(b.tau),
       speed: speedOf(b.speed),
       precision: precisionOf(b.precision),
+      language: typeof b.language === 'string' && b.language ? b.language : undefined,
       v: await clonedVoice(b.voice_id, 'voice_id', ctx),
     };
   });
-  const t0 = ctx.now();
-  const r = await speakCloned(
-    v,
-    text,
-    { speed, tau, precision, language: typeof b.language === 'string' ? b.language : undefined },
-    ctx,
-  );
-  const { bytes, type } = await encode(r.samples, r.sampleRate, format, ctx);
-  return json({
-    success: true,
-    voice_id: v.id,
-    base_voice: r.baseVoice,
-    precision: r.precision,
-    format,
-    content_type: type,
-    sample_rate: r.sampleRate,
-    duration: Math.round((r.samples.length / r.sampleRate) * 1000) / 1000,
-    generation_time: (ctx.now() - t0) / 1000,
-    audio_base64: encodeBase64(bytes),
+  const spec: SpeechSpec = { text, voice: v.id, format, speed, language, route: 'POST /api/generate/clone' };
+  const task = async (o: RunOptions, jobId: string): Promise<ClonedAnswer> => {
+    const t0 = ctx.now();
+    const r = await ctx.engine.run(
+      'clone.speak',
+      {
+        text,
+        embedding: Float32Array.from(v.embedding!),
+        language: language ?? v.language,
+        gender: v.gender,
+        speed,
+        tau,
+        precision,
+      },
+      o,
+    );
+    const { bytes, type } = await encode(r.samples, r.sampleRate, format, ctx);
+    const result = {
+      samples: r.samples,
+      sampleRate: r.sampleRate,
+      chunks: [{ text, start: 0, end: r.samples.length / r.sampleRate }],
+      dropped_chars: 0,
+    };
+    const speaker = {
+      voice: r.baseVoice,
+      lexiconScope: v.id,
+      cloned: { embedding: v.embedding!, language: language ?? v.language, gender: v.gender },
+    };
+    const kept = await keepInHistory(spec, speaker, result, ctx.now() - t0, key, ctx);
+    const answer: ClonedAnswer = {
+      success: true,
+      job_id: jobId,
+      history_id: kept.id,
+      audio_url: kept.id ? historyAudioUrl(kept.id) : undefined,
+      voice_id: v.id,
+      base_voice: r.baseVoice,
+      precision: r.precision,
+      format,
+      content_type: type,
+      sample_rate: r.sampleRate,
+      duration: Math.round((r.samples.length / r.sampleRate) * 1000) / 1000,
+      generation_time: (ctx.now() - t0) / 1000,
+      audio_base64: encodeBase64(bytes),
+    };
+    if (kept.error) throw new ApiError('storage_full', kept.error.message, { ...answer });
+    return answer;
+  };
+  const work = { op: 'clone.generate', task };
+  if (b.async === true) {
+    const ran = await runApiJob(ctx, work, { owner: key.id, waitMs: 0, onTimeout: { accept: () => ({}) } });
+    return ran.accepted;
+  }
+  const ran = await runApiJob(ctx, work, {
+    owner: key.id,
+    waitMs: SPEECH_WAIT_MS,
+    onTimeout: { fail: () => tooSlow() },
+    failMessage: 'Cloned speech generation failed.',
   });
+  return json(ran.result, 200, { 'X-Job-Id': ran.job.id });
 }
 
-/** POST /api/clone (OpenVoice shape): {target_audio, source_audio, tau} → base64 WAV at 22050 Hz. */
+/** Seconds as the tone-colour document writes them: "1.23s". */
+const secondsText = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
+
+/**
+ * POST /api/clone (OpenVoice shape): {target_audio, source_audio, tau} → base64 WAV at 22050 Hz. Errors
+ * carry `{success: false, message}` too (the route's errorShape).
+ */
 export async function openVoiceClone(request: Request, ctx: ApiContext): Promise<Response> {
-  try {
-    const { target, source, tau, precision } = await validThenConverter(ctx, async () => {
-      const b = await jsonBody(request, Math.ceil((SOURCE_LIMIT * 2 * 4) / 3));
-      for (const f of ['target_audio', 'source_audio'])
-        if (typeof b[f] !== 'string')
-          throw badRequest(`${f}: base64 audio or a data URL is required.`, { field: f });
-      return {
-        target: decodeBase64Field(b.target_audio as string, 'target_audio', SOURCE_LIMIT),
-        source: decodeBase64Field(b.source_audio as string, 'source_audio', SOURCE_LIMIT),
-        tau: tauOf(b.tau),
-        precision: precisionOf(b.precision),
-      };
-    });
-    const t0 = ctx.now();
-    const e = await extract(ctx, [{ bytes: target }]);
-    const t1 = ctx.now();
-    const c = await ctx.engine.run('clone.convert', {
-      source: { bytes: source },
-      target: e.embedding,
-      tau,
-      precision,
-    });
-    const t2 = ctx.now();
-    return json({
-      success: true,
-      message: e.warnings.length ? `Converted. ${e.warnings.map((w) => w.message).join(' ')}` : 'Converted.',
-      result_audio: encodeBase64(encodeWav(c.samples, c.sampleRate, 's16')),
-      stats: {
-        extract_time: (t1 - t0) / 1000,
-        clone_time: (t2 - t1) / 1000,
-        total_time: (t2 - t0) / 1000,
-        precision: c.precision,
-      },
-      warnings: e.warnings,
-    });
-  } catch (err) {
-    // This family also answers {success: false, message} next to the usual error object.
-    const a = toApiError(err);
-    return json(
-      { success: false, message: a.message, error: { code: a.code, message: a.message, ...a.details } },
-      a.status,
-    );
-  }
+  const { target, source, tau, precision } = await validThenConverter(ctx, async () => {
+    const b = await jsonBody(request, Math.ceil((SOURCE_LIMIT * 2 * 4) / 3));
+    for (const f of ['target_audio', 'source_audio'])
+      if (typeof b[f] !== 'string')
+        throw badRequest(`${f}: base64 audio or a data URL is required.`, { field: f });
+    return {
+      target: decodeBase64Field(b.target_audio as string, 'target_audio', SOURCE_LIMIT),
+      source: decodeBase64Field(b.source_audio as string, 'source_audio', SOURCE_LIMIT),
+      tau: tauOf(b.tau),
+      precision: precisionOf(b.precision),
+    };
+  });
+  const t0 = ctx.now();
+  const e = await extract(ctx, [{ bytes: target }]);
+  const t1 = ctx.now();
+  const c = await ctx.engine.run('clone.convert', {
+    source: { bytes: source },
+    target: e.embedding,
+    tau,
+    precision,
+  });
+  const t2 = ctx.now();
+  return json({
+    success: true,
+    message: e.warnings.length ? `Converted. ${e.warnings.map((w) => w.message).join(' ')}` : 'Converted.',
+    result_audio: encodeBase64(encodeWav(c.samples, c.sampleRate, 's16')),
+    stats: {
+      extract_time: secondsText(t1 - t0),
+      clone_time: secondsText(t2 - t1),
+      total_time: secondsText(t2 - t0),
+      precision: c.precision,
+    },
+    warnings: e.warnings,
+  });
 }
 
 /** POST /v1/tts/clone: multipart {reference_audio ≤ 20 MB, text, format, language, tau} → audio. */

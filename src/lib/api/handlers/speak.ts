@@ -14,6 +14,7 @@ import type { SynthesizeResult } from '../../tts/contract';
 import { CONTENT_TYPES, type AudioFormat, type SpeechSpec } from './speech-schemas';
 import { clonedArgs, engineArgs, type Speaker } from './speaker';
 import { runApiJob } from '../run-job';
+import { historyAudioUrl } from './history';
 
 /** Speech can take a while on 2 cores; a Service Worker keeps a fetch open for about five minutes. */
 export const SPEECH_WAIT_MS = 240_000;
@@ -206,6 +207,7 @@ export function speechJson(
     success: true,
     job_id: s.jobId,
     history_id: s.kept.id,
+    audio_url: s.kept.id ? historyAudioUrl(s.kept.id) : undefined,
     ...extra,
     format: body.format,
     content_type: audio.type,

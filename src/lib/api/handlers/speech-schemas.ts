@@ -82,7 +82,8 @@ export const v1TtsBody = z
 export const apiV1TtsBody = z
   .object({
     text: text(MAX_CHARS),
-    voice_id: voiceName.optional(),
+    // Its document's default is "default", and its Python sends null when no voice is given.
+    voice_id: voiceName.nullable().optional(),
     format: z.enum(['mp3', 'wav', 'pcm', 'opus']).default('mp3'),
     speed: z.number().min(0.5).max(2).default(1),
     volume: z.number().min(-20).max(20).default(0),

@@ -8,6 +8,7 @@ import { encodePcm16, streamingWavHeader } from '../../dsp/wav';
 import { encodeBase64 } from '../../core/base64';
 import type { SynthesizeResult } from '../../tts/contract';
 import { CONTENT_TYPES, type SpeechSpec } from './speech-schemas';
+import { mp3Frames } from '../../codec/mp3';
 import { engineArgs, resolveSpeaker } from './speaker';
 import {
   audioAnswer,
@@ -71,9 +72,16 @@ export async function streamSpeech(
   key: ApiKeyRecord,
   ctx: ApiContext,
   request?: Request,
+  opts: { streamMp3?: boolean } = {},
 ): Promise<Response> {
+  // mp3 (where the route asks) goes out a sentence at a time too: each sentence is encoded on its own and
+  // its frames sent without the file-level header and tags (codec/mp3.ts), which joins as one stream.
+  const mp3 = spec.format === 'mp3' && opts.streamMp3 === true;
   // Cloned voices are spoken whole (clone.speak), then sent the same way as compressed formats.
-  if ((spec.format !== 'wav' && spec.format !== 'pcm') || (await resolveSpeaker(spec.voice, ctx)).cloned) {
+  if (
+    (spec.format !== 'wav' && spec.format !== 'pcm' && !mp3) ||
+    (await resolveSpeaker(spec.voice, ctx)).cloned
+  ) {
     const s = await speak(spec, key, ctx);
     const { bytes, type } = await encodeAudio(s.result, spec.format, ctx);
     if (mode === 'audio') return audioAnswer(s, bytes, type);
@@ -131,6 +139,19 @@ export async function streamSpeech(
   };
   const frame = (b: Uint8Array) =>
     mode === 'sse' ? sse({ type: 'speech.audio.delta', audio: encodeBase64(b) }) : b;
+  const piece = async (c: Chunk): Promise<Uint8Array> => {
+    if (!mp3) return bytesOf(c);
+    const e = await ctx.engine.run('audio.encode', {
+      samples: c.samples,
+      sampleRate: c.sampleRate,
+      options: { format: 'mp3' },
+    });
+    sentAudio = true;
+    return mp3Frames(e.bytes);
+  };
+  /** Pieces go out in order; an mp3 piece is encoded while the next sentence is spoken. */
+  let tail: Promise<void> = Promise.resolve();
+  let pieceError: unknown = null;
 
   let finished = false;
   const stop = () => {
@@ -148,35 +169,58 @@ export async function streamSpeech(
           stop();
         }
       };
-      for (const c of pending.splice(0)) send(frame(bytesOf(c)));
-      push = (c) => send(frame(bytesOf(c)));
-      void done.then(async (rec) => {
-        push = null;
-        if (finished) return;
-        if (rec?.status === 'succeeded') {
-          const result = rec.result as SynthesizeResult;
-          // An engine that sent no chunks (none of ours) still gives its audio, whole.
-          if (!sentAudio) send(frame(bytesOf(result)));
-          const kept = await keepInHistory(spec, speaker, result, ctx.now() - t0, key, ctx).catch(
-            (e: unknown) => ({ error: toApiError(e) }) as Kept,
-          );
-          if (mode === 'sse') send(sse(doneEvent(spec, result, job.id, kept)));
+      const emit = (c: Chunk) => {
+        tail = tail.then(async () => {
+          if (finished || pieceError) return;
+          try {
+            send(frame(await piece(c)));
+          } catch (e) {
+            pieceError = e;
+          }
+        });
+      };
+      for (const c of pending.splice(0)) emit(c);
+      push = emit;
+      void done
+        .then(async (rec) => {
+          push = null;
+          await tail;
+          if (finished) return;
+          if (pieceError && rec?.status === 'succeeded') {
+            finished = true;
+            controller.error(new Error(toApiError(pieceError).message));
+            return;
+          }
+          if (rec?.status === 'succeeded') {
+            const result = rec.result as SynthesizeResult;
+            // An engine that sent no chunks (none of ours) still gives its audio, whole.
+            if (!sentAudio) send(frame(await piece(result)));
+            const kept = await keepInHistory(spec, speaker, result, ctx.now() - t0, key, ctx).catch(
+              (e: unknown) => ({ error: toApiError(e) }) as Kept,
+            );
+            if (mode === 'sse') send(sse(doneEvent(spec, result, job.id, kept)));
+            finished = true;
+            controller.close();
+            return;
+          }
+          if (!rec) await ctx.jobs.cancel({ id: job.id });
+          const err = rec ? speechJobError(rec) : tooSlow();
+          if (mode === 'sse') {
+            send(sse({ type: 'error', error: { code: err.code, message: err.message, job_id: job.id } }));
+            finished = true;
+            controller.close();
+          } else {
+            finished = true;
+            // An errored body: the client's read fails, so partial audio is never taken for a whole file.
+            controller.error(new Error(err.message));
+          }
+        })
+        .catch((e: unknown) => {
+          // Encoding the last piece failed: an errored body, never a short file taken for a whole one.
+          if (finished) return;
           finished = true;
-          controller.close();
-          return;
-        }
-        if (!rec) await ctx.jobs.cancel({ id: job.id });
-        const err = rec ? speechJobError(rec) : tooSlow();
-        if (mode === 'sse') {
-          send(sse({ type: 'error', error: { code: err.code, message: err.message, job_id: job.id } }));
-          finished = true;
-          controller.close();
-        } else {
-          finished = true;
-          // An errored body: the client's read fails, so partial audio is never taken for a whole file.
-          controller.error(new Error(err.message));
-        }
-      });
+          controller.error(new Error(toApiError(e).message));
+        });
     },
     cancel() {
       stop();

@@ -90,7 +90,7 @@ export async function v1Tts(
 function apiV1TtsSpec(body: z.infer<typeof apiV1TtsBody>, route: string): SpeechSpec {
   return {
     text: body.text,
-    voice: body.voice_id ?? DEFAULT_VOICE,
+    voice: body.voice_id == null || body.voice_id.toLowerCase() === 'default' ? DEFAULT_VOICE : body.voice_id,
     format: body.format,
     speed: body.speed,
     volume_db: body.volume,
@@ -119,5 +119,7 @@ export async function apiV1TtsStream(
   ctx: ApiContext,
   request?: Request,
 ): Promise<Response> {
-  return streamSpeech(apiV1TtsSpec(body, 'POST /api/v1/tts/stream'), 'audio', key, ctx, request);
+  return streamSpeech(apiV1TtsSpec(body, 'POST /api/v1/tts/stream'), 'audio', key, ctx, request, {
+    streamMp3: true,
+  });
 }

@@ -17,15 +17,21 @@ export function health(ctx: ApiContext): Response {
   });
 }
 
-/** OpenVoice-shape facts of the tone-colour converter; `installed` says whether it is on this device. */
+/**
+ * OpenVoice-shape facts of the tone-colour converter (document 004's fields, with its values where the
+ * converter is not installed yet); `installed` says whether it is on this device.
+ */
 export async function info(ctx: ApiContext): Promise<Response> {
   const s = await ctx.engine.run('clone.status', {}).catch(() => ({ installed: false }) as CloneStatusResult);
   return json({
-    model: s.installed ? `openvoice-${s.version}-tone-color-converter` : 'openvoice-v2-tone-color-converter',
-    version: ctx.version,
+    model: 'OpenVoice Tone Clone',
+    model_id: s.id ?? 'openvoice-v2-converter',
+    version: s.version ?? 'v2',
+    app_version: ctx.version,
     installed: s.installed,
     sample_rate: s.sampleRate ?? 22050,
-    target_length: null,
+    // OpenVoice's spectrogram FFT length (filter_length), the same in v1 and v2.
+    target_length: s.filterLength ?? 1024,
     tone_dimension: s.toneDimension ?? 256,
     // The int8 variant made on this device: how far from fp32 and how much faster it measured here.
     fast_converter: s.fast

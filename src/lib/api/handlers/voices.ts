@@ -1,10 +1,16 @@
 import type { z } from 'zod';
 import type { ApiContext } from '../context';
-import type { voiceListQuery, voiceUpdateBody, v1VoicesQuery } from '../schemas';
+import {
+  VOICE_READ_ONLY,
+  type communityQuery,
+  type voiceListQuery,
+  type voiceUpdateBody,
+  type v1VoicesQuery,
+} from '../schemas';
 import { ApiError, badRequest, notFound } from '../errors';
 import { json } from '../http';
 import { NotFoundError, ImportError } from '../../storage/errors';
-import { PresetProtectedError } from '../../storage/voices';
+import { PresetProtectedError, type VoiceChanges } from '../../storage/voices';
 import type { Voice } from '../../voices/types';
 
 /** The JSON shape of a voice: samples are listed without their bytes. */
@@ -38,16 +44,32 @@ export async function getVoice(id: string, ctx: ApiContext) {
   return json(voiceJson(await storage(() => ctx.voices.get(id))));
 }
 
+/** Names what a request sent that the studio does not use (the same header on every route that ignores). */
+export const IGNORED_HEADER = 'X-Timbre-Ignored-Parameters';
+
 export async function updateVoice(id: string, body: z.infer<typeof voiceUpdateBody>, ctx: ApiContext) {
-  if (Object.keys(body).length === 0)
-    throw badRequest('Nothing to update: send at least one field.', { field: 'body' });
+  const sent = body as Record<string, unknown>;
+  const ignored = VOICE_READ_ONLY.filter((k) => sent[k] !== undefined);
+  const changes = Object.fromEntries(
+    Object.entries(sent).filter(([k, v]) => v !== undefined && !ignored.includes(k as never)),
+  ) as VoiceChanges;
+  if (Object.keys(changes).length === 0)
+    throw badRequest(
+      ignored.length
+        ? `Nothing to update: ${ignored.join(', ')} cannot be changed; send name, description, tags, language, gender or favorite.`
+        : 'Nothing to update: send at least one field.',
+      { field: 'body' },
+    );
   const cur = await storage(() => ctx.voices.get(id));
-  if (cur.kind === 'preset' && (body.name || body.language || body.gender))
+  // The object GET returned carries a preset's own name, language and gender: only a change is refused.
+  const changed = (k: 'name' | 'language' | 'gender') => changes[k] !== undefined && changes[k] !== cur[k];
+  if (cur.kind === 'preset' && (changed('name') || changed('language') || changed('gender')))
     throw new ApiError(
       'forbidden',
       'Preset voices keep their name, language and gender; only tags, description and favourite change.',
     );
-  return json(voiceJson(await storage(() => ctx.voices.update(id, body, ctx.now()))));
+  const saved = await storage(() => ctx.voices.update(id, changes, ctx.now()));
+  return json(voiceJson(saved), 200, ignored.length ? { [IGNORED_HEADER]: ignored.join(', ') } : {});
 }
 
 export async function deleteVoice(id: string, ctx: ApiContext) {
@@ -116,4 +138,37 @@ export async function exportVoices(ids: string | undefined, ctx: ApiContext) {
 export async function importVoices(body: unknown, ctx: ApiContext) {
   const written = await storage(() => ctx.voices.import(body, ctx.now()));
   return json({ imported: written.length, ids: written.map((v) => v.id) }, 201);
+}
+
+/**
+ * `GET /api/v1/community/models`: the streaming-TTS document's community catalogue (there 100k+ shared
+ * voices). A device-local studio shares none, so it answers its own voices — presets and library — in
+ * that shape, searchable and paged, so a client that looks a voice up there and speaks with it works.
+ */
+export async function communityModels(q: z.infer<typeof communityQuery>, ctx: ApiContext) {
+  const page = q.page ?? 1;
+  const pageSize = q.page_size ?? 10;
+  const { voices, total } = await ctx.voices.query({
+    q: q.search?.trim() || undefined,
+    language: q.language,
+    offset: (page - 1) * pageSize,
+    limit: pageSize,
+  });
+  return json({
+    models: voices.map((v) => ({
+      fish_audio_id: v.id,
+      id: v.id,
+      title: v.name,
+      description: v.description,
+      author_nickname: v.kind === 'preset' ? 'Kokoro' : 'you',
+      language: v.language,
+      gender: v.gender,
+      kind: v.kind,
+      tags: v.tags,
+      model: v.model,
+    })),
+    total,
+    page,
+    page_size: pageSize,
+  });
 }
