@@ -634,7 +634,7 @@ export class SpeakSession {
     }
     this.stopPreview();
     // Said before the job is queued: what it will wait for (the engine's queue runs one job at a time).
-    const waiting = waitingFor(this.studio.engine.ops);
+    const waiting = waitingFor(this.studio.engine.ops, 'tts.generate');
     const run = this.previewJob.start('preview')!;
     this.previewing = key;
     this.previewLoading = true;

@@ -6,15 +6,19 @@ import { modelOfProgress, speedLine, usableWith } from '../../src/lib/ui/install
 import type { InstallProgress } from '../../src/lib/models/types';
 
 describe('waitingFor', () => {
-  it('names the oldest job worth naming, skipping quick reads; null when the engine is free', () => {
-    expect(waitingFor([])).toBeNull();
-    expect(waitingFor(['system.facts', 'clone.status'])).toBeNull();
-    expect(waitingFor(['system.facts', 'asr.transcribe', 'tts.generate'])).toBe(
+  it('names the oldest job of the same queue worth naming; null when nothing holds it up', () => {
+    expect(waitingFor([], 'tts.generate')).toBeNull();
+    expect(waitingFor(['system.facts', 'clone.status'], 'tts.generate')).toBeNull();
+    // A transcription runs on its own queue: it does not hold a preview up.
+    expect(waitingFor(['asr.transcribe'], 'tts.generate')).toBeNull();
+    expect(waitingFor(['asr.transcribe', 'tts.generate', 'tts.ahead'], 'tts.generate')).toBe(
+      'Waiting for a speech generation to finish…',
+    );
+    expect(waitingFor(['system.facts', 'asr.transcribe'], 'asr.transcribe')).toBe(
       'Waiting for a transcription to finish…',
     );
-    expect(waitingFor(['tts.generate'])).toBe('Waiting for a speech generation to finish…');
     // Behind the model being made, the wait is the model loading.
-    expect(waitingFor(['tts.prepare'])).toBe('Loading the voice model…');
+    expect(waitingFor(['tts.prepare'], 'tts.generate')).toBe('Loading the voice model…');
   });
 });
 

@@ -1,5 +1,5 @@
 // What a view says while its job waits behind others in the engine: which job it waits for, in words.
-import type { EngineOpName } from '../engine/ops';
+import { ENGINE_OPS, type EngineOpName } from '../engine/ops';
 
 /** Jobs a person would not call a job: quick reads and head starts that never hold anything up for long. */
 const QUIET = new Set<EngineOpName>(['system.facts', 'clone.status', 'runtime.settings']);
@@ -27,11 +27,13 @@ const WAITS: Record<string, string> = {
 };
 
 /**
- * "Waiting for a transcription to finish…" for the first job of `ops` (the engine's running and waiting
- * jobs, oldest first) that is worth naming; null when there is none.
+ * What a job of `op` waits for among `ops` (the engine's running and waiting jobs, oldest first): the first
+ * one of its queue worth naming (jobs of other queues run beside it), e.g. "Waiting for a speech generation
+ * to finish…"; null when none holds it up.
  */
-export function waitingFor(ops: readonly EngineOpName[]): string | null {
-  const op = ops.find((o) => !QUIET.has(o));
-  if (!op) return null;
-  return WAITS[op] ?? 'Waiting for another job to finish…';
+export function waitingFor(ops: readonly EngineOpName[], op: EngineOpName): string | null {
+  const queue = ENGINE_OPS[op].queue;
+  const first = ops.find((o) => !QUIET.has(o) && ENGINE_OPS[o].queue === queue);
+  if (!first) return null;
+  return WAITS[first] ?? 'Waiting for another job to finish…';
 }
