@@ -69,6 +69,7 @@ export interface Spoken {
 }
 
 const PRESETS = new Set<string>(KOKORO_VOICE_IDS);
+const LOADING_VOICE = 'Loading the voice model…';
 function describe(e: unknown, cloned = false): SpeakError {
   const err = e instanceof Error ? e : new Error(String(e));
   const notInstalled = errorKind(err) === 'model_not_installed';
@@ -644,7 +645,7 @@ export class SpeakSession {
       const cached = opts.cache ? await this.studio.previews.get(key) : undefined;
       if (cached) audio = decodeWav(new Uint8Array(cached.audio));
       else {
-        this.previewNote = waiting ?? (this.modelWarm ? null : 'Loading the voice model…');
+        this.previewNote = waiting ?? (this.modelWarm ? null : LOADING_VOICE);
         const lang = voiceLanguages(voice)[0] ?? 'en-us';
         const text = PREVIEW_TEXT[lang];
         // Each run plays as it arrives, so the first words come as soon as they are made.
@@ -656,8 +657,10 @@ export class SpeakSession {
             this.previewLoading = false;
             this.previewNote = null;
           } else if (p.stage === 'load' || p.stage === 'create' || p.stage === 'warmup')
-            this.previewNote = 'Loading the voice model…';
-          else if (this.previewLoading) this.previewNote = null;
+            this.previewNote = LOADING_VOICE;
+          // Its turn came (it was waiting behind another job): a cold model loads before the first run.
+          else if (this.previewNote && this.previewNote !== LOADING_VOICE)
+            this.previewNote = this.modelWarm ? null : LOADING_VOICE;
         };
         const r = await this.speak(
           { text, voice, ...(key !== voice ? { voice_id: key } : {}) },
