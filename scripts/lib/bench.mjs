@@ -126,7 +126,7 @@ export async function serve() {
 
 // ---------------------------------------------------------------- Chromium
 
-const FLAGS = [
+export const FLAGS = [
   '--no-sandbox',
   '--disable-background-networking',
   '--disable-component-update',

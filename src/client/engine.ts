@@ -40,6 +40,8 @@ export class EngineBridge implements EngineGateway {
   private queues = new SerialQueues();
   private seq = 0;
   private listeners = new Set<() => void>();
+  /** Operations of the jobs running or waiting, in the order they were asked for (views say what they wait for). */
+  private jobs: EngineOpName[] = [];
 
   /**
    * `heartbeat`: the worker liveness check's timing (tests make it quick). `files`: where the worker reads
@@ -106,6 +108,11 @@ export class EngineBridge implements EngineGateway {
     return { alive: this.host.alive, restarts: this.restarts, ...this.queues.stats() };
   }
 
+  /** The operations of the jobs running or waiting now. */
+  get ops(): readonly EngineOpName[] {
+    return this.jobs;
+  }
+
   private changed() {
     for (const fn of this.listeners) fn();
   }
@@ -145,11 +152,14 @@ export class EngineBridge implements EngineGateway {
       },
       opts.signal,
     );
+    this.jobs = [...this.jobs, op];
+    const ended = () => {
+      const i = this.jobs.indexOf(op);
+      if (i >= 0) this.jobs = this.jobs.filter((_, k) => k !== i);
+      this.changed();
+    };
     // Listeners hear of the end only once the queue has let go of the job, so counts are current.
-    void job.then(
-      () => this.changed(),
-      () => this.changed(),
-    );
+    void job.then(ended, ended);
     return job;
   }
 

@@ -3,8 +3,10 @@
 import type { Studio } from './studio.svelte';
 import type { Progress } from '../lib/core/run';
 import { errorKind } from '../lib/core/errors';
-import type { SynthesizeParams } from '../lib/tts/contract';
+import { isTtsChunk, type SynthesizeParams } from '../lib/tts/contract';
 import type { TtsChunkData } from '../lib/tts/contract';
+import { SpeakAhead } from '../lib/ui/speak-ahead';
+import { waitingFor } from '../lib/ui/engine-jobs';
 import type { HistoryParams, HistoryRecord } from '../lib/storage/records';
 import type { Voice } from '../lib/voices/types';
 import { spanAt } from '../lib/audio/playback-plan';
@@ -67,6 +69,7 @@ export interface Spoken {
 }
 
 const PRESETS = new Set<string>(KOKORO_VOICE_IDS);
+const LOADING_VOICE = 'Loading the voice model…';
 function describe(e: unknown, cloned = false): SpeakError {
   const err = e instanceof Error ? e : new Error(String(e));
   const notInstalled = errorKind(err) === 'model_not_installed';
@@ -116,6 +119,10 @@ export class SpeakSession {
   /** Voice whose preview is being made or played. */
   previewing = $state<string | null>(null);
   previewLoading = $state(false);
+  /** What the preview being made waits for ("Loading the voice model…", "Waiting for … to finish…"). */
+  previewNote = $state<string | null>(null);
+  /** Runs of the last generation whose audio was spoken ahead while the text was typed. */
+  aheadRuns = $state(0);
   /** The download being encoded (its id). */
   downloading = $state<string | null>(null);
   /** The person paused the stream (its clock is suspended). */
@@ -129,7 +136,24 @@ export class SpeakSession {
   /** tts.prepare has run (or is running) in this page. */
   private warmed = false;
   private previewSource: AudioBufferSourceNode | null = null;
+  /** A preview made now plays as its runs arrive. */
+  private previewStream: StreamPlayer | null = null;
+  private previewTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Kokoro's session is known to be made in the engine (a speech job or tts.prepare ended well). */
+  private modelWarm = false;
   private frame = 0;
+  /** The first sentence spoken while the text is typed (src/lib/ui/speak-ahead.ts has the rules). */
+  private readonly ahead = new SpeakAhead({
+    speak: async (a) => {
+      const r = await this.studio.engine.run('tts.ahead', a);
+      this.modelWarm = true;
+      return r;
+    },
+    idle: () => {
+      const s = this.studio.engine.state;
+      return s.running === 0 && s.queued === 0;
+    },
+  });
 
   constructor(private readonly studio: Studio) {}
 
@@ -156,6 +180,7 @@ export class SpeakSession {
     this.warmed = true;
     try {
       await this.studio.engine.run('tts.prepare', { voice: this.resolve(this.voice) ?? undefined });
+      this.modelWarm = true;
     } catch {
       // Only a head start: Generate loads the model itself and reports any error.
       this.warmed = false;
@@ -289,6 +314,30 @@ export class SpeakSession {
     };
   }
 
+  /** What tts.generate would be given for the form as it is; null when Generate would not run Kokoro on it. */
+  formArgs(): SynthesizeParams | null {
+    const text = this.text;
+    if (!text.trim() || text.length > STUDIO_MAX_CHARS || this.clonedVoice(this.voice)) return null;
+    const resolved = this.resolve(this.voice);
+    if (!resolved) return null;
+    const params = this.params();
+    return {
+      text,
+      voice: resolved,
+      speed: params.speed,
+      volume_db: params.volume_db,
+      pause_ms: params.pause_ms,
+      ...(params.language ? { language: params.language } : {}),
+      ...(this.voice !== resolved ? { voice_id: this.voice } : {}),
+    };
+  }
+
+  /** The form changed (the view's effect reads it): the first sentence is spoken ahead once typing pauses. */
+  typed(): void {
+    const args = this.formArgs();
+    if (this.status !== 'generating') this.ahead.edit(args);
+  }
+
   /** Speaks the form's text, playing each sentence as soon as it is made. */
   async generate(): Promise<void> {
     if (this.status === 'generating') return;
@@ -339,6 +388,9 @@ export class SpeakSession {
       ...(params.language ? { language: params.language } : {}),
       ...(voice !== resolved ? { voice_id: voice } : {}),
     };
+    // What was spoken ahead for this text is taken by the engine; nothing more is started ahead.
+    if (!cloned) this.ahead.claim(args);
+    this.aheadRuns = 0;
     const out = await this.job.run(
       'generating',
       async (run) => {
@@ -372,6 +424,7 @@ export class SpeakSession {
           }
           if (p.stage === 'chunk' && p.data) {
             const d = p.data as TtsChunkData;
+            if (d.ahead) this.aheadRuns++;
             sentence = sentenceOfRun(sentences, sentence, d.text);
             stream.push(d.samples, d.sampleRate, sentence);
             this.firstAudioMs ??= performance.now() - t0;
@@ -393,6 +446,7 @@ export class SpeakSession {
           ? await this.speakCloned(cloned, text, resolved, params, gain, run.signal, onProgress)
           : await this.speak(args, run.signal, onProgress);
         if (!run.live) return null;
+        if (!cloned) this.modelWarm = true;
         const elapsedMs = performance.now() - t0;
         const wavBytes = encodeWav(r.samples, r.sampleRate, 's16');
         const result: SpeakResult = {
@@ -580,6 +634,8 @@ export class SpeakSession {
       return;
     }
     this.stopPreview();
+    // Said before the job is queued: what it will wait for (the engine's queue runs one job at a time).
+    const waiting = waitingFor(this.studio.engine.ops, 'tts.generate');
     const run = this.previewJob.start('preview')!;
     this.previewing = key;
     this.previewLoading = true;
@@ -589,9 +645,29 @@ export class SpeakSession {
       const cached = opts.cache ? await this.studio.previews.get(key) : undefined;
       if (cached) audio = decodeWav(new Uint8Array(cached.audio));
       else {
+        this.previewNote = waiting ?? (this.modelWarm ? null : LOADING_VOICE);
         const lang = voiceLanguages(voice)[0] ?? 'en-us';
         const text = PREVIEW_TEXT[lang];
-        const r = await this.speak({ text, voice, ...(key !== voice ? { voice_id: key } : {}) }, run.signal);
+        // Each run plays as it arrives, so the first words come as soon as they are made.
+        const onProgress = (p: Progress) => {
+          if (run.signal.aborted) return;
+          if (isTtsChunk(p)) {
+            this.previewStream ??= new StreamPlayer(ctx);
+            this.previewStream.push(p.data.samples, p.data.sampleRate);
+            this.previewLoading = false;
+            this.previewNote = null;
+          } else if (p.stage === 'load' || p.stage === 'create' || p.stage === 'warmup')
+            this.previewNote = LOADING_VOICE;
+          // Its turn came (it was waiting behind another job): a cold model loads before the first run.
+          else if (this.previewNote && this.previewNote !== LOADING_VOICE)
+            this.previewNote = this.modelWarm ? null : LOADING_VOICE;
+        };
+        const r = await this.speak(
+          { text, voice, ...(key !== voice ? { voice_id: key } : {}) },
+          run.signal,
+          onProgress,
+        );
+        this.modelWarm = true;
         audio = r;
         if (opts.cache)
           await this.studio.previews
@@ -606,6 +682,20 @@ export class SpeakSession {
       }
       if (run.signal.aborted) return;
       this.previewLoading = false;
+      this.previewNote = null;
+      const streamed = this.previewStream;
+      if (streamed) {
+        // Already heard as it was made: the preview ends when the last run has played.
+        const left = Math.max(0, streamed.plan.endsAt - ctx.currentTime);
+        this.previewTimer = setTimeout(
+          () => {
+            if (this.previewStream === streamed) this.stopPreview();
+          },
+          left * 1000 + 50,
+        );
+        run.end();
+        return;
+      }
       const buf = ctx.createBuffer(1, audio.samples.length, audio.sampleRate);
       buf.copyToChannel(audio.samples as Float32Array<ArrayBuffer>, 0);
       const src = ctx.createBufferSource();
@@ -624,8 +714,11 @@ export class SpeakSession {
       // Stopped (or another preview started): stopPreview has reset everything.
       if (run.signal.aborted) return;
       run.end();
+      this.previewStream?.stop();
+      this.previewStream = null;
       this.previewing = null;
       this.previewLoading = false;
+      this.previewNote = null;
       const d = describe(e);
       this.studio.toast(`Could not preview the voice: ${d.message}`, { kind: 'error', ms: 8000 });
     }
@@ -638,13 +731,18 @@ export class SpeakSession {
     } catch {
       // not started
     }
+    clearTimeout(this.previewTimer);
+    this.previewStream?.stop();
+    this.previewStream = null;
     this.previewSource = null;
     this.previewing = null;
     this.previewLoading = false;
+    this.previewNote = null;
   }
 
   /** Leaving the view: nothing keeps playing or generating. */
   dispose(): void {
+    this.ahead.dispose();
     this.stop();
     this.endStream();
     this.stopPreview();

@@ -9,6 +9,7 @@ import { ModelsBridge } from './models';
 import { FormatsBridge } from './formats';
 import type { InstallProgress } from '../lib/models/types';
 import { CancelledError } from '../lib/core/run';
+import { modelOfProgress } from '../lib/ui/install-status';
 import type { ProviderPreference } from '../lib/runtime/provider';
 import type { SettingsResult } from '../lib/engine/runtime-ops';
 
@@ -32,6 +33,8 @@ export class Studio {
   readonly formats = new FormatsBridge();
   /** Progress of installs under way, by model id ('bundled' for the first-start install of the bundled set). */
   installs = $state<Record<string, InstallProgress>>({});
+  /** Models of the first-start install that are in already, usable before the rest is (in install order). */
+  installedEarly = $state<string[]>([]);
   db!: TimbreDB;
   voices!: VoiceStore;
   keys!: KeyStore;
@@ -68,7 +71,18 @@ export class Studio {
       if (globalThis.localStorage?.getItem('timbre:auto-install') === 'off') return;
       const list = await this.models.list();
       if (list.filter((m) => m.bundled).every((m) => m.installed)) return;
-      await this.models.installBundled((p) => this.progress('bundled', p));
+      let current = '';
+      await this.models.installBundled((p) => {
+        this.progress('bundled', p);
+        // The set installs one model after another: when the next begins, the one before is usable, and
+        // the views that need it (Speak warms its model) hear of it now rather than at the end.
+        const model = modelOfProgress(p);
+        if (current && model !== current && !this.installedEarly.includes(current)) {
+          this.installedEarly = [...this.installedEarly, current];
+          this.touch();
+        }
+        current = model;
+      });
       this.toast('The bundled models are installed: Timbre now works offline.', { kind: 'success' });
     } catch (e) {
       if (!(e instanceof CancelledError)) this.fail(e, 'Installing the bundled models stopped');

@@ -329,15 +329,17 @@ describe('Speak view', () => {
     await page.waitForFunction((n) => (globalThis as unknown as Probe).__starts.length > n, starts0, {
       timeout: 120_000,
     });
-    const kept = await page.evaluate(async () => {
-      const t = (
-        globalThis as unknown as {
-          __timbre: { previews: { get(id: string): Promise<{ audio: ArrayBuffer } | undefined> } };
-        }
-      ).__timbre;
-      return (await t.previews.get('bm_george'))?.audio.byteLength ?? 0;
-    });
-    expect(kept).toBeGreaterThan(44 + 24000); // a WAV of more than half a second
+    // The sample plays run by run as it is made, and is kept once it is whole.
+    const kept = () =>
+      page.evaluate(async () => {
+        const t = (
+          globalThis as unknown as {
+            __timbre: { previews: { get(id: string): Promise<{ audio: ArrayBuffer } | undefined> } };
+          }
+        ).__timbre;
+        return (await t.previews.get('bm_george'))?.audio.byteLength ?? 0;
+      });
+    await expect.poll(kept, { timeout: 120_000 }).toBeGreaterThan(44 + 24000); // a WAV of more than half a second
     expect(await page.evaluate(() => (globalThis as unknown as Probe).__ttsRuns)).toBe(runs0 + 1);
 
     // Once it has played, play it again: from the store, no engine job.

@@ -13,7 +13,7 @@ import { UnknownVoiceError } from '../../src/lib/voices/errors';
 import { LIMIT_CEILING } from '../../src/lib/tts/gain';
 import { KOKORO_MODEL_ID, synthesize } from '../../src/lib/tts/kokoro';
 import { type SynthChunk } from '../../src/lib/tts/contract';
-import { runTtsGenerate, runTtsPrepare } from '../../src/lib/tts/operation';
+import { runTtsAhead, runTtsGenerate, runTtsPrepare } from '../../src/lib/tts/operation';
 import { isTtsChunk } from '../../src/lib/tts/contract';
 import { speechBounds } from '../../src/lib/tts/trim';
 import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
@@ -263,5 +263,61 @@ describe.skipIf(!HAVE_MODEL)(
       const empty = { registry: { get: async () => undefined }, store: { read: async () => new Blob() } };
       await expect(runTtsPrepare({}, {}, empty)).rejects.toThrow(ModelNotInstalledError);
     }, 120_000);
+
+    it('tts.ahead speaks the first sentence early: the generation takes those runs and its audio is unchanged', async () => {
+      const deps = installedKokoro(['voices/af_heart.bin', 'voices/bf_emma.bin']);
+      const text = 'Timbre speaks while you type, and you hear it. The rest follows.';
+      const args = { text, voice: 'af_heart', speed: 1.1, volume_db: 3, pause_ms: 300 };
+      const flags = async (a: typeof args) => {
+        const ahead: boolean[] = [];
+        const r = await runTtsGenerate(
+          a,
+          { onProgress: (p) => isTtsChunk(p) && ahead.push(p.data.ahead === true) },
+          deps,
+        );
+        return { r, ahead };
+      };
+      // Without anything ahead: every run made by the generation.
+      const plain = await flags(args);
+      expect(plain.ahead.length).toBeGreaterThanOrEqual(3); // head and tail of sentence 1, sentence 2
+      expect(plain.ahead.every((a) => !a)).toBe(true);
+
+      // The first sentence ahead, run by run, until the engine says there is no other.
+      const first = await runTtsAhead({ ...args, run: 0 }, {}, deps);
+      expect(first).toEqual({ runs: 2, made: true });
+      expect(await runTtsAhead({ ...args, run: 0 }, {}, deps)).toEqual({ runs: 2, made: false }); // kept
+      expect(await runTtsAhead({ ...args, run: 1 }, {}, deps)).toEqual({ runs: 2, made: true });
+      expect(await runTtsAhead({ ...args, run: 2 }, {}, deps)).toEqual({ runs: 2, made: false });
+
+      const sped = await flags(args);
+      expect(sped.ahead).toEqual([true, true, ...plain.ahead.slice(2)]);
+      // The same samples, bit for bit, as the generation with nothing ahead.
+      expect(sped.r.samples.length).toBe(plain.r.samples.length);
+      expect(Buffer.from(sped.r.samples.buffer).equals(Buffer.from(plain.r.samples.buffer))).toBe(true);
+      expect(sped.r.chunks).toEqual(plain.r.chunks);
+
+      // What the model hears is the key: another speed or voice is not served from it; the volume is
+      // applied after the model, so another volume still is; so is an edit after the first sentence.
+      // (Only the first run is needed to tell: the generation is stopped there.)
+      const firstAhead = async (a: typeof args) => {
+        const stop = new AbortController();
+        let ahead: boolean | undefined;
+        const onProgress = (p: Progress) => {
+          if (!isTtsChunk(p) || ahead !== undefined) return;
+          ahead = p.data.ahead === true;
+          stop.abort();
+        };
+        await runTtsGenerate(a, { onProgress, signal: stop.signal }, deps).catch((e: unknown) => {
+          if (!(e instanceof CancelledError)) throw e;
+        });
+        return ahead;
+      };
+      expect(await firstAhead({ ...args, speed: 1 })).toBe(false);
+      expect(await firstAhead({ ...args, voice: 'bf_emma' })).toBe(false);
+      expect(await firstAhead({ ...args, volume_db: 0 })).toBe(true);
+      expect(await firstAhead({ ...args, text: text.replace('The rest follows.', 'More comes.') })).toBe(
+        true,
+      );
+    }, 900_000);
   },
 );

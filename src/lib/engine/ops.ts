@@ -22,7 +22,14 @@ import type {
   SelftestArgs,
   SelftestResult,
 } from './runtime-ops';
-import type { TtsGenerateArgs, TtsGenerateResult, TtsPrepareArgs, TtsPrepareResult } from '../tts/contract';
+import type {
+  TtsAheadArgs,
+  TtsAheadResult,
+  TtsGenerateArgs,
+  TtsGenerateResult,
+  TtsPrepareArgs,
+  TtsPrepareResult,
+} from '../tts/contract';
 import type { AsrDeps } from '../asr/operation';
 import type {
   AsrPrepareArgs,
@@ -65,6 +72,8 @@ export interface EngineOps {
    */
   'tts.generate': { args: TtsGenerateArgs; result: TtsGenerateResult };
   'tts.prepare': { args: TtsPrepareArgs; result: TtsPrepareResult };
+  /** One run of the first sentence spoken ahead, kept in the engine for the tts.generate of that text. */
+  'tts.ahead': { args: TtsAheadArgs; result: TtsAheadResult };
   /** Encodes audio to a compressed format (mp3, opus, aac, flac, …) on the ffmpeg.wasm core. */
   'audio.encode': { args: AudioEncodeArgs; result: EncodedAudio };
   /** Converts a file of any format ffmpeg reads to another format, rate or channel count. */
@@ -125,6 +134,10 @@ export const ENGINE_OPS: Impl = {
   'tts.prepare': {
     queue: 'kokoro',
     run: async (a, o, c) => (await tts()).runTtsPrepare(a, o, await c.files()),
+  },
+  'tts.ahead': {
+    queue: 'kokoro',
+    run: async (a, o, c) => (await tts()).runTtsAhead(a, o, await c.files()),
   },
   'audio.encode': {
     queue: 'ffmpeg',

@@ -37,6 +37,8 @@ export interface SynthChunk {
   sampleRate: number;
   /** The sentence (or part of one) this run speaks. */
   text: string;
+  /** The model's output was made ahead (tts.ahead), not by this generation. */
+  ahead?: boolean;
 }
 
 export interface SynthesizeResult {
@@ -59,6 +61,8 @@ export interface TtsChunkData {
   samples: Float32Array;
   sampleRate: number;
   text: string;
+  /** The model's output was made ahead (tts.ahead), not by this generation. */
+  ahead?: boolean;
 }
 
 export interface TtsChunkProgress extends Progress {
@@ -76,4 +80,19 @@ export interface TtsPrepareArgs {
 
 export interface TtsPrepareResult {
   elapsed_ms: number;
+}
+
+/**
+ * tts.ahead: the arguments tts.generate will get, and which run of the text's first sentence to speak now
+ * (from 0), kept in the engine for that generation.
+ */
+export interface TtsAheadArgs extends SynthesizeParams {
+  run?: number;
+}
+
+export interface TtsAheadResult {
+  /** Runs the first sentence is spoken in: the caller asks for the next one while it is worth it. */
+  runs: number;
+  /** The model ran (false: that run was made ahead already, or there is no such run). */
+  made: boolean;
 }

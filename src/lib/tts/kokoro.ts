@@ -302,20 +302,32 @@ const gapBefore = (kind: RunBreak, pauseMs: number, sr: number) =>
 /** Joins inside a sentence: the model's edge silence goes on both sides. */
 const inside = (kind: RunBreak | undefined) => kind === 'clause' || kind === 'word';
 
-/** Speaks `params.text`; see the top of this file. Rejects with CancelledError when `signal` aborts. */
-export async function synthesize(
-  params: SynthesizeParams,
-  hooks: SynthesizeHooks,
-): Promise<SynthesizeResult> {
-  const { signal, onChunk, onProgress, loadFile } = hooks;
+/**
+ * Raw model output of runs spoken ahead (speakAhead: the Speak view speaks the first sentence while the
+ * text is typed), per session (another session, e.g. another provider, may sound different) and keyed by
+ * all the model hears (voice, speed, tokens). A generation that reaches such a run takes it instead of
+ * running the model; everything after the model (volume, trims, fades, pauses) is the same code, so its
+ * audio is the audio of a generation with nothing ahead.
+ */
+const spokenAhead = new WeakMap<object, Map<string, Float32Array>>();
+/** Runs kept ahead per session (oldest dropped first): a few sentences' heads of a few seconds each. */
+const AHEAD_KEEP = 8;
+
+/** A run's key in spokenAhead; none for a bare style table (it has no name to key by). */
+const aheadKey = (voice: SynthesizeParams['voice'], speed: number, ids: readonly number[]) =>
+  typeof voice === 'string' ? `${voice.trim()}|${speed}|${ids.join(',')}` : null;
+
+/** The text planned, phonemised and cut to token runs; `firstSentence`: only the first sentence's runs. */
+async function planSynthesis(params: SynthesizeParams, hooks: SynthesizeHooks, firstSentence = false) {
+  const { signal, onProgress, loadFile } = hooks;
   const p = checkParams(params);
   throwIfAborted(signal);
   const voice = await resolveVoice(params.voice, p.language, loadFile);
   const vocab = parseVocab(await loadFile('tokenizer.json'));
   throwIfAborted(signal);
 
-  const units = planUnits(p.text);
-  const sentences = sentenceUnits(p.text).map((u) => u.text);
+  const planned = planUnits(p.text);
+  const units = firstSentence ? planned.filter((u) => u.sentence === 0) : planned;
   onProgress?.({ stage: 'phonemes', done: 0, total: units.length, message: 'Phonemising' });
   const phonemized = await phonemizeTexts(
     units.map((u) => u.text),
@@ -333,6 +345,74 @@ export async function synthesize(
   });
   const runs = planRuns(units, ids, vocab);
   if (!runs.length) throw new TtsParamError('text', 'The text has nothing Kokoro can say.');
+  return { p, voice, vocab, units, runs, dropped };
+}
+
+/** One model run: its raw waveform, checked. */
+async function runModel(
+  session: OrtSession,
+  feeds: ReturnType<typeof feedsOf>,
+  ids: readonly number[],
+  table: StyleTable,
+): Promise<Float32Array> {
+  const out = await session.run(feeds(ids, styleRow(table, ids.length)));
+  const wave = out.waveform ?? Object.values(out)[0];
+  if (!wave || !(wave.data instanceof Float32Array))
+    throw new SynthesisError('Kokoro gave no waveform output.');
+  if (nonFiniteOutputs({ waveform: wave }).length)
+    throw new SynthesisError('Kokoro gave NaN or infinite samples.');
+  const audio = Float32Array.from(wave.data);
+  for (const t of Object.values(out)) t.dispose?.();
+  return audio;
+}
+
+export interface AheadResult {
+  /** Runs the first sentence is spoken in. */
+  runs: number;
+  /** The model ran for this run (false: it was kept already, or there is no such run). */
+  made: boolean;
+}
+
+/**
+ * Speaks run `run` of the first sentence of `params.text` into spokenAhead, so a generation of that text
+ * with these settings starts with audio already made. One run per call, so a caller can stop between runs
+ * without interrupting the model (see speak-ahead.ts).
+ */
+export async function speakAhead(
+  params: SynthesizeParams,
+  hooks: SynthesizeHooks,
+  run = 0,
+): Promise<AheadResult> {
+  const { p, voice, vocab, runs } = await planSynthesis(params, { ...hooks, onProgress: undefined }, true);
+  const target = runs[run];
+  const key = target && aheadKey(params.voice, p.speed, target.ids);
+  if (!target || !key) return { runs: runs.length, made: false };
+  const rt = await runtimeHost();
+  return rt.pool.use(
+    KOKORO_MODEL_ID,
+    () => hooks.loadFile('model.onnx'),
+    sessionOptions(rt.ort, vocab, voice.table, hooks),
+    async (ps) => {
+      let kept = spokenAhead.get(ps.session);
+      if (!kept) spokenAhead.set(ps.session, (kept = new Map()));
+      if (kept.has(key)) return { runs: runs.length, made: false };
+      throwIfAborted(hooks.signal);
+      const audio = await runModel(ps.session, feedsOf(rt.ort, p.speed), target.ids, voice.table);
+      kept.set(key, audio);
+      for (const old of kept.keys()) if (kept.size > AHEAD_KEEP) kept.delete(old);
+      return { runs: runs.length, made: true };
+    },
+  );
+}
+
+/** Speaks `params.text`; see the top of this file. Rejects with CancelledError when `signal` aborts. */
+export async function synthesize(
+  params: SynthesizeParams,
+  hooks: SynthesizeHooks,
+): Promise<SynthesizeResult> {
+  const { signal, onChunk, onProgress, loadFile } = hooks;
+  const { p, voice, vocab, units, runs, dropped } = await planSynthesis(params, hooks);
+  const sentences = sentenceUnits(p.text).map((u) => u.text);
 
   const sr = KOKORO_SAMPLE_RATE;
   const rt = await runtimeHost();
@@ -345,20 +425,16 @@ export async function synthesize(
     async (ps) => {
       const parts: Float32Array[] = [];
       const spans = new Map<number, { start: number; end: number }>();
+      const kept = spokenAhead.get(ps.session);
       let at = 0;
       let started = false;
       for (const [i, run] of runs.entries()) {
         throwIfAborted(signal);
         onProgress?.({ stage: 'synthesis', done: i, total: runs.length, message: units[run.unit]!.text });
-        const out = await ps.session.run(feeds(run.ids, styleRow(voice.table, run.ids.length)));
+        const key = aheadKey(params.voice, p.speed, run.ids);
+        const ahead = key ? kept?.get(key) : undefined;
+        let audio = ahead ? ahead.slice() : await runModel(ps.session, feeds, run.ids, voice.table);
         if (signal?.aborted) throw new CancelledError();
-        const wave = out.waveform ?? Object.values(out)[0];
-        if (!wave || !(wave.data instanceof Float32Array))
-          throw new SynthesisError('Kokoro gave no waveform output.');
-        if (nonFiniteOutputs({ waveform: wave }).length)
-          throw new SynthesisError('Kokoro gave NaN or infinite samples.');
-        let audio = Float32Array.from(wave.data);
-        for (const t of Object.values(out)) t.dispose?.();
 
         applyVolume(audio, p.volumeDb, sr);
         const last = i === runs.length - 1;
@@ -375,7 +451,14 @@ export async function synthesize(
         spans.set(sentence, { start: span?.start ?? at + gap, end: at + samples.length });
         at += samples.length;
         parts.push(samples);
-        onChunk?.({ index: i, total: runs.length, samples, sampleRate: sr, text: units[run.unit]!.text });
+        onChunk?.({
+          index: i,
+          total: runs.length,
+          samples,
+          sampleRate: sr,
+          text: units[run.unit]!.text,
+          ...(ahead ? { ahead: true } : {}),
+        });
       }
       onProgress?.({ stage: 'synthesis', done: runs.length, total: runs.length, message: 'Done' });
       return {

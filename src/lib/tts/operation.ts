@@ -2,9 +2,11 @@
 // as a 'chunk' progress event (its samples are a copy the receiver may take over: the engine worker
 // transfers them rather than copying again).
 import type { RunOptions } from '../core/run';
-import { checkParams, KOKORO_MODEL_ID, prepareSynthesis, synthesize } from './kokoro';
+import { checkParams, KOKORO_MODEL_ID, prepareSynthesis, speakAhead, synthesize } from './kokoro';
 import { installedModelFiles, type ModelFileDeps } from '../models/files';
 import type {
+  TtsAheadArgs,
+  TtsAheadResult,
   TtsChunkData,
   TtsGenerateArgs,
   TtsGenerateResult,
@@ -47,4 +49,16 @@ export async function runTtsPrepare(
   const loadFile = await installedModelFiles(KOKORO_MODEL_ID, 'Kokoro-82M', deps);
   await prepareSynthesis({ loadFile, signal: opts.signal, onProgress: opts.onProgress }, args.voice);
   return { elapsed_ms: Math.round(performance.now() - t0) };
+}
+
+/** Speaks one run of the first sentence ahead (the Speak view, while the text is typed); see speakAhead. */
+export async function runTtsAhead(
+  args: TtsAheadArgs,
+  opts: RunOptions = {},
+  deps: ModelFileDeps,
+): Promise<TtsAheadResult> {
+  const { run = 0, ...params } = args;
+  checkParams(params);
+  const loadFile = await installedModelFiles(KOKORO_MODEL_ID, 'Kokoro-82M', deps);
+  return speakAhead(params, { loadFile, signal: opts.signal }, run);
 }
