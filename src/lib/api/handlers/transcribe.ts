@@ -13,7 +13,7 @@ import { sniffContainer } from '../../codec/formats';
 import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/contract';
 import { formatTranscript, RESPONSE_FORMATS, type ResponseFormat } from '../../documents/transcript-formats';
 import { warningHeader } from '../../documents/transcript-warnings';
-import { chooseModel, modelHeader, type ModelChoice } from '../aliases';
+import { chooseModel, ignoredHeader, modelHeader, unhonoured, type ModelChoice } from '../aliases';
 
 export const TRANSCRIBE_UPLOAD_LIMIT = 100 * 1024 * 1024;
 /** A Service Worker keeps a fetch open for about five minutes: answer within four or hand out a job. */
@@ -346,6 +346,7 @@ export async function openAiTranscription(
       'Content-Type': type,
       ...jobHeaders(out.jobId, out.result),
       ...modelHeader('asr', model, out.result.model),
+      ...ignoredHeader(unhonoured(f)),
     },
   });
 }
@@ -391,7 +392,7 @@ export async function v1Stt(request: Request, key: ApiKeyRecord, ctx: ApiContext
       ...(dia.diarize ? { diarization: diarizationOf(r) } : {}),
     },
     200,
-    { ...jobHeaders(out.jobId, r), ...modelHeader('asr', model, r.model) },
+    { ...jobHeaders(out.jobId, r), ...modelHeader('asr', model, r.model), ...ignoredHeader(unhonoured(f)) },
   );
 }
 
