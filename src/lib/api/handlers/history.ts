@@ -10,6 +10,9 @@ import { HISTORY_MAX_ITEMS, HistoryStore, summarize } from '../../storage/histor
 import { type HistoryRecord } from '../../storage/records';
 import { encodeBase64 } from '../../core/base64';
 
+/** Where the Service Worker serves a generation's audio (WAV) while it is in the history. */
+export const historyAudioUrl = (id: string) => `/api/v1/tts/history/${id}/audio`;
+
 async function own(id: string, key: ApiKeyRecord, ctx: ApiContext): Promise<HistoryRecord> {
   const r = await ctx.db.get('history', id);
   if (!r || r.key_id !== key.id) throw notFound(`No generation "${id}" in your history.`);
@@ -22,9 +25,7 @@ export async function listHistory(q: z.infer<typeof historyQuery>, key: ApiKeyRe
   const limit = q.limit ?? q.page_size ?? 50;
   const offset = q.offset ?? (q.page ? (q.page - 1) * limit : 0);
   return json({
-    items: mine
-      .slice(offset, offset + limit)
-      .map((r) => ({ ...r, audio_url: `/api/v1/tts/history/${r.id}/audio` })),
+    items: mine.slice(offset, offset + limit).map((r) => ({ ...r, audio_url: historyAudioUrl(r.id) })),
     total: mine.length,
     offset,
     limit,
@@ -36,7 +37,7 @@ export async function getHistory(id: string, key: ApiKeyRecord, ctx: ApiContext)
   const r = await own(id, key, ctx);
   return json({
     ...summarize(r),
-    audio_url: `/api/v1/tts/history/${r.id}/audio`,
+    audio_url: historyAudioUrl(r.id),
     content_type: 'audio/wav',
     audio_base64: encodeBase64(new Uint8Array(r.audio)),
   });
