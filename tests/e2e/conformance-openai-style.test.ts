@@ -15,7 +15,7 @@ import { sniffContainer } from '../../src/lib/codec/formats';
 vi.setConfig({ testTimeout: 900_000, hookTimeout: 900_000 });
 
 const AUDIO = '../shared/audio';
-const HAVE_AUDIO = existsSync(`${AUDIO}/demo_speaker0.mp3`) && existsSync(`${AUDIO}/example_reference.mp3`);
+const HAVE_AUDIO = existsSync(`${AUDIO}/demo_speaker0.mp3`) && existsSync(`${AUDIO}/demo_speaker2.mp3`);
 if (!HAVE_AUDIO) console.warn(`[conformance] ${AUDIO} is absent: the document's examples are skipped`);
 const FIXTURE = 'tests/fixtures/openvoice-v2-tiny';
 
@@ -116,7 +116,8 @@ beforeAll(async () => {
   const b64 = async (p: string) => (await readFile(p)).toString('base64');
   // The document's file names, played by real recordings.
   files['recording.mp3'] = { b64: await b64(`${AUDIO}/demo_speaker0.mp3`), type: 'audio/mpeg' };
-  files['reference.wav'] = { b64: await b64(`${AUDIO}/example_reference.mp3`), type: 'audio/mpeg' };
+  // 19 s: within the document's 10–30 s for a reference, and quick to embed.
+  files['reference.wav'] = { b64: await b64(`${AUDIO}/demo_speaker0.mp3`), type: 'audio/mpeg' };
   files['source_audio.mp3'] = { b64: await b64(`${AUDIO}/demo_speaker0.mp3`), type: 'audio/mpeg' };
   files['noisy_audio.mp3'] = { b64: await b64(`${AUDIO}/demo_speaker2.mp3`), type: 'audio/mpeg' };
   files['speech.flac'] = { b64: await b64(`${AUDIO}/librispeech/2414-128291-0000.flac`), type: 'audio/flac' };
