@@ -114,6 +114,12 @@ describe('refusals before any decoding', () => {
     expect((await errorOf(r3, 400)).field).toBe('diarize');
     const r4 = await post('/v1/stt', multipart({ diarize: 'true', max_speakers: '0' }, f));
     expect((await errorOf(r4, 400)).field).toBe('max_speakers');
+    // A model name no table knows, and no installed model has, is a 400 listing the accepted names.
+    for (const path of ['/v1/stt', '/v1/audio/transcriptions']) {
+      const r5 = await errorOf(await post(path, multipart({ model: 'parakeet-tdt' }, f)), 400, 'bad_request');
+      expect(r5.field).toBe('model');
+      expect(r5.message).toMatch(/parakeet-tdt.*Accepted: .*faster-whisper.*sensevoice/);
+    }
   });
 
   it('needs the audio:process scope', async () => {
@@ -208,6 +214,17 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('transcripts from real speech', () =
     expect(r.headers.get('X-Warning')).toBeNull();
     expect(wer(TEXT, b.text)).toBeLessThan(0.1);
     for (const s of b.segments) expect(Object.keys(s).sort()).toEqual(['end', 'speaker', 'start', 'text']);
+    expect(r.headers.get('X-Timbre-Model')).toBe('whisper-tiny-q8 (asked: whisper)');
+  });
+
+  it("/v1/stt takes the document's model names (faster-whisper, sensevoice) and says which Whisper ran", async () => {
+    for (const model of ['faster-whisper', 'sensevoice']) {
+      const r = await post('/v1/stt', multipart({ model, timestamps: 'true' }, file()));
+      const b = await okJson<{ text: string; segments: { words: unknown[] }[] }>(r);
+      expect(r.headers.get('X-Timbre-Model')).toBe(`whisper-tiny-q8 (asked: ${model})`);
+      expect(wer(TEXT, b.text)).toBeLessThan(0.1);
+      expect(b.segments[0]!.words.length).toBeGreaterThan(0);
+    }
   });
 
   it('/api/transcribe takes base64 JSON; async answers 202 and the job holds the transcript', async () => {

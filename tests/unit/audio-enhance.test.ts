@@ -217,6 +217,17 @@ describe.skipIf(!HAVE_KOKORO)('the routes', () => {
     expect(Math.abs(dec.duration - noisy.length / R)).toBeLessThan(0.1);
   });
 
+  it('enhance: clarity is on unless enhance_clarity=false (the TTS.ai document default)', async () => {
+    const steps = async (fields: Record<string, string>) =>
+      (
+        await okJson<{ steps: string[] }>(
+          await call('POST', '/v1/audio/enhance', { key, raw: form(wav, { ...fields, response: 'json' }) }),
+        )
+      ).steps;
+    expect((await steps({})).some((s) => s.startsWith('clarity'))).toBe(true);
+    expect((await steps({ enhance_clarity: 'false' })).some((s) => s.startsWith('clarity'))).toBe(false);
+  });
+
   it('enhance: bad fields are 400 naming the field, super_resolution is refused, non-audio 415', async () => {
     const bad = async (fields: Record<string, string>, field: string) => {
       const e = await errorOf(await call('POST', '/v1/audio/enhance', { key, raw: form(wav, fields) }), 400);

@@ -41,7 +41,8 @@ interface AnalyzeBody {
   bpm: number;
   time_signature: string;
   camelot: string;
-  compatible_keys: { key: string; scale: string; camelot: string; relation: string }[];
+  compatible_keys: string[];
+  compatible_keys_detail: { key: string; scale: string; camelot: string; relation: string }[];
   duration: number;
 }
 
@@ -67,9 +68,11 @@ describe('POST /v1/audio/analyze', () => {
       await call('POST', '/v1/audio/analyze', { key, raw: form(wav, 'audio/wav', 'loop.wav') }),
     );
     expect(Math.abs(r.bpm - 126)).toBeLessThanOrEqual(1);
-    expect(`${r.key} ${r.scale}`).toBe('E minor');
+    // The document's shape: "Minor", and the compatible keys as strings, the key itself first.
+    expect(`${r.key} ${r.scale}`).toBe('E Minor');
     expect(r.camelot).toBe('9A');
-    expect(r.compatible_keys.map((k) => k.camelot)).toEqual(['9B', '10A', '8A']);
+    expect(r.compatible_keys).toEqual(['E Minor', 'B Minor', 'A Minor', 'G Major']);
+    expect(r.compatible_keys_detail.map((k) => k.camelot)).toEqual(['9B', '10A', '8A']);
     expect(r.time_signature).toBe('4/4');
     expect(r.duration).toBeCloseTo(20, 1);
   });
@@ -81,7 +84,7 @@ describe('POST /v1/audio/analyze', () => {
       await call('POST', '/v1/audio/analyze', { key, body: { audio: toBase64(mp3.bytes) } }),
     );
     expect(Math.abs(r.bpm - 126)).toBeLessThanOrEqual(1);
-    expect(`${r.key} ${r.scale}`).toBe('E minor');
+    expect(`${r.key} ${r.scale}`).toBe('E Minor');
   });
 
   it('refuses what it cannot analyse, in the documented error shape', async () => {

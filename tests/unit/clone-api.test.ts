@@ -21,6 +21,9 @@ import { runCloneSpeak } from '../../src/lib/clone/speak';
 import { deviation, graphsFromCheckpoint } from '../../src/lib/openvoice';
 import { fastIsDefault } from '../../src/lib/clone/contract';
 import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
+import { Transcoder } from '../../src/lib/codec/transcoder';
+import type { AudioEncodeArgs } from '../../src/lib/audio/contract';
+import { NodeCoreProvider } from './ffmpeg-node';
 import { FACTS, setup } from './helpers';
 import { caller, errorOf, HIGH_LIMITS, okJson, toBase64 } from './test-utils';
 
@@ -66,6 +69,7 @@ function deps(): CloneDeps {
 
 let d: CloneDeps;
 let ctx: ApiContext;
+const transcoder = new Transcoder(new NodeCoreProvider());
 let call: ReturnType<typeof caller>;
 let key: string;
 
@@ -85,6 +89,10 @@ beforeAll(async () => {
         if (op === 'clone.extract') return runCloneExtract(args, o, d);
         if (op === 'clone.convert') return runCloneConvert(args, o, d);
         if (op === 'clone.speak') return runCloneSpeak(args, o, d);
+        if (op === 'audio.encode') {
+          const a = args as AudioEncodeArgs;
+          return transcoder.encode(a.samples, a.sampleRate, a.options, o);
+        }
         throw new Error(`unexpected op ${op}`);
       }) as ApiContext['engine']['run'],
     },
@@ -354,14 +362,16 @@ describe('voices, conversion and the routes', () => {
     expect(bad.status).toBe(400);
   });
 
-  it('/v1/voice-convert and /v1/speech-to-speech answer audio; emotion and speed are refused with 400', async () => {
+  it('/v1/voice-convert and /v1/speech-to-speech answer audio; emotion is refused with 400, speed time-stretches', async () => {
     const r = await call('POST', '/v1/voice-convert', {
       key,
       raw: form({ target_voice: voiceId }, 'file', looped(source, 5)),
     });
     expect(r.status).toBe(200);
     expect(r.headers.get('Content-Type')).toBe('audio/wav');
-    expect(decodeWav(new Uint8Array(await r.arrayBuffer())).sampleRate).toBe(22050);
+    expect(r.headers.get('X-Sample-Rate')).toBe('22050');
+    const toClone = decodeWav(new Uint8Array(await r.arrayBuffer()));
+    expect(toClone.sampleRate).toBe(22050);
     const e1 = await errorOf(
       await call('POST', '/v1/speech-to-speech', {
         key,
@@ -370,19 +380,81 @@ describe('voices, conversion and the routes', () => {
       400,
     );
     expect(e1.message).toMatch(/emotion is not supported/);
-    const e2 = await errorOf(
-      await call('POST', '/v1/speech-to-speech', {
-        key,
-        raw: form({ voice: voiceId, speed: '1.5' }, 'file', source),
-      }),
-      400,
-    );
-    expect(e2.message).toMatch(/speed/);
     const ok = await call('POST', '/v1/speech-to-speech', {
       key,
       raw: form({ voice: voiceId, emotion: 'neutral' }, 'file', source),
     });
     expect(ok.status).toBe(200);
+    const normal = decodeWav(new Uint8Array(await ok.arrayBuffer()));
+    // speed 1.5: the same conversion, two thirds as long (atempo keeps the pitch).
+    const fast = await call('POST', '/v1/speech-to-speech', {
+      key,
+      raw: form({ voice: voiceId, speed: '1.5', model: 'chatterbox' }, 'file', source),
+    });
+    expect(fast.status).toBe(200);
+    expect(fast.headers.get('X-Timbre-Model')).toBe('openvoice (asked: chatterbox)');
+    const quick = decodeWav(new Uint8Array(await fast.arrayBuffer()));
+    expect(quick.sampleRate).toBe(22050);
+    expect(Math.abs(quick.samples.length / normal.samples.length - 1 / 1.5)).toBeLessThan(0.03);
+    await errorOf(
+      await call('POST', '/v1/speech-to-speech', {
+        key,
+        raw: form({ voice: voiceId, speed: '3' }, 'file', source),
+      }),
+      400,
+    );
+    await errorOf(
+      await call('POST', '/v1/voice-convert', {
+        key,
+        raw: form({ target_voice: voiceId, model: 'no-such-vc' }, 'file', source),
+      }),
+      400,
+      'bad_request',
+    );
+  });
+
+  it('/v1/voice-convert takes a preset voice as /v1/voices lists them (its tone measured once from its speech)', async () => {
+    const spoken = served.length;
+    let speaks = 0;
+    const speak = d.speak!;
+    d.speak = async (a, ...rest) => {
+      speaks++;
+      return speak(a, ...rest);
+    };
+    try {
+      const src = looped(source, 5);
+      const convert = async (target_voice: string, extra: Record<string, string> = {}) => {
+        const res = await call('POST', '/v1/voice-convert', {
+          key,
+          raw: form({ target_voice, model: 'openvoice', format: 'pcm', ...extra }, 'file', src),
+        });
+        expect(res.status, target_voice).toBe(200);
+        expect(res.headers.get('X-Sample-Rate')).toBe('22050');
+        expect(res.headers.get('X-Timbre-Model')).toBe('openvoice');
+        return new Int16Array(await res.arrayBuffer());
+      };
+      const bella = await convert('af_bella', { webhook_url: 'https://x.test/hook' });
+      // OpenAI's shimmer is af_bella: the same tone, measured once.
+      const shimmer = await convert('shimmer');
+      expect(speaks).toBe(1);
+      expect(shimmer).toEqual(bella);
+      const cloned = await convert(voiceId);
+      expect(cloned.length).toBe(bella.length);
+      // A different target: a different result.
+      let diff = 0;
+      for (let i = 0; i < bella.length; i++) diff += Math.abs(bella[i]! - cloned[i]!);
+      expect(diff / bella.length).toBeGreaterThan(10);
+      await errorOf(
+        await call('POST', '/v1/voice-convert', {
+          key,
+          raw: form({ target_voice: 'zz_nobody' }, 'file', src),
+        }),
+        404,
+      );
+    } finally {
+      d.speak = speak;
+    }
+    expect(served.length).toBe(spoken);
   });
 
   it('/api/generate/clone and /v1/tts/clone speak through the converter (base voice by language and gender)', async () => {

@@ -418,7 +418,7 @@ describe('whole-file routes', () => {
     expect(args[0]).toMatchObject({ voice: 'af_heart', volume_db: 0, speed: 1 });
   });
 
-  it('POST /v1/tts: flac and aac, and an unknown model is 404', async () => {
+  it('POST /v1/tts: flac and aac; model aliases say which model ran, an unknown model is a 400 listing them', async () => {
     const e = await env({ chunks: 1 });
     for (const [format, type] of [
       ['flac', 'audio/flac'],
@@ -433,14 +433,76 @@ describe('whole-file routes', () => {
       expect(res.headers.get('Content-Type')).toBe(type);
     }
     expect(ttsArgs(e.calls)[0]).toMatchObject({ voice: 'af_bella', speed: 1.5, language: 'en' });
+    // Another speech model's name (the document lists chatterbox for /v1/tts) is spoken by Kokoro, and the
+    // answer says so; webhook_url is accepted and named as not honoured.
+    const aliased = await e.call('POST', '/v1/tts', {
+      key: e.key,
+      body: {
+        model: 'chatterbox',
+        text: 'Hi.',
+        voice: 'af_bella',
+        format: 'wav',
+        webhook_url: 'https://x.test/h',
+      },
+    });
+    expect(aliased.status).toBe(200);
+    expect(aliased.headers.get('X-Timbre-Model')).toBe('kokoro-82m-q8 (asked: chatterbox)');
+    expect(aliased.headers.get('X-Timbre-Ignored-Parameters')).toBe('webhook_url');
+    const plain = await e.call('POST', '/v1/tts', {
+      key: e.key,
+      body: { model: 'kokoro', text: 'Hi.', voice: 'af_bella', format: 'wav' },
+    });
+    expect(plain.headers.get('X-Timbre-Model')).toBe('kokoro-82m-q8 (asked: kokoro)');
+    expect(plain.headers.get('X-Timbre-Ignored-Parameters')).toBeNull();
     const err = await errorOf(
       await e.call('POST', '/v1/tts', {
         key: e.key,
-        body: { model: 'chatterbox', text: 'Hi.', voice: 'af_bella' },
+        body: { model: 'no-such-tts', text: 'Hi.', voice: 'af_bella' },
       }),
-      404,
+      400,
+      'bad_request',
     );
-    expect(err.message).toContain('chatterbox');
+    expect(err.field).toBe('model');
+    expect(err.message).toContain('no-such-tts');
+    expect(err.message).toMatch(/Accepted: .*kokoro.*tts-1/);
+    // A field no document names is still refused by the strict body.
+    expect(
+      (
+        await errorOf(
+          await e.call('POST', '/v1/tts', {
+            key: e.key,
+            body: { text: 'Hi.', voice: 'af_bella', colour: 'red' },
+          }),
+          400,
+        )
+      ).field,
+    ).toBe('colour');
+  });
+
+  it('POST /v1/audio/speech names instructions as ignored (Kokoro takes no style prompt)', async () => {
+    const e = await env({ chunks: 1 });
+    const res = await e.call('POST', '/v1/audio/speech', {
+      key: e.key,
+      body: {
+        model: 'gpt-4o-mini-tts',
+        input: 'Hi.',
+        voice: 'coral',
+        instructions: 'Speak cheerfully.',
+        response_format: 'wav',
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('X-Timbre-Ignored-Parameters')).toBe('instructions');
+    expect(res.headers.get('X-Timbre-Model')).toBe('kokoro-82m-q8 (asked: gpt-4o-mini-tts)');
+    await res.arrayBuffer();
+    await errorOf(
+      await e.call('POST', '/v1/audio/speech', {
+        key: e.key,
+        body: { model: 'dall-e-3', input: 'Hi.', voice: 'coral' },
+      }),
+      400,
+      'bad_request',
+    );
   });
 
   it('OpenAI voices map to presets (also as {id}), speed is clamped to 0.5–2, unknown voices are 404', async () => {

@@ -150,15 +150,31 @@ interface Answer {
   segments: { start: number; end: number; text: string }[];
   history_id?: string;
   job_id?: string;
+  original_text: string;
+  translated_text: string;
+  target_language: string;
+  audio_url: string | null;
 }
 
 describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('speech in, English speech out', () => {
-  it('Spanish (ef_dora) → English speech in the nearest English preset, a female one; JSON answer', async () => {
+  it('Spanish (ef_dora) → English speech in the nearest English preset, a female one; the JSON answer by default', async () => {
     const n = calls.length;
     const res = await post(
-      form({ model: HAVE_BASE ? 'base' : 'tiny', format: 'wav', response: 'json' }, wavFile(spanish)),
+      form({ model: HAVE_BASE ? 'base' : 'tiny', format: 'wav', target_language: 'en' }, wavFile(spanish)),
     );
     const a = await okJson<Answer>(res);
+    // The document's fields, and its audio_url: the history's copy, served while the entry is kept.
+    expect(a.original_text).toBe(a.source_text);
+    expect(a.translated_text).toBe(a.text);
+    expect(a.target_language).toBe('en');
+    expect(a.audio_url).toBe(`/api/v1/tts/history/${a.history_id}/audio`);
+    expect(res.headers.get('X-Timbre-Model')).toBe(
+      `whisper-${HAVE_BASE ? 'base' : 'tiny'}-q8 (asked: ${HAVE_BASE ? 'base' : 'tiny'})`,
+    );
+    const kept = await call('GET', a.audio_url!, { key });
+    expect(kept.status).toBe(200);
+    expect(kept.headers.get('Content-Type')).toBe('audio/wav');
+    expect(decodeWav(new Uint8Array(await kept.arrayBuffer())).samples.length).toBeGreaterThan(SR);
     console.log(`[speech-translate] ${a.source_text} → ${a.text} (${a.voice}: ${a.voice_choice.reason})`);
     expect(a.source_language).toBe('es');
     const src = new Set(normWords(a.source_text));
@@ -247,9 +263,9 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('speech in, English speech out', () 
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 
-  it('a male speaker (bm_george) gets a male preset; the default answer is mp3 with X- headers', async () => {
+  it('a male speaker (bm_george) gets a male preset; response=audio answers mp3 with X- headers', async () => {
     const n = calls.length;
-    const res = await post(form({}, wavFile(george)));
+    const res = await post(form({ response: 'audio' }, wavFile(george)));
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toBe('audio/mpeg');
     const bytes = new Uint8Array(await res.arrayBuffer());
@@ -270,7 +286,9 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('speech in, English speech out', () 
   it('a FLAC upload is decoded by the engine to measure the speaker: a male preset again', async () => {
     const flac = (await deps.transcoder().convert(george, { format: 'flac' })).bytes;
     const n = calls.length;
-    const res = await post(form({ format: 'wav' }, { bytes: flac, name: 'george.flac', type: 'audio/flac' }));
+    const res = await post(
+      form({ format: 'wav', response: 'audio' }, { bytes: flac, name: 'george.flac', type: 'audio/flac' }),
+    );
     expect(res.status).toBe(200);
     expect(since(n, 'audio.convert')).toHaveLength(1);
     expect(res.headers.get('X-Voice-Choice')).toBe('nearest_preset');
@@ -281,7 +299,14 @@ describe.skipIf(!HAVE_TINY || !HAVE_KOKORO)('speech in, English speech out', () 
     const n = calls.length;
     const res = await call('POST', '/v1/speech-translate', {
       key,
-      body: { file: toBase64(spanish), voice: 'bf_emma', format: 'wav', speed: 1.2, model: 'tiny' },
+      body: {
+        file: toBase64(spanish),
+        voice: 'bf_emma',
+        format: 'wav',
+        speed: 1.2,
+        model: 'tiny',
+        response: 'audio',
+      },
     });
     expect(res.status).toBe(200);
     expect(res.headers.get('Content-Type')).toBe('audio/wav');
@@ -329,6 +354,12 @@ describe('refusals', () => {
       'preserve_voice',
     );
     await errorOf(await post(form({ voice: 'no_such_voice' }, wavFile(ok))), 404, 'not_found');
+    // Only English is a target (Whisper's translate task); others are refused naming what is available.
+    const t = await errorOf(await post(form({ target_language: 'es' }, wavFile(ok))), 400, 'bad_request');
+    expect(t.field).toBe('target_language');
+    expect(t.message).toMatch(/"es" is not available\. Available targets: en/);
+    expect(t.available).toEqual(['en']);
+    expect((await errorOf(await post(form({ model: 'nonesuch' }, wavFile(ok))), 400)).field).toBe('model');
     expect((await errorOf(await post(form({})), 400)).field).toBe('file');
     // None of these reached a model.
     expect(calls.slice(n).filter((c) => c.op !== 'clone.status')).toHaveLength(0);

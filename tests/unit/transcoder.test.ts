@@ -53,6 +53,21 @@ describe('transcoder on the real core', () => {
     expect(rms(dec.samples, 800)).toBeGreaterThan(0.3); // 0.5 / √2 = 0.354 for the tone
   });
 
+  it('changes the speed at the same pitch (tempo, ffmpeg atempo): half as long at 2, twice at 0.5', async () => {
+    const two = tone(24000, 2, 440);
+    for (const tempo of [2, 0.5]) {
+      const enc = await tc.encode(two, 24000, { format: 'wav', tempo });
+      expect(enc.duration).toBeCloseTo(2 / tempo, 5);
+      const dec = await tc.decode(enc.bytes);
+      expect(Math.abs(dec.duration - 2 / tempo), `tempo ${tempo}: ${dec.duration} s`).toBeLessThan(0.05);
+      expect(Math.abs(dominantFrequency(dec.samples, 24000) - 440), `tempo ${tempo}`).toBeLessThanOrEqual(2);
+    }
+    await expect(tc.encode(two, 24000, { format: 'wav', tempo: 3 })).rejects.toMatchObject({
+      name: 'FormatOptionError',
+      field: 'tempo',
+    });
+  });
+
   it('writes a plain 44-byte wav header', async () => {
     const enc = await tc.encode(src, 24000, { format: 'wav' });
     expect(enc.bytes.byteLength).toBe(44 + 48000);

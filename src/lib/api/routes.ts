@@ -28,6 +28,21 @@ function route<B = undefined, Q = Record<string, never>>(r: Route<B, Q>): AnyRou
   return r;
 }
 
+/** A route the documents name that the studio does not offer: 501 not_implemented with the reason. */
+function absent(path: string, scope: Route['scope'], tag: string, reason: string): AnyRoute {
+  return route({
+    method: 'POST',
+    path,
+    scope,
+    tag,
+    summary: `Not offered (501): ${reason}`,
+    responses: { 501: reason },
+    handler: async () => {
+      throw new ApiError('not_implemented', `POST ${path} is not available: ${reason}`);
+    },
+  });
+}
+
 /** The key is present on every route whose scope is not null (the router guarantees it). */
 function keyOf(k: ApiKeyRecord | null): ApiKeyRecord {
   if (!k) throw new ApiError('unauthorized', 'An API key is required.');
@@ -333,7 +348,7 @@ export const ROUTES: AnyRoute[] = [
     body: speechSchemas.openAiSpeechBody,
     bodyLimit: 64 * 1024,
     summary:
-      'OpenAI audio.speech (input ≤ 4096 characters): tts-1, tts-1-hd and gpt-4o-mini-tts mean Kokoro; OpenAI voice names map to presets; mp3 (audio/mpeg), opus (audio/ogg; codecs=opus), aac (audio/aac), flac (audio/flac), wav (audio/wav), pcm (application/octet-stream, 24 kHz s16le). wav and pcm stream sentence by sentence (WAV header with streaming sizes); the compressed formats come whole once encoded. stream_format "sse": events speech.audio.delta {audio: base64} then speech.audio.done {usage}. X-Job-Id names the job to cancel',
+      'OpenAI audio.speech (input ≤ 4096 characters): tts-1, tts-1-hd and gpt-4o-mini-tts mean Kokoro (X-Timbre-Model); instructions is accepted and ignored (X-Timbre-Ignored-Parameters); OpenAI voice names map to presets; mp3 (audio/mpeg), opus (audio/ogg; codecs=opus), aac (audio/aac), flac (audio/flac), wav (audio/wav), pcm (application/octet-stream, 24 kHz s16le). wav and pcm stream sentence by sentence (WAV header with streaming sizes); the compressed formats come whole once encoded. stream_format "sse": events speech.audio.delta {audio: base64} then speech.audio.done {usage}. X-Job-Id names the job to cancel',
     handler: async (r, ctx) => speech.openAiSpeech(r.body, keyOf(r.key), ctx, r.request),
   }),
   route({
@@ -344,7 +359,7 @@ export const ROUTES: AnyRoute[] = [
     body: speechSchemas.v1TtsBody,
     bodyLimit: 64 * 1024,
     summary:
-      'Text to speech (OpenAI-style family): {model "kokoro", text ≤ 5000, voice, format mp3|opus|aac|flac|wav|pcm, speed 0.5–2, language, stream}; audio bytes; stream=true streams wav/pcm sentence by sentence',
+      'Text to speech (OpenAI-style family): {model (kokoro; the other names of the alias table, e.g. tts-1, piper, chatterbox, also mean Kokoro: X-Timbre-Model says which ran), text ≤ 5000, voice, format mp3|opus|aac|flac|wav|pcm, speed 0.5–2, language, stream, webhook_url (accepted, not honoured: X-Timbre-Ignored-Parameters)}; audio bytes; stream=true streams wav/pcm sentence by sentence',
     handler: async (r, ctx) => speech.v1Tts(r.body, keyOf(r.key), ctx, r.request),
   }),
   route({
@@ -497,7 +512,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'clone:create',
     tag: 'Cloning',
     summary:
-      'Speak text in a voice cloned from reference_audio (multipart {reference_audio ≤ 20 MB, text, format (mp3), language, speed, tau}) → audio',
+      'Speak text in a voice cloned from reference_audio (multipart {reference_audio ≤ 20 MB, text, model (chatterbox, openvoice, xtts, … all mean Kokoro + the OpenVoice converter: X-Timbre-Model), format (mp3), language, speed, tau}) → audio with X-Sample-Rate',
     handler: async (r, ctx) => clone.v1TtsClone(r.request, ctx),
   }),
   route({
@@ -506,7 +521,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'clone:create',
     tag: 'Cloning',
     summary:
-      'Convert a recording into a cloned voice (multipart {file ≤ 200 MB, target_voice (cloned voice id), format (wav), tau}) → audio at 22050 Hz',
+      'Convert a recording into another voice (multipart {file ≤ 200 MB, target_voice (a preset id or OpenAI voice name from /v1/voices, or a cloned voice id), model (openvoice, chatterbox, knn-vc, …: X-Timbre-Model), format (wav), tau}) → audio at 22050 Hz with X-Sample-Rate',
     handler: async (r, ctx) => clone.v1VoiceConvert(r.request, ctx),
   }),
   route({
@@ -515,7 +530,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'clone:create',
     tag: 'Cloning',
     summary:
-      'Speech to speech in a cloned voice (multipart {file, voice, format, tau}); timbre only: emotion other than neutral and speed other than 1 answer 400 (not supported)',
+      'Speech to speech in another voice (multipart {file, voice (a preset, OpenAI voice name or cloned voice), model (X-Timbre-Model), speed 0.5–2 (time-stretched at the same pitch), format, tau}); timbre only: emotion other than neutral answers 400 (not supported)',
     handler: async (r, ctx) => clone.v1SpeechToSpeech(r.request, ctx),
   }),
   route({
@@ -533,7 +548,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Transcription',
     summary:
-      'Speech to text, multipart {file ≤ 100 MB, model (whisper = the default installed Whisper, tiny, base), language (auto), timestamps (word timestamps), diarize (speaker labels SPEAKER_00…), num_speakers / max_speakers (hints)} → {text, language, language_probability (null when given), duration, warnings[], segments[{start, end, text, speaker (null without diarize)}], diarization {speakers, method tone-colour|acoustic, description, turns[{start, end, speaker}]} with diarize}; warnings also in X-Warning, joined with "; "; long files answer 202 with a job',
+      'Speech to text, multipart {file ≤ 100 MB, model (whisper, faster-whisper, sensevoice, whisper-1 = the default installed Whisper; tiny, base; X-Timbre-Model says which ran), language (auto), timestamps (word timestamps), diarize (speaker labels SPEAKER_00…), num_speakers / max_speakers (hints)} → {text, language, language_probability (null when given), duration, warnings[], segments[{start, end, text, speaker (null without diarize)}], diarization {speakers, method tone-colour|acoustic, description, turns[{start, end, speaker}]} with diarize}; warnings also in X-Warning, joined with "; "; long files answer 202 with a job',
     handler: async (r, ctx) => transcribe.v1Stt(r.request, keyOf(r.key), ctx),
   }),
   route({
@@ -560,7 +575,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Transcription',
     summary:
-      "Speech in any language to English speech, multipart {file ≤ 100 MB, voice (preset, mix formula or library voice; default: the English preset nearest to the speaker), preserve_voice (the speaker's own cloned voice; needs the converter, else 503), model (Whisper), language (source, auto), format mp3|wav|opus|flac|aac|pcm, speed 0.5–2, response audio|json} → audio with X-Transcript, X-Translation, X-Voice headers (URI-encoded) and X-Warning when the transcription warns, or JSON {audio_base64, source_text, text, source_language, language_probability, warnings, voice, voice_choice, segments}",
+      "Speech in any language to English speech, multipart {file ≤ 100 MB, target_language (en; any other answers 400 naming the available targets), voice (preset, mix formula or library voice; default: the English preset nearest to the speaker), preserve_voice (the speaker's own cloned voice; needs the converter, else 503), model (Whisper; the alias table's names), language (source, auto), format mp3|wav|opus|flac|aac|pcm, speed 0.5–2, response json|audio} → JSON {original_text, translated_text, source_language, target_language, audio_url (the WAV kept in the history), audio_base64, language_probability, warnings, voice, voice_choice, segments} (the default), or with response=audio the audio with X-Transcript, X-Translation, X-Voice headers (URI-encoded) and X-Warning when the transcription warns",
     handler: async (r, ctx) => speechTranslate.speechTranslate(r.request, keyOf(r.key), ctx),
   }),
   route({
@@ -578,7 +593,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Audio',
     summary:
-      'Clean up speech (multipart file or JSON {audio: base64 or data URL}, ≤ 100 MB, any format ffmpeg reads; mono 48 kHz out): {denoise (true; RNNoise), enhance_clarity (false; presence EQ + de-esser), strength 1–3 (2; 1 = ¾ denoised + ¼ original, 2 = denoised, 3 = two passes), target_lufs −30…−9 (omitted: level unchanged; BS.1770-4 integrated loudness, true-peak ceiling −1 dBFS), format (wav) with the convert fields, response audio|json}; super_resolution is not supported (400). Answers the audio with X-Loudness-Before/After (LUFS) and X-SNR-Before/After (dB, estimated: VAD speech frames vs the noise floor between them), or JSON {audio_base64, loudness_before, loudness_after, snr_before, snr_after, noise_floor_before, noise_floor_after, …}',
+      'Clean up speech (multipart file or JSON {audio: base64 or data URL}, ≤ 100 MB, any format ffmpeg reads; mono 48 kHz out): {denoise (true; RNNoise), enhance_clarity (true; presence EQ + de-esser), strength 1–3 (2; 1 = ¾ denoised + ¼ original, 2 = denoised, 3 = two passes), target_lufs −30…−9 (omitted: level unchanged; BS.1770-4 integrated loudness, true-peak ceiling −1 dBFS), format (wav) with the convert fields, response audio|json}; super_resolution is not supported (400). Answers the audio with X-Loudness-Before/After (LUFS) and X-SNR-Before/After (dB, estimated: VAD speech frames vs the noise floor between them), or JSON {audio_base64, loudness_before, loudness_after, snr_before, snr_after, noise_floor_before, noise_floor_after, …}',
     handler: async (r, ctx) => audioEnhance.enhanceAudio(r.request, ctx),
   }),
   route({
@@ -605,9 +620,28 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Audio',
     summary:
-      'Tempo, metre and key of a clip (multipart file, JSON {audio: base64 or data URL} or raw audio; ≤ 100 MB, ≥ 3 s; the first 10 minutes are analysed) → {key, scale, bpm, time_signature 3/4|4/4, camelot, compatible_keys, confidence, chroma, duration}',
+      'Tempo, metre and key of a clip (multipart file, JSON {audio: base64 or data URL} or raw audio; ≤ 100 MB, ≥ 3 s; the first 10 minutes are analysed) → {key, scale Major|Minor, bpm, time_signature 3/4|4/4, camelot, compatible_keys ["C Major", …: the key, a fifth up, a fifth down, the relative], compatible_keys_detail, confidence, chroma, duration}',
     handler: async (r, ctx) => audioTools.analyzeAudio(r.request, ctx),
   }),
+  // Routes of the OpenAI-style document the studio does not offer: 501 with the reason, not a bare 404.
+  absent(
+    '/v1/audio/separate',
+    'audio:process',
+    'Audio',
+    'Vocal/stem separation is not in Timbre: no source-separation model (demucs, spleeter) is published for the browser on npm, and plain DSP would damage the speech more than it helps.',
+  ),
+  absent(
+    '/v1/audio/dereverb',
+    'audio:process',
+    'Audio',
+    'Dereverberation is not in Timbre: no dereverberation model is published for the browser on npm, and plain DSP would damage the speech more than it helps. POST /v1/audio/enhance denoises.',
+  ),
+  absent(
+    '/v1/voice-chat',
+    'tts:generate',
+    'Speech',
+    'Voice chat needs a language model to answer, and Timbre has none: it runs offline on this device. Transcribe with POST /v1/stt, answer the text yourself, and speak it with POST /v1/tts.',
+  ),
   route({
     method: 'GET',
     path: '/api/projects',

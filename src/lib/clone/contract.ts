@@ -175,8 +175,10 @@ export interface CloneExtractResult {
 
 export interface CloneConvertArgs {
   source: CloneAudio;
-  /** The target voice's embedding. */
-  target: Float32Array | number[];
+  /** The target voice's embedding; or `targetPreset`. */
+  target?: Float32Array | number[];
+  /** A Kokoro preset id as the target (its tone measured once from Kokoro's speech and kept). */
+  targetPreset?: string;
   /** 0–1, default DEFAULT_TAU. */
   tau?: number;
   /** Seeds the noise; the same seed gives the same output. Default 0. */

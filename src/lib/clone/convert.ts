@@ -1,4 +1,5 @@
-// clone.convert: a recording in another voice's tone (the source's own tone measured from its speech).
+// clone.convert: a recording in another voice's tone (the source's own tone measured from its speech); the
+// target is a voice's embedding or a Kokoro preset (its tone measured from Kokoro's speech, once).
 import type { RunOptions } from '../core/run';
 import type { CloneDeps } from './deps';
 import { CloneParamError } from './errors';
@@ -6,6 +7,7 @@ import { converter, precisionFor } from './converter';
 import { decodeAudio, embedSpeech, regionsOf, to } from './audio';
 import { checkEmbedding, checkTau, convertSamples } from './conversion';
 import { averageEmbeddings, speechOnly } from './reference';
+import { presetTone } from './preset-tone';
 import type { CloneConvertArgs, CloneConvertResult } from './contract';
 
 export async function runCloneConvert(
@@ -19,7 +21,12 @@ export async function runCloneConvert(
   const precision = precisionFor(l, args.precision);
   const cfg = model.config;
   const rate = cfg.samplingRate;
-  const tgtSe = checkEmbedding(args.target, cfg.ginChannels, 'The target embedding');
+  if ((args.target === undefined) === (args.targetPreset === undefined))
+    throw new CloneParamError('Give the target as an embedding or as a preset voice, one of the two.');
+  const tgtSe =
+    args.targetPreset !== undefined
+      ? await presetTone(d, l, args.targetPreset, opts)
+      : checkEmbedding(args.target!, cfg.ginChannels, 'The target embedding');
   const t0 = performance.now();
   opts.onProgress?.({ stage: 'decode', done: 0, total: 1 });
   const x = await decodeAudio(args.source, d, opts);

@@ -7,16 +7,10 @@ import { frameNoise, StreamedConversion } from './chunks';
 import { baseVoiceFor } from '../voices/base-voice';
 import type { CloneDeps } from './deps';
 import { CloneParamError } from './errors';
-import { baseSeCache, converter, precisionFor } from './converter';
-import { embedSpeech } from './audio';
+import { converter, precisionFor } from './converter';
 import { checkEmbedding, checkTau, converting, type Conversion } from './conversion';
-import { averageEmbeddings } from './reference';
-import { readAll } from './files';
+import { presetTone } from './preset-tone';
 import type { CloneSpeakArgs, CloneSpeakResult } from './contract';
-
-/** Text the base voices say to take their tone (long enough for two embedding pieces). */
-const BASE_TEXT =
-  'The quick brown fox jumps over the lazy dog. A voice is more than its words: it carries the shape of the speaker, the room, and the moment. We read this passage slowly and clearly, so that every sound of the language has its turn.';
 
 export async function runCloneSpeak(
   args: CloneSpeakArgs,
@@ -26,42 +20,14 @@ export async function runCloneSpeak(
   if (!args.text?.trim()) throw new CloneParamError('No text to speak.');
   const tau = checkTau(args.tau);
   const l = await converter(d, opts, true);
-  const { model, id } = l;
+  const { model } = l;
   const precision = precisionFor(l, args.precision);
   const cfg = model.config;
   const rate = cfg.samplingRate;
   const tgtSe = checkEmbedding(args.embedding, cfg.ginChannels, 'The voice embedding');
   if (!d.speak) throw new ModelNotInstalledError('No speech engine here for cloned speech.');
   const base = args.baseVoice ?? baseVoiceFor(args.language, args.gender);
-  const key = `${id}:${base}`;
-  let srcSe = baseSeCache.get(key);
-  const sePath = `base-se/${base}.f32`;
-  if (!srcSe) {
-    try {
-      const b = await readAll(d.store, id, sePath);
-      if (b.byteLength === cfg.ginChannels * 4) srcSe = new Float32Array(b.slice().buffer);
-    } catch {
-      // not cached yet
-    }
-  }
-  if (!srcSe) {
-    opts.onProgress?.({ stage: 'base', done: 0, total: 1, message: `The tone of ${base} (once)` });
-    const s = await d.speak({ text: BASE_TEXT, voice: base });
-    const e = await embedSpeech(
-      model,
-      s.sampleRate === rate ? s.samples : resample(s.samples, s.sampleRate, rate),
-      rate,
-    );
-    srcSe = averageEmbeddings(e.list, e.weights);
-    try {
-      const bytes = new Uint8Array(srcSe.buffer.slice(0));
-      await d.store.append(id, sePath, bytes, 0);
-      await d.store.commit(id, sePath);
-    } catch {
-      // The memory cache still holds it.
-    }
-  }
-  baseSeCache.set(key, srcSe);
+  const srcSe = await presetTone(d, l, base, opts);
   throwIfAborted(opts.signal);
   const r = await speakStreamed(
     d,

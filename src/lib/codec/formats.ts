@@ -209,7 +209,15 @@ export interface EncodeOptions {
   channels?: 1 | 2;
   /** wav and pcm only: 16-bit integer (default) or 32-bit float samples. */
   sampleFormat?: SampleFormat;
+  /**
+   * Speed 0.5–2 at the same pitch (ffmpeg's atempo: overlap-add at the best-matching offset, made for
+   * speech); default 1, the audio untouched.
+   */
+  tempo?: number;
 }
+
+/** Speeds `tempo` takes (one atempo stage covers 0.5–2 without artefacts from chaining). */
+export const TEMPO_RANGE = { min: 0.5, max: 2 } as const;
 
 /** Raw PCM input (no header): little-endian samples, interleaved. */
 export interface RawInput {
@@ -237,6 +245,8 @@ export interface ResolvedEncode {
   sampleFormat: SampleFormat;
   /** A mono source written as stereo. */
   upmix: boolean;
+  /** 1: the audio's own speed. */
+  tempo: number;
 }
 
 export interface SourceFacts {
@@ -370,6 +380,20 @@ export function resolveEncode(opts: EncodeOptions, source: SourceFacts): Resolve
       throw new FormatOptionError('sampleFormat', `applies to wav and pcm only, not ${spec.id}.`);
     sampleFormat = validateSampleFormat('sampleFormat', opts.sampleFormat);
   }
+  let tempo = 1;
+  if (opts.tempo !== undefined) {
+    if (
+      typeof opts.tempo !== 'number' ||
+      !Number.isFinite(opts.tempo) ||
+      opts.tempo < TEMPO_RANGE.min ||
+      opts.tempo > TEMPO_RANGE.max
+    )
+      throw new FormatOptionError(
+        'tempo',
+        `must be a number from ${TEMPO_RANGE.min} to ${TEMPO_RANGE.max} (got ${JSON.stringify(opts.tempo)}).`,
+      );
+    tempo = opts.tempo;
+  }
   return {
     format: spec,
     sampleRate,
@@ -377,6 +401,7 @@ export function resolveEncode(opts: EncodeOptions, source: SourceFacts): Resolve
     bitrate,
     sampleFormat,
     upmix: source.channels === 1 && channels === 2,
+    tempo,
   };
 }
 
@@ -493,7 +518,7 @@ export function encodeArgs(
   return [
     ...audioInputArgs(input),
     '-af',
-    resampleFilter(r.sampleRate, { upmix: r.upmix }),
+    (r.tempo !== 1 ? `atempo=${r.tempo},` : '') + resampleFilter(r.sampleRate, { upmix: r.upmix }),
     '-ar',
     String(r.sampleRate),
     '-ac',

@@ -365,7 +365,7 @@ export class Transcoder {
             fail: (detail) => new EncodeError(`The audio could not be encoded as ${r.format.id}: ${detail}`),
           },
         );
-        return encodedAudio(await core.readFile(out), r, duration);
+        return encodedAudio(await core.readFile(out), r, duration / r.tempo);
       } finally {
         await this.cleanup(core, [IN_RAW, out]);
       }
@@ -398,7 +398,11 @@ export class Transcoder {
               ? Transcoder.decodeFailure('The audio could not be decoded')(detail, logs)
               : new EncodeError(`The audio could not be converted to ${r.format.id}: ${detail}`),
         });
-        return encodedAudio(await core.readFile(out), r, src.duration);
+        return encodedAudio(
+          await core.readFile(out),
+          r,
+          src.duration === null ? null : src.duration / r.tempo,
+        );
       } finally {
         await this.cleanup(core, out ? [IN, out] : [IN]);
       }

@@ -54,7 +54,8 @@ export function enhanceOptions(f: Record<string, unknown>) {
     throw badRequest(`strength: expected 1, 2 or 3 (got "${text(f.strength)}").`, { field: 'strength' });
   return {
     denoise: bool(f.denoise, 'denoise', true),
-    clarity: bool(f.enhance_clarity, 'enhance_clarity', false),
+    // On unless turned off, as the document has it.
+    clarity: bool(f.enhance_clarity, 'enhance_clarity', true),
     strength: (strength ?? 2) as 1 | 2 | 3,
     target_lufs: num(f.target_lufs, 'target_lufs', -30, -9),
     options: convertOptions({ ...f, format: text(f.format) || 'wav' }),

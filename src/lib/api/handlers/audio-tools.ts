@@ -110,13 +110,23 @@ export async function convertAudio(request: Request, ctx: ApiContext): Promise<R
 export async function analyzeAudio(request: Request, ctx: ApiContext): Promise<Response> {
   const up = await audioUpload(request);
   const r = await ctx.engine.run('audio.analyze', { audio: up.bytes, mime: up.mime });
+  // The document's shape: "Major"/"Minor", and the compatible keys as "C Major" strings, the key itself
+  // first; the Camelot neighbours with their relation stay in compatible_keys_detail.
+  const scale = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
   return json({
     key: r.key,
-    scale: r.scale,
+    scale: scale(r.scale),
     bpm: r.bpm,
     time_signature: r.time_signature,
     camelot: r.camelot,
-    compatible_keys: r.compatible_keys,
+    // In the document's order: the key, a fifth up, a fifth down, the relative.
+    compatible_keys: [
+      `${r.key} ${scale(r.scale)}`,
+      ...['dominant', 'subdominant', 'relative'].flatMap((rel) =>
+        r.compatible_keys.filter((k) => k.relation === rel).map((k) => `${k.key} ${scale(k.scale)}`),
+      ),
+    ],
+    compatible_keys_detail: r.compatible_keys.map((k) => ({ ...k, scale: scale(k.scale) })),
     confidence: { tempo: r.tempo_confidence, key: r.key_confidence },
     chroma: r.chroma,
     duration: r.duration,

@@ -26,6 +26,9 @@ import { runApiJob } from '../run-job';
 import { historyAudioUrl } from './history';
 import { keepInHistory, SPEECH_WAIT_MS, tooSlow } from './speak';
 import type { SpeechSpec } from './speech-schemas';
+import { KOKORO_VOICE_IDS } from '../../voices/presets';
+import { OPENAI_VOICES } from './speaker';
+import { chooseModel, ignoredHeader, modelHeader, unhonoured } from '../aliases';
 
 /** Per recording (the OpenAI-style reference limit is 20 MB; long conversions take up to 200 MB). */
 export const REFERENCE_LIMIT = 20 * 1024 * 1024;
@@ -85,7 +88,12 @@ function formatOf(v: unknown, fallback: Format = 'wav'): Format {
   return f as Format;
 }
 
-async function encode(samples: Float32Array, sampleRate: number, format: Format, ctx: ApiContext) {
+/** `tempo` ≠ 1 (speech-to-speech's `speed`) is a time-stretch at the same pitch on the engine's ffmpeg. */
+async function encode(samples: Float32Array, sampleRate: number, format: Format, ctx: ApiContext, tempo = 1) {
+  if (tempo !== 1) {
+    const e = await ctx.engine.run('audio.encode', { samples, sampleRate, options: { format, tempo } });
+    return { bytes: e.bytes, type: format === 'wav' || format === 'pcm' ? TYPES[format] : e.mime };
+  }
   if (format === 'wav') return { bytes: encodeWav(samples, sampleRate, 's16'), type: TYPES.wav };
   if (format === 'pcm') {
     const b = new Uint8Array(samples.length * 2);
@@ -125,6 +133,34 @@ async function clonedVoice(id: unknown, field: string, ctx: ApiContext): Promise
       },
     );
   return v;
+}
+
+/**
+ * The target of a conversion as `/v1/voices` lists voices: a preset id or OpenAI voice name (its tone
+ * measured by the engine from Kokoro's speech), a preset's library entry, or a cloned voice (its embedding).
+ */
+async function convertTarget(
+  name: unknown,
+  field: string,
+  ctx: ApiContext,
+): Promise<{ target: Float32Array } | { targetPreset: string }> {
+  if (typeof name !== 'string' || !name.trim())
+    throw badRequest(`${field}: a voice is required (a preset id such as af_bella, or a cloned voice id).`, {
+      field,
+    });
+  const v = name.trim();
+  if ((KOKORO_VOICE_IDS as readonly string[]).includes(v)) return { targetPreset: v };
+  const mapped = OPENAI_VOICES[v.toLowerCase()];
+  if (mapped) return { targetPreset: mapped };
+  const stored = await ctx.db.get('voices', v);
+  if (!stored)
+    throw notFound(`No voice "${v}": use a preset id from /v1/voices (e.g. af_bella) or a cloned voice id.`);
+  if (stored.embedding?.length) return { target: Float32Array.from(stored.embedding) };
+  if (stored.kind === 'preset') return { targetPreset: stored.id };
+  throw badRequest(
+    `${field}: voice "${stored.name}" is a mix of presets with no single tone to convert to; name a preset (e.g. af_bella) or a cloned voice.`,
+    { field },
+  );
 }
 
 const genderOf = (g: unknown): Gender => (g === 'female' || g === 'male' || g === 'neutral' ? g : 'unknown');
@@ -406,7 +442,7 @@ export async function openVoiceClone(request: Request, ctx: ApiContext): Promise
 
 /** POST /v1/tts/clone: multipart {reference_audio ≤ 20 MB, text, format, language, tau} → audio. */
 export async function v1TtsClone(request: Request, ctx: ApiContext): Promise<Response> {
-  const { up, text, format, tau, speed, precision } = await validThenConverter(ctx, async () => {
+  const { up, model, text, format, tau, speed, precision } = await validThenConverter(ctx, async () => {
     const up = await readAudioUpload(request, {
       fileField: 'reference_audio',
       jsonField: 'reference_audio',
@@ -414,6 +450,7 @@ export async function v1TtsClone(request: Request, ctx: ApiContext): Promise<Res
     });
     return {
       up,
+      model: chooseModel('clone', up.fields.model),
       text: textOf(up.fields.text),
       format: formatOf(up.fields.format, 'mp3'),
       tau: tauOf(up.fields.tau),
@@ -437,65 +474,77 @@ export async function v1TtsClone(request: Request, ctx: ApiContext): Promise<Res
     'X-Clone-Warnings': String(e.warnings.length),
     'X-Base-Voice': r.baseVoice,
     'X-Converter-Precision': r.precision,
+    'X-Sample-Rate': String(r.sampleRate),
+    ...modelHeader('clone', model),
+    ...ignoredHeader(unhonoured(up.fields)),
   });
 }
 
-/** POST /v1/voice-convert: multipart {file, target_voice (a cloned voice id), format, tau} → audio. */
+/** POST /v1/voice-convert: multipart {file, target_voice (a preset or cloned voice), format, tau} → audio. */
 export async function v1VoiceConvert(request: Request, ctx: ApiContext): Promise<Response> {
-  const { up, v, format, tau, precision } = await validThenConverter(ctx, async () => {
+  const { up, model, target, format, tau, precision } = await validThenConverter(ctx, async () => {
     const up = await readAudioUpload(request, { fileField: 'file', jsonField: 'file', limit: SOURCE_LIMIT });
-    const format = formatOf(up.fields.format, 'wav');
-    const tau = tauOf(up.fields.tau);
-    const precision = precisionOf(up.fields.precision);
-    return { up, v: await clonedVoice(up.fields.target_voice, 'target_voice', ctx), format, tau, precision };
+    return {
+      up,
+      model: chooseModel('convert', up.fields.model),
+      target: await convertTarget(up.fields.target_voice, 'target_voice', ctx),
+      format: formatOf(up.fields.format, 'wav'),
+      tau: tauOf(up.fields.tau),
+      precision: precisionOf(up.fields.precision),
+    };
   });
   const c = await ctx.engine.run('clone.convert', {
     source: { bytes: up.bytes, mimeType: up.mime },
-    target: Float32Array.from(v.embedding!),
+    ...target,
     tau,
     precision,
   });
   const { bytes, type } = await encode(c.samples, c.sampleRate, format, ctx);
-  return audioResponse(bytes, type, { 'X-Converter-Precision': c.precision });
+  return audioResponse(bytes, type, {
+    'X-Converter-Precision': c.precision,
+    'X-Sample-Rate': String(c.sampleRate),
+    ...modelHeader('convert', model),
+    ...ignoredHeader(unhonoured(up.fields)),
+  });
 }
 
 /**
- * POST /v1/speech-to-speech: multipart {file, voice (a cloned voice id), speed, emotion}. The converter
- * changes timbre only: it keeps the speaker's timing and expression, so `emotion` other than neutral and
- * `speed` other than 1 are refused with a 400 rather than silently ignored.
+ * POST /v1/speech-to-speech: multipart {file, voice (a preset or cloned voice), speed, emotion}. The
+ * converter changes timbre only and keeps the speaker's expression, so `emotion` other than neutral is
+ * refused with a 400 rather than silently ignored; `speed` time-stretches the converted speech at the same
+ * pitch (ffmpeg's atempo).
  */
 export async function v1SpeechToSpeech(request: Request, ctx: ApiContext): Promise<Response> {
-  const { up, v, format, tau, precision } = await validThenConverter(ctx, () =>
-    speechToSpeechRequest(request, ctx),
-  );
+  const { up, model, speed, target, format, tau, precision } = await validThenConverter(ctx, async () => {
+    const up = await readAudioUpload(request, { fileField: 'file', jsonField: 'file', limit: SOURCE_LIMIT });
+    const emotion = up.fields.emotion;
+    if (emotion !== undefined && emotion !== '' && String(emotion).toLowerCase() !== 'neutral')
+      throw badRequest(
+        'emotion is not supported: the tone-colour converter changes who is speaking, not how; the source recording’s own expression is kept. Send emotion=neutral or leave it out.',
+        { field: 'emotion' },
+      );
+    return {
+      up,
+      model: chooseModel('convert', up.fields.model),
+      speed: speedOf(up.fields.speed),
+      target: await convertTarget(up.fields.voice, 'voice', ctx),
+      format: formatOf(up.fields.format, 'wav'),
+      tau: tauOf(up.fields.tau),
+      precision: precisionOf(up.fields.precision),
+    };
+  });
   const c = await ctx.engine.run('clone.convert', {
     source: { bytes: up.bytes, mimeType: up.mime },
-    target: Float32Array.from(v.embedding!),
+    ...target,
     tau,
     precision,
   });
-  const { bytes, type } = await encode(c.samples, c.sampleRate, format, ctx);
-  return audioResponse(bytes, type, { 'X-Converter-Precision': c.precision });
-}
-
-async function speechToSpeechRequest(request: Request, ctx: ApiContext) {
-  const up = await readAudioUpload(request, { fileField: 'file', jsonField: 'file', limit: SOURCE_LIMIT });
-  const emotion = up.fields.emotion;
-  if (emotion !== undefined && emotion !== '' && String(emotion).toLowerCase() !== 'neutral')
-    throw badRequest(
-      'emotion is not supported: the tone-colour converter changes who is speaking, not how; the source recording’s own expression is kept. Send emotion=neutral or leave it out.',
-      { field: 'emotion' },
-    );
-  const speed = speedOf(up.fields.speed);
-  if (speed !== 1)
-    throw badRequest(
-      'speed is not supported here: the converter keeps the source’s timing. Send speed=1 or leave it out.',
-      {
-        field: 'speed',
-      },
-    );
-  const format = formatOf(up.fields.format, 'wav');
-  const tau = tauOf(up.fields.tau);
-  const precision = precisionOf(up.fields.precision);
-  return { up, v: await clonedVoice(up.fields.voice, 'voice', ctx), format, tau, precision };
+  const { bytes, type } = await encode(c.samples, c.sampleRate, format, ctx, speed);
+  return audioResponse(bytes, type, {
+    'X-Converter-Precision': c.precision,
+    'X-Sample-Rate': String(c.sampleRate),
+    'X-Speed': String(speed),
+    ...modelHeader('convert', model),
+    ...ignoredHeader(unhonoured(up.fields)),
+  });
 }

@@ -34,14 +34,8 @@ const voiceName = z.string().trim().min(1, 'empty: name a voice').max(1000);
 
 export const openAiSpeechBody = z
   .object({
-    model: z.enum([
-      'tts-1',
-      'tts-1-hd',
-      'gpt-4o-mini-tts',
-      'gpt-4o-mini-tts-2025-03-20',
-      'gpt-4o-mini-tts-2025-12-15',
-      'kokoro',
-    ]),
+    // Checked against the alias table (aliases.ts): an unknown name is a 400 listing the accepted ones.
+    model: z.string().min(1).max(100),
     input: text(OPENAI_MAX_CHARS),
     // OpenAI also takes a custom voice as {id}.
     voice: z.union([voiceName, z.object({ id: voiceName }).strict()]),
@@ -68,13 +62,15 @@ export const presetSpeechBody = z
 /** `POST /v1/tts/` (the OpenAI-style family's own route). */
 export const v1TtsBody = z
   .object({
-    model: z.string().min(1).max(100).default('kokoro'),
+    model: z.string().min(1).max(100).optional(),
     text: text(MAX_CHARS),
     voice: voiceName.default(DEFAULT_VOICE),
     format: z.enum(AUDIO_FORMATS).default('mp3'),
     speed: z.number().min(0.5).max(2).default(1),
     language: z.string().min(2).max(10).optional(),
     stream: z.boolean().default(false),
+    // The document's callback for long tasks: accepted, not honoured (X-Timbre-Ignored-Parameters).
+    webhook_url: z.string().max(2048).optional(),
   })
   .strict();
 

@@ -28,14 +28,16 @@ import {
   TRANSCRIPTION_FAILED,
   boolField,
   inspect,
+  asrModel,
   languageField,
-  modelField,
   noteRtf,
   readUpload,
   uploadSeconds,
 } from './transcribe';
 import { runApiJob } from '../run-job';
 import { warningHeader } from '../../documents/transcript-warnings';
+import { ignoredHeader, modelHeader, unhonoured } from '../aliases';
+import { historyAudioUrl } from './history';
 
 const ROUTE = 'POST /v1/speech-translate';
 /** Seconds of the upload the speaker's pitch and pace are measured on (enough for a stable median). */
@@ -76,11 +78,28 @@ function speedField(v: unknown): number {
   return n;
 }
 
+/** JSON by default (the document's answer); `audio` answers the speech itself with X-… headers. */
 function responseField(v: unknown): 'audio' | 'json' {
   const s = str(v)?.toLowerCase();
-  if (!s || s === 'audio') return 'audio';
-  if (s === 'json') return 'json';
+  if (!s || s === 'json') return 'json';
+  if (s === 'audio') return 'audio';
   throw badRequest(`response: expected "audio" or "json" (got "${s}").`, { field: 'response' });
+}
+
+/** The languages this route can speak the translation in: Whisper's translate task gives English only. */
+export const TARGET_LANGUAGES = ['en'] as const;
+
+/**
+ * `target_language`: English ("en", "en-US", "en_GB", "english"; left out: English). Any other target is a
+ * 400 naming the ones available, before any model runs.
+ */
+function targetField(v: unknown): 'en' {
+  const s = str(v)?.toLowerCase();
+  if (!s || s === 'english' || s.split(/[-_]/)[0] === 'en') return 'en';
+  throw badRequest(
+    `target_language: "${s.slice(0, 40)}" is not available. Available targets: ${TARGET_LANGUAGES.join(', ')} (English, through Whisper's translate task; no other translation model is in Timbre). For text in the source language, use POST /v1/stt.`,
+    { field: 'target_language', available: [...TARGET_LANGUAGES] },
+  );
 }
 
 function voiceField(v: unknown): string | undefined {
@@ -216,6 +235,7 @@ interface TranslateRequest {
   language: string | undefined;
   voiceName: string | undefined;
   given: Speaker | undefined;
+  target: 'en';
 }
 
 /** How the work runs: each Whisper pass and the speech as jobs waited for, or inside one job of its own. */
@@ -239,7 +259,9 @@ export async function speechTranslate(
   const speed = speedField(f.speed);
   const preserve = boolField(f.preserve_voice, 'preserve_voice');
   const asJob = boolField(f.async, 'async');
-  const model = modelField(f.model);
+  const target = targetField(f.target_language);
+  const asked = await asrModel(f.model, ctx);
+  const model = asked.model;
   const language = languageField(f.language);
   const voiceName = voiceField(f.voice);
   // Refusals before any model runs: an unknown voice (404), not audio (415/400), then no converter (503):
@@ -247,7 +269,18 @@ export async function speechTranslate(
   const given = voiceName ? await resolveSpeaker(voiceName, ctx) : undefined;
   const probe = await inspect(up, 'file');
   if (preserve) await requireConverter(ctx);
-  const req: TranslateRequest = { up, probe, format, speed, preserve, model, language, voiceName, given };
+  const req: TranslateRequest = {
+    up,
+    probe,
+    format,
+    speed,
+    preserve,
+    model,
+    language,
+    voiceName,
+    given,
+    target,
+  };
   // Two Whisper passes, then the speech.
   const est = 2 * uploadSeconds(model, probe.duration, up.bytes.byteLength);
   if (asJob || est * 1000 > TRANSCRIBE_WAIT_MS) {
@@ -270,6 +303,10 @@ export async function speechTranslate(
     return ran.accepted;
   }
   const r = await translateAndSpeak(req, key, ctx, undefined);
+  const said = {
+    ...modelHeader('asr', asked, r.out.model),
+    ...ignoredHeader(unhonoured(f)),
+  };
   if (response === 'audio')
     return audioAnswer(r.spoken, r.bytes, r.type, {
       'X-Source-Language': r.out.source_language,
@@ -280,10 +317,11 @@ export async function speechTranslate(
       ...(r.choice.base_voice ? { 'X-Base-Voice': r.choice.base_voice } : {}),
       'X-Voice-Reason': headerText(r.choice.reason),
       ...(r.out.warnings.length ? { 'X-Warning': warningHeader(r.out.warnings)! } : {}),
+      ...said,
     });
   // Full storage: the audio still goes back, inside the error.
   if (r.spoken.kept.error) throw new ApiError('storage_full', r.spoken.kept.error.message, r.out);
-  return json(r.out);
+  return json(r.out, 200, said);
 }
 
 /** One Whisper pass: a job waited for, or (within a job) the engine op under that job's signal. */
@@ -300,7 +338,7 @@ async function whisperPass(
 }
 
 async function translateAndSpeak(req: TranslateRequest, key: ApiKeyRecord, ctx: ApiContext, within: Within) {
-  const { up, probe, format, speed, preserve, model, language, voiceName, given } = req;
+  const { up, probe, format, speed, preserve, model, language, voiceName, given, target } = req;
   const step = (stage: string, message: string) =>
     within?.opts.onProgress?.({ stage, done: 0, total: 0, message });
   const asrArgs: AsrTranscribeArgs = {
@@ -374,13 +412,19 @@ async function translateAndSpeak(req: TranslateRequest, key: ApiKeyRecord, ctx: 
   const s = await speak(spec, key, ctx, speaker, within);
   const { bytes, type } = await encodeAudio(s.result, format, ctx);
   const out = {
+    // The document's answer: both texts, both languages, and where the audio is (kept in the history,
+    // served by the Service Worker as WAV, deleted with the history entry).
+    original_text: source.text.trim(),
+    translated_text: text,
+    source_language: source.language,
+    target_language: target,
+    audio_url: s.kept.id ? historyAudioUrl(s.kept.id) : null,
     audio_base64: encodeBase64(bytes),
     format,
     content_type: type,
     sample_rate: s.result.sampleRate,
     duration: Math.round((s.result.samples.length / s.result.sampleRate) * 1000) / 1000,
     source_text: source.text.trim(),
-    source_language: source.language,
     language_probability: source.language_probability,
     // Both Whisper passes' warnings, once each (jobs stored before warnings existed have none).
     warnings: [...new Set([...(source.warnings ?? []), ...(english.warnings ?? [])])],

@@ -4,7 +4,7 @@
 // speech-stream.ts.
 import type { z } from 'zod';
 import type { ApiContext } from '../context';
-import { notFound } from '../errors';
+import { chooseModel, ignoredHeader, modelHeader, unhonoured, withHeaders } from '../aliases';
 import type { ApiKeyRecord } from '../../auth/keys';
 import {
   DEFAULT_VOICE,
@@ -17,16 +17,6 @@ import {
 import { encodeAudio, speak, speechJson, wholeAudio } from './speak';
 import { streamSpeech } from './speech-stream';
 
-/** Model names /v1/tts accepts: all mean the bundled Kokoro. */
-const KOKORO_NAMES = new Set([
-  'kokoro',
-  'kokoro-82m',
-  'kokoro-82m-q8',
-  'tts-1',
-  'tts-1-hd',
-  'gpt-4o-mini-tts',
-]);
-
 /** `POST /v1/audio/speech`: OpenAI's shape; raw audio bytes (streamed for wav/pcm) or SSE events. */
 export async function openAiSpeech(
   body: z.infer<typeof openAiSpeechBody>,
@@ -34,6 +24,7 @@ export async function openAiSpeech(
   ctx: ApiContext,
   request?: Request,
 ): Promise<Response> {
+  const model = chooseModel('tts', body.model);
   const spec: SpeechSpec = {
     text: body.input,
     voice: typeof body.voice === 'string' ? body.voice : body.voice.id,
@@ -42,7 +33,11 @@ export async function openAiSpeech(
     speed: Math.min(2, Math.max(0.5, body.speed)),
     route: 'POST /v1/audio/speech',
   };
-  return streamSpeech(spec, body.stream_format, key, ctx, request);
+  // Kokoro takes no style prompt: `instructions` is accepted and named as ignored.
+  return withHeaders(await streamSpeech(spec, body.stream_format, key, ctx, request), {
+    ...modelHeader('tts', model),
+    ...ignoredHeader(unhonoured(body, ['instructions'])),
+  });
 }
 
 /** `POST /api/generate/preset`: the studio shape; JSON with base64 audio and the sentence timings. */
@@ -74,8 +69,7 @@ export async function v1Tts(
   ctx: ApiContext,
   request?: Request,
 ): Promise<Response> {
-  if (!KOKORO_NAMES.has(body.model.toLowerCase()))
-    throw notFound(`No model "${body.model}": this studio speaks with Kokoro (model "kokoro").`);
+  const model = chooseModel('tts', body.model);
   const spec: SpeechSpec = {
     text: body.text,
     voice: body.voice,
@@ -84,7 +78,10 @@ export async function v1Tts(
     language: body.language,
     route: 'POST /v1/tts',
   };
-  return body.stream ? streamSpeech(spec, 'audio', key, ctx, request) : wholeAudio(spec, key, ctx);
+  const res = body.stream
+    ? await streamSpeech(spec, 'audio', key, ctx, request)
+    : await wholeAudio(spec, key, ctx);
+  return withHeaders(res, { ...modelHeader('tts', model), ...ignoredHeader(unhonoured(body)) });
 }
 
 function apiV1TtsSpec(body: z.infer<typeof apiV1TtsBody>, route: string): SpeechSpec {

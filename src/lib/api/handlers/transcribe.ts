@@ -13,6 +13,7 @@ import { sniffContainer } from '../../codec/formats';
 import type { AsrTranscribeArgs, AsrTranscribeResult } from '../../asr/contract';
 import { formatTranscript, RESPONSE_FORMATS, type ResponseFormat } from '../../documents/transcript-formats';
 import { warningHeader } from '../../documents/transcript-warnings';
+import { chooseModel, ignoredHeader, modelHeader, unhonoured, type ModelChoice } from '../aliases';
 
 export const TRANSCRIBE_UPLOAD_LIMIT = 100 * 1024 * 1024;
 /** A Service Worker keeps a fetch open for about five minutes: answer within four or hand out a job. */
@@ -155,6 +156,15 @@ export function modelField(v: unknown): string {
   return s;
 }
 
+/**
+ * A `/v1` route's `model`: the alias table's name for the job (faster-whisper, sensevoice, whisper-1 … =
+ * the default installed Whisper; tiny, base) or the id of an installed model; anything else is a 400.
+ */
+export async function asrModel(v: unknown, ctx: ApiContext): Promise<ModelChoice> {
+  const installed = new Set((await ctx.db.getAllKeys('models')).map(String));
+  return chooseModel('asr', typeof v === 'number' ? String(v) : v, { installed });
+}
+
 function temperatureField(v: unknown): number | undefined {
   const s = str(v);
   if (s === undefined || s === '') return undefined;
@@ -180,13 +190,18 @@ function asrArgs(
   up: MultipartUpload,
   probe: { duration?: number; rate?: number },
   f: Record<string, unknown>,
-  o: { task: 'transcribe' | 'translate'; words: boolean; diarize: ReturnType<typeof diarizeFields> },
+  o: {
+    task: 'transcribe' | 'translate';
+    words: boolean;
+    diarize: ReturnType<typeof diarizeFields>;
+    model?: string;
+  },
 ): AsrTranscribeArgs {
   return {
     ...o.diarize,
     audio: up.bytes,
     mime: up.mime,
-    model: modelField(f.model),
+    model: o.model ?? modelField(f.model),
     language: languageField(f.language),
     task: o.task,
     prompt: str(f.prompt) || undefined,
@@ -310,17 +325,30 @@ export async function openAiTranscription(
         field: 'stream',
       },
     );
+  const model = await asrModel(f.model, ctx);
   const probe = await inspect(up, 'file');
   // OpenAI's diarizing model name asks for speakers too.
   const diarizeModel = str(f.model)?.toLowerCase() === 'gpt-4o-transcribe-diarize';
-  const args = asrArgs(up, probe, f, { task, words, diarize: diarizeFields(f, diarizeModel) });
+  const args = asrArgs(up, probe, f, {
+    task,
+    words,
+    diarize: diarizeFields(f, diarizeModel),
+    model: model.model,
+  });
   const out = await run(args, key, ctx, { duration: probe.duration, bytes: up.bytes.byteLength });
   if ('accepted' in out) return out.accepted;
   const { body, type } = formatTranscript({ ...out.result, warnings: warningsOf(out.result) }, format, task, {
     words,
     segments: !granularities.length || granularities.includes('segment'),
   });
-  return new Response(body, { headers: { 'Content-Type': type, ...jobHeaders(out.jobId, out.result) } });
+  return new Response(body, {
+    headers: {
+      'Content-Type': type,
+      ...jobHeaders(out.jobId, out.result),
+      ...modelHeader('asr', model, out.result.model),
+      ...ignoredHeader(unhonoured(f)),
+    },
+  });
 }
 
 /** `POST /v1/stt/`: multipart {file ≤ 100 MB, model, language, timestamps, diarize, num_speakers, max_speakers}. */
@@ -329,13 +357,14 @@ export async function v1Stt(request: Request, key: ApiKeyRecord, ctx: ApiContext
   const f = up.fields;
   const words = boolField(f.timestamps, 'timestamps');
   const dia = diarizeFields(f);
+  const model = await asrModel(f.model, ctx);
   const probe = await inspect(up, 'file');
   const out = await run(
     {
       ...dia,
       audio: up.bytes,
       mime: up.mime,
-      model: modelField(f.model),
+      model: model.model,
       language: languageField(f.language),
       task: 'transcribe',
       words,
@@ -363,7 +392,7 @@ export async function v1Stt(request: Request, key: ApiKeyRecord, ctx: ApiContext
       ...(dia.diarize ? { diarization: diarizationOf(r) } : {}),
     },
     200,
-    jobHeaders(out.jobId, r),
+    { ...jobHeaders(out.jobId, r), ...modelHeader('asr', model, r.model), ...ignoredHeader(unhonoured(f)) },
   );
 }
 
