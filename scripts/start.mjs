@@ -23,9 +23,20 @@ if (!existsSync(built) || statSync(built).mtimeMs < Math.max(...SOURCES.map(newe
 }
 const port = process.env.PORT ?? '4173';
 console.log(`Timbre: http://127.0.0.1:${port}`);
+// Its own process group: npx does not pass signals on to `vite preview`, so a SIGTERM sent to npx alone
+// left the server holding the port. We signal the whole group instead.
 const child = spawn('npx', ['vite', 'preview', '--port', port, '--strictPort'], {
   cwd: root,
   stdio: 'inherit',
+  detached: true,
 });
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code) => process.exit(code ?? 0));
+const stop = (sig) => {
+  try {
+    process.kill(-child.pid, sig);
+  } catch {
+    // the group is already gone
+  }
+};
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => stop(sig));
+process.on('exit', () => stop('SIGTERM'));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 0 : 1)));

@@ -14,7 +14,13 @@ import { StreamPlayer } from './stream-player';
 import { decodeWav, encodeWav } from '../lib/dsp/wav';
 import { isMixFormula, parseMixFormula } from '../lib/voices/mix';
 import { KOKORO_VOICE_IDS } from '../lib/voices/presets';
-import { PREVIEW_TEXT, sentenceOfRun, speakSentences, STUDIO_MAX_CHARS } from '../lib/ui/speak-text';
+import {
+  PREVIEW_TEXT,
+  sentenceOfRun,
+  sentencesDone,
+  speakSentences,
+  STUDIO_MAX_CHARS,
+} from '../lib/ui/speak-text';
 import { engineVoice, voiceLanguages } from '../lib/ui/speak-voices';
 import type { DownloadChoice } from '../lib/ui/speak-download';
 import { runDownload } from './download';
@@ -23,6 +29,7 @@ import { baseVoiceFor } from '../lib/voices/base-voice';
 import { tuneLine } from '../lib/ui/clone-report';
 import { viewJob, type JobProgress } from './job.svelte';
 import { sessionFor } from './sessions';
+import { recall, remember } from './settings';
 import type { MonoAudio } from '../lib/dsp/audio';
 
 export type SpeakStatus = 'idle' | 'generating';
@@ -85,7 +92,15 @@ export class SpeakSession {
   // The form.
   text = $state('');
   /** A library voice id, or a mix formula not saved in the library. */
-  voice = $state('af_heart');
+  #voice = $state(recall('speak.voice', 'af_heart'));
+  get voice(): string {
+    return this.#voice;
+  }
+  /** Kept across reloads. */
+  set voice(v: string) {
+    this.#voice = v;
+    remember('speak.voice', v);
+  }
   speed = $state(1);
   volumeDb = $state(0);
   pauseMs = $state(250);
@@ -191,6 +206,8 @@ export class SpeakSession {
     const { voices } = await this.studio.voices.query({});
     this.voices = voices.filter((v) => engineVoice(v) !== null);
     this.cloned = voices.filter((v) => v.kind === 'cloned' && v.embedding?.length);
+    // The voice remembered from last time may have been deleted since.
+    if (!this.resolve(this.voice) && !this.clonedVoice(this.voice)) this.#voice = 'af_heart';
     if (this.cloned.length)
       this.converter = await this.studio.engine.run('clone.status', {}).catch(() => this.converter);
   }
@@ -429,10 +446,16 @@ export class SpeakSession {
             stream.push(d.samples, d.sampleRate, sentence);
             this.firstAudioMs ??= performance.now() - t0;
             if (this.spoken) this.spoken = { ...this.spoken, ready: sentence };
-            run.report(d.index + 1 < d.total ? 'Speaking while the rest is made…' : 'Finishing…', {
-              done: d.index + 1,
-              total: d.total,
-            });
+            const last = d.index + 1 >= d.total;
+            run.report(
+              last ? 'Finishing…' : 'Speaking while the rest is made…',
+              sentences.length
+                ? {
+                    done: sentencesDone(this.job.progress.done, sentence, sentences.length, last),
+                    total: sentences.length,
+                  }
+                : { done: d.index + 1, total: d.total },
+            );
           } else if (p.stage === 'load' || p.stage === 'create' || p.stage === 'warmup') {
             run.report('Loading the speech model (first use)…');
           } else if (p.stage === 'phonemes') {

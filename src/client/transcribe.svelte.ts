@@ -24,6 +24,7 @@ import { type TranscriptRecord } from '../lib/storage/records';
 import { newId } from '../lib/core/ids';
 import { viewJob, type JobRun } from './job.svelte';
 import { sessionFor } from './sessions';
+import { recall, remember } from './settings';
 
 const RATE = 16000;
 const WHISPER_TINY = 'whisper-tiny-q8';
@@ -75,9 +76,24 @@ const EARLY_PLAYBACK_BYTES = 8 * 1024 * 1024;
 
 export class TranscribeSession {
   models = $state.raw<AsrModelChoice[]>([]);
-  model = $state(WHISPER_TINY);
+  // The model and language chosen last time (kept across reloads).
+  #model = $state(recall('transcribe.model', WHISPER_TINY));
+  #language = $state(recall('transcribe.language', 'auto'));
+  get model(): string {
+    return this.#model;
+  }
+  set model(v: string) {
+    this.#model = v;
+    remember('transcribe.model', v);
+  }
   /** 'auto' detects. */
-  language = $state('auto');
+  get language(): string {
+    return this.#language;
+  }
+  set language(v: string) {
+    this.#language = v;
+    remember('transcribe.language', v);
+  }
   task = $state<'transcribe' | 'translate'>('transcribe');
 
   /** The running transcription; when it ends or is cancelled the greyed window text goes. */

@@ -1,6 +1,10 @@
 // Tempo, metre and key on synthetic clips made here with known answers: a drum pattern at a given tempo
 // with accents, and chord progressions of harmonic tones in a given key.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Transcoder } from '../../src/lib/codec/transcoder';
+import { NodeCoreProvider } from './ffmpeg-node';
 import {
   AnalysisInputError,
   analyzeMusic,
@@ -9,6 +13,9 @@ import {
   keyName,
 } from '../../src/lib/dsp/analyze';
 import { chords, drums, majorProgression, minorProgression, mix, SR } from './music-clips';
+
+/** Real speech (16 kHz LibriSpeech FLACs) where ../shared/audio is present. */
+const LIBRISPEECH = new URL('../../../shared/audio/librispeech', import.meta.url).pathname;
 
 describe('tempo', () => {
   for (const bpm of [72, 96, 120, 128, 140, 174]) {
@@ -86,4 +93,34 @@ describe('refusals', () => {
     expect(() => analyzeMusic(new Float32Array(SR * 2), SR)).toThrow(/at least 3 s/);
     expect(() => analyzeMusic(new Float32Array(SR * 5), SR)).toThrow(/silent/);
   });
+});
+
+describe('music or not', () => {
+  it('takes drums with chords, and chord progressions alone, for music, with a confidence for each figure', () => {
+    for (const clip of [
+      mix(drums(120, 20), chords(majorProgression(60), 120, 20)),
+      chords(minorProgression(57), 96, 20),
+    ]) {
+      const a = analyzeMusic(clip, SR);
+      expect(a.music, a.verdict).toBe(true);
+      expect(a.verdict).toMatch(
+        /^Music: [\d.]+ BPM \(beat confidence \d+ %\), key \w+ (major|minor) \((clear|likely|uncertain)\)\.$/,
+      );
+    }
+  });
+
+  it.skipIf(!existsSync(LIBRISPEECH))(
+    'says real speech is not music',
+    async () => {
+      const t = new Transcoder(new NodeCoreProvider());
+      for (const f of readdirSync(LIBRISPEECH).filter((n) => n.endsWith('.flac'))) {
+        const d = await t.decode(new Uint8Array(readFileSync(join(LIBRISPEECH, f))), { sampleRate: SR });
+        if (d.samples.length < 3 * SR) continue;
+        const a = analyzeMusic(d.samples, SR);
+        expect(a.music, `${f}: ${a.verdict}`).toBe(false);
+        expect(a.verdict).toMatch(/does not sound like music/);
+      }
+    },
+    120_000,
+  );
 });

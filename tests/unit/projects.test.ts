@@ -363,7 +363,7 @@ describe('store, project file and clips zip', () => {
     };
     const p = newProject('F', { cast: { A: 'af_heart' } });
     p.tracks[0]!.clips.push(newClip({ kind: 'library', clip_id: 'lib1' }, { start: 0.25, gain_db: -2 }));
-    applyScript(p, '[A] hello world');
+    applyScript(p, '[A] hello world. Up the stairs.');
     const file = exportProjectFile(p, [rec]);
     const back = importProjectFile(file);
     expect(back.project.id).not.toBe(p.id);
@@ -378,7 +378,8 @@ describe('store, project file and clips zip', () => {
     const names = [...zip.entries.keys()];
     // Timeline order: the library clip at 0.25 s, then the script line placed after it.
     expect(names[0]).toMatch(/^01 clp_\w+\.wav$/);
-    expect(names[1]).toBe('02 A - hello world.wav');
+    // A line ending in a full stop is not named "….wav" with a double dot.
+    expect(names[1]).toBe('02 A - hello world. Up the stairs.wav');
     for (const c of r.clips) {
       const name = names.find((n) => n.includes(c.text ?? c.id))!;
       const d = decodeWav(await zip.read(name));

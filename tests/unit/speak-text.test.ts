@@ -4,6 +4,7 @@ import {
   formatClock,
   PREVIEW_TEXT,
   sentenceOfRun,
+  sentencesDone,
   speakSentences,
   SPEED_RANGE,
 } from '../../src/lib/ui/speak-text';
@@ -88,5 +89,24 @@ describe('helpers', () => {
     expect(fileStem('Hello, World! This is Timbre speaking today.')).toBe('hello-world-this-is-timbre');
     expect(fileStem('¿Qué tal?')).toBe('que-tal');
     expect(fileStem('!!!')).toBe('speech');
+  });
+});
+
+describe('sentencesDone', () => {
+  it('counts in page sentences: the first sentence cut in two runs neither grows the total nor goes back', () => {
+    // 4 sentences, 5 engine runs (the first sentence in two): runs map to sentences 0, 0, 1, 2, 3.
+    const runs = [0, 0, 1, 2, 3];
+    let done = 0;
+    const seen: number[] = [];
+    runs.forEach((sentence, i) => {
+      done = sentencesDone(done, sentence, 4, i === runs.length - 1);
+      seen.push(done);
+    });
+    expect(seen).toEqual([1, 1, 2, 3, 4]);
+  });
+  it('is full only on the last run, even when the last sentence comes in several runs', () => {
+    expect(sentencesDone(2, 2, 3, false)).toBe(2);
+    expect(sentencesDone(2, 2, 3, true)).toBe(3);
+    expect(sentencesDone(3, 1, 5, false)).toBe(3);
   });
 });

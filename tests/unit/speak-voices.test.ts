@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  defaultMixName,
   engineVoice,
   groupByLanguage,
   matchesVoice,
@@ -137,5 +138,11 @@ describe('downloads written without ffmpeg', () => {
   it('PCM is 2 bytes a sample and compressed formats are left to ffmpeg', () => {
     expect(encodeLocally('pcm', tone, 24000)!.bytes.length).toBe(tone.length * 2);
     expect(encodeLocally('mp3', tone, 24000)).toBeNull();
+  });
+});
+
+describe('defaultMixName', () => {
+  it('names a mix saved without a name by its voices and shares', () => {
+    expect(defaultMixName('af_heart*0.6 + am_adam*0.4')).toBe('Mix: Heart 60 % + Adam 40 %');
   });
 });

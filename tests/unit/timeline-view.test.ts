@@ -13,6 +13,8 @@ import {
   trimStartTo,
   UNKNOWN_SPAN,
   drawnSpan,
+  fitZoom,
+  ZOOM,
 } from '../../src/lib/ui/timeline-view';
 import type { TimelineClip } from '../../src/lib/documents/project';
 
@@ -97,5 +99,20 @@ describe('timeline layout', () => {
     expect(clampFades(c, 1, 1)).toEqual({ fade_in: 1, fade_out: 1 });
     expect(clampFades(c, 2, 2)).toEqual({ fade_in: 2, fade_out: 1 });
     expect(clampFades(c, -1, 5)).toEqual({ fade_in: 0, fade_out: 3 });
+  });
+});
+
+describe('fitZoom', () => {
+  it('zooms out so the last clip (and a second after it) is in view, on the slider steps', () => {
+    // 20 s in 700 px at the initial 80 px/s would end at 1600 px, out of view.
+    const z = fitZoom(20, 700);
+    expect(z).toBe(30);
+    expect(toPx(20 + 1, z)).toBeLessThanOrEqual(700);
+    expect(z % 10).toBe(0);
+  });
+  it('keeps the initial zoom for short projects and never goes below the minimum', () => {
+    expect(fitZoom(3, 1000)).toBe(ZOOM.initial);
+    expect(fitZoom(3600, 800)).toBe(ZOOM.min);
+    expect(fitZoom(10, 0)).toBe(ZOOM.initial);
   });
 });

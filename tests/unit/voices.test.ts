@@ -358,7 +358,7 @@ describe('export and import', () => {
     await okJson(await env.call('DELETE', '/api/voices/mine_1', { key }));
     env.clock.t += 10_000;
     const res = await okJson<{ imported: number; ids: string[] }>(await importFile(file), 201);
-    expect(res).toEqual({ imported: 1, ids: ['mine_1'] });
+    expect(res).toEqual({ imported: 1, skipped: 0, ids: ['mine_1'] });
     const back = (await env.db.get('voices', 'mine_1'))!;
     const { samples, ...rest } = back;
     const { samples: origSamples, ...origRest } = original;
@@ -368,16 +368,34 @@ describe('export and import', () => {
     expect(new Uint8Array(samples[0]!.data)).toEqual(new Uint8Array(origSamples[0]!.data));
   });
 
-  it('importing a voice whose id exists keeps both (the new one is renamed)', async () => {
+  it('importing a different voice whose id exists keeps both (the new one is renamed)', async () => {
     await env.ctx.voices.put(userVoice('mine_1'));
     const file = await exportOf('?ids=mine_1');
+    file.voices[0]!.name = 'Another voice';
     expect((await okJson<{ ids: string[] }>(await importFile(file), 201)).ids).toEqual(['mine_1-2']);
+    file.voices[0]!.name = 'A third voice';
     expect((await okJson<{ ids: string[] }>(await importFile(file), 201)).ids).toEqual(['mine_1-3']);
     expect((await env.db.get('voices', 'mine_1'))?.name).toBe('Voice mine_1');
     expect(await countVoices()).toBe(57);
   });
 
-  it('a full export re-imports: presets only carry favourite and tags, user voices are added', async () => {
+  it('importing a voice that is already in the library (its own export) skips it instead of duplicating', async () => {
+    await env.ctx.voices.put(userVoice('mine_1'));
+    const file = await exportOf('?ids=mine_1');
+    expect(await okJson(await importFile(file), 201)).toEqual({ imported: 0, skipped: 1, ids: [] });
+    // Also when an earlier import had already renamed it (mine_1-2), and whatever its favourite or tags.
+    file.voices[0]!.name = 'Changed';
+    expect((await okJson<{ ids: string[] }>(await importFile(file), 201)).ids).toEqual(['mine_1-2']);
+    file.voices[0]!.tags = ['other'];
+    file.voices[0]!.favorite = !file.voices[0]!.favorite;
+    expect(await okJson(await importFile(file), 201)).toEqual({ imported: 0, skipped: 1, ids: [] });
+    // A sample with other bytes is another voice.
+    file.voices[0]!.samples[0]!.data_base64 = Buffer.from([9, 9, 9]).toString('base64');
+    expect((await okJson<{ ids: string[] }>(await importFile(file), 201)).ids).toEqual(['mine_1-3']);
+    expect(await countVoices()).toBe(57);
+  });
+
+  it('a full export re-imports: presets only carry favourite and tags, user voices already there are skipped', async () => {
     await env.ctx.voices.put(userVoice('mine_1'));
     await okJson(
       await env.call('PUT', '/api/voices/af_heart', { key, body: { favorite: true, tags: ['best'] } }),
@@ -388,22 +406,25 @@ describe('export and import', () => {
     await okJson(await env.call('PUT', '/api/voices/af_heart', { key, body: { favorite: false, tags: [] } }));
     const heart = file.voices.find((v) => v.id === 'af_heart')!;
     heart.name = 'Hijacked';
-    const res = await okJson<{ imported: number; ids: string[] }>(await importFile(file), 201);
-    expect(res.imported).toBe(55);
+    const res = await okJson<{ imported: number; skipped: number; ids: string[] }>(
+      await importFile(file),
+      201,
+    );
+    expect(res).toMatchObject({ imported: 54, skipped: 1 });
     expect(await env.db.get('voices', 'af_heart')).toMatchObject({
       name: 'Heart',
       favorite: true,
       tags: ['best'],
       kind: 'preset',
     });
-    expect(res.ids).toContain('mine_1-2');
-    expect(await countVoices()).toBe(56);
+    expect(res.ids).not.toContain('mine_1-2');
+    expect(await countVoices()).toBe(55);
   });
 
   it('a preset entry for an unknown preset is skipped', async () => {
     const file = await exportOf('?ids=af_heart');
     file.voices[0]!.id = 'xf_unknown';
-    expect(await okJson(await importFile(file), 201)).toEqual({ imported: 0, ids: [] });
+    expect(await okJson(await importFile(file), 201)).toEqual({ imported: 0, skipped: 0, ids: [] });
     expect(await countVoices()).toBe(54);
   });
 

@@ -230,7 +230,8 @@ export const ROUTES: AnyRoute[] = [
     tag: 'Voices',
     body: z.unknown(),
     bodyLimit: 200 * 1024 * 1024,
-    summary: 'Import an exported voice file: all voices or none',
+    summary:
+      'Import an exported voice file: all voices or none → 201 {imported, skipped (identical voices already in the library), ids}',
     handler: async (r, ctx) => voices.importVoices(r.body, ctx),
   }),
   route({

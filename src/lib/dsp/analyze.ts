@@ -14,6 +14,15 @@ const KK_MINOR = [6.33, 2.68, 3.52, 5.38, 2.6, 3.53, 2.54, 4.75, 3.98, 2.69, 3.3
 export const BPM_RANGE = { min: 55, max: 200 } as const;
 /** Less than this much audio gives no meaningful tempo or key. */
 export const MIN_ANALYSIS_SECONDS = 3;
+/**
+ * At or above this tempo confidence there is a steady beat: real speech (10 LibriSpeech utterances, 4
+ * OpenVoice recordings) measured 0.02–0.19, drum loops 0.95–0.99 (chords alone ~0.23: they have held notes).
+ */
+export const MUSIC_MIN_TEMPO_CONFIDENCE = 0.35;
+/** At or above this heldTones score the audio has notes (speech: under 0.1; tones and chords: 0.9–1). */
+export const MUSIC_MIN_HELD = 0.3;
+/** Key margins (correlation over the next key) read as a clear or a likely key; below, uncertain. */
+export const KEY_MARGIN = { clear: 0.08, likely: 0.03 } as const;
 
 export class AnalysisInputError extends Error {
   override name = 'AnalysisInputError';
@@ -51,6 +60,14 @@ export interface Analysis extends KeyName {
   compatible_keys: CompatibleKey[];
   tempo_confidence: number;
   key_confidence: number;
+  /** Whether it sounds like music (a steady beat or held notes); when false, key and tempo mean little. */
+  music: boolean;
+  /** The heldTones score, 0–1. */
+  held_notes: number;
+  /** The key's confidence in words, from key_confidence. */
+  key_certainty: 'clear' | 'likely' | 'uncertain';
+  /** One sentence saying what was found and how sure it is. */
+  verdict: string;
   chroma: number[];
   duration: number;
   method: string;
@@ -287,6 +304,50 @@ export function estimateMetre(env: Float64Array, fps: number, bpm: number): '3/4
   return a3 > 0.2 && a3 > a4 && a3 > a2 ? '3/4' : '4/4';
 }
 
+// ------------------------------------------------------------------------------------- held notes
+
+/** How long a spectral peak must stay at one frequency to count as a held note. */
+const HOLD_SECONDS = 0.5;
+
+/**
+ * A score (0–1) of held notes: the energy of spectral peaks (100 Hz–2 kHz) that stay at one frequency for
+ * half a second or more, over all the energy there; a held peak's frames count from its start. Notes hold
+ * their pitch while the harmonics of speech glide with its intonation: tone sequences and chord
+ * progressions score 0.9–1, real speech (LibriSpeech, OpenVoice recordings) under 0.1.
+ */
+export function heldTones(x: Float32Array, rate: number): number {
+  const n = 2048;
+  const hop = 512;
+  const lo = Math.ceil((100 / rate) * n);
+  const hi = Math.min(n / 2 - 2, Math.floor((2000 / rate) * n));
+  const need = Math.max(2, Math.round((HOLD_SECONDS * rate) / hop));
+  // Frames in a row each bin has been a peak, and the energy of those frames not yet counted; a peak in a
+  // neighbouring bin continues the run (a note's energy straddles bins).
+  const run = new Int32Array(hi + 2);
+  const pending = new Float64Array(hi + 2);
+  let held = 0;
+  let total = 0;
+  stft(x, n, hop, (mag) => {
+    for (let k = lo; k <= hi; k++) {
+      const e = mag[k]! * mag[k]!;
+      total += e;
+      const peak = mag[k]! > mag[k - 1]! && mag[k]! >= mag[k + 1]!;
+      if (!peak) {
+        if (run[k]! > 0 && !(run[k - 1]! > 0 || run[k + 1]! > 0)) pending[k] = 0;
+        run[k] = 0;
+        continue;
+      }
+      run[k] = Math.max(run[k]!, run[k - 1]!, run[k + 1]!) + 1;
+      pending[k] = Math.max(pending[k]!, pending[k - 1]!, pending[k + 1]!) + e;
+      if (run[k]! >= need) {
+        held += pending[k]!;
+        pending[k] = 0;
+      }
+    }
+  });
+  return total > 0 ? Math.min(1, held / total) : 0;
+}
+
 // --------------------------------------------------------------------------------------------- key
 
 /** A chroma vector (12 pitch classes, C first) from the spectral peaks between 55 Hz and 2 kHz. */
@@ -372,6 +433,22 @@ export function analyzeMusic(samples: Float32Array, rate: number): Analysis {
   const { env, fps } = onsetEnvelope(samples, rate);
   const tempo = estimateTempo(env, fps);
   const key = estimateKey(chroma(samples, rate));
+  const held = heldTones(samples, rate);
+  // Music has a steady beat or held notes (or both); speech has neither.
+  const beat = tempo.confidence >= MUSIC_MIN_TEMPO_CONFIDENCE;
+  const tonal = held >= MUSIC_MIN_HELD;
+  const music = beat || tonal;
+  const certainty = !tonal
+    ? 'uncertain'
+    : key.margin >= KEY_MARGIN.clear
+      ? 'clear'
+      : key.margin >= KEY_MARGIN.likely
+        ? 'likely'
+        : 'uncertain';
+  const pct = (v: number) => `${Math.round(v * 100)} %`;
+  const verdict = music
+    ? `Music: ${tempo.bpm} BPM (beat confidence ${pct(tempo.confidence)}), key ${key.key} ${key.scale} (${certainty}).`
+    : `This does not sound like music (speech or noise?): no steady beat (beat confidence ${pct(tempo.confidence)}) and no held notes (${pct(held)}), so no key or tempo is given.`;
   return {
     key: key.key,
     scale: key.scale,
@@ -381,6 +458,10 @@ export function analyzeMusic(samples: Float32Array, rate: number): Analysis {
     compatible_keys: compatibleKeys(key.pc, key.scale),
     tempo_confidence: Math.round(tempo.confidence * 1000) / 1000,
     key_confidence: key.margin,
+    music,
+    held_notes: Math.round(held * 1000) / 1000,
+    key_certainty: certainty,
+    verdict,
     chroma: key.chroma,
     duration: Math.round(duration * 1000) / 1000,
     method:

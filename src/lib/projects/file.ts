@@ -125,8 +125,10 @@ function safeName(s: string): string {
       .replace(/[\\/:*?"<>|]+/g, ' ')
       .replace(/\p{Cc}+/gu, ' ')
       .replace(/\s+/g, ' ')
-      .trim()
-      .slice(0, 60) || 'clip'
+      .slice(0, 60)
+      // A sentence's full stop would meet the extension ("…stairs..wav"); trailing dots also trouble Windows.
+      .replace(/[\s.]+$/, '')
+      .trim() || 'clip'
   );
 }
 

@@ -5,6 +5,26 @@ import { languageMatches } from '../voices/presets';
 import { guardQuota, ImportError, NotFoundError } from './errors';
 import { decodeBase64, encodeBase64 } from '../core/base64';
 
+/** What an import did: the voices written, and the user voices skipped as already in the library. */
+export interface ImportResult {
+  written: Voice[];
+  skipped: Voice[];
+}
+
+/** The same voice as far as a person can tell: everything but when it was touched and how it is filed. */
+function sameVoice(a: Voice, b: Voice): boolean {
+  const { id: _ai, created_at: _ac, updated_at: _au, favorite: _af, tags: _at, samples: as, ...ar } = a;
+  const { id: _bi, created_at: _bc, updated_at: _bu, favorite: _bf, tags: _bt, samples: bs, ...br } = b;
+  if (JSON.stringify(ar, Object.keys(ar).sort()) !== JSON.stringify(br, Object.keys(br).sort())) return false;
+  if (as.length !== bs.length) return false;
+  return as.every((s, i) => {
+    const t = bs[i]!;
+    const x = new Uint8Array(s.data);
+    const y = new Uint8Array(t.data);
+    return s.name === t.name && x.length === y.length && x.every((v, k) => v === y[k]);
+  });
+}
+
 export class PresetProtectedError extends Error {
   override name = 'PresetProtectedError';
 }
@@ -170,9 +190,10 @@ export class VoiceStore {
   /**
    * Imports an export file. Validation happens first, then every voice is written in one transaction:
    * either all land or none. Preset entries update only the favourite flag and tags of the preset.
-   * Ids that clash with existing user voices are renamed so nothing is overwritten.
+   * Ids that clash with existing user voices are renamed so nothing is overwritten, except that a voice
+   * identical to one already there (its own export imported again) is skipped rather than duplicated.
    */
-  async import(file: unknown, now: number): Promise<Voice[]> {
+  async import(file: unknown, now: number): Promise<ImportResult> {
     const parsed = exportFileSchema.safeParse(file);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
@@ -191,6 +212,7 @@ export class VoiceStore {
     return guardQuota('the imported voices', async () => {
       const tx = this.db.transaction('voices', 'readwrite');
       const written: Voice[] = [];
+      const skipped: Voice[] = [];
       try {
         for (const v of incoming) {
           const existing = await tx.store.get(v.id);
@@ -201,8 +223,21 @@ export class VoiceStore {
             written.push(next);
             continue;
           }
+          // Its id, then the ids earlier imports renamed it to (id-2, id-3…): is one of them this very voice?
           let id = v.id;
-          for (let n = 2; existing && (await tx.store.get(id)); n++) id = `${v.id}-${n}`;
+          let same = false;
+          for (let n = 2, at = existing; at; n++) {
+            if (sameVoice(at, v)) {
+              same = true;
+              break;
+            }
+            id = `${v.id}-${n}`;
+            at = await tx.store.get(id);
+          }
+          if (same) {
+            skipped.push(v);
+            continue;
+          }
           const next = { ...v, id, updated_at: now };
           await tx.store.put(next);
           written.push(next);
@@ -218,7 +253,7 @@ export class VoiceStore {
         throw e;
       }
       await tx.done;
-      return written;
+      return { written, skipped };
     });
   }
 }

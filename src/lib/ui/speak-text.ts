@@ -44,6 +44,16 @@ export function sentenceOfRun(sentences: readonly string[], current: number, tex
   return later >= 0 ? later : current;
 }
 
+/**
+ * The "done / total parts" counter of a generation, counted in the sentences the page lists (the engine
+ * may cut a long sentence into several runs, so its own run count can grow mid-way): never backwards,
+ * never a changed total, and full only once the engine's last run has arrived.
+ */
+export function sentencesDone(prev: number, sentence: number, total: number, lastRun: boolean): number {
+  if (lastRun) return total;
+  return Math.max(prev, Math.min(sentence + 1, total - 1));
+}
+
 /** A short sentence per language for voice previews. */
 export const PREVIEW_TEXT: Record<TtsLanguage, string> = {
   'en-us': 'Hello! This is how I sound when I read your words aloud.',

@@ -60,6 +60,14 @@ export function mixFormula(rows: readonly MixRow[]): string {
 
 const PRESET_BY_ID = new Map(PRESET_VOICES.map((v) => [v.id, v]));
 
+/** The name a mix is saved under when the person gives none: its voices and shares. */
+export function defaultMixName(formula: string): string {
+  const parts = voiceParts(formula).map(
+    (t) => `${PRESET_BY_ID.get(t.voice)?.name ?? t.voice} ${Math.round(t.weight * 100)} %`,
+  );
+  return `Mix: ${parts.join(' + ')}`.slice(0, 200);
+}
+
 /** The library record of a saved mix: language and gender of its heaviest voice (gender 'neutral' when the mix crosses genders). */
 export function mixedVoice(name: string, formula: string, now: number, id = newId('mix')): Voice {
   const terms = voiceParts(formula);

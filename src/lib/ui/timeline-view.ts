@@ -12,6 +12,16 @@ export const MIN_CLIP = 0.05;
 export const UNKNOWN_SPAN = 1;
 
 export const toPx = (t: number, pxPerSec: number): number => t * pxPerSec;
+
+/**
+ * The zoom (on the slider's 10 px/s steps) at which `duration` seconds, plus a second of room, fit in
+ * `widthPx`: never above the initial zoom, never below the slider's minimum.
+ */
+export function fitZoom(duration: number, widthPx: number): number {
+  if (!(widthPx > 0)) return ZOOM.initial;
+  const fit = Math.floor(widthPx / (Math.max(duration, 0) + 1) / 10) * 10;
+  return Math.min(ZOOM.initial, Math.max(ZOOM.min, fit));
+}
 export const toTime = (px: number, pxPerSec: number): number => px / pxPerSec;
 
 /** Rounds `t` to the nearest multiple of `grid` seconds (grid ≤ 0: unchanged). Never below 0. */

@@ -94,8 +94,8 @@ export function designJson(d: DesignResult) {
   };
 }
 
-/** A name from the description: its first words, capitalised. */
-function defaultName(desc: string): string {
+/** A name from the description: its first words, capitalised (the name of a design saved without one). */
+export function defaultDesignName(desc: string): string {
   const words = desc.trim().replace(/\s+/g, ' ').split(' ').slice(0, 6).join(' ');
   const short = words.length > 48 ? `${words.slice(0, 47)}…` : words;
   return short.charAt(0).toUpperCase() + short.slice(1);
@@ -107,7 +107,7 @@ export function designedVoice(d: DesignResult, opts: { name?: string; tags?: str
   for (const [k, a] of Object.entries(d.attributes)) if (a) words[`${k}_words`] = a.words.join(', ');
   return {
     id: newId('design'),
-    name: opts.name ?? defaultName(d.description),
+    name: opts.name ?? defaultDesignName(d.description),
     description: d.description,
     tags: [...new Set(['designed', ...(opts.tags ?? [])])],
     language: d.language,

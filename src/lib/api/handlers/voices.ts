@@ -136,8 +136,8 @@ export async function exportVoices(ids: string | undefined, ctx: ApiContext) {
 }
 
 export async function importVoices(body: unknown, ctx: ApiContext) {
-  const written = await storage(() => ctx.voices.import(body, ctx.now()));
-  return json({ imported: written.length, ids: written.map((v) => v.id) }, 201);
+  const { written, skipped } = await storage(() => ctx.voices.import(body, ctx.now()));
+  return json({ imported: written.length, skipped: skipped.length, ids: written.map((v) => v.id) }, 201);
 }
 
 /**
