@@ -337,7 +337,11 @@ export class SpeakSession {
     if (!text.trim() || text.length > STUDIO_MAX_CHARS || this.clonedVoice(this.voice)) return null;
     const resolved = this.resolve(this.voice);
     if (!resolved) return null;
-    const params = this.params();
+    return this.synthArgs(text, this.voice, resolved, this.params());
+  }
+
+  /** tts.generate's arguments: one shape for Generate and for what is spoken ahead (#21), so both match. */
+  private synthArgs(text: string, voice: string, resolved: string, params: HistoryParams): SynthesizeParams {
     return {
       text,
       voice: resolved,
@@ -345,7 +349,7 @@ export class SpeakSession {
       volume_db: params.volume_db,
       pause_ms: params.pause_ms,
       ...(params.language ? { language: params.language } : {}),
-      ...(this.voice !== resolved ? { voice_id: this.voice } : {}),
+      ...(voice !== resolved ? { voice_id: voice } : {}),
     };
   }
 
@@ -396,15 +400,7 @@ export class SpeakSession {
     const params = this.params();
     const sentences = speakSentences(text).map((s) => s.text);
     const gain = 10 ** (params.volume_db! / 20);
-    const args: SynthesizeParams = {
-      text,
-      voice: resolved,
-      speed: params.speed,
-      volume_db: params.volume_db,
-      pause_ms: params.pause_ms,
-      ...(params.language ? { language: params.language } : {}),
-      ...(voice !== resolved ? { voice_id: voice } : {}),
-    };
+    const args = this.synthArgs(text, voice, resolved, params);
     // What was spoken ahead for this text is taken by the engine; nothing more is started ahead.
     if (!cloned) this.ahead.claim(args);
     this.aheadRuns = 0;
