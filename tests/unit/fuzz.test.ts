@@ -2,6 +2,7 @@
  * Fuzzes the whole API through the real router and (fake-indexeddb) storage with a seeded PRNG.
  * Reproduce a failure with FUZZ_SEED=<seed printed in the failure> npx vitest run tests/unit/fuzz.test.ts
  */
+import { compatibleKeys, keyName } from '../../src/lib/dsp/analyze';
 import { expect, it } from 'vitest';
 import { z } from 'zod';
 import { ROUTES, createRouter } from '../../src/lib/api/routes';
@@ -38,6 +39,23 @@ function instantEngine(): ApiContext['engine'] {
         return { samples, sampleRate: 24000, chunks: [], dropped_chars: 0 };
       }
       if (op === 'audio.encode') return { bytes: new Uint8Array(16), mime: 'audio/mpeg' };
+      if (op === 'audio.analyze')
+        return {
+          ...keyName(0, 'major'),
+          bpm: 120,
+          time_signature: '4/4',
+          compatible_keys: compatibleKeys(0, 'major'),
+          tempo_confidence: 0.5,
+          key_confidence: 0.5,
+          music: true,
+          held_notes: 0.5,
+          key_certainty: 'likely',
+          verdict: 'C major, 120 BPM.',
+          chroma: new Array(12).fill(0),
+          duration: 1,
+          method: 'instant',
+          analysed_seconds: 1,
+        };
       if (op === 'audio.convert')
         return {
           bytes: new Uint8Array(16),

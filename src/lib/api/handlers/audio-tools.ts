@@ -128,6 +128,11 @@ export async function analyzeAudio(request: Request, ctx: ApiContext): Promise<R
     ],
     compatible_keys_detail: r.compatible_keys.map((k) => ({ ...k, scale: scale(k.scale) })),
     confidence: { tempo: r.tempo_confidence, key: r.key_confidence },
+    // Whether it sounds like music at all: for speech, key and tempo mean little (#21).
+    music: r.music,
+    held_notes: r.held_notes,
+    key_certainty: r.key_certainty,
+    verdict: r.verdict,
     chroma: r.chroma,
     duration: r.duration,
     analysed_seconds: r.analysed_seconds,

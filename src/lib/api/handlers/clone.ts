@@ -484,13 +484,18 @@ export async function v1TtsClone(request: Request, ctx: ApiContext): Promise<Res
 export async function v1VoiceConvert(request: Request, ctx: ApiContext): Promise<Response> {
   const { up, model, target, format, tau, precision } = await validThenConverter(ctx, async () => {
     const up = await readAudioUpload(request, { fileField: 'file', jsonField: 'file', limit: SOURCE_LIMIT });
+    // The fields first, then the voice (a 404 only for a request that is otherwise valid).
+    const model = chooseModel('convert', up.fields.model);
+    const format = formatOf(up.fields.format, 'wav');
+    const tau = tauOf(up.fields.tau);
+    const precision = precisionOf(up.fields.precision);
     return {
       up,
-      model: chooseModel('convert', up.fields.model),
+      model,
+      format,
+      tau,
+      precision,
       target: await convertTarget(up.fields.target_voice, 'target_voice', ctx),
-      format: formatOf(up.fields.format, 'wav'),
-      tau: tauOf(up.fields.tau),
-      precision: precisionOf(up.fields.precision),
     };
   });
   const c = await ctx.engine.run('clone.convert', {
@@ -523,14 +528,19 @@ export async function v1SpeechToSpeech(request: Request, ctx: ApiContext): Promi
         'emotion is not supported: the tone-colour converter changes who is speaking, not how; the source recording’s own expression is kept. Send emotion=neutral or leave it out.',
         { field: 'emotion' },
       );
+    const model = chooseModel('convert', up.fields.model);
+    const speed = speedOf(up.fields.speed);
+    const format = formatOf(up.fields.format, 'wav');
+    const tau = tauOf(up.fields.tau);
+    const precision = precisionOf(up.fields.precision);
     return {
       up,
-      model: chooseModel('convert', up.fields.model),
-      speed: speedOf(up.fields.speed),
+      model,
+      speed,
+      format,
+      tau,
+      precision,
       target: await convertTarget(up.fields.voice, 'voice', ctx),
-      format: formatOf(up.fields.format, 'wav'),
-      tau: tauOf(up.fields.tau),
-      precision: precisionOf(up.fields.precision),
     };
   });
   const c = await ctx.engine.run('clone.convert', {
