@@ -28,18 +28,26 @@ describe('route table', () => {
     expect(ROUTES.length).toBeGreaterThan(40);
   });
 
-  it('only the health check and the OpenAPI document are public', () => {
+  it('only the health check, the OpenAPI document and the WebSockets the studio cannot offer are public', () => {
     expect(
       ROUTES.filter((r) => r.scope === null)
         .map(label)
         .sort(),
-    ).toEqual(['GET /api/health', 'GET /api/openapi.json']);
+    ).toEqual(['GET /api/health', 'GET /api/openapi.json', 'GET /api/v1/tts/stream', 'GET /ws']);
   });
 });
 
 describe.each(ROUTES.map((r) => [label(r), r] as const))('%s', (_name, r) => {
   const path = fillPath(r.path, MISSING_ID);
 
+  if (r.scope === null && r.absent) {
+    it('answers without a key: 501 with the reason and the alternative', async () => {
+      const { call } = await setup();
+      const err = await errorOf(await call(r.method, path), 501, 'not_implemented');
+      expect(err.message).toContain(r.absent);
+    });
+    return;
+  }
   if (r.scope === null) {
     it('answers without a key', async () => {
       const { call } = await setup();
@@ -91,9 +99,9 @@ describe.each(ROUTES.map((r) => [label(r), r] as const))('%s', (_name, r) => {
       expect(res.status, label(r)).not.toBe(401);
       expect(res.status, label(r)).not.toBe(403);
       expect(res.headers.get('X-RateLimit-Limit')).not.toBeNull();
-      if (r.planned) {
+      if (r.planned || r.absent) {
         const err = await errorOf(res, 501, 'not_implemented');
-        expect(err.message).toContain(r.planned);
+        expect(err.message).toContain(r.planned ?? r.absent);
       } else if (res.status >= 400) {
         const err = await errorOf(res);
         // Past the key and scope checks an empty request is refused for what it lacks, or (the clone

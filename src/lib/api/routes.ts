@@ -28,18 +28,20 @@ function route<B = undefined, Q = Record<string, never>>(r: Route<B, Q>): AnyRou
   return r;
 }
 
-/** A route the documents name that the studio does not offer: 501 not_implemented with the reason. */
+/**
+ * A POST route the documents name that the studio does not offer: the router answers 501 not_implemented
+ * with the reason (its `absent`), after the key and scope checks.
+ */
 function absent(path: string, scope: Route['scope'], tag: string, reason: string): AnyRoute {
   return route({
     method: 'POST',
     path,
     scope,
     tag,
+    absent: reason,
     summary: `Not offered (501): ${reason}`,
     responses: { 501: reason },
-    handler: async () => {
-      throw new ApiError('not_implemented', `POST ${path} is not available: ${reason}`);
-    },
+    handler: async () => new Response(null, { status: 501 }),
   });
 }
 
