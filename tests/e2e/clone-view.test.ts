@@ -266,14 +266,19 @@ describe('Clone view', () => {
     expect(first).toBeGreaterThan(0);
     expect(first).toBeLessThanOrEqual(Number(await spoken.getAttribute('data-elapsed-ms')));
     // With Kokoro there, this first cloned speech made the converter's int8 variant: the choice appears,
-    // int8 first (the default), with what it measured on this device.
+    // worded from what it measured on this device. It is the default (first and chosen) only when measured
+    // at least 1.15× faster on a steady measurement (#21), which the tiny fixture on a busy machine may miss.
     const precision = page.getByTestId('precision');
     await precision.waitFor({ timeout: 30_000 });
-    expect(await precision.inputValue()).toBe('int8');
-    expect(await precision.locator('option').allTextContents()).toEqual([
-      expect.stringMatching(/^Fast \(int8\) · [\d.]+× faster on this device, [\d.]+ dB from full precision$/),
-      'Full precision (float32)',
-    ]);
+    const options = await precision.locator('option').allTextContents();
+    expect(options).toHaveLength(2);
+    const fast = options.find((o) => o.startsWith('Fast (int8) · '))!;
+    expect(fast).toMatch(
+      /^Fast \(int8\) · ([\d.]+× faster|only [\d.]+× faster here: not used|slower here: not used|measured while the device was busy: not used until measured again) · -?[\d.]+ dB from full precision$|^Fast \(int8\) · -?[\d.]+ dB from full precision: not used$/,
+    );
+    const isDefault = /^Fast \(int8\) · [\d.]+× faster · /.test(fast);
+    expect(options[0]).toBe(isDefault ? fast : 'Full precision (float32)');
+    expect(await precision.inputValue()).toBe(isDefault ? 'int8' : 'fp32');
   }, 400_000);
 
   it('lists the cloned voice in the Speak picker and speaks with it, streamed, into the history', async () => {
@@ -371,7 +376,10 @@ describe('Clone view', () => {
       await page
         .locator('[data-model-id="openvoice-v2-converter"] [data-testid=converter-fast]')
         .textContent(),
-    ).toMatch(/Includes a fast int8 graph: [\d.]+× faster .* \(used by default\)\./s);
+    ).toMatch(
+      // Worded from its measurement; "(used by default)" only when it is (#21's 1.15× rule, steady).
+      /Includes a fast int8 graph: (?:[\d.]+× faster · .* dB from full precision \(used by default\)|.*(?:not used|busy).*)\./s,
+    );
     const card = page.locator('[data-model-id="openvoice-v2-converter"]');
     await expect
       .poll(() => card.getByTestId('model-status').textContent())

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
 import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
+import { fastIsDefault } from '../../src/lib/clone/contract';
 
 vi.setConfig({ testTimeout: 900_000, hookTimeout: 900_000 });
 
@@ -105,6 +106,8 @@ afterAll(async () => {
 describe('voice cloning in the browser', () => {
   let voiceId = '';
   let embedding: number[] = [];
+  /** Whether the int8 variant became the default here (#21: measured ≥ 1.15× faster, steadily). */
+  let fastDefault = false;
 
   it('every clone route answers 503 model_not_installed before the install', async () => {
     for (const path of ['/api/clone/create', '/api/clone/create-multi', '/api/clone']) {
@@ -155,8 +158,17 @@ describe('voice cloning in the browser', () => {
     });
     expect(r.stages).toEqual(expect.arrayContaining(['download', 'build', 'tune', 'done']));
     // The int8 variant, calibrated on the page's own Kokoro speech and measured against fp32 here.
-    const fast = r.res.fast as { snr_db: number; speedup: number; recommended: boolean; convs: number };
-    expect(fast.recommended).toBe(true);
+    const fast = r.res.fast as {
+      snr_db: number;
+      speedup: number;
+      steady?: boolean;
+      recommended: boolean;
+      convs: number;
+    };
+    // The default only when measured faster enough on a steady measurement, which the tiny fixture on a
+    // busy machine may miss: the flag follows the figures, whichever way they came out.
+    fastDefault = fastIsDefault(fast);
+    expect(fast.recommended).toBe(fastDefault);
     expect(fast.snr_db).toBeGreaterThanOrEqual(25);
     expect(fast.convs).toBeGreaterThan(20);
     const info = await pageFetch(page, '/api/info', { headers: { 'X-API-Key': key } });
@@ -164,7 +176,7 @@ describe('voice cloning in the browser', () => {
       installed: true,
       sample_rate: 22050,
       tone_dimension: 256,
-      fast_converter: { default: true, snr_db: fast.snr_db },
+      fast_converter: { default: fastDefault, snr_db: fast.snr_db },
     });
   });
 
@@ -227,7 +239,9 @@ describe('voice cloning in the browser', () => {
       typical: number;
       joins: number[];
     };
-    expect(r.precision).toBe('int8');
+    // A steady default stays; a busy measurement is taken again at the next conversion, so then either.
+    if (fastDefault) expect(r.precision).toBe('int8');
+    else expect(['int8', 'fp32']).toContain(r.precision);
     expect(Math.abs(r.length - 60 * SR)).toBeLessThan(256);
     expect(r.chunks.length).toBeGreaterThanOrEqual(5);
     expect(r.chunks[0]!.at).toBeLessThan(r.end * 0.5);
