@@ -23,6 +23,7 @@ let key: string;
 let refB64: string;
 let srcB64: string;
 let longB64: string;
+let shortB64: string;
 
 function looped(clip: Float32Array, seconds: number): Float32Array {
   const out = new Float32Array(Math.round(seconds * SR));
@@ -91,6 +92,7 @@ beforeAll(async () => {
   refB64 = b64(looped(ref, 12));
   srcB64 = b64(looped(src, 6));
   longB64 = b64(looped(src, 60));
+  shortB64 = b64(looped(src, 2));
   browser = await launch();
   page = await openStudio(await browser.newContext());
   key = await createKeyInPage(page, {
@@ -195,11 +197,18 @@ describe('voice cloning in the browser', () => {
 
   it('converts a 60 s file streamed in chunks, seamless', async () => {
     const r = (await page.evaluate(
-      async ({ longB64, embedding }) => {
+      async ({ longB64, shortB64, embedding }) => {
         const e = (globalThis as unknown as { __timbre: { engine: Engine } }).__timbre.engine;
+        const bytes = Uint8Array.from(atob(longB64), (c) => c.charCodeAt(0));
+        // An int8 variant measured while the machine was busy is measured again before the next conversion
+        // (#21): let a short conversion take that, so the timing below is the streaming's alone.
+        await e.run('clone.convert', {
+          source: { bytes: Uint8Array.from(atob(shortB64), (c) => c.charCodeAt(0)) },
+          target: embedding,
+          tau: 0.3,
+        });
         const t0 = performance.now();
         const chunks: { at: number; offset: number; n: number }[] = [];
-        const bytes = Uint8Array.from(atob(longB64), (c) => c.charCodeAt(0));
         const res = (await e.run(
           'clone.convert',
           { source: { bytes }, target: embedding, tau: 0.3, seed: 1 },
@@ -230,7 +239,7 @@ describe('voice cloning in the browser', () => {
           joins,
         };
       },
-      { longB64, embedding },
+      { longB64, shortB64, embedding },
     )) as {
       precision: string;
       chunks: { at: number; offset: number; n: number }[];
