@@ -3,10 +3,8 @@
 // made by the project's own Kokoro pipeline in Node from a known sentence (cached by the unit tests).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { build } from 'vite';
-import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-web';
-import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
+import { createKeyInPage, launch, openAiScript, openStudio, pageFetch } from './browser';
 import { installRuntime } from '../../src/lib/runtime/host';
 import { encodeWav } from '../../src/lib/dsp/wav';
 import { concat, kokoroSpeech, normWords, silence, wer } from '../unit/asr-helpers';
@@ -116,22 +114,7 @@ describe('transcription in the browser', () => {
   });
 
   it('the official openai package in the page gets a transcription from audio.transcriptions.create', async () => {
-    const out = (await build({
-      configFile: false,
-      logLevel: 'warn',
-      build: {
-        write: false,
-        minify: false,
-        lib: {
-          entry: fileURLToPath(new URL('../../node_modules/openai/index.mjs', import.meta.url)),
-          formats: ['iife'],
-          name: 'OpenAISDK',
-          fileName: () => 'openai.js',
-        },
-      },
-    })) as { output: { type: string; code?: string }[] }[] | { output: { type: string; code?: string }[] };
-    const outputs = Array.isArray(out) ? out : [out];
-    await page.addScriptTag({ content: outputs[0]!.output.find((o) => o.type === 'chunk')!.code! });
+    await page.addScriptTag({ content: await openAiScript() });
     const r = await page.evaluate(
       async ({ key, b64 }) => {
         const { OpenAI } = (globalThis as unknown as { OpenAISDK: unknown }).OpenAISDK as {
