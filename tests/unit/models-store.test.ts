@@ -72,6 +72,24 @@ describe('OpfsModelStore', () => {
     });
   });
 
+  it('counts a file that went away after its handle was found as absent (a listing during an install)', async () => {
+    const root = new FakeDir();
+    const store = new OpfsModelStore(async () => root);
+    await store.append('m', 'f.bin', DATA, 0);
+    await store.flush('m', 'f.bin');
+    await store.append('m', 'g.bin', DATA, 0);
+    await store.commit('m', 'g.bin');
+    // Stale handles, as Chromium gives when a commit moves the file or a delete removes it in between.
+    for (const path of ['models/m/f.bin.part', 'models/m/g.bin'])
+      root.file(path)!.getFile = async () => {
+        throw new DOMException('A requested file or directory could not be found', 'NotFoundError');
+      };
+    const reader = new OpfsModelStore(async () => root);
+    expect(await reader.size('m', 'g.bin')).toBeNull();
+    expect(await reader.partialSize('m', 'f.bin')).toBe(0);
+    expect(await reader.usage()).toBe(0);
+  });
+
   it('batches writes, so a reload finds what was flushed and resumes from there', async () => {
     const root = new FakeDir();
     const store = new OpfsModelStore(async () => root, 16_000);

@@ -47,11 +47,16 @@ function keyOf(id: string, path: string): string {
 }
 
 /** Size of a file, or 0 while another context holds it open with a sync access handle (it is locked). */
-async function sizeOf(h: OpfsFileHandle): Promise<number> {
+/**
+ * A file's size; null when it went away after its handle was found (an install's commit moved it, a
+ * delete removed it): a listing taken during an install must not fail on that race.
+ */
+async function sizeOf(h: OpfsFileHandle): Promise<number | null> {
   try {
     return (await h.getFile()).size;
   } catch (e) {
     if ((e as { name?: unknown } | null)?.name === 'NoModificationAllowedError') return 0;
+    if (isNotFound(e)) return null;
     throw e;
   }
 }
@@ -318,7 +323,7 @@ export class OpfsModelStore implements ModelFileStore {
     const o = this.open.get(keyOf(id, path));
     if (o) return o.size;
     const h = await this.fileHandle(id, path, PART);
-    return h ? sizeOf(h) : 0;
+    return (h && (await sizeOf(h))) ?? 0;
   }
 
   async append(id: string, path: string, chunk: Uint8Array, offset: number): Promise<void> {
@@ -391,7 +396,7 @@ export class OpfsModelStore implements ModelFileStore {
 
   async size(id: string, path: string): Promise<number | null> {
     const h = await this.fileHandle(id, path, '');
-    return h ? (await h.getFile()).size : null;
+    return h ? sizeOf(h) : null;
   }
 
   async remove(id: string): Promise<void> {
@@ -438,7 +443,7 @@ async function dirBytes(dir: OpfsDirHandle, prefix: string, skip: Set<string>): 
   for await (const e of dir.values()) {
     const name = prefix + e.name;
     if (e.kind === 'directory') n += await dirBytes(e, `${name}/`, skip);
-    else if (!skip.has(name)) n += await sizeOf(e);
+    else if (!skip.has(name)) n += (await sizeOf(e)) ?? 0;
   }
   return n;
 }
