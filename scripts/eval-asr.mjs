@@ -19,7 +19,8 @@
 // Options: --runtime web|node (default web): onnxruntime-web's WASM backend in Node, the studio's runtime,
 // or onnxruntime-node (faster here); the reference (transformers.js) runs on the same one, since int8
 // arithmetic differs between the two. --voices a,b,c; --models tiny,base; --max N (first N sentences: a
-// quick check); --parts synthetic,agreement,table.
+// quick check); --parts synthetic,agreement,table; --skip N (the table leaves out its first N inputs: to
+// finish a run that stopped part-way; its rows are independent of each other).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -72,11 +73,13 @@ async function main() {
       voices: { type: 'string' },
       models: { type: 'string', default: 'tiny,base' },
       max: { type: 'string' },
+      skip: { type: 'string', default: '0' },
       parts: { type: 'string', default: 'synthetic,agreement,table' },
     },
   });
   const parts = new Set(values.parts.split(',').map((p) => p.trim()));
   if (!['node', 'web'].includes(values.runtime)) throw new Error('--runtime is node or web');
+  if (!(Number(values.skip) >= 0)) throw new Error('--skip is a count of inputs (0 or more)');
   const voices = values.voices ? values.voices.split(',').map((v) => v.trim()) : VOICES;
   const models = values.models.split(',').map((m) => `whisper-${m.trim()}-q8`);
   const started = Date.now();
@@ -252,6 +255,7 @@ async function main() {
         files,
         deps,
         runtime: values.runtime,
+        skip: Number(values.skip),
       })
     : { skipped: '--parts leaves it out' };
   await vite.close();
@@ -327,6 +331,7 @@ async function decodingTable({
   files,
   deps,
   runtime,
+  skip = 0,
 }) {
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
@@ -347,6 +352,7 @@ async function decodingTable({
     });
     inputs.push({ input: file, language: 'en', samples: a.samples });
   }
+  inputs.splice(0, skip);
   const rows = [];
   for (const model of models) {
     log(`table: transformers.js loading ${model}`);
@@ -446,6 +452,7 @@ async function decodingTable({
     what: "task × language × model × timestamps × language given/detected; ours (transcribe() over one window spanning the whole file, the same work as the reference) and transformers.js on the same 16 kHz samples, the same runtime and the same log-mel features (the reference's extractor). error_rate: ours decoded as the reference decodes (greedy, once; the default when it needed no fallback). default_error_rate and deliberate: where the studio's default decoding differs by more than the agreement bound, and the rule that made it. own_features_error_rate: ours on its own log-mel features (float64 sums; the int8 encoder turns the last-bit differences into different marginal tokens). pipeline_error_rate: the studio pipeline (runAsrTranscribe: our features, VAD-cut windows that start at the speech and end at its last region), measured, no goal",
     runtime: `both on ${runtime === 'node' ? 'onnxruntime-node' : 'onnxruntime-web WASM (in Node)'}`,
     agreement: `the same words after normalisation (characters for ja, zh), or an error rate between the two ≤ ${AGREE * 100} %; a reference that loops agrees with ours when ours is where its text begins`,
+    ...(skip ? { inputs_skipped: skip } : {}),
     cases: rows.length,
     agree: rows.filter((r) => r.agree).length,
     all_agree: rows.every((r) => r.agree),
