@@ -1,14 +1,15 @@
 // Page-side engine bridge: runs one job at a time per queue on the engine worker (its WorkerHost starts it
 // on first use and restarts it after a crash) and cancels quickly (terminating a worker that does not stop
 // in time, then running again any job that the stop took with it before it said anything).
-import { proxy } from 'comlink';
+import { proxy, type Remote } from 'comlink';
 import type { EngineWorkerApi } from '../workers/engine.worker';
-import { ENGINE_OPS, type EngineOpName, type OpArgs, type OpResult } from '../lib/engine/ops';
+import type { EncoderWorkerApi } from '../workers/encoder.worker';
+import { ENGINE_OPS, workerOf, type EngineOpName, type OpArgs, type OpResult } from '../lib/engine/ops';
 import { SerialQueues } from '../lib/engine/queue';
 import { EngineCrashedError, reviveError, type Progress, type RunOptions } from '../lib/core/run';
 import type { EngineGateway } from '../lib/engine/remote';
 import type { ModelFilesSource } from '../lib/models/source';
-import { WorkerHost } from './worker-host';
+import { WorkerHost, type CallOptions } from './worker-host';
 
 /** How long a cancelled job may take to stop before its worker is terminated. */
 const CANCEL_GRACE_MS = 400;
@@ -20,6 +21,15 @@ const CANCEL_GRACE_MS = 400;
  * until its first answer the limit is a minute.
  */
 const HEARTBEAT = { everyMs: 1000, misses: 6, firstMisses: 60 };
+
+/**
+ * The encoder worker answers pings itself, between ffmpeg commands: a long encode (minutes of speech on a
+ * loaded machine) must not be taken for a vanished worker, so it has three minutes.
+ */
+const ENCODER_HEARTBEAT = { everyMs: 1000, misses: 180 };
+
+/** What the engine's workers have in common: jobs run and are cancelled by id. */
+type OpsApi = Pick<EngineWorkerApi, 'run' | 'cancel'>;
 
 /**
  * The worker vanished without an error event (the browser closed or killed it). A job that had reported
@@ -37,6 +47,8 @@ class EngineStoppedError extends Error {
 
 export class EngineBridge implements EngineGateway {
   private host: WorkerHost<EngineWorkerApi>;
+  /** The encoder worker (src/workers/encoder.worker.ts): encodes beside a model run on the engine worker. */
+  private encoder: WorkerHost<EncoderWorkerApi>;
   private queues = new SerialQueues();
   private seq = 0;
   private listeners = new Set<() => void>();
@@ -87,11 +99,37 @@ export class EngineBridge implements EngineGateway {
       },
     });
     this.host.onChange(() => this.changed());
+    this.encoder = new WorkerHost<EncoderWorkerApi>({
+      start: () =>
+        new Worker(new URL('../workers/encoder.worker.ts', import.meta.url), {
+          type: 'module',
+          name: 'timbre-encoder',
+        }),
+      crashed: (why, silent) => {
+        const message = `The audio encoder stopped unexpectedly (${why}); it has restarted, so run the job again.`;
+        return silent ? new EngineVanishedError(message) : new EngineCrashedError(message);
+      },
+      heartbeat: {
+        ...ENCODER_HEARTBEAT,
+        connect: (remote, answered) => () => void remote.ping().then(answered, () => undefined),
+      },
+      revive: (e) => (e instanceof Error && e.name !== 'Error' ? e : reviveError(e as Error)),
+      // An ffmpeg command cannot hear a cancel: one still running after the grace is ended with its worker.
+      abort: {
+        kind: 'ask',
+        graceMs: CANCEL_GRACE_MS,
+        stopped: () =>
+          new EngineStoppedError(
+            'The audio encoder was restarted to stop a cancelled job that did not stop in time; run the job again.',
+          ),
+      },
+    });
+    this.encoder.onChange(() => this.changed());
   }
 
-  /** Crashes so far (each one restarts the engine for the next job). */
+  /** Crashes so far (each one restarts its worker, the engine's or the encoder's, for the next job). */
   get restarts(): number {
-    return this.host.crashes;
+    return this.host.crashes + this.encoder.crashes;
   }
 
   async hostCount(): Promise<number> {
@@ -173,8 +211,10 @@ export class EngineBridge implements EngineGateway {
     const jobId = `j${++this.seq}`;
     this.changed();
     const progress = opts.onProgress;
+    const call = (fn: (r: Remote<OpsApi>) => Promise<unknown>, o: CallOptions<OpsApi>) =>
+      workerOf(op) === 'encoder' ? this.encoder.call(fn, o) : this.host.call(fn, o);
     try {
-      return (await this.host.call(
+      return (await call(
         (remote) =>
           remote.run(
             jobId,

@@ -2,13 +2,12 @@
 // The engine worker: wires the operations in src/lib/engine/ops.ts to comlink. Nothing else lives here.
 import { expose, proxy, releaseProxy, transfer, wrap } from 'comlink';
 import { DecodeWorkerError, workerStreamDecoder } from '../lib/codec/stream';
-import { createEngineContext, type EngineContext } from '../lib/engine/context';
+import { createEngineContext } from '../lib/engine/context';
 import { openModelFiles, type OpenedModelFiles } from '../lib/models/files';
 import { modelFilesFrom, type ModelFilesSource } from '../lib/models/source';
-import { ENGINE_OPS, isEngineOp } from '../lib/engine/ops';
-import { UnknownOperationError, transferables, type Progress, type RunOptions } from '../lib/core/run';
 import { installRuntime } from '../lib/runtime/host';
 import type { DecodeWorkerApi } from './decode.worker';
+import { opRunner } from './op-runner';
 
 // onnxruntime-web, self-hosted under /ort/ (never a CDN), loaded when the first model runs; WASM threads on
 // every core when the page is cross-origin isolated, else one.
@@ -67,33 +66,12 @@ const sentinelUp = new Promise<void>((resolve) => {
   setTimeout(resolve, 3000);
 });
 
-const running = new Map<string, AbortController>();
+// The engine's operations (encodes run in the encoder worker instead), once the sentinel is up.
+const ops = opRunner(context, { worker: 'engine', ready: sentinelUp });
 
 const api = {
-  async run(jobId: string, op: string, args: unknown, onProgress?: (p: Progress) => void): Promise<unknown> {
-    if (!isEngineOp(op)) throw new UnknownOperationError(`The engine has no operation "${op}".`);
-    const ac = new AbortController();
-    running.set(jobId, ac);
-    try {
-      await sentinelUp;
-      const impl = ENGINE_OPS[op].run as (a: unknown, o: RunOptions, c: EngineContext) => Promise<unknown>;
-      // Audio in progress events and results moves to the page (transferred), it is not copied.
-      const result = await impl(
-        args,
-        {
-          signal: ac.signal,
-          onProgress: onProgress ? (p) => void onProgress(transfer(p, transferables(p.data))) : undefined,
-        },
-        context,
-      );
-      return transfer(result, transferables(result));
-    } finally {
-      running.delete(jobId);
-    }
-  },
-  cancel(jobId: string): void {
-    running.get(jobId)?.abort();
-  },
+  run: ops.run,
+  cancel: ops.cancel,
   /** Test hook: an uncaught error, as a real crash would raise. */
   crash(): void {
     setTimeout(() => {

@@ -501,8 +501,8 @@ describe('document 002 (streaming TTS)', () => {
     const r = await streamed('/api/v1/tts/stream', { text, voice_id: null, format: 'mp3' }, key);
     expect(r.status).toBe(200);
     expect(r.type).toBe('audio/mpeg');
-    // Sent a sentence at a time as each is encoded, the pieces decode as one file in Chromium. (In the WASM
-    // engine the encodes wait until Kokoro is done, so the job has ended by the first read; see README.)
+    // Sent a sentence at a time as each is encoded (in the encoder worker, while Kokoro speaks the next: timed
+    // in tts-api.test.ts), the pieces decode as one file in Chromium.
     expect(r.reads.length).toBeGreaterThanOrEqual(2);
     expect(['running', 'succeeded']).toContain(r.statusAfterFirst);
     expect(r.seconds).toBeGreaterThan(5);

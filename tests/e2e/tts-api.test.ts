@@ -32,12 +32,27 @@ interface Streamed {
   chunks: number[];
   end: number;
   error: string | null;
+  /** With `jobAfterFirst`: the job (`GET /api/jobs/{id}`) read right after the first chunk arrived. */
+  jobAfterFirst: JobSeen | null;
 }
 
-/** Fetches in the page and reads the body chunk by chunk, timing each chunk on the page clock. */
-function streamInPage(path: string, body: unknown, apiKey: string): Promise<Streamed> {
+interface JobSeen {
+  status: string;
+  progress: { stage: string; done: number; total: number } | null;
+}
+
+/**
+ * Fetches in the page and reads the body chunk by chunk, timing each chunk on the page clock;
+ * `jobAfterFirst` also reads the job named in X-Job-Id once the first chunk is in.
+ */
+function streamInPage(
+  path: string,
+  body: unknown,
+  apiKey: string,
+  o: { jobAfterFirst?: boolean } = {},
+): Promise<Streamed> {
   return page.evaluate(
-    async ({ path, body, apiKey }) => {
+    async ({ path, body, apiKey, jobAfter }) => {
       const t0 = performance.now();
       const r = await fetch(path, {
         method: 'POST',
@@ -47,6 +62,7 @@ function streamInPage(path: string, body: unknown, apiKey: string): Promise<Stre
       const parts: Uint8Array[] = [];
       const chunks: number[] = [];
       let error: string | null = null;
+      let jobAfterFirst: JobSeen | null = null;
       const reader = r.body!.getReader();
       try {
         for (;;) {
@@ -54,6 +70,11 @@ function streamInPage(path: string, body: unknown, apiKey: string): Promise<Stre
           if (done) break;
           chunks.push(performance.now() - t0);
           parts.push(value);
+          const jobId = r.headers.get('X-Job-Id');
+          if (jobAfter && parts.length === 1 && jobId) {
+            const j = await fetch(`/api/jobs/${jobId}`, { headers: { 'X-API-Key': apiKey } });
+            jobAfterFirst = (await j.json()) as JobSeen;
+          }
         }
       } catch (e) {
         error = String(e);
@@ -74,9 +95,10 @@ function streamInPage(path: string, body: unknown, apiKey: string): Promise<Stre
         chunks,
         end: performance.now() - t0,
         error,
+        jobAfterFirst,
       };
     },
-    { path, body, apiKey },
+    { path, body, apiKey, jobAfter: o.jobAfterFirst === true },
   );
 }
 
@@ -262,6 +284,58 @@ describe('speech routes through the Service Worker', () => {
     expect(del.status).toBe(200);
     const after = await pageFetch(page, '/api/v1/tts/history', { headers: h });
     expect((after.body as { total: number }).total).toBe(items.length - 1);
+  });
+});
+
+describe('mp3 streaming (POST /api/v1/tts/stream, its default format)', () => {
+  it('each sentence goes out as it is spoken, and the stream decodes to the length of the same WAV', async () => {
+    const k = await createKeyInPage(page, { name: 'mp3-stream', limits: { 'tts:generate': 100 } });
+    const text =
+      'The first sentence is long enough to keep the engine busy for a while. ' +
+      'A second sentence follows after a short pause, and it is not short either. ' +
+      'The third one comes next, spoken while the first is already playing. ' +
+      'A fourth sentence keeps the engine at work a little longer. And a fifth one ends the stream.';
+    const mp3 = await streamInPage('/api/v1/tts/stream', { text, voice_id: 'af_heart' }, k, {
+      jobAfterFirst: true,
+    });
+    expect(mp3.status).toBe(200);
+    expect(mp3.type).toBe('audio/mpeg');
+    expect(mp3.error).toBeNull();
+    // The first sentence's mp3 arrived while Kokoro was still speaking the rest (the encodes used to wait
+    // behind the whole synthesis on the engine worker, so the job had always ended by then) …
+    expect(mp3.jobAfterFirst?.status, JSON.stringify(mp3.jobAfterFirst)).toBe('running');
+    // … and well before the stream's end: four more sentences of compute came after it.
+    expect(mp3.chunks[0]!).toBeLessThan(mp3.end * 0.6);
+
+    const wav = await streamInPage('/api/v1/tts/stream', { text, voice_id: 'af_heart', format: 'wav' }, k);
+    expect(wav.type).toBe('audio/wav');
+    const wavSeconds = decodeWav(bytesOf(wav.b64)).samples.length / SR;
+    expectSpeechLength(wavSeconds, text);
+    // The joined pieces decode (the studio's own decoder, ffmpeg.wasm) as one file of the WAV's length.
+    const decoded = await page.evaluate(async (b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const timbre = (
+        globalThis as unknown as {
+          __timbre: {
+            formats: {
+              decodeInput(
+                b: Uint8Array,
+              ): Promise<{ samples: Float32Array; sampleRate: number; decoder: string }>;
+            };
+          };
+        }
+      ).__timbre;
+      const d = await timbre.formats.decodeInput(bytes);
+      return { seconds: d.samples.length / d.sampleRate, decoder: d.decoder };
+    }, mp3.b64);
+    expect(decoded.decoder).toBe('ffmpeg');
+    expect(
+      Math.abs(decoded.seconds - wavSeconds),
+      `mp3 ${decoded.seconds} s, wav ${wavSeconds} s`,
+    ).toBeLessThan(0.2);
+    console.log(
+      `stream mp3: first piece ${mp3.chunks[0]!.toFixed(0)} ms (job ${JSON.stringify(mp3.jobAfterFirst?.progress)}), end ${mp3.end.toFixed(0)} ms, ${mp3.chunks.length} reads; ${decoded.seconds.toFixed(3)} s decoded against the WAV's ${wavSeconds.toFixed(3)} s`,
+    );
   });
 });
 

@@ -6,7 +6,8 @@ import { createApiContext, type ApiContext } from '../../src/lib/api/context';
 import { createRouter } from '../../src/lib/api/routes';
 import { runAudioAnalyze } from '../../src/lib/audio/analyze-op';
 import { type AudioAnalyzeArgs } from '../../src/lib/audio/contract';
-import type { AudioConvertArgs } from '../../src/lib/audio/contract';
+import type { AudioConvertArgs, AudioEnhanceArgs } from '../../src/lib/audio/contract';
+import { runAudioEnhance } from '../../src/lib/audio/enhance-op';
 import { Transcoder } from '../../src/lib/codec/transcoder';
 import type { RunOptions } from '../../src/lib/core/run';
 import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
@@ -25,6 +26,11 @@ const engine: ApiContext['engine'] = {
       const a = args as AudioConvertArgs;
       return transcoder.convert(a.audio, a.options, o);
     }
+    if (op === 'audio.enhance')
+      return runAudioEnhance(args as AudioEnhanceArgs, o, {
+        transcoder: () => transcoder,
+        vadModel: async () => null,
+      });
     if (op !== 'audio.analyze') throw new Error(`unexpected op ${op}`);
     return runAudioAnalyze(args as AudioAnalyzeArgs, o, () => transcoder);
   }) as ApiContext['engine']['run'],
@@ -227,5 +233,74 @@ describe('POST /v1/audio/convert', () => {
       415,
       'unsupported_media_type',
     );
+  });
+});
+
+describe('X-Timbre-Ignored-Parameters on /v1/audio/enhance, /v1/audio/convert and /v1/audio/analyze', () => {
+  const IGNORED = 'X-Timbre-Ignored-Parameters';
+  const send = (path: string, fields: Record<string, string>, bytes = stereoWav(1, 44100)) => {
+    const f = form(bytes, 'audio/wav', 'in.wav');
+    for (const [k, v] of Object.entries(fields)) f.set(k, v);
+    return call('POST', path, { key, raw: f });
+  };
+  const ok = async (res: Response) => {
+    expect(res.status, await res.clone().text()).toBe(200);
+    return new Uint8Array(await res.arrayBuffer());
+  };
+
+  it('convert: the webhook and a bitrate for a lossless format are named, and change nothing', async () => {
+    const plain = await send('/v1/audio/convert', { format: 'wav' });
+    expect(plain.headers.get(IGNORED)).toBeNull();
+    const asked = await send('/v1/audio/convert', {
+      format: 'wav',
+      bitrate: '128',
+      webhook_url: 'https://x.test/hook',
+    });
+    expect(asked.headers.get(IGNORED)).toBe('webhook_url, bitrate');
+    expect(await ok(asked)).toEqual(await ok(plain));
+    const flac = await send('/v1/audio/convert', { format: 'flac', bitrate: '192' });
+    expect(flac.headers.get(IGNORED)).toBe('bitrate');
+    // A lossy format honours the bitrate: nothing is named.
+    const mp3 = await send('/v1/audio/convert', { format: 'mp3', bitrate: '96' });
+    expect(mp3.headers.get('X-Bitrate')).toBe('96');
+    expect(mp3.headers.get(IGNORED)).toBeNull();
+  });
+
+  it('enhance: the webhook, a bitrate for WAV and strength with denoise off are named, and change nothing', async () => {
+    const mono = encodeWav(tone(300, 1.5, 48000), 48000, 's16');
+    const plain = await send('/v1/audio/enhance', { denoise: 'false' }, mono);
+    expect(plain.headers.get(IGNORED)).toBeNull();
+    const asked = await send(
+      '/v1/audio/enhance',
+      { denoise: 'false', strength: '3', bitrate: '128', webhook_url: 'https://x.test/hook' },
+      mono,
+    );
+    expect(asked.headers.get(IGNORED)).toBe('webhook_url, bitrate, strength');
+    expect(await ok(asked)).toEqual(await ok(plain));
+    // strength sets the denoiser, which is on by default: honoured, not named (also in JSON answers).
+    const json = await send('/v1/audio/enhance', { strength: '3', response: 'json' }, mono);
+    expect(json.headers.get('Content-Type')).toMatch(/^application\/json/);
+    expect(json.headers.get(IGNORED)).toBeNull();
+    const jsonHook = await send(
+      '/v1/audio/enhance',
+      { denoise: 'false', response: 'json', webhook_url: 'https://x.test/hook' },
+      mono,
+    );
+    expect(jsonHook.headers.get(IGNORED)).toBe('webhook_url');
+  });
+
+  it('analyze: the webhook is named (multipart and JSON); nothing else is', async () => {
+    const plain = await send('/v1/audio/analyze', {}, wav);
+    expect(plain.status).toBe(200);
+    expect(plain.headers.get(IGNORED)).toBeNull();
+    const hooked = await send('/v1/audio/analyze', { webhook_url: 'https://x.test/hook' }, wav);
+    expect(hooked.status).toBe(200);
+    expect(hooked.headers.get(IGNORED)).toBe('webhook_url');
+    const j = await call('POST', '/v1/audio/analyze', {
+      key,
+      body: { audio: toBase64(wav), webhook_url: 'https://x.test/hook' },
+    });
+    expect(j.status).toBe(200);
+    expect(j.headers.get(IGNORED)).toBe('webhook_url');
   });
 });

@@ -502,6 +502,39 @@ describe('voices, conversion and the routes', () => {
     expect(decodeWav(new Uint8Array(await t.arrayBuffer())).samples.length).toBeGreaterThan(5 * SR);
   });
 
+  it('pcm on the clone routes: application/octet-stream, s16le mono at 22050 Hz (X-Sample-Rate), the WAV’s samples', async () => {
+    const routes: [string, Record<string, string>, string, Float32Array][] = [
+      ['/v1/voice-convert', { target_voice: voiceId }, 'file', looped(source, 4)],
+      ['/v1/speech-to-speech', { voice: voiceId }, 'file', looped(source, 4)],
+      ['/v1/tts/clone', { text: 'Hello there.' }, 'reference_audio', looped(reference, 10)],
+    ];
+    for (const [path, fields, fileField, audio] of routes) {
+      const answer = (format: string) =>
+        call('POST', path, { key, raw: form({ ...fields, format }, fileField, audio) });
+      const pcm = await answer('pcm');
+      expect(pcm.status, path).toBe(200);
+      // The studio's one pcm: the speech routes' and the formats table's Content-Type (was audio/pcm here).
+      expect(pcm.headers.get('Content-Type'), path).toBe('application/octet-stream');
+      expect(pcm.headers.get('X-Sample-Rate'), path).toBe('22050');
+      const raw = new Uint8Array(await pcm.arrayBuffer());
+      const wavRes = await answer('wav');
+      expect(wavRes.headers.get('X-Sample-Rate'), path).toBe('22050');
+      const wavBytes = new Uint8Array(await wavRes.arrayBuffer());
+      const wav = decodeWav(wavBytes);
+      expect([wav.sampleRate, wav.channels], path).toEqual([22050, 1]);
+      // Headerless 16-bit samples: the WAV's data, byte for byte.
+      expect(raw.length, path).toBe(wav.samples.length * 2);
+      expect(raw, path).toEqual(wavBytes.subarray(wavBytes.length - raw.length));
+    }
+    const g = await okJson<{ content_type: string; sample_rate: number; audio_base64: string }>(
+      await call('POST', '/api/generate/clone', {
+        key,
+        body: { voice_id: voiceId, text: 'Hello there.', format: 'pcm' },
+      }),
+    );
+    expect([g.content_type, g.sample_rate]).toEqual(['application/octet-stream', 22050]);
+  });
+
   it('the speech routes speak in a cloned voice through clone.speak', async () => {
     const r = await call('POST', '/v1/audio/speech', {
       key,

@@ -19,9 +19,12 @@ class FakeWorker extends EventTarget {
   private readonly port: MessagePort;
   private readonly inner: MessagePort;
   terminated = false;
+  /** The name the page gave it (`timbre-engine`, `timbre-encoder` …). */
+  readonly name: string | undefined;
 
-  constructor() {
+  constructor(_url?: unknown, o?: { name?: string }) {
     super();
+    this.name = o?.name;
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
     this.inner = port2;
@@ -406,6 +409,70 @@ describe('the bridges on it', () => {
       lifeline: lifeline(w),
     });
     expect(await within(ok, 1000)).toEqual({ op: 'system.facts', worker: 2 });
+  });
+
+  it('EngineBridge: an encode runs in the encoder worker while a model run holds the engine worker', async () => {
+    const started: string[] = [];
+    FakeWorker.api = (w) => ({
+      run: async (_id: string, op: string) => {
+        started.push(`${w.name}: ${op}`);
+        // The model run holds its worker to the end of the test, as Kokoro holds the engine worker's thread.
+        return op === 'tts.generate' ? never() : { op, worker: w.name };
+      },
+      cancel() {},
+      ping: async () => 'pong',
+    });
+    const engine = new EngineBridge();
+    const speech = engine.run('tts.generate', {} as never);
+    await settle();
+    expect(await within(engine.run('audio.encode', {} as never), 1000)).toEqual({
+      op: 'audio.encode',
+      worker: 'timbre-encoder',
+    });
+    // Conversions and analyses stay on the engine worker's ffmpeg core.
+    expect(await within(engine.run('audio.convert', {} as never), 1000)).toEqual({
+      op: 'audio.convert',
+      worker: 'timbre-engine',
+    });
+    expect(started).toEqual([
+      'timbre-engine: tts.generate',
+      'timbre-encoder: audio.encode',
+      'timbre-engine: audio.convert',
+    ]);
+    expect(await within(speech, 50)).toBe('still waiting');
+  });
+
+  it('EngineBridge: an encoder crash fails its encode with EngineCrashedError and leaves the engine worker alone', async () => {
+    FakeWorker.api = (w) => {
+      const n = FakeWorker.made.length + 1;
+      return {
+        run: async (_id: string, op: string) =>
+          w.name === 'timbre-encoder' && n === 2 ? never() : { op, worker: w.name, n },
+        cancel() {},
+        ping: async () => 'pong',
+      };
+    };
+    const engine = new EngineBridge();
+    expect(await engine.run('system.facts', {} as never)).toEqual({
+      op: 'system.facts',
+      worker: 'timbre-engine',
+      n: 1,
+    });
+    const encode = engine.run('audio.encode', {} as never);
+    await settle();
+    expect(last().name).toBe('timbre-encoder');
+    last().crash('out of memory');
+    const e = await within(encode);
+    expect(e).toBeInstanceOf(EngineCrashedError);
+    expect((e as Error).message).toMatch(/audio encoder stopped unexpectedly \(out of memory\)/);
+    expect(engine.restarts).toBe(1);
+    expect(FakeWorker.made[0]!.terminated).toBe(false);
+    expect(await engine.run('audio.encode', {} as never)).toEqual({
+      op: 'audio.encode',
+      worker: 'timbre-encoder',
+      n: 3,
+    });
+    expect(await engine.run('system.facts', {} as never)).toMatchObject({ worker: 'timbre-engine', n: 1 });
   });
 
   it('EngineBridge: a job that already reported progress fails with EngineCrashedError instead of rerunning', async () => {

@@ -384,7 +384,7 @@ export const ROUTES: AnyRoute[] = [
     body: speechSchemas.apiV1TtsBody,
     bodyLimit: 64 * 1024,
     summary:
-      'Streamed speech as a chunked audio response (there a WebSocket): the /api/v1/tts parameters; wav and pcm sentence by sentence, mp3 and opus whole once encoded; latency is accepted (Kokoro always streams per sentence)',
+      'Streamed speech as a chunked audio response (there a WebSocket): the /api/v1/tts parameters; wav, pcm and mp3 (the default) sentence by sentence as each is spoken, opus whole once encoded; latency is accepted (Kokoro always streams per sentence)',
     handler: async (r, ctx) => speech.apiV1TtsStream(r.body, keyOf(r.key), ctx, r.request),
   }),
   route({
@@ -515,7 +515,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'clone:create',
     tag: 'Cloning',
     summary:
-      'Speak text in a voice cloned from reference_audio (multipart {reference_audio ≤ 20 MB, text, model (chatterbox, openvoice, xtts, … all mean Kokoro + the OpenVoice converter: X-Timbre-Model), format (mp3), language, speed, tau}) → audio with X-Sample-Rate',
+      'Speak text in a voice cloned from reference_audio (multipart {reference_audio ≤ 20 MB, text, model (chatterbox, openvoice, xtts, … all mean Kokoro + the OpenVoice converter: X-Timbre-Model), format (mp3; pcm is application/octet-stream, s16le mono), language, speed, tau}) → audio at 22050 Hz with X-Sample-Rate',
     handler: async (r, ctx) => clone.v1TtsClone(r.request, ctx),
   }),
   route({
@@ -524,7 +524,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'clone:create',
     tag: 'Cloning',
     summary:
-      'Convert a recording into another voice (multipart {file ≤ 200 MB, target_voice (a preset id or OpenAI voice name from /v1/voices, or a cloned voice id), model (openvoice, chatterbox, knn-vc, …: X-Timbre-Model), format (wav), tau}) → audio at 22050 Hz with X-Sample-Rate',
+      'Convert a recording into another voice (multipart {file ≤ 200 MB, target_voice (a preset id or OpenAI voice name from /v1/voices, or a cloned voice id), model (openvoice, chatterbox, knn-vc, …: X-Timbre-Model), format (wav; pcm is application/octet-stream, s16le mono), tau}) → audio at 22050 Hz with X-Sample-Rate',
     handler: async (r, ctx) => clone.v1VoiceConvert(r.request, ctx),
   }),
   route({
@@ -587,7 +587,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Audio',
     summary:
-      'Convert an audio file (multipart file or JSON {audio: base64 or data URL}, ≤ 100 MB, any format ffmpeg reads) to {format wav|mp3|ogg|opus|flac|m4a|aac|webm (mp3), bitrate 64–320 kbps, sample_rate 8000–48000, channels mono|stereo, sample_format s16|f32 (wav)} → the file, with X-Audio-Format, X-Sample-Rate, X-Channels, X-Bitrate',
+      'Convert an audio file (multipart file or JSON {audio: base64 or data URL}, ≤ 100 MB, any format ffmpeg reads) to {format wav|mp3|ogg|opus|flac|m4a|aac|webm (mp3), bitrate 64–320 kbps, sample_rate 8000–48000, channels mono|stereo, sample_format s16|f32 (wav)} → the file, with X-Audio-Format, X-Sample-Rate, X-Channels, X-Bitrate; webhook_url, and bitrate for wav or flac, are accepted and named in X-Timbre-Ignored-Parameters',
     handler: async (r, ctx) => audioTools.convertAudio(r.request, ctx),
   }),
   route({
@@ -596,7 +596,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Audio',
     summary:
-      'Clean up speech (multipart file or JSON {audio: base64 or data URL}, ≤ 100 MB, any format ffmpeg reads; mono 48 kHz out): {denoise (true; RNNoise), enhance_clarity (true; presence EQ + de-esser), strength 1–3 (2; 1 = ¾ denoised + ¼ original, 2 = denoised, 3 = two passes), target_lufs −30…−9 (omitted: level unchanged; BS.1770-4 integrated loudness, true-peak ceiling −1 dBFS), format (wav) with the convert fields, response audio|json}; super_resolution is not supported (400). Answers the audio with X-Loudness-Before/After (LUFS) and X-SNR-Before/After (dB, estimated: VAD speech frames vs the noise floor between them), or JSON {audio_base64, loudness_before, loudness_after, snr_before, snr_after, noise_floor_before, noise_floor_after, …}',
+      'Clean up speech (multipart file or JSON {audio: base64 or data URL}, ≤ 100 MB, any format ffmpeg reads; mono 48 kHz out): {denoise (true; RNNoise), enhance_clarity (true; presence EQ + de-esser), strength 1–3 (2; 1 = ¾ denoised + ¼ original, 2 = denoised, 3 = two passes), target_lufs −30…−9 (omitted: level unchanged; BS.1770-4 integrated loudness, true-peak ceiling −1 dBFS), format (wav) with the convert fields, response audio|json}; super_resolution is not supported (400). Answers the audio with X-Loudness-Before/After (LUFS) and X-SNR-Before/After (dB, estimated: VAD speech frames vs the noise floor between them), or JSON {audio_base64, loudness_before, loudness_after, snr_before, snr_after, noise_floor_before, noise_floor_after, …}; webhook_url, bitrate for wav or flac, and strength with denoise=false are accepted and named in X-Timbre-Ignored-Parameters',
     handler: async (r, ctx) => audioEnhance.enhanceAudio(r.request, ctx),
   }),
   route({
@@ -623,7 +623,7 @@ export const ROUTES: AnyRoute[] = [
     scope: 'audio:process',
     tag: 'Audio',
     summary:
-      'Tempo, metre and key of a clip (multipart file, JSON {audio: base64 or data URL} or raw audio; ≤ 100 MB, ≥ 3 s; the first 10 minutes are analysed) → {key, scale Major|Minor, bpm, time_signature 3/4|4/4, camelot, compatible_keys ["C Major", …: the key, a fifth up, a fifth down, the relative], compatible_keys_detail, confidence, chroma, duration}',
+      'Tempo, metre and key of a clip (multipart file, JSON {audio: base64 or data URL} or raw audio; ≤ 100 MB, ≥ 3 s; the first 10 minutes are analysed) → {key, scale Major|Minor, bpm, time_signature 3/4|4/4, camelot, compatible_keys ["C Major", …: the key, a fifth up, a fifth down, the relative], compatible_keys_detail, confidence, chroma, duration}; webhook_url is accepted and named in X-Timbre-Ignored-Parameters',
     handler: async (r, ctx) => audioTools.analyzeAudio(r.request, ctx),
   }),
   // Routes of the OpenAI-style document the studio does not offer: 501 with the reason, not a bare 404.

@@ -1,6 +1,7 @@
 // The engine operations 'audio.encode' and 'audio.convert': compressed formats for API responses (speech
-// as mp3, opus, …), on the engine's single-thread ffmpeg core (engine/context.ts). The multi-threaded core
-// would reserve 1 GiB and many threads for work that takes a fraction of a second.
+// as mp3, opus, …), on the single-thread ffmpeg core of the context they run in (engine/context.ts):
+// 'audio.encode' in the encoder worker, beside model runs; 'audio.convert' in the engine worker. The
+// multi-threaded core would reserve 1 GiB and many threads for work that takes a fraction of a second.
 import type { RunOptions } from '../core/run';
 import type { EncodedAudio, Transcoder } from '../codec/transcoder';
 import type { AudioConvertArgs, AudioEncodeArgs } from './contract';

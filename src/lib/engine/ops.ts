@@ -109,9 +109,19 @@ export type EngineOpName = keyof EngineOps;
 export type OpArgs<K extends EngineOpName> = EngineOps[K]['args'];
 export type OpResult<K extends EngineOpName> = EngineOps[K]['result'];
 
+/**
+ * Where an operation runs in the page: the engine worker (the default), or the encoder worker, a small
+ * worker with an ffmpeg core of its own (src/workers/encoder.worker.ts). A model run holds the engine
+ * worker's thread until it ends, so an encode asked for meanwhile (a streamed sentence's mp3) would wait
+ * for the whole text to be spoken there.
+ */
+export type EngineWorkerKind = 'engine' | 'encoder';
+
 type Impl = {
   [K in EngineOpName]: {
     queue: string;
+    /** Default 'engine'. */
+    worker?: EngineWorkerKind;
     run: (args: OpArgs<K>, opts: RunOptions, ctx: EngineContext) => Promise<OpResult<K>>;
   };
 };
@@ -139,8 +149,10 @@ export const ENGINE_OPS: Impl = {
     queue: 'kokoro',
     run: async (a, o, c) => (await tts()).runTtsAhead(a, o, await c.files()),
   },
+  // In the encoder worker, beside a model run: its own core, so its own queue.
   'audio.encode': {
-    queue: 'ffmpeg',
+    queue: 'encode',
+    worker: 'encoder',
     run: async (a, o, c) => (await import('../audio/encode-op')).runAudioEncode(a, o, await c.transcoder()),
   },
   'audio.convert': {
@@ -216,4 +228,9 @@ async function asrDeps(c: EngineContext): Promise<AsrDeps> {
 
 export function isEngineOp(op: string): op is EngineOpName {
   return Object.prototype.hasOwnProperty.call(ENGINE_OPS, op);
+}
+
+/** The worker that runs `op` in the page. */
+export function workerOf(op: EngineOpName): EngineWorkerKind {
+  return ENGINE_OPS[op].worker ?? 'engine';
 }

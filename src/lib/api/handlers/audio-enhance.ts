@@ -6,7 +6,7 @@ import { badRequest } from '../errors';
 import { json } from '../http';
 import { encodeBase64 } from '../../core/base64';
 import type { AudioEnhanceResult } from '../../audio/contract';
-import { audioUpload, convertOptions, text } from './audio-tools';
+import { audioUpload, convertOptions, text, toolIgnoredHeader } from './audio-tools';
 
 export const SNR_METHOD =
   'Speech regions by voice-activity detection on the input; SNR = 10·log10((S − N)/N) with S the mean power of 32 ms frames in speech and N the median power of frames outside it; before and after use the same regions.';
@@ -88,18 +88,26 @@ function figures(r: AudioEnhanceResult) {
 export async function enhanceAudio(request: Request, ctx: ApiContext): Promise<Response> {
   const { up, f } = await upload(request);
   const kind = responseKind(f.response);
-  const r = await ctx.engine.run('audio.enhance', { audio: up.bytes, ...enhanceOptions(f) });
+  const options = enhanceOptions(f);
+  // strength is the denoiser's: with denoise off it has nothing to set.
+  const ignored = toolIgnoredHeader(f, options.options, options.denoise ? [] : ['strength']);
+  const r = await ctx.engine.run('audio.enhance', { audio: up.bytes, ...options });
   const a = r.audio;
   if (kind === 'json')
-    return json({
-      audio_base64: encodeBase64(a.bytes),
-      format: a.format,
-      mime: a.mime,
-      sample_rate: a.sampleRate,
-      channels: a.channels,
-      ...figures(r),
-    });
+    return json(
+      {
+        audio_base64: encodeBase64(a.bytes),
+        format: a.format,
+        mime: a.mime,
+        sample_rate: a.sampleRate,
+        channels: a.channels,
+        ...figures(r),
+      },
+      200,
+      ignored,
+    );
   const headers: Record<string, string> = {
+    ...ignored,
     'Content-Type': a.mime,
     'Content-Disposition': `attachment; filename="${stem(up.name)}-enhanced.${a.extension}"`,
     'X-Audio-Format': a.format,

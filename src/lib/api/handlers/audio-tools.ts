@@ -12,7 +12,8 @@ import {
   type EncodeOptions,
   type FormatId,
 } from '../../codec/formats';
-import { sniffContainer } from '../../codec/formats';
+import { formatSpec, sniffContainer } from '../../codec/formats';
+import { ignoredHeader, unhonoured } from '../aliases';
 
 export const TOOLS_UPLOAD_LIMIT = 100 * 1024 * 1024;
 /** What /v1/audio/convert writes (raw PCM is for the speech routes). */
@@ -85,12 +86,26 @@ export function convertOptions(f: Record<string, unknown>): EncodeOptions {
 const API_FIELDS: Record<string, string> = { sampleRate: 'sample_rate', sampleFormat: 'sample_format' };
 
 /**
+ * The X-Timbre-Ignored-Parameters header of the audio tools: the fields every route names when they are
+ * sent (webhook_url, aliases.ts), `bitrate` when the format written has none (wav, flac), and `extra`.
+ */
+export function toolIgnoredHeader(
+  f: Record<string, unknown>,
+  options: EncodeOptions | null,
+  extra: readonly string[] = [],
+): Record<string, string> {
+  const lossless = options !== null && !formatSpec(options.format).lossy;
+  return ignoredHeader(unhonoured(f, [...(lossless ? ['bitrate'] : []), ...extra]));
+}
+
+/**
  * `POST /v1/audio/convert`: multipart `file` (or JSON {audio}) with {format, bitrate 64–320, sample_rate
  * 8000–48000, channels mono|stereo, sample_format} → the converted file.
  */
 export async function convertAudio(request: Request, ctx: ApiContext): Promise<Response> {
   const up = await audioUpload(request);
-  const options = convertOptions({ ...up.fields, ...Object.fromEntries(new URL(request.url).searchParams) });
+  const f = { ...up.fields, ...Object.fromEntries(new URL(request.url).searchParams) };
+  const options = convertOptions(f);
   const r = await ctx.engine.run('audio.convert', { audio: up.bytes, options });
   const stem = (up.name ?? 'audio').replace(/\.[^.]*$/, '').replace(/[^\w.-]+/g, '_') || 'audio';
   return new Response(r.bytes as Uint8Array<ArrayBuffer>, {
@@ -102,6 +117,7 @@ export async function convertAudio(request: Request, ctx: ApiContext): Promise<R
       'X-Channels': String(r.channels),
       ...(r.bitrate !== null ? { 'X-Bitrate': String(r.bitrate) } : {}),
       ...(r.duration !== null ? { 'X-Audio-Duration': String(r.duration) } : {}),
+      ...toolIgnoredHeader(f, options),
     },
   });
 }
@@ -109,33 +125,38 @@ export async function convertAudio(request: Request, ctx: ApiContext): Promise<R
 /** `POST /v1/audio/analyze`: multipart `file`, JSON {audio: base64 or data URL}, or raw audio bytes. */
 export async function analyzeAudio(request: Request, ctx: ApiContext): Promise<Response> {
   const up = await audioUpload(request);
+  const f = { ...up.fields, ...Object.fromEntries(new URL(request.url).searchParams) };
   const r = await ctx.engine.run('audio.analyze', { audio: up.bytes, mime: up.mime });
   // The document's shape: "Major"/"Minor", and the compatible keys as "C Major" strings, the key itself
   // first; the Camelot neighbours with their relation stay in compatible_keys_detail.
   const scale = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-  return json({
-    key: r.key,
-    scale: scale(r.scale),
-    bpm: r.bpm,
-    time_signature: r.time_signature,
-    camelot: r.camelot,
-    // In the document's order: the key, a fifth up, a fifth down, the relative.
-    compatible_keys: [
-      `${r.key} ${scale(r.scale)}`,
-      ...['dominant', 'subdominant', 'relative'].flatMap((rel) =>
-        r.compatible_keys.filter((k) => k.relation === rel).map((k) => `${k.key} ${scale(k.scale)}`),
-      ),
-    ],
-    compatible_keys_detail: r.compatible_keys.map((k) => ({ ...k, scale: scale(k.scale) })),
-    confidence: { tempo: r.tempo_confidence, key: r.key_confidence },
-    // Whether it sounds like music at all: for speech, key and tempo mean little (#21).
-    music: r.music,
-    held_notes: r.held_notes,
-    key_certainty: r.key_certainty,
-    verdict: r.verdict,
-    chroma: r.chroma,
-    duration: r.duration,
-    analysed_seconds: r.analysed_seconds,
-    method: r.method,
-  });
+  return json(
+    {
+      key: r.key,
+      scale: scale(r.scale),
+      bpm: r.bpm,
+      time_signature: r.time_signature,
+      camelot: r.camelot,
+      // In the document's order: the key, a fifth up, a fifth down, the relative.
+      compatible_keys: [
+        `${r.key} ${scale(r.scale)}`,
+        ...['dominant', 'subdominant', 'relative'].flatMap((rel) =>
+          r.compatible_keys.filter((k) => k.relation === rel).map((k) => `${k.key} ${scale(k.scale)}`),
+        ),
+      ],
+      compatible_keys_detail: r.compatible_keys.map((k) => ({ ...k, scale: scale(k.scale) })),
+      confidence: { tempo: r.tempo_confidence, key: r.key_confidence },
+      // Whether it sounds like music at all: for speech, key and tempo mean little (#21).
+      music: r.music,
+      held_notes: r.held_notes,
+      key_certainty: r.key_certainty,
+      verdict: r.verdict,
+      chroma: r.chroma,
+      duration: r.duration,
+      analysed_seconds: r.analysed_seconds,
+      method: r.method,
+    },
+    200,
+    toolIgnoredHeader(f, null),
+  );
 }

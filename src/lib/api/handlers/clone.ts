@@ -8,7 +8,7 @@ import { readAudioUpload } from '../audio-input';
 import { ApiError, badRequest, notFound } from '../errors';
 import { decodeBase64Field, json, parseJson, readBodyBytes, tooLarge } from '../http';
 import { voiceJson, storage } from './voices';
-import { encodeWav } from '../../dsp/wav';
+import { encodePcm16, encodeWav } from '../../dsp/wav';
 import { encodeBase64 } from '../../core/base64';
 import {
   CONVERTER_NOT_INSTALLED,
@@ -25,7 +25,7 @@ import type { ApiKeyRecord } from '../../auth/keys';
 import { runApiJob } from '../run-job';
 import { historyAudioUrl } from './history';
 import { keepInHistory, SPEECH_WAIT_MS, tooSlow } from './speak';
-import type { SpeechSpec } from './speech-schemas';
+import { CONTENT_TYPES, type SpeechSpec } from './speech-schemas';
 import { KOKORO_VOICE_IDS } from '../../voices/presets';
 import { OPENAI_VOICES } from './speaker';
 import { chooseModel, ignoredHeader, modelHeader, unhonoured } from '../aliases';
@@ -35,14 +35,6 @@ export const REFERENCE_LIMIT = 20 * 1024 * 1024;
 export const SOURCE_LIMIT = 200 * 1024 * 1024;
 const FORMATS = ['wav', 'mp3', 'opus', 'aac', 'flac', 'pcm'] as const;
 type Format = (typeof FORMATS)[number];
-const TYPES: Record<Format, string> = {
-  wav: 'audio/wav',
-  mp3: 'audio/mpeg',
-  opus: 'audio/ogg',
-  aac: 'audio/aac',
-  flac: 'audio/flac',
-  pcm: 'audio/pcm',
-};
 
 /** 503 when the converter is not on this device. */
 export async function requireConverter(ctx: ApiContext): Promise<void> {
@@ -88,21 +80,21 @@ function formatOf(v: unknown, fallback: Format = 'wav'): Format {
   return f as Format;
 }
 
-/** `tempo` ≠ 1 (speech-to-speech's `speed`) is a time-stretch at the same pitch on the engine's ffmpeg. */
+/**
+ * The converter's audio (22050 Hz) in `format`, with the studio's one Content-Type for it (the speech
+ * routes' CONTENT_TYPES: pcm is application/octet-stream, s16le mono at the rate X-Sample-Rate names).
+ * `tempo` ≠ 1 (speech-to-speech's `speed`) is a time-stretch at the same pitch, on the encoder's ffmpeg.
+ */
 async function encode(samples: Float32Array, sampleRate: number, format: Format, ctx: ApiContext, tempo = 1) {
+  const type = CONTENT_TYPES[format];
   if (tempo !== 1) {
     const e = await ctx.engine.run('audio.encode', { samples, sampleRate, options: { format, tempo } });
-    return { bytes: e.bytes, type: format === 'wav' || format === 'pcm' ? TYPES[format] : e.mime };
+    return { bytes: e.bytes, type };
   }
-  if (format === 'wav') return { bytes: encodeWav(samples, sampleRate, 's16'), type: TYPES.wav };
-  if (format === 'pcm') {
-    const b = new Uint8Array(samples.length * 2);
-    const v = new DataView(b.buffer);
-    samples.forEach((s, i) => v.setInt16(i * 2, Math.round(Math.max(-1, Math.min(1, s)) * 32767), true));
-    return { bytes: b, type: TYPES.pcm };
-  }
+  if (format === 'wav') return { bytes: encodeWav(samples, sampleRate, 's16'), type };
+  if (format === 'pcm') return { bytes: encodePcm16(samples), type };
   const e = await ctx.engine.run('audio.encode', { samples, sampleRate, options: { format } });
-  return { bytes: e.bytes, type: e.mime };
+  return { bytes: e.bytes, type };
 }
 
 const audioResponse = (bytes: Uint8Array, type: string, extra: Record<string, string> = {}) =>

@@ -13,7 +13,8 @@ export type AudioFormat = (typeof AUDIO_FORMATS)[number];
 /**
  * Content-Type per format (the same as the formats module): wav audio/wav, mp3 audio/mpeg, opus
  * "audio/ogg; codecs=opus" (Ogg Opus), aac audio/aac (ADTS), flac audio/flac, pcm application/octet-stream
- * (raw 24 kHz mono s16le, no header; X-Sample-Rate says the rate).
+ * (raw mono s16le, no header; X-Sample-Rate says the rate: 24 kHz from Kokoro, 22050 Hz from the converter).
+ * The clone routes answer with these too.
  */
 export const CONTENT_TYPES: Record<AudioFormat, string> = {
   wav: 'audio/wav',

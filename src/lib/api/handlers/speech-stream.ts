@@ -1,5 +1,6 @@
 // Streamed speech: raw audio or OpenAI's SSE events, sent sentence by sentence as the engine makes them
-// (wav, pcm) or whole once encoded (the compressed formats, cloned voices); kept in the history at the end.
+// (wav, pcm, and mp3 where the route asks) or whole once encoded (the other compressed formats, cloned
+// voices); kept in the history at the end.
 import type { ApiContext } from '../context';
 import { toApiError } from '../errors';
 import type { ApiKeyRecord } from '../../auth/keys';
@@ -8,7 +9,7 @@ import { encodePcm16, streamingWavHeader } from '../../dsp/wav';
 import { encodeBase64 } from '../../core/base64';
 import type { SynthesizeResult } from '../../tts/contract';
 import { CONTENT_TYPES, type SpeechSpec } from './speech-schemas';
-import { mp3Frames } from '../../codec/mp3';
+import { Mp3Joiner } from '../../codec/mp3';
 import { engineArgs, resolveSpeaker } from './speaker';
 import {
   audioAnswer,
@@ -75,7 +76,8 @@ export async function streamSpeech(
   opts: { streamMp3?: boolean } = {},
 ): Promise<Response> {
   // mp3 (where the route asks) goes out a sentence at a time too: each sentence is encoded on its own and
-  // its frames sent without the file-level header and tags (codec/mp3.ts), which joins as one stream.
+  // its frames sent without the file-level header and tags (codec/mp3.ts), which joins as one stream whose
+  // length stays the speech's (Mp3Joiner).
   const mp3 = spec.format === 'mp3' && opts.streamMp3 === true;
   // Cloned voices are spoken whole (clone.speak), then sent the same way as compressed formats.
   if (
@@ -139,15 +141,18 @@ export async function streamSpeech(
   };
   const frame = (b: Uint8Array) =>
     mode === 'sse' ? sse({ type: 'speech.audio.delta', audio: encodeBase64(b) }) : b;
+  // The encodes run in the page's encoder worker, beside Kokoro's runs in the engine worker.
+  const joiner = mp3 ? new Mp3Joiner() : null;
   const piece = async (c: Chunk): Promise<Uint8Array> => {
-    if (!mp3) return bytesOf(c);
+    if (!joiner) return bytesOf(c);
+    const samples = joiner.next(c.samples, c.sampleRate);
     const e = await ctx.engine.run('audio.encode', {
-      samples: c.samples,
+      samples,
       sampleRate: c.sampleRate,
       options: { format: 'mp3' },
     });
     sentAudio = true;
-    return mp3Frames(e.bytes);
+    return joiner.frames(e.bytes, samples.length / c.sampleRate);
   };
   /** Pieces go out in order; an mp3 piece is encoded while the next sentence is spoken. */
   let tail: Promise<void> = Promise.resolve();
