@@ -25,6 +25,7 @@ const updateSW = registerSW({
 
 await studio.init();
 becomeEngineHost(studio.engine);
+studio.watchIdle(document);
 void studio.installBundledModels();
 // A forced execution provider is applied to the engine at start; "auto" needs nothing.
 if (studio.providerPreference !== 'auto')

@@ -424,13 +424,11 @@ export class CloneSession {
         this.position = 0;
         const t0 = performance.now();
         let firstAudioMs: number | null = null;
-        let tuned = false;
         this.frame = requestAnimationFrame(this.follow);
         try {
           const r = await run(
             job.signal,
             job.guard((p: Progress) => {
-              tuned ||= p.stage === 'tune';
               if (isCloneChunk(p)) {
                 stream.push(p.data.samples, p.data.sampleRate);
                 firstAudioMs ??= performance.now() - t0;
@@ -439,8 +437,6 @@ export class CloneSession {
               job.report(stage, progress);
             }),
           );
-          // The engine made the converter's int8 variant on the way: the precision choice appears.
-          if (tuned) void this.refreshStatus();
           return {
             samples: r.samples,
             sampleRate: r.sampleRate,

@@ -6,7 +6,13 @@ import type { EngineWorkerApi } from '../workers/engine.worker';
 import type { EncoderWorkerApi } from '../workers/encoder.worker';
 import { ENGINE_OPS, workerOf, type EngineOpName, type OpArgs, type OpResult } from '../lib/engine/ops';
 import { SerialQueues } from '../lib/engine/queue';
-import { EngineCrashedError, reviveError, type Progress, type RunOptions } from '../lib/core/run';
+import {
+  CancelledError,
+  EngineCrashedError,
+  reviveError,
+  type Progress,
+  type RunOptions,
+} from '../lib/core/run';
 import type { EngineGateway } from '../lib/engine/remote';
 import type { ModelFilesSource } from '../lib/models/source';
 import { WorkerHost, type CallOptions } from './worker-host';
@@ -54,6 +60,8 @@ export class EngineBridge implements EngineGateway {
   private listeners = new Set<() => void>();
   /** Operations of the jobs running or waiting, in the order they were asked for (views say what they wait for). */
   private jobs: EngineOpName[] = [];
+  /** How to stop each idle-time job (runWhileIdle) under way: any other job asked for stops them. */
+  private idleJobs = new Set<AbortController>();
 
   /**
    * `heartbeat`: the worker liveness check's timing (tests make it quick). `files`: where the worker reads
@@ -146,6 +154,14 @@ export class EngineBridge implements EngineGateway {
     return { alive: this.host.alive, restarts: this.restarts, ...this.queues.stats() };
   }
 
+  /**
+   * A job is running or waiting besides idle-time work (runWhileIdle): head starts wait while this holds,
+   * and idle-time work gives way to them when they start.
+   */
+  get busy(): boolean {
+    return this.jobs.length > this.idleJobs.size;
+  }
+
   /** The operations of the jobs running or waiting now. */
   get ops(): readonly EngineOpName[] {
     return this.jobs;
@@ -166,6 +182,38 @@ export class EngineBridge implements EngineGateway {
   }
 
   run<K extends EngineOpName>(op: K, args: OpArgs<K>, opts: RunOptions = {}): Promise<OpResult<K>> {
+    // A person's job (or an API call) comes first: idle-time work stops for it.
+    for (const ac of this.idleJobs) ac.abort();
+    return this.start(op, args, opts, false);
+  }
+
+  /**
+   * Runs idle-time work (clone.tune): it gives way to every other job asked for after it, which stops it
+   * (CancelledError). The stop is asked of the job in the worker, never forced by ending the worker: the
+   * job stops at its next check (one model run at most), and the job that stopped it finds the worker, its
+   * loaded sessions and the stored files as they were.
+   */
+  runWhileIdle<K extends EngineOpName>(op: K, args: OpArgs<K>, opts: RunOptions = {}): Promise<OpResult<K>> {
+    const ac = new AbortController();
+    const stop = () => ac.abort();
+    if (opts.signal?.aborted) ac.abort();
+    opts.signal?.addEventListener('abort', stop, { once: true });
+    this.idleJobs.add(ac);
+    const job = this.start(op, args, { ...opts, signal: ac.signal }, true);
+    const done = () => {
+      this.idleJobs.delete(ac);
+      opts.signal?.removeEventListener('abort', stop);
+    };
+    void job.then(done, done);
+    return job;
+  }
+
+  private start<K extends EngineOpName>(
+    op: K,
+    args: OpArgs<K>,
+    opts: RunOptions,
+    gentle: boolean,
+  ): Promise<OpResult<K>> {
     const queue = ENGINE_OPS[op].queue;
     const job = this.queues.run(
       queue,
@@ -174,7 +222,7 @@ export class EngineBridge implements EngineGateway {
         for (;;) {
           let heard = false;
           try {
-            return await this.attempt(op, args, opts, () => (heard = true));
+            return await this.attempt(op, args, opts, () => (heard = true), gentle);
           } catch (e) {
             if (heard || opts.signal?.aborted) throw e;
             // Another job's cancel stopped the worker under this one before it said anything: run it again.
@@ -201,18 +249,27 @@ export class EngineBridge implements EngineGateway {
     return job;
   }
 
-  /** One try of a job on the live worker (started if needed). */
+  /**
+   * One try of a job on the live worker (started if needed). `gentle`: an abort only asks the job to stop
+   * and the call settles when it has (no grace period ending the worker).
+   */
   private async attempt<K extends EngineOpName>(
     op: K,
     args: OpArgs<K>,
     opts: RunOptions,
     onHeard: () => void,
+    gentle = false,
   ): Promise<OpResult<K>> {
+    if (gentle && opts.signal?.aborted) throw new CancelledError();
     const jobId = `j${++this.seq}`;
     this.changed();
     const progress = opts.onProgress;
     const call = (fn: (r: Remote<OpsApi>) => Promise<unknown>, o: CallOptions<OpsApi>) =>
       workerOf(op) === 'encoder' ? this.encoder.call(fn, o) : this.host.call(fn, o);
+    const ask = () => {
+      if (this.host.alive) void Promise.resolve(this.host.remote().cancel(jobId)).catch(() => undefined);
+    };
+    if (gentle) opts.signal?.addEventListener('abort', ask, { once: true });
     try {
       return (await call(
         (remote) =>
@@ -228,9 +285,10 @@ export class EngineBridge implements EngineGateway {
                 })
               : undefined,
           ),
-        { signal: opts.signal, askToStop: (remote) => remote.cancel(jobId) },
+        gentle ? {} : { signal: opts.signal, askToStop: (remote) => remote.cancel(jobId) },
       )) as OpResult<K>;
     } finally {
+      if (gentle) opts.signal?.removeEventListener('abort', ask);
       this.changed();
     }
   }

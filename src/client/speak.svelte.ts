@@ -26,7 +26,6 @@ import type { DownloadChoice } from '../lib/ui/speak-download';
 import { runDownload } from './download';
 import { isCloneChunk, type CloneStatusResult } from '../lib/clone/contract';
 import { baseVoiceFor } from '../lib/voices/base-voice';
-import { tuneLine } from '../lib/ui/clone-report';
 import { viewJob, type JobProgress } from './job.svelte';
 import { sessionFor } from './sessions';
 import { recall, remember } from './settings';
@@ -164,10 +163,7 @@ export class SpeakSession {
       this.modelWarm = true;
       return r;
     },
-    idle: () => {
-      const s = this.studio.engine.state;
-      return s.running === 0 && s.queued === 0;
-    },
+    idle: () => !this.studio.engine.busy,
   });
 
   constructor(private readonly studio: Studio) {}
@@ -431,7 +427,6 @@ export class SpeakSession {
               });
             } else if (p.stage === 'base') run.report('Preparing the base voice (once)…');
             else if (p.stage === 'build') run.report('Loading the voice converter…');
-            else if (p.stage === 'tune') run.report(tuneLine(p));
             else if (this.firstAudioMs === null) run.report(`Speaking in ${cloned.name}…`);
             return;
           }

@@ -10,6 +10,7 @@ import { FormatsBridge } from './formats';
 import type { InstallProgress } from '../lib/models/types';
 import { CancelledError } from '../lib/core/run';
 import { modelOfProgress } from '../lib/ui/install-status';
+import { IdleTune } from '../lib/ui/idle-tune';
 import type { ProviderPreference } from '../lib/runtime/provider';
 import type { SettingsResult } from '../lib/engine/runtime-ops';
 
@@ -52,6 +53,28 @@ export class Studio {
   revision = $state(0);
   private applyUpdate: (() => Promise<void>) | null = null;
   private nextToast = 1;
+  /**
+   * The voice converter's int8 variant made, or measured again after a busy measurement, when the studio
+   * is idle (src/lib/ui/idle-tune.ts): never inside a person's conversion. Only once the engine has run in
+   * this page (a page that never used it does not start it for this).
+   */
+  private readonly idleTune = new IdleTune({
+    status: () => this.engine.run('clone.status', {}),
+    tune: () => this.engine.runWhileIdle('clone.tune', {}),
+    idle: () => this.engine.state.alive && !this.engine.busy,
+    changed: () => this.touch(),
+  });
+
+  /**
+   * Watches for idle time: the engine's jobs and a person's input on `target` (the page) restart the wait.
+   * main.ts calls it once.
+   */
+  watchIdle(target: EventTarget): void {
+    this.engine.onChange(() => this.idleTune.activity());
+    const active = () => this.idleTune.activity();
+    for (const type of ['pointerdown', 'keydown', 'wheel', 'input'])
+      target.addEventListener(type, active, { capture: true, passive: true });
+  }
 
   async init(): Promise<void> {
     this.db = await openTimbreDB();
@@ -119,6 +142,8 @@ export class Studio {
 
   touch(): void {
     this.revision++;
+    // Models changed (an install, say): the idle wait starts over, so a new converter is tuned too.
+    this.idleTune.activity();
   }
 
   toast(message: string, opts: { kind?: Toast['kind']; action?: Toast['action']; ms?: number } = {}): void {

@@ -147,15 +147,12 @@ describe('converter precision', () => {
 });
 
 describe('speak and convert progress', () => {
-  it('tells each stage, the fast converter being made, and else the message', () => {
+  it('tells each stage, and else the message', () => {
     expect(cloneStageLine('convert', { stage: 'decode', done: 0, total: 1 })).toBe('Reading the recording…');
     expect(cloneStageLine('convert', { stage: 'chunk', done: 2, total: 5 })).toBe(
       'Converting while you listen…',
     );
     expect(cloneStageLine('speak', { stage: 'base', done: 0, total: 1 })).toBe('Preparing the base voice…');
-    expect(
-      cloneStageLine('speak', { stage: 'tune', done: 2, total: 6, message: 'Making the int8 graph' }),
-    ).toBe('Making the fast converter (once) · Making the int8 graph · 2 of 6');
     expect(cloneStageLine('speak', { stage: 'build', done: 0, total: 1, message: 'Building' })).toBe(
       'Building',
     );

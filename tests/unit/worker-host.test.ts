@@ -475,6 +475,44 @@ describe('the bridges on it', () => {
     expect(await engine.run('system.facts', {} as never)).toMatchObject({ worker: 'timbre-engine', n: 1 });
   });
 
+  it('EngineBridge: idle-time work stops for a job asked after it, in the worker, which is kept however long the stop takes', async () => {
+    const seen: string[] = [];
+    FakeWorker.api = () => {
+      const n = FakeWorker.made.length + 1;
+      const asked = new Map<string, () => void>();
+      return {
+        run: async (id: string, op: string) => {
+          seen.push(`start ${op}`);
+          if (op !== 'clone.tune') return { op, worker: n };
+          await new Promise<void>((r) => asked.set(id, r));
+          // It hears the stop once its model run ends: longer than a cancelled job's grace period.
+          await sleep(700);
+          seen.push('stopped clone.tune');
+          throw new CancelledError();
+        },
+        cancel: (id: string) => {
+          seen.push('asked to stop');
+          asked.get(id)?.();
+        },
+      };
+    };
+    const engine = new EngineBridge();
+    const tune = engine.runWhileIdle('clone.tune', {} as never);
+    await settle();
+    // Idle-time work alone: head starts may begin (and would stop it).
+    expect(engine.busy).toBe(false);
+    const job = engine.run('clone.convert', {} as never);
+    expect(engine.busy).toBe(true);
+    const e = await within(tune, 3000);
+    expect((e as Error).name).toBe('CancelledError');
+    // The conversion (same queue) starts once the tune has stopped, on the same worker: never ended for it.
+    expect(await within(job, 1000)).toEqual({ op: 'clone.convert', worker: 1 });
+    expect(seen).toEqual(['start clone.tune', 'asked to stop', 'stopped clone.tune', 'start clone.convert']);
+    expect(FakeWorker.made).toHaveLength(1);
+    expect(FakeWorker.made[0]!.terminated).toBe(false);
+    expect(engine.busy).toBe(false);
+  });
+
   it('EngineBridge: a job that already reported progress fails with EngineCrashedError instead of rerunning', async () => {
     FakeWorker.api = (w) => ({
       run: async (_id: string, _op: string, _a: unknown, onProgress?: (p: unknown) => void) => {

@@ -58,7 +58,7 @@ export const FAST_MIN_SNR_DB = 25;
 export const FAST_MIN_SPEEDUP = 1.15;
 /**
  * Two timings of one graph further apart than this (relative to the faster) mean the machine was busy
- * during the measurement: its speed-up is not trusted, and it is measured again later.
+ * during the measurement: its speed-up is not trusted, and it is measured again when the studio is idle.
  */
 export const BUSY_SPREAD = 0.2;
 
@@ -70,7 +70,7 @@ export interface FastConverterInfo {
   speedup: number;
   /**
    * False when the timings disagreed (the machine was busy); missing in variants measured before the
-   * check (treated as busy: measured again).
+   * check (treated as busy). Such a variant is measured again when the studio is idle (clone.tune).
    */
   steady?: boolean;
   /** Used when a call does not ask for a precision: `fastIsDefault`. */
@@ -80,7 +80,24 @@ export interface FastConverterInfo {
   /** Seconds of speech (Kokoro's, two voices) the activation ranges were calibrated on. */
   calibration_seconds: number;
   made_at: number;
+  /** When its speed was last measured, if measured again since it was made (clone.tune). */
+  measured_at?: number;
 }
+
+/**
+ * What clone.tune did at idle time: made the int8 variant (there was none), measured it again (its last
+ * measurement was taken while the device was busy), or nothing (already measured steadily, or it cannot be
+ * made: `fastUnavailable`, with `retry` when it may be made later, e.g. once Kokoro is installed).
+ */
+export interface CloneTuneResult {
+  done: 'made' | 'measured' | 'none';
+  fast?: FastConverterInfo;
+  fastUnavailable?: string;
+  retry?: boolean;
+}
+
+/** Progress stages of clone.tune: 'tune' (done of the steps: 6 to make the variant, 3 to measure it again). */
+export type CloneTuneStage = 'tune';
 
 export interface CloneInstallResult {
   id: string;

@@ -16,7 +16,7 @@ export async function runCloneConvert(
   d: CloneDeps,
 ): Promise<CloneConvertResult> {
   const tau = checkTau(args.tau);
-  const l = await converter(d, opts, true);
+  const l = await converter(d, opts);
   const { model } = l;
   const precision = precisionFor(l, args.precision);
   const cfg = model.config;

@@ -1,6 +1,8 @@
 // The loaded converter: the one set of sessions this worker holds (and the caches that go with it), loaded
-// on first use, given its int8 variant once, and released after an install. Every clone op reads it here.
-import type { RunOptions } from '../core/run';
+// on first use and released after an install. Every clone op reads it here. Its int8 variant is made, or
+// measured again, only by clone.tune (tuneConverter), which the page runs when the studio is idle: never
+// inside a person's conversion.
+import { throwIfAborted, type RunOptions } from '../core/run';
 import { ModelNotInstalledError } from '../models/types';
 import {
   graphsFromCheckpoint,
@@ -9,7 +11,7 @@ import {
   parseConfig,
   type ConverterPrecision,
 } from '../openvoice';
-import { FAST_FILES, FastConverterError, makeFastConverter } from './fast';
+import { FAST_FILES, FastConverterError, makeFastConverter, remeasureFastConverter } from './fast';
 import type { CloneDeps } from './deps';
 import { CloneParamError } from './errors';
 import { FILES, fastFiles, readAll, readFastInfo, text, withFiles, writeFile } from './files';
@@ -18,6 +20,7 @@ import {
   CONVERTER_NOT_INSTALLED,
   fastIsDefault,
   RELEASE_PATHS,
+  type CloneTuneResult,
   type ConverterVersion,
   type FastConverterInfo,
 } from './contract';
@@ -36,7 +39,7 @@ let loaded: Loaded | null = null;
 export const baseSeCache = new Map<string, Float32Array>();
 /**
  * Converters whose int8 variant this worker has made or cannot make, so it is tried once; a failure for
- * want of speech (Kokoro not installed yet) is not kept, and the next conversion tries again.
+ * want of speech (Kokoro not installed yet) is not kept, and the next clone.tune tries again.
  */
 const fastTried = new Set<string>();
 /** The last reason a variant was not made, for the error of an explicit int8 request. */
@@ -75,12 +78,6 @@ export async function tuneFast(
   }
 }
 
-/**
- * A variant measured on a steady machine. One measured while the device was busy is made and measured
- * again at the next conversion (once per worker), so its default follows a fair figure.
- */
-const measured = (f: FastConverterInfo | undefined) => f?.steady === true;
-
 /** The precision a call runs at: as asked, else int8 when the device's variant is recommended. */
 export function precisionFor(l: Loaded, asked: unknown): ConverterPrecision {
   if (asked === undefined || asked === null)
@@ -89,32 +86,28 @@ export function precisionFor(l: Loaded, asked: unknown): ConverterPrecision {
     throw new CloneParamError(`precision must be "fp32" or "int8" (got ${JSON.stringify(asked)}).`);
   if (asked === 'int8' && !l.model.has('int8'))
     throw new CloneParamError(
-      `The fast (int8) converter has not been made on this device${fastReason.get(l.id) ? `: ${fastReason.get(l.id)}` : ''}.`,
+      `The fast (int8) converter has not been made on this device: ${fastReason.get(l.id) ?? 'it is made from Kokoro’s speech once the studio is idle'}.`,
     );
   return asked;
 }
 
 /**
- * The installed converter (v2 preferred), its graphs built and cached on first use after a catalogue install.
- * With `tune` (conversions), a converter installed without its int8 variant gets one made, once.
+ * The installed converter (v2 preferred), its graphs built and cached on first use after a catalogue
+ * install. It runs with what it has: float only while there is no int8 variant, and float by default while
+ * the variant is not steadily measured (fastIsDefault).
  */
-export async function converter(d: CloneDeps, opts: RunOptions = {}, tune = false): Promise<Loaded> {
+export async function converter(d: CloneDeps, opts: RunOptions = {}): Promise<Loaded> {
   if (loaded) {
     // Deleted in the Models view since it was loaded: its sessions go too.
-    if (await d.registry.get(loaded.id)) {
-      if (!tune || measured(loaded.fast) || fastTried.has(loaded.id)) return loaded;
-    } else await resetClone();
+    if (await d.registry.get(loaded.id)) return loaded;
+    await resetClone();
   }
   for (const version of ['v2', 'v1'] as const) {
     const id = CONVERTER_MODEL_IDS[version];
     let rec = await d.registry.get(id);
     if (!rec) continue;
     const has = (p: string) => rec!.files.some((f) => f.path === p);
-    // The float converter graph, when this call already holds it (else tuning reads it from the store).
-    let fp32: Uint8Array | null = null;
-    if (loaded?.id === id) {
-      // Loaded, without a variant yet: only the tuning below is left to do.
-    } else if (has(FILES.extractor) && has(FILES.converter)) {
+    if (has(FILES.extractor) && has(FILES.converter)) {
       const configText = text(
         await readAll(d.store, id, has(FILES.config) ? FILES.config : RELEASE_PATHS[version].config),
       );
@@ -152,23 +145,61 @@ export async function converter(d: CloneDeps, opts: RunOptions = {}, tune = fals
       rec = withFiles(rec, extra);
       await d.registry.put(rec);
       loaded = { id, version, model: await OpenVoiceConverter.create(d.ort, graphs) };
-      fp32 = graphs.converter;
     } else continue;
-    const l: Loaded = loaded!;
-    if (tune && !measured(l.fast) && !fastTried.has(id)) {
-      const made = await tuneFast(d, fp32 ?? (await readAll(d.store, id, FILES.converter)), l.model, opts);
-      if ('reason' in made) fastReason.set(id, made.reason);
-      if (!('retry' in made && made.retry)) fastTried.add(id);
-      if ('graph' in made) {
-        await d.registry.put(withFiles((await d.registry.get(id)) ?? rec, await fastFiles(d, id, made)));
-        // Reload with the variant (its session instead of the float one, when it is the default).
-        await unload();
-        return converter(d, opts);
-      }
-    }
-    return l;
+    return loaded;
   }
   throw new ModelNotInstalledError(notInstalledMessage());
+}
+
+/**
+ * clone.tune's work, for the page to run when the studio is idle: the installed converter's int8 variant
+ * made when there is none (it takes Kokoro's speech and about a minute on a slow device), or timed again
+ * when its last measurement was taken while the device was busy; nothing once it is steadily measured.
+ * Nothing is written until the measurement is whole, so a cancel (a person's job starting) leaves the
+ * stored variant and its record as they were; the next idle time tries again.
+ */
+export async function tuneConverter(d: CloneDeps, opts: RunOptions = {}): Promise<CloneTuneResult> {
+  const l = await converter(d, opts);
+  if (!l.fast) {
+    if (fastTried.has(l.id)) return { done: 'none', fastUnavailable: fastReason.get(l.id) };
+    const made = await tuneFast(d, await readAll(d.store, l.id, FILES.converter), l.model, opts);
+    if ('reason' in made) {
+      fastReason.set(l.id, made.reason);
+      if (!made.retry) fastTried.add(l.id);
+      return { done: 'none', fastUnavailable: made.reason, retry: made.retry };
+    }
+    throwIfAborted(opts.signal);
+    const rec = await d.registry.get(l.id);
+    // Deleted while it was being made: nothing to add it to.
+    if (!rec) return { done: 'none' };
+    await d.registry.put(withFiles(rec, await fastFiles(d, l.id, made)));
+    fastTried.add(l.id);
+    fastReason.delete(l.id);
+    // The next use loads it (its session instead of the float one, when it is the default).
+    if (loaded === l) await unload();
+    return { done: 'made', fast: made.info };
+  }
+  if (l.fast.steady === true) return { done: 'none', fast: l.fast };
+  let info: FastConverterInfo;
+  try {
+    info = await remeasureFastConverter(l.model, d.speak, l.fast, opts);
+  } catch (e) {
+    if (e instanceof FastConverterError) return { done: 'none', fastUnavailable: e.message, retry: e.retry };
+    throw e;
+  }
+  throwIfAborted(opts.signal);
+  const rec = await d.registry.get(l.id);
+  if (!rec) return { done: 'none' };
+  const file = await writeFile(
+    d.store,
+    l.id,
+    FAST_FILES.info,
+    new TextEncoder().encode(JSON.stringify(info)),
+  );
+  await d.registry.put(withFiles(rec, [file]));
+  // Both sessions are loaded now (they were just timed): the default follows the new figures at once.
+  l.fast = info;
+  return { done: 'measured', fast: info };
 }
 
 /**

@@ -3,6 +3,8 @@
 // studio has before any user recording is its own (Kokoro). Two voices calibrate (each converted into the
 // other's tone, as a clone would); a third, held out, measures what the variant costs: its SNR against
 // the float graph's output and how much faster it ran here. Those figures decide whether it is the default.
+// A variant timed while the device was busy is timed again later (remeasureFastConverter) on the same
+// held-out speech, by the same code.
 import type * as Ort from 'onnxruntime-web';
 import { throwIfAborted, type RunOptions } from '../core/run';
 import { resample } from '../dsp/resample';
@@ -52,6 +54,8 @@ export class FastConverterError extends Error {
 }
 
 const TAU = 0.3;
+/** TUNING_SPEECH's held-out clip, which measures the variant (and seeds its noise). */
+const HELD = 2;
 
 /** The first `frames` frames of a [bins, frames] spectrogram. */
 function head(spec: Spectrogram, frames: number): Spectrogram {
@@ -61,6 +65,83 @@ function head(spec: Spectrogram, frames: number): Spectrogram {
     data.set(spec.data.subarray(b * spec.frames, b * spec.frames + n), b * n);
   return { ...spec, frames: n, data };
 }
+
+type Clip = { spec: Spectrogram; se: Float32Array; seconds: number };
+
+/** Kokoro's speech of TUNING_SPEECH[which] at the converter's rate, with each clip's tone. */
+async function tuningClips(
+  model: OpenVoiceConverter,
+  speak: TuningSpeak | undefined,
+  which: readonly number[],
+  opts: RunOptions,
+): Promise<Clip[]> {
+  if (!speak) throw new FastConverterError('No speech engine to calibrate the fast converter on.', true);
+  const rate = model.config.samplingRate;
+  const clips: Clip[] = [];
+  for (const i of which) {
+    const s = TUNING_SPEECH[i]!;
+    throwIfAborted(opts.signal);
+    let r: Awaited<ReturnType<TuningSpeak>>;
+    try {
+      r = await speak({ text: s.text, voice: s.voice }, undefined, opts.signal);
+    } catch (e) {
+      if (opts.signal?.aborted) throw e;
+      throw new FastConverterError(
+        `No speech to calibrate the fast converter on (${(e as Error).message}); it is made when the studio is idle once Kokoro is installed.`,
+        true,
+      );
+    }
+    const samples = r.sampleRate === rate ? r.samples : resample(r.samples, r.sampleRate, rate);
+    const spec = model.spectrogram(samples);
+    clips.push({ spec, se: await model.embed(spec), seconds: samples.length / rate });
+  }
+  return clips;
+}
+
+/** One graph's run: converted audio of a spectrogram with its noise. */
+type GraphRun = (spec: Spectrogram, noise: Float32Array) => Promise<Float32Array>;
+
+/**
+ * How the int8 graph compares with the float one on held-out speech (`held`, TUNING_SPEECH[HELD]): its SNR
+ * against the float output and its speed-up, from runs of each graph timed twice, alternating, after each
+ * is warmed on a short piece (a session's first run is slower than its next).
+ */
+async function compareGraphs(
+  fp32: GraphRun,
+  int8: GraphRun,
+  held: Spectrogram,
+  inter: number,
+  signal: AbortSignal | undefined,
+): Promise<{ snr_db: number; speedup: number; steady: boolean }> {
+  const noise = frameNoise(HELD, inter);
+  const warm = head(held, 40);
+  await fp32(warm, noise(0, warm.frames));
+  throwIfAborted(signal);
+  await int8(warm, noise(0, warm.frames));
+  // Runs of one graph that disagree mean the machine was busy.
+  const fp32Ms: number[] = [];
+  const int8Ms: number[] = [];
+  let ref: Float32Array = new Float32Array(0);
+  let test: Float32Array = new Float32Array(0);
+  for (let round = 0; round < 2; round++) {
+    throwIfAborted(signal);
+    let t = performance.now();
+    ref = await fp32(held, noise(0, held.frames));
+    fp32Ms.push(performance.now() - t);
+    throwIfAborted(signal);
+    t = performance.now();
+    test = await int8(held, noise(0, held.frames));
+    int8Ms.push(performance.now() - t);
+  }
+  const { speedup, steady } = speedMeasurement(fp32Ms, int8Ms);
+  const dev = deviation(ref, test.length === ref.length ? test : test.subarray(0, ref.length));
+  // Identical outputs (a graph with nothing to quantize in practice) would be +∞, which JSON cannot hold.
+  const snr_db = Math.round(Math.min(dev.snr_db, 99) * 10) / 10;
+  return { snr_db, speedup, steady };
+}
+
+const measuredMessage = (m: { snr_db: number; speedup: number; steady: boolean }) =>
+  `Fast converter: ${m.snr_db} dB from the float graph, ${m.speedup.toFixed(1)}× the float graph's speed here${m.steady ? '' : ' (measured while busy)'}`;
 
 /**
  * Makes the int8 variant of `fp32` (the converter graph `model` was loaded from) and measures it.
@@ -77,25 +158,9 @@ export async function makeFastConverter(
   if (!speak) throw new FastConverterError('No speech engine to calibrate the fast converter on.', true);
   const total = 6;
   const step = (done: number, message: string) => opts.onProgress?.({ stage: 'tune', done, total, message });
-  const { samplingRate: rate, interChannels: inter } = model.config;
+  const inter = model.config.interChannels;
   step(0, 'Speech to tune the fast converter on');
-  const clips: { spec: Spectrogram; se: Float32Array; seconds: number }[] = [];
-  for (const s of TUNING_SPEECH) {
-    throwIfAborted(opts.signal);
-    let r: Awaited<ReturnType<TuningSpeak>>;
-    try {
-      r = await speak({ text: s.text, voice: s.voice }, undefined, opts.signal);
-    } catch (e) {
-      if (opts.signal?.aborted) throw e;
-      throw new FastConverterError(
-        `No speech to calibrate the fast converter on (${(e as Error).message}); it is made at the first conversion once Kokoro is installed.`,
-        true,
-      );
-    }
-    const samples = r.sampleRate === rate ? r.samples : resample(r.samples, r.sampleRate, rate);
-    const spec = model.spectrogram(samples);
-    clips.push({ spec, se: await model.embed(spec), seconds: samples.length / rate });
-  }
+  const clips = await tuningClips(model, speak, [0, 1, HELD], opts);
   const feedsOf = (i: number, target: number) =>
     converterFeeds(
       ort,
@@ -127,47 +192,25 @@ export async function makeFastConverter(
     ...sessionOptions,
   });
   try {
-    // Held-out speech into the first voice's tone, by both graphs, each warmed first on a short piece
-    // (a session's first run is slower than its next).
-    const held = clips[2]!;
-    const warm = head(held.spec, 40);
-    const noise = frameNoise(2, inter);
+    // Held-out speech into the first voice's tone, by both graphs.
+    const [first, held] = [clips[0]!, clips[2]!];
     step(4, 'Timing the float and int8 graphs');
-    const feeds = (spec: Spectrogram) =>
-      converterFeeds(ort, spec, noise(0, spec.frames), held.se, clips[0]!.se, TAU);
-    await model.convert(warm, noise(0, warm.frames), held.se, clips[0]!.se, TAU, 'fp32');
-    await session.run(feeds(warm));
-    // Each timed twice, alternating: runs of one graph that disagree mean the machine was busy.
-    const fp32Ms: number[] = [];
-    const int8Ms: number[] = [];
-    let ref: Float32Array = new Float32Array(0);
-    let test: Float32Array = new Float32Array(0);
-    for (let round = 0; round < 2; round++) {
-      throwIfAborted(opts.signal);
-      let t = performance.now();
-      ref = await model.convert(held.spec, noise(0, held.spec.frames), held.se, clips[0]!.se, TAU, 'fp32');
-      fp32Ms.push(performance.now() - t);
-      throwIfAborted(opts.signal);
-      t = performance.now();
-      test = (await session.run(feeds(held.spec))).audio!.data as Float32Array;
-      int8Ms.push(performance.now() - t);
-    }
-    step(5, 'Comparing the int8 graph with the float one');
-    const { speedup, steady } = speedMeasurement(fp32Ms, int8Ms);
-    const dev = deviation(ref, test.length === ref.length ? test : test.subarray(0, ref.length));
-    // Identical outputs (a graph with nothing to quantize in practice) would be +∞, which JSON cannot hold.
-    const snr = Math.round(Math.min(dev.snr_db, 99) * 10) / 10;
-    step(
-      6,
-      `Fast converter: ${snr} dB from the float graph, ${speedup.toFixed(1)}× the float graph's speed here${steady ? '' : ' (measured while busy)'}`,
+    const m = await compareGraphs(
+      (spec, noise) => model.convert(spec, noise, held.se, first.se, TAU, 'fp32'),
+      async (spec, noise) =>
+        (await session.run(converterFeeds(ort, spec, noise, held.se, first.se, TAU))).audio!
+          .data as Float32Array,
+      held.spec,
+      inter,
+      opts.signal,
     );
+    step(5, 'Comparing the int8 graph with the float one');
+    step(6, measuredMessage(m));
     return {
       graph: q.model,
       info: {
-        snr_db: snr,
-        speedup,
-        steady,
-        recommended: fastIsDefault({ snr_db: snr, speedup, steady }),
+        ...m,
+        recommended: fastIsDefault(m),
         convs: q.convs,
         calibration_seconds: Math.round((clips[0]!.seconds + clips[1]!.seconds) * 10) / 10,
         made_at: Date.now(),
@@ -176,4 +219,38 @@ export async function makeFastConverter(
   } finally {
     await session.release();
   }
+}
+
+/**
+ * Times the int8 variant `model` holds (made earlier on this device, described by `info`) against its
+ * float graph again, on the same held-out speech and by the same runs as when it was made: for a variant
+ * whose measurement was taken while the device was busy. Returns its record with the new figures; writes
+ * nothing. Progress: 'tune', done of 3 steps.
+ */
+export async function remeasureFastConverter(
+  model: OpenVoiceConverter,
+  speak: TuningSpeak | undefined,
+  info: FastConverterInfo,
+  opts: RunOptions = {},
+): Promise<FastConverterInfo> {
+  if (!model.has('int8')) throw new RangeError('This converter has no int8 graph to measure.');
+  const step = (done: number, message: string) =>
+    opts.onProgress?.({ stage: 'tune', done, total: 3, message });
+  step(0, 'Speech to time the fast converter on');
+  const [first, held] = await tuningClips(model, speak, [0, HELD], opts);
+  step(1, 'Timing the float and int8 graphs');
+  const run =
+    (precision: 'fp32' | 'int8'): GraphRun =>
+    (spec, noise) =>
+      model.convert(spec, noise, held!.se, first!.se, TAU, precision);
+  const m = await compareGraphs(
+    run('fp32'),
+    run('int8'),
+    held!.spec,
+    model.config.interChannels,
+    opts.signal,
+  );
+  step(2, 'Comparing the int8 graph with the float one');
+  step(3, measuredMessage(m));
+  return { ...info, ...m, recommended: fastIsDefault(m), measured_at: Date.now() };
 }

@@ -5,3 +5,4 @@ export { runCloneStatus } from './status';
 export { runCloneExtract } from './extract';
 export { runCloneConvert } from './convert';
 export { runCloneSpeak } from './speak';
+export { runCloneTune } from './tune';

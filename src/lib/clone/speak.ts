@@ -19,7 +19,7 @@ export async function runCloneSpeak(
 ): Promise<CloneSpeakResult> {
   if (!args.text?.trim()) throw new CloneParamError('No text to speak.');
   const tau = checkTau(args.tau);
-  const l = await converter(d, opts, true);
+  const l = await converter(d, opts);
   const { model } = l;
   const precision = precisionFor(l, args.precision);
   const cfg = model.config;

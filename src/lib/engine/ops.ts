@@ -47,6 +47,7 @@ import type {
   CloneSpeakArgs,
   CloneSpeakResult,
   CloneStatusResult,
+  CloneTuneResult,
 } from '../clone/contract';
 
 /**
@@ -103,6 +104,11 @@ export interface EngineOps {
   'clone.extract': { args: CloneExtractArgs; result: CloneExtractResult };
   'clone.convert': { args: CloneConvertArgs; result: CloneConvertResult };
   'clone.speak': { args: CloneSpeakArgs; result: CloneSpeakResult };
+  /**
+   * The converter's int8 variant made, or timed again after a busy measurement, for the page to run when
+   * the studio is idle (EngineBridge.runWhileIdle: any other job stops it); conversions never do this.
+   */
+  'clone.tune': { args: Record<string, never>; result: CloneTuneResult };
 }
 
 export type EngineOpName = keyof EngineOps;
@@ -208,6 +214,10 @@ export const ENGINE_OPS: Impl = {
   'clone.speak': {
     queue: 'openvoice',
     run: async (a, o, c) => (await cloneOps()).runCloneSpeak(a, o, await c.clone()),
+  },
+  'clone.tune': {
+    queue: 'openvoice',
+    run: async (a, o, c) => (await cloneOps()).runCloneTune(a, o, await c.clone()),
   },
 };
 

@@ -123,13 +123,11 @@ const INSTALL_STAGES: Record<string, string> = {
   done: 'Installed',
 };
 
-/** The converter's int8 variant being made on the way (the first conversion after an install without it). */
-export const tuneLine = (p: Progress): string =>
-  `Making the fast converter (once) · ${p.message ?? ''} · ${p.done} of ${p.total}`;
-
-/** The line under "Say something" or "Convert" for a clone.speak / clone.convert progress event. */
+/**
+ * The line under "Say something" or "Convert" for a clone.speak / clone.convert progress event (neither
+ * makes the fast converter: that is idle-time work, clone.tune).
+ */
 export function cloneStageLine(kind: 'speak' | 'convert', p: Progress): string {
-  if (p.stage === 'tune') return tuneLine(p);
   const lines: Record<string, string> =
     kind === 'speak'
       ? { base: 'Preparing the base voice…', chunk: 'Speaking while the rest is made…' }

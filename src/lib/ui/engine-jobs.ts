@@ -1,8 +1,11 @@
 // What a view says while its job waits behind others in the engine: which job it waits for, in words.
 import { ENGINE_OPS, type EngineOpName } from '../engine/ops';
 
-/** Jobs a person would not call a job: quick reads and head starts that never hold anything up for long. */
-const QUIET = new Set<EngineOpName>(['system.facts', 'clone.status', 'runtime.settings']);
+/**
+ * Jobs a person would not call a job: quick reads, head starts and idle-time work that never hold anything
+ * up for long (clone.tune stops when another job comes).
+ */
+const QUIET = new Set<EngineOpName>(['system.facts', 'clone.status', 'runtime.settings', 'clone.tune']);
 
 /** What a job behind these says it waits for. */
 const WAITS: Record<string, string> = {
