@@ -3,11 +3,11 @@
 // waveform with a region, the quality report appears, the voice is saved and found in the Voices view,
 // source.wav converts to audio of its own length, and Chromium's fake microphone records a sample while
 // the level meter moves. The Models view shows the built converter, links to Clone, and deletes it.
-import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { FAKE_MEDIA, launch, openStudio } from './browser';
+import { serveRelease, type ReleaseServer } from './release-server';
 import { decodeWav } from '../../src/lib/dsp/wav';
 
 const FIXTURE = 'tests/fixtures/openvoice-v2-tiny';
@@ -15,9 +15,7 @@ const FIXTURE = 'tests/fixtures/openvoice-v2-tiny';
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-let release: Server;
-let releaseUrl: string;
-let releaseHits = 0;
+let release: ReleaseServer;
 
 /** Drops files on an element the way a drag from the desktop does (a DataTransfer with File objects). */
 async function drop(p: Page, testId: string, files: { name: string; type: string; bytes: Buffer }[]) {
@@ -37,27 +35,7 @@ async function drop(p: Page, testId: string, files: { name: string; type: string
 }
 
 beforeAll(async () => {
-  // The release as Hugging Face lays it out: <base>/converter/config.json and converter/checkpoint.pth.
-  const files: Record<string, Buffer> = {
-    '/myshell-ai/OpenVoiceV2/resolve/main/converter/config.json': await readFile(`${FIXTURE}/config.json`),
-    '/myshell-ai/OpenVoiceV2/resolve/main/converter/checkpoint.pth': await readFile(
-      `${FIXTURE}/checkpoint.pth`,
-    ),
-  };
-  release = createServer((req, res) => {
-    const body = files[req.url ?? ''];
-    // The studio is cross-origin isolated: a cross-origin download needs CORS.
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    if (!body) return void res.writeHead(404).end();
-    releaseHits++;
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
-    res.end(body);
-  });
-  await new Promise<void>((r) => release.listen(0, '127.0.0.1', r));
-  const { port } = release.address() as { port: number };
-  releaseUrl = `http://127.0.0.1:${port}/myshell-ai/OpenVoiceV2/resolve/main/`;
-
+  release = await serveRelease(FIXTURE);
   browser = await launch([...FAKE_MEDIA, '--autoplay-policy=no-user-gesture-required']);
   context = await browser.newContext({ acceptDownloads: true });
   page = await openStudio(context, '#/clone');
@@ -65,7 +43,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((r) => release?.close(r));
+  await release?.close();
 });
 
 describe('Clone view', () => {
@@ -97,7 +75,7 @@ describe('Clone view', () => {
   });
 
   it('says plainly when the release URL serves nothing', async () => {
-    await page.getByTestId('release-url').fill(`${releaseUrl}nothing-here/`);
+    await page.getByTestId('release-url').fill(`${release.url}nothing-here/`);
     await page.getByTestId('install-url').click();
     await page.getByTestId('install-error').waitFor({ timeout: 60_000 });
     expect((await page.getByTestId('install-error').textContent())!.length).toBeGreaterThan(10);
@@ -105,10 +83,10 @@ describe('Clone view', () => {
   });
 
   it('installs the converter from the release URL', async () => {
-    await page.getByTestId('release-url').fill(releaseUrl);
+    await page.getByTestId('release-url').fill(release.url);
     await page.getByTestId('install-url').click();
     await page.getByTestId('converter-installed').waitFor({ timeout: 150_000 });
-    expect(releaseHits).toBe(2);
+    expect(release.hits).toBe(2);
     expect(await page.getByTestId('clone-install').count()).toBe(0);
     // The fixture is not the published converter: it installs, and says so.
     expect(await page.getByTestId('weights-note').textContent()).toMatch(/not the published weights/);

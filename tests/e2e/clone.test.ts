@@ -3,11 +3,11 @@
 // (building the ONNX graphs in the browser), makes a voice from reference.wav, converts a 60 s file with
 // streamed chunks and no seams, speaks text in the voice (Kokoro → converter), and every clone route
 // answers through the Service Worker with a key — 503 before the install.
-import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createKeyInPage, launch, openStudio, pageFetch } from './browser';
+import { serveRelease, type ReleaseServer } from './release-server';
 import { decodeWav, encodeWav } from '../../src/lib/dsp/wav';
 import { fastIsDefault } from '../../src/lib/clone/contract';
 
@@ -17,8 +17,7 @@ const FIXTURE = 'tests/fixtures/openvoice-v2-tiny';
 const SR = 22050;
 let browser: Browser;
 let page: Page;
-let release: Server;
-let releaseUrl: string;
+let release: ReleaseServer;
 let key: string;
 let refB64: string;
 let srcB64: string;
@@ -71,22 +70,7 @@ function multipart(path: string, fields: Record<string, string>, fileField: stri
 }
 
 beforeAll(async () => {
-  const files: Record<string, Buffer> = {
-    '/myshell-ai/OpenVoiceV2/resolve/main/converter/config.json': await readFile(`${FIXTURE}/config.json`),
-    '/myshell-ai/OpenVoiceV2/resolve/main/converter/checkpoint.pth': await readFile(
-      `${FIXTURE}/checkpoint.pth`,
-    ),
-  };
-  release = createServer((req, res) => {
-    const body = files[req.url ?? ''];
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    if (!body) return void res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
-    res.end(body);
-  });
-  await new Promise<void>((r) => release.listen(0, '127.0.0.1', r));
-  releaseUrl = `http://127.0.0.1:${(release.address() as { port: number }).port}/myshell-ai/OpenVoiceV2/resolve/main/`;
+  release = await serveRelease(FIXTURE);
   const ref = decodeWav(new Uint8Array(await readFile(`${FIXTURE}/reference.wav`))).samples;
   const src = decodeWav(new Uint8Array(await readFile(`${FIXTURE}/source.wav`))).samples;
   refB64 = b64(looped(ref, 12));
@@ -101,7 +85,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((r) => release?.close(r));
+  await release?.close();
 });
 
 describe('voice cloning in the browser', () => {
@@ -150,7 +134,7 @@ describe('voice cloning in the browser', () => {
         },
       );
       return { res, stages: [...new Set(stages)] };
-    }, releaseUrl)) as { res: Record<string, unknown>; stages: string[] };
+    }, release.url)) as { res: Record<string, unknown>; stages: string[] };
     expect(r.res).toMatchObject({
       id: 'openvoice-v2-converter',
       version: 'v2',

@@ -4,12 +4,12 @@
 // Bearer header, real audio from ../shared/audio for its uploads, and the real models (Kokoro, Whisper tiny,
 // Silero VAD, the tiny OpenVoice v2 fixture as the converter). Each checks the document's status, content
 // type and response fields, or the documented, specific error where the studio differs.
-import { createServer, type Server } from 'node:http';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createKeyInPage, launch, openStudio } from './browser';
+import { serveRelease, type ReleaseServer } from './release-server';
 import { sniffContainer } from '../../src/lib/codec/formats';
 
 vi.setConfig({ testTimeout: 900_000, hookTimeout: 900_000 });
@@ -21,7 +21,7 @@ const FIXTURE = 'tests/fixtures/openvoice-v2-tiny';
 
 let browser: Browser;
 let page: Page;
-let release: Server;
+let release: ReleaseServer | undefined;
 let key: string;
 /** The uploads, as base64, by the names the document's examples give them. */
 const files: Record<string, { b64: string; type: string }> = {};
@@ -122,22 +122,7 @@ beforeAll(async () => {
   files['noisy_audio.mp3'] = { b64: await b64(`${AUDIO}/demo_speaker2.mp3`), type: 'audio/mpeg' };
   files['speech.flac'] = { b64: await b64(`${AUDIO}/librispeech/2414-128291-0000.flac`), type: 'audio/flac' };
   // The converter's release, served locally in the official layout.
-  const rel: Record<string, Buffer> = {
-    '/myshell-ai/OpenVoiceV2/resolve/main/converter/config.json': await readFile(`${FIXTURE}/config.json`),
-    '/myshell-ai/OpenVoiceV2/resolve/main/converter/checkpoint.pth': await readFile(
-      `${FIXTURE}/checkpoint.pth`,
-    ),
-  };
-  release = createServer((req, res) => {
-    const body = rel[req.url ?? ''];
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    if (!body) return void res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': body.length });
-    res.end(body);
-  });
-  await new Promise<void>((r) => release.listen(0, '127.0.0.1', r));
-  const base = `http://127.0.0.1:${(release.address() as { port: number }).port}/myshell-ai/OpenVoiceV2/resolve/main/`;
+  release = await serveRelease(FIXTURE);
   browser = await launch();
   page = await openStudio(await browser.newContext());
   key = await createKeyInPage(page, {
@@ -160,12 +145,12 @@ beforeAll(async () => {
     ).__timbre;
     for (const id of ['kokoro-82m-q8', 'whisper-tiny-q8', 'silero-vad-v5']) await t.models.install(id);
     await t.engine.run('clone.install', { source: { kind: 'url', base } });
-  }, base);
+  }, release.url);
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((r) => (release ? release.close(r) : r(undefined)));
+  await release?.close();
 });
 
 describe.skipIf(!HAVE_AUDIO)('document 003 (TTS.ai, OpenAI-style /v1): every example', () => {

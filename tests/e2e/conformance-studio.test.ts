@@ -7,10 +7,9 @@
 // same plugin) answers API paths that reach it with JSON 503, checked with Node's own fetch.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { createServer, type Server } from 'node:http';
 import { existsSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { BASE, createKeyInPage, launch, openStudio, pageFetch, type FetchResult } from './browser';
+import { serveRelease, type ReleaseServer } from './release-server';
 import { decodeWav } from '../../src/lib/dsp/wav';
 
 vi.setConfig({ testTimeout: 900_000, hookTimeout: 900_000 });
@@ -26,8 +25,7 @@ const FIXTURE = 'tests/fixtures/openvoice-v2-tiny';
 
 let browser: Browser;
 let page: Page;
-let release: Server;
-let releaseUrl: string;
+let release: ReleaseServer;
 /** A key as the documents' users have one: every scope, the default limits. */
 let key: string;
 /** For setting up (creating voices) without spending the example key's per-minute allowance. */
@@ -94,22 +92,7 @@ function streamed(path: string, json: unknown, apiKey: string) {
 }
 
 beforeAll(async () => {
-  const files: Record<string, Buffer> = {
-    '/myshell-ai/OpenVoiceV2/resolve/main/converter/config.json': await readFile(`${FIXTURE}/config.json`),
-    '/myshell-ai/OpenVoiceV2/resolve/main/converter/checkpoint.pth': await readFile(
-      `${FIXTURE}/checkpoint.pth`,
-    ),
-  };
-  release = createServer((req, res) => {
-    const b = files[req.url ?? ''];
-    res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    if (!b) return void res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': b.length });
-    res.end(b);
-  });
-  await new Promise<void>((r) => release.listen(0, '127.0.0.1', r));
-  releaseUrl = `http://127.0.0.1:${(release.address() as { port: number }).port}/myshell-ai/OpenVoiceV2/resolve/main/`;
+  release = await serveRelease(FIXTURE);
   browser = await launch();
   page = await openStudio(await browser.newContext());
   key = await createKeyInPage(page, { name: 'documents' });
@@ -121,7 +104,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((r) => release?.close(r));
+  await release?.close();
 });
 
 describe('the server behind npm start', () => {
@@ -196,7 +179,7 @@ describe('document 004 (OpenVoice tone-colour clone)', () => {
         (
           globalThis as unknown as { __timbre: { engine: { run(op: string, a: unknown): Promise<unknown> } } }
         ).__timbre.engine.run('clone.install', { source: { kind: 'url', base } }),
-      releaseUrl,
+      release.url,
     )) as { built: boolean };
     expect(r.built).toBe(true);
   });

@@ -1,9 +1,11 @@
 // The Voices view: a voice file dropped anywhere on the page is imported (a full-window overlay shows while
 // files, not text, are dragged), or chosen with "Import voices"; a card renames and favourites its voice,
-// and the favourites filter keeps only those.
+// and the favourites filter keeps only those; the kind, language and gender selects filter, and Clear filters
+// resets them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launch, openStudio } from './browser';
+import { GENDERS, VOICE_KINDS } from '../../src/lib/voices/types';
 
 let browser: Browser;
 let page: Page;
@@ -112,5 +114,34 @@ describe('Voices view', () => {
     await page.getByRole('checkbox', { name: 'Favourites only' }).check();
     await expect.poll(() => page.locator('.count').textContent()).toBe('1 voice');
     expect(await page.getByRole('heading', { name: 'Chosen mix', level: 2 }).count()).toBe(0);
+  });
+
+  it('filters by kind, language and gender with labelled selects, and Clear filters resets them', async () => {
+    const count = page.locator('.count');
+    await page.getByRole('checkbox', { name: 'Favourites only' }).uncheck();
+    await expect.poll(() => count.textContent()).not.toBe('1 voice');
+    const all = await count.textContent();
+    const kind = page.getByRole('combobox', { name: 'Kind', exact: true });
+    const language = page.getByRole('combobox', { name: 'Language', exact: true });
+    const gender = page.getByRole('combobox', { name: 'Gender', exact: true });
+    expect(await kind.locator('option').allTextContents()).toEqual(['All kinds', ...VOICE_KINDS]);
+    expect(await gender.locator('option').allTextContents()).toEqual(['All genders', ...GENDERS]);
+    expect(await language.locator('option').first().textContent()).toBe('All languages');
+    // The library's languages, by name.
+    expect(await language.locator('option[value="en-gb"]').textContent()).toBe('British English');
+
+    // The two mixes imported above (American English, female) are the library's only mixed voices.
+    await kind.selectOption('mixed');
+    await expect.poll(() => count.textContent()).toBe('2 voices');
+    await language.selectOption('en-gb');
+    await expect.poll(() => count.textContent()).toBe('0 voices');
+    await language.selectOption('en-us');
+    await expect.poll(() => count.textContent()).toBe('2 voices');
+    await gender.selectOption('male');
+    await expect.poll(() => count.textContent()).toBe('0 voices');
+
+    await page.getByRole('button', { name: 'Clear filters' }).click();
+    await expect.poll(() => count.textContent()).toBe(all);
+    for (const select of [kind, language, gender]) expect(await select.inputValue()).toBe('');
   });
 });
