@@ -20,6 +20,20 @@ import { WorkerHost, type CallOptions } from './worker-host';
 /** How long a cancelled job may take to stop before its worker is terminated. */
 const CANCEL_GRACE_MS = 400;
 
+/** comlink keeps an error's name: one already named passes as it is. */
+const reviveNamed = (e: unknown): Error =>
+  e instanceof Error && e.name !== 'Error' ? e : reviveError(e as Error);
+
+/** A cancel asks the job to stop, and ends the worker (`what`) when it has not stopped within the grace. */
+const askThenEnd = (what: string) => ({
+  kind: 'ask' as const,
+  graceMs: CANCEL_GRACE_MS,
+  stopped: () =>
+    new EngineStoppedError(
+      `The ${what} was restarted to stop a cancelled job that did not stop in time; run the job again.`,
+    ),
+});
+
 /**
  * The engine worker's heartbeat is answered by its sentinel, a nested worker that answers while the engine
  * is busy in a long synchronous step (a model run can take 15 s here) and ends with it: about seven
@@ -95,16 +109,8 @@ export class EngineBridge implements EngineGateway {
           return () => void port.then((p) => p.postMessage(0)).catch(() => undefined);
         },
       },
-      // comlink keeps an error's name: one already named passes as it is.
-      revive: (e) => (e instanceof Error && e.name !== 'Error' ? e : reviveError(e as Error)),
-      abort: {
-        kind: 'ask',
-        graceMs: CANCEL_GRACE_MS,
-        stopped: () =>
-          new EngineStoppedError(
-            'The engine was restarted to stop a cancelled job that did not stop in time; run the job again.',
-          ),
-      },
+      revive: reviveNamed,
+      abort: askThenEnd('engine'),
     });
     this.host.onChange(() => this.changed());
     this.encoder = new WorkerHost<EncoderWorkerApi>({
@@ -121,16 +127,9 @@ export class EngineBridge implements EngineGateway {
         ...ENCODER_HEARTBEAT,
         connect: (remote, answered) => () => void remote.ping().then(answered, () => undefined),
       },
-      revive: (e) => (e instanceof Error && e.name !== 'Error' ? e : reviveError(e as Error)),
+      revive: reviveNamed,
       // An ffmpeg command cannot hear a cancel: one still running after the grace is ended with its worker.
-      abort: {
-        kind: 'ask',
-        graceMs: CANCEL_GRACE_MS,
-        stopped: () =>
-          new EngineStoppedError(
-            'The audio encoder was restarted to stop a cancelled job that did not stop in time; run the job again.',
-          ),
-      },
+      abort: askThenEnd('audio encoder'),
     });
     this.encoder.onChange(() => this.changed());
   }
