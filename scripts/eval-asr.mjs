@@ -336,23 +336,24 @@ async function decodingTable({
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = `${MODELS}/`;
+  // Each input is read (or spoken) only when it is not skipped.
+  const sources = [
+    ...FOREIGN.map((f) => async () => {
+      log(`table: Kokoro ${f.voice} (${f.language})`);
+      const a = await helpers.kokoroSpeech(f.text, f.voice);
+      return { input: `kokoro ${f.voice}`, language: f.language, samples: await to16k(a, resampleBlocks) };
+    }),
+    ...(files ?? [])
+      .filter((x) => x.startsWith('librispeech/'))
+      .map((file) => async () => {
+        const a = await decodeInput(new Uint8Array(readFileSync(join(SHARED, file))), deps.transcoder, {
+          rate: 16000,
+        });
+        return { input: file, language: 'en', samples: a.samples };
+      }),
+  ];
   const inputs = [];
-  for (const f of FOREIGN) {
-    log(`table: Kokoro ${f.voice} (${f.language})`);
-    const a = await helpers.kokoroSpeech(f.text, f.voice);
-    inputs.push({
-      input: `kokoro ${f.voice}`,
-      language: f.language,
-      samples: await to16k(a, resampleBlocks),
-    });
-  }
-  for (const file of (files ?? []).filter((x) => x.startsWith('librispeech/'))) {
-    const a = await decodeInput(new Uint8Array(readFileSync(join(SHARED, file))), deps.transcoder, {
-      rate: 16000,
-    });
-    inputs.push({ input: file, language: 'en', samples: a.samples });
-  }
-  inputs.splice(0, skip);
+  for (const read of sources.slice(skip)) inputs.push(await read());
   const rows = [];
   for (const model of models) {
     log(`table: transformers.js loading ${model}`);
